@@ -1,0 +1,30 @@
+# frozen_string_literal: true
+
+require_relative "lib/assistant_chat_native/version"
+
+Gem::Specification.new do |spec|
+  spec.name = "assistant_chat_native"
+  spec.version = AssistantChatNative::VERSION
+  spec.summary = "A drop-in Sidekiq worker for AI assistant chats that streams LLM replies in C, off the GVL"
+  spec.description = <<~TEXT
+    Streams Anthropic, OpenAI and Gemini replies over libcurl, parses server-sent events and
+    provider JSON with yajl, throttles chunks and classifies errors in a C extension that runs
+    without the GVL, and keeps locks, ActiveRecord and Turbo Streams broadcasting in a thin
+    Sidekiq job.
+  TEXT
+  spec.authors = ["assistant_chat_native maintainers"]
+  spec.license = "MIT"
+  spec.homepage = "https://rubygems.org/gems/assistant_chat_native"
+  spec.required_ruby_version = ">= 3.1"
+
+  spec.files = Dir[
+    "lib/**/*.rb", "lib/**/*.erb", "lib/**/*.tt", "lib/**/*.rake",
+    "ext/**/*.{c,h,rb}", "README.md", "LICENSE"
+  ]
+  spec.require_paths = ["lib"]
+  spec.extensions = ["ext/assistant_chat_native/extconf.rb"]
+
+  spec.add_dependency "event_stream_parser", "~> 1.0"
+  spec.add_dependency "sidekiq", ">= 7.0", "< 9"
+  spec.add_dependency "with_advisory_lock", ">= 5.1"
+end

@@ -1,0 +1,12 @@
+/*
+ * assistant_chat_native.c: the extension's entry point. Each binding file defines
+ * one Ruby class and is named after it; this file only calls their init functions.
+ */
+#include "binding.h"
+
+VALUE acn_mAssistantChatNative;
+
+RUBY_FUNC_EXPORTED void Init_assistant_chat_native(void)
+{
+    acn_mAssistantChatNative = rb_define_module("AssistantChatNative");
+}

@@ -1,0 +1,100 @@
+/* buf.c: the bounded byte buffer, and the names of the shared enums. */
+#include "acn.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void acn_buf_init(acn_buf *buf, size_t max)
+{
+    buf->ptr = NULL;
+    buf->len = 0;
+    buf->cap = 0;
+    buf->max = max;
+}
+
+static acn_status reserve(acn_buf *buf, size_t extra)
+{
+    size_t need;
+    size_t cap;
+    char *grown;
+
+    if (extra > buf->max || buf->len > buf->max - extra)
+        return ACN_ERR_LIMIT;
+    need = buf->len + extra + 1; /* room for the terminating NUL */
+    if (need <= buf->cap)
+        return ACN_OK;
+    cap = buf->cap ? buf->cap : 64;
+    while (cap < need)
+        cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+    grown = realloc(buf->ptr, cap);
+    if (grown == NULL)
+        return ACN_ERR_NOMEM;
+    buf->ptr = grown;
+    buf->cap = cap;
+    return ACN_OK;
+}
+
+acn_status acn_buf_append(acn_buf *buf, const char *data, size_t len)
+{
+    acn_status status = reserve(buf, len);
+
+    if (status != ACN_OK)
+        return status;
+    if (len > 0)
+        memcpy(buf->ptr + buf->len, data, len);
+    buf->len += len;
+    buf->ptr[buf->len] = '\0';
+    return ACN_OK;
+}
+
+acn_status acn_buf_push(acn_buf *buf, char byte)
+{
+    return acn_buf_append(buf, &byte, 1);
+}
+
+void acn_buf_clear(acn_buf *buf)
+{
+    buf->len = 0;
+    if (buf->ptr != NULL)
+        buf->ptr[0] = '\0';
+}
+
+void acn_buf_free(acn_buf *buf)
+{
+    free(buf->ptr);
+    acn_buf_init(buf, buf->max);
+}
+
+const char *acn_status_name(acn_status status)
+{
+    switch (status) {
+    case ACN_OK: return "ok";
+    case ACN_ERR_NOMEM: return "out of memory";
+    case ACN_ERR_LIMIT: return "size limit exceeded";
+    case ACN_ERR_MALFORMED: return "malformed input";
+    case ACN_ERR_ABORTED: return "aborted";
+    }
+    return "unknown";
+}
+
+static const char *const provider_names[ACN_PROVIDER_COUNT] = {"anthropic", "openai", "gemini"};
+
+const char *acn_provider_name(acn_provider provider)
+{
+    if ((unsigned)provider >= ACN_PROVIDER_COUNT)
+        return "unknown";
+    return provider_names[provider];
+}
+
+int acn_provider_parse(const char *name, size_t len, acn_provider *out)
+{
+    int i;
+
+    for (i = 0; i < ACN_PROVIDER_COUNT; i++) {
+        if (strlen(provider_names[i]) == len && memcmp(provider_names[i], name, len) == 0) {
+            *out = (acn_provider)i;
+            return 0;
+        }
+    }
+    return -1;
+}

@@ -1,0 +1,62 @@
+/*
+ * failure.h: the one error taxonomy (DESIGN.md section 5). Every way a request can
+ * fail, from an HTTP status to a libcurl code to a mid-stream error event, ends as
+ * an acn_failure, decided in C by classify.c.
+ *
+ * An acn_failure owns its strings in fixed arrays: it can be copied by value and
+ * needs no free. Texts longer than the arrays are cut at a UTF-8 boundary.
+ */
+#ifndef ACN_FAILURE_H
+#define ACN_FAILURE_H
+
+#include "acn.h"
+
+typedef enum acn_failure_kind {
+    ACN_FAILURE_NONE = 0,
+    ACN_FAILURE_RATE_LIMITED,
+    ACN_FAILURE_QUOTA_EXHAUSTED,
+    ACN_FAILURE_OVERLOADED,
+    ACN_FAILURE_SERVER_ERROR,
+    ACN_FAILURE_CONTEXT_OVERFLOW,
+    ACN_FAILURE_REQUEST_TOO_LARGE,
+    ACN_FAILURE_INVALID_MODEL,
+    ACN_FAILURE_AUTHENTICATION,
+    ACN_FAILURE_PERMISSION,
+    ACN_FAILURE_BAD_REQUEST,
+    ACN_FAILURE_EMPTY_BAD_REQUEST,
+    ACN_FAILURE_TIMEOUT,
+    ACN_FAILURE_STALLED,
+    ACN_FAILURE_CONNECTION_FAILED,
+    ACN_FAILURE_CONNECTION_LOST,
+    ACN_FAILURE_MALFORMED_STREAM,
+    ACN_FAILURE_REFUSAL,
+    ACN_FAILURE_CANCELLED
+} acn_failure_kind;
+
+#define ACN_FAILURE_KIND_COUNT 19
+
+typedef enum acn_failure_action {
+    ACN_ACTION_RETRY = 0,
+    ACN_ACTION_COMPACT,
+    ACN_ACTION_ESCALATE,
+    ACN_ACTION_FAIL
+} acn_failure_action;
+
+#define ACN_FAILURE_MESSAGE_MAX 512
+#define ACN_FAILURE_DETAIL_MAX  2048
+
+typedef struct acn_failure {
+    acn_failure_kind kind;
+    acn_failure_action action;
+    int retryable;
+    double retry_after;                    /* seconds; negative when the provider gave none */
+    int status;                            /* HTTP status, 0 when no response */
+    char message[ACN_FAILURE_MESSAGE_MAX]; /* user-facing copy */
+    char detail[ACN_FAILURE_DETAIL_MAX];   /* the provider's own words, or what went wrong */
+} acn_failure;
+
+const char *acn_failure_kind_name(acn_failure_kind kind); /* "rate_limited", ... */
+int acn_failure_kind_parse(const char *name, size_t len, acn_failure_kind *out);
+const char *acn_failure_action_name(acn_failure_action action); /* "retry", ... */
+
+#endif

@@ -1,0 +1,51 @@
+/*
+ * sse.h: an incremental parser for server-sent events, to the WHATWG HTML
+ * standard's "event stream interpretation" rules.
+ *
+ * Owns: its line and data buffers (bounded by `max_event_bytes`).
+ * Borrows: the bytes passed to acn_sse_feed (not kept after it returns) and the
+ * callback context. Pointers in an acn_sse_event are valid only during the callback.
+ * Cost is linear in input bytes however the input is split: buffered bytes are
+ * never rescanned. Data may contain NUL: every string carries its length.
+ */
+#ifndef ACN_SSE_H
+#define ACN_SSE_H
+
+#include "acn.h"
+
+typedef struct acn_sse_event {
+    const char *type; /* "message" when the event set none */
+    size_t type_len;
+    const char *data; /* data lines joined with LF, one trailing LF removed */
+    size_t data_len;
+    const char *id; /* the last event ID, persisting across events; len 0 when none */
+    size_t id_len;
+    long long retry; /* the reconnection time last set by a `retry` field, -1 when none */
+} acn_sse_event;
+
+/* Called once per dispatched event. Return 0 to go on, non-zero to stop: feed
+ * then returns ACN_ERR_ABORTED. */
+typedef int (*acn_sse_event_fn)(void *ctx, const acn_sse_event *event);
+
+typedef struct acn_sse_parser {
+    acn_sse_event_fn on_event;
+    void *ctx;
+    size_t max_event_bytes;
+    acn_buf line;       /* the current, incomplete line */
+    acn_buf data;       /* the data buffer of the event being built */
+    acn_buf event_type; /* the event type buffer */
+    acn_buf last_id;    /* the last event ID buffer */
+    long long retry;
+    int bom_state;  /* bytes of a leading UTF-8 BOM seen so far; -1 once past it */
+    int pending_cr; /* the previous chunk ended in CR: an LF starting the next is the same line end */
+    int failed;     /* a bound was crossed or a callback aborted: every later feed fails */
+} acn_sse_parser;
+
+void acn_sse_init(acn_sse_parser *parser, size_t max_event_bytes, acn_sse_event_fn on_event, void *ctx);
+/* ACN_OK, ACN_ERR_LIMIT (a line or event over the bound), ACN_ERR_NOMEM or ACN_ERR_ABORTED. */
+acn_status acn_sse_feed(acn_sse_parser *parser, const char *bytes, size_t len);
+/* End of stream: an unterminated event is discarded, as the standard says. */
+acn_status acn_sse_finish(acn_sse_parser *parser);
+void acn_sse_free(acn_sse_parser *parser);
+
+#endif

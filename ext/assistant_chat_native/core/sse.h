@@ -38,7 +38,7 @@ typedef struct acn_sse_parser {
     long long retry;
     int bom_state;  /* bytes of a leading UTF-8 BOM seen so far; -1 once past it */
     int pending_cr; /* the previous chunk ended in CR: an LF starting the next is the same line end */
-    int failed;     /* a bound was crossed or a callback aborted: every later feed fails */
+    int failed;     /* ACN_OK, or the acn_status that stopped it: every later feed returns it */
 } acn_sse_parser;
 
 void acn_sse_init(acn_sse_parser *parser, size_t max_event_bytes, acn_sse_event_fn on_event, void *ctx);

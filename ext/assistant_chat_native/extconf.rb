@@ -24,6 +24,7 @@ abort "assistant_chat_native needs libcurl 7.68 or newer (curl_multi_wakeup)." u
 
 # Newer C API functions are probed, never assumed (users run Rubies newer than 3.1).
 have_func("rb_gc_mark_movable", "ruby.h")
+have_func("rb_gc_location", "ruby.h")
 have_func("rb_thread_call_without_gvl", "ruby/thread.h")
 
 # The core lives in core/ and knows nothing of Ruby; the binding files sit beside it.

@@ -1,0 +1,220 @@
+/*
+ * sse_parser_class.c: AssistantChatNative::SSE::Parser, the SSE parser of core/sse.c
+ * for Ruby. Events are yielded as AssistantChatNative::SSE::Event structs with
+ * UTF-8 strings (invalid bytes replaced with U+FFFD, as the standard's decoding does).
+ */
+#include "binding.h"
+#include "sse.h"
+
+static VALUE cParser;
+static VALUE cEvent;
+static VALUE eLimitError;
+static VALUE eSSEError;
+static VALUE replacement_character;
+
+typedef struct sse_parser_wrapper {
+    acn_sse_parser parser;
+    VALUE events; /* the Array to collect into when no block was given; only set during feed */
+    int busy;
+    int state; /* rb_protect's tag when a block raised */
+} sse_parser_wrapper;
+
+static void parser_free(void *ptr)
+{
+    sse_parser_wrapper *wrapper = ptr;
+
+    acn_sse_free(&wrapper->parser);
+    xfree(wrapper);
+}
+
+static size_t parser_size(const void *ptr)
+{
+    const sse_parser_wrapper *wrapper = ptr;
+
+    return sizeof(*wrapper) + wrapper->parser.line.cap + wrapper->parser.data.cap +
+           wrapper->parser.event_type.cap + wrapper->parser.last_id.cap;
+}
+
+static void parser_mark(void *ptr)
+{
+    sse_parser_wrapper *wrapper = ptr;
+
+    rb_gc_mark_movable(wrapper->events);
+}
+
+static void parser_compact(void *ptr)
+{
+    sse_parser_wrapper *wrapper = ptr;
+
+#ifdef HAVE_RB_GC_LOCATION
+    wrapper->events = rb_gc_location(wrapper->events);
+#else
+    (void)wrapper;
+#endif
+}
+
+static const rb_data_type_t parser_type = {
+    .wrap_struct_name = "AssistantChatNative::SSE::Parser",
+    .function = {.dmark = parser_mark,
+                 .dfree = parser_free,
+                 .dsize = parser_size,
+                 .dcompact = parser_compact},
+    .flags = RUBY_TYPED_FREE_IMMEDIATELY,
+};
+
+static VALUE parser_alloc(VALUE klass)
+{
+    sse_parser_wrapper *wrapper;
+    VALUE self = TypedData_Make_Struct(klass, sse_parser_wrapper, &parser_type, wrapper);
+
+    acn_sse_init(&wrapper->parser, ACN_DEFAULT_MAX_EVENT_BYTES, NULL, wrapper);
+    wrapper->events = Qnil;
+    return self;
+}
+
+static VALUE utf8_string(const char *ptr, size_t len)
+{
+    VALUE str = rb_utf8_str_new(ptr, (long)len);
+
+    /* An explicit replacement: with nil, scrub would yield to the block feed was given. */
+    if (rb_enc_str_coderange(str) == ENC_CODERANGE_BROKEN)
+        str = rb_str_scrub(str, replacement_character);
+    return str;
+}
+
+static VALUE event_to_ruby(const acn_sse_event *event)
+{
+    VALUE retry = event->retry < 0 ? Qnil : LL2NUM(event->retry);
+
+    return rb_struct_new(cEvent, utf8_string(event->type, event->type_len),
+                         utf8_string(event->data, event->data_len), utf8_string(event->id, event->id_len),
+                         retry);
+}
+
+static VALUE yield_event(VALUE event)
+{
+    return rb_yield(event);
+}
+
+/* Called by the core for each event. A raising block stops the parser (non-zero),
+ * and feed re-raises once the core has returned, so no C frame is skipped. */
+static int on_event(void *ctx, const acn_sse_event *event)
+{
+    sse_parser_wrapper *wrapper = ctx;
+    VALUE value = event_to_ruby(event);
+
+    if (wrapper->events != Qnil) {
+        rb_ary_push(wrapper->events, value);
+        return 0;
+    }
+    rb_protect(yield_event, value, &wrapper->state);
+    return wrapper->state != 0;
+}
+
+static sse_parser_wrapper *get_parser(VALUE self)
+{
+    sse_parser_wrapper *wrapper;
+
+    TypedData_Get_Struct(self, sse_parser_wrapper, &parser_type, wrapper);
+    return wrapper;
+}
+
+static void raise_for(sse_parser_wrapper *wrapper, acn_status status)
+{
+    if (status == ACN_ERR_LIMIT)
+        rb_raise(
+            eLimitError,
+            "an SSE line or event exceeded max_event_bytes (%zu bytes); raise the limit or check the stream",
+            wrapper->parser.max_event_bytes);
+    if (status == ACN_ERR_NOMEM)
+        rb_raise(rb_eNoMemError, "out of memory while parsing server-sent events");
+    rb_raise(eSSEError, "the SSE parser stopped earlier (%s); start a new parser", acn_status_name(status));
+}
+
+/* call-seq: Parser.new(max_event_bytes: 16 MiB) */
+static VALUE parser_initialize(int argc, VALUE *argv, VALUE self)
+{
+    sse_parser_wrapper *wrapper = get_parser(self);
+    VALUE opts = Qnil;
+    VALUE max = Qnil;
+    size_t max_bytes = ACN_DEFAULT_MAX_EVENT_BYTES;
+    ID keys[1];
+
+    rb_scan_args(argc, argv, ":", &opts);
+    if (!NIL_P(opts)) {
+        keys[0] = rb_intern("max_event_bytes");
+        rb_get_kwargs(opts, keys, 0, 1, &max);
+        if (max == Qundef)
+            max = Qnil;
+    }
+    if (!NIL_P(max)) {
+        long long value = NUM2LL(max);
+
+        if (value <= 0)
+            rb_raise(rb_eArgError, "max_event_bytes must be positive, got %lld", value);
+        max_bytes = (size_t)value;
+    }
+    acn_sse_free(&wrapper->parser);
+    acn_sse_init(&wrapper->parser, max_bytes, on_event, wrapper);
+    return self;
+}
+
+/* call-seq: feed(bytes) { |event| ... } -> nil;  feed(bytes) -> [event, ...] */
+static VALUE parser_feed(VALUE self, VALUE bytes)
+{
+    sse_parser_wrapper *wrapper = get_parser(self);
+    acn_status status;
+    VALUE events = Qnil;
+    int state;
+
+    StringValue(bytes);
+    if (wrapper->busy)
+        rb_raise(eSSEError, "feed was called again from inside its own block");
+    if (!rb_block_given_p())
+        events = rb_ary_new();
+    wrapper->events = events;
+    wrapper->state = 0;
+    wrapper->busy = 1;
+    /* The bytes are copied by the core as it needs them; keep the String alive. */
+    status = acn_sse_feed(&wrapper->parser, RSTRING_PTR(bytes), (size_t)RSTRING_LEN(bytes));
+    RB_GC_GUARD(bytes);
+    wrapper->busy = 0;
+    wrapper->events = Qnil;
+    state = wrapper->state;
+    if (state)
+        rb_jump_tag(state);
+    if (status != ACN_OK)
+        raise_for(wrapper, status);
+    return events;
+}
+
+/* call-seq: finish -> nil. The stream ended: an unterminated event is discarded. */
+static VALUE parser_finish(VALUE self)
+{
+    sse_parser_wrapper *wrapper = get_parser(self);
+    acn_status status = acn_sse_finish(&wrapper->parser);
+
+    if (status != ACN_OK)
+        raise_for(wrapper, status);
+    return Qnil;
+}
+
+void acn_init_sse_parser(void)
+{
+    VALUE mSSE = rb_define_module_under(acn_mAssistantChatNative, "SSE");
+
+    cEvent = rb_const_get(mSSE, rb_intern("Event"));
+    eSSEError = rb_const_get(mSSE, rb_intern("Error"));
+    eLimitError = rb_const_get(mSSE, rb_intern("LimitError"));
+    rb_gc_register_mark_object(cEvent);
+    rb_gc_register_mark_object(eSSEError);
+    rb_gc_register_mark_object(eLimitError);
+    replacement_character = rb_obj_freeze(rb_utf8_str_new_cstr("\xEF\xBF\xBD")); /* U+FFFD */
+    rb_gc_register_mark_object(replacement_character);
+
+    cParser = rb_define_class_under(mSSE, "Parser", rb_cObject);
+    rb_define_alloc_func(cParser, parser_alloc);
+    rb_define_method(cParser, "initialize", parser_initialize, -1);
+    rb_define_method(cParser, "feed", parser_feed, 1);
+    rb_define_method(cParser, "finish", parser_finish, 0);
+}

@@ -76,9 +76,10 @@ static VALUE utf8_string(const char *ptr, size_t len)
 {
     VALUE str = rb_utf8_str_new(ptr, (long)len);
 
-    /* An explicit replacement: with nil, scrub would yield to the block feed was given. */
+    /* Through rb_funcall, which passes no block: rb_str_scrub would see the block
+     * feed was given and call it for each invalid byte. */
     if (rb_enc_str_coderange(str) == ENC_CODERANGE_BROKEN)
-        str = rb_str_scrub(str, replacement_character);
+        str = rb_funcall(str, rb_intern("scrub"), 1, replacement_character);
     return str;
 }
 

@@ -1,0 +1,192 @@
+# frozen_string_literal: true
+
+require "json"
+
+module AssistantChatNative
+  # Sends what a turn shows the browser: the growing reply, tool status lines, the
+  # lock state, errors and the final reply. Each broadcast is a Hash with `type`
+  # (:chunk, :thinking, :status, :lock, :error, :complete) and its data; the
+  # worker's `render_broadcast` hook turns it into what goes on the wire.
+  #
+  # Delivery, by what the app has loaded:
+  #   turbo-rails   Turbo::StreamsChannel.broadcast_stream_to(stream, content: html)
+  #   Action Cable  ActionCable.server.broadcast(stream, payload)
+  #   neither       one log line per broadcast
+  #
+  # Reply chunks arrive already throttled by Stream (its broadcast_interval) and
+  # by the worker; status lines are throttled here, at most one every
+  # STATUS_BROADCAST_INTERVAL seconds (a waiting one goes out with the next
+  # broadcast of another kind, or when the turn ends).
+  class Broadcaster
+    # Seconds between two tool status lines.
+    STATUS_BROADCAST_INTERVAL = 1.0
+
+    # Tools whose status line shows a short summary of their arguments (the query,
+    # the search terms) rather than the tool's name alone.
+    TOOLS_WITH_SUMMARIES = %w[query_database search_content run_report].freeze
+
+    # What the status line calls each tool; others are humanized from their name.
+    TOOL_DISPLAY_NAMES = {
+      "query_database" => "Querying the database",
+      "search_content" => "Searching content",
+      "run_report" => "Running a report",
+      "list_tables" => "Looking at the tables",
+      "describe_table" => "Reading a table's columns"
+    }.freeze
+
+    # Prefixes the tool services put before their tool names (service key =>
+    # prefix); the status line strips them.
+    TOOL_PREFIXES = {
+      "content" => "content_",
+      "app_db" => "app_db_"
+    }.freeze
+
+    SUMMARY_LIMIT = 80
+
+    attr_reader :stream, :counts
+
+    # stream:   the stream name (e.g. "assistant_conversation_42")
+    # renderer: callable(Hash) => the payload to send (String HTML for Turbo)
+    # delivery: callable(stream, payload), or nil to pick Turbo, Action Cable or the log
+    # clock:    callable => monotonic seconds
+    def initialize(stream:, renderer: nil, delivery: nil, logger: nil,
+      status_interval: STATUS_BROADCAST_INTERVAL,
+      clock: -> { Process.clock_gettime(Process::CLOCK_MONOTONIC) })
+      @stream = stream
+      @renderer = renderer || method(:default_render)
+      @logger = logger
+      @delivery = delivery || self.class.default_delivery(logger: logger)
+      @status_interval = status_interval
+      @clock = clock
+      @last_status_at = nil
+      @pending_status = nil
+      @counts = Hash.new(0)
+    end
+
+    # The growing reply (the whole text so far: a late broadcast replaces an early one).
+    def chunk(text)
+      deliver(type: :chunk, text: text)
+    end
+
+    def thinking(text)
+      deliver(type: :thinking, text: text)
+    end
+
+    # A tool status line, throttled. Returns true when it went out now.
+    def status(line)
+      now = @clock.call
+      if @last_status_at && now - @last_status_at < @status_interval
+        @pending_status = line
+        return false
+      end
+      @last_status_at = now
+      @pending_status = nil
+      deliver(type: :status, text: line)
+      true
+    end
+
+    # Sends the status line held back by the throttle, if any, once its interval passed.
+    def flush_status(force: false)
+      return false unless @pending_status
+      return false if !force && @last_status_at && @clock.call - @last_status_at < @status_interval
+
+      line = @pending_status
+      @pending_status = nil
+      @last_status_at = @clock.call
+      deliver(type: :status, text: line)
+      true
+    end
+
+    def lock_state(locked:)
+      deliver(type: :lock, locked: locked)
+    end
+
+    def error(message)
+      @pending_status = nil
+      deliver(type: :error, text: message)
+    end
+
+    def complete(text, **extra)
+      @pending_status = nil
+      deliver(type: :complete, text: text, **extra)
+    end
+
+    # The status line for a tool call, e.g. "Querying the database: SELECT state, ..."
+    def self.status_line(name, arguments = {})
+      base = strip_prefix(name.to_s)
+      label = TOOL_DISPLAY_NAMES.fetch(base) { humanize(base) }
+      return label unless TOOLS_WITH_SUMMARIES.include?(base)
+
+      summary = summarize(arguments)
+      summary.empty? ? label : "#{label}: #{summary}"
+    end
+
+    def self.strip_prefix(name)
+      prefix = TOOL_PREFIXES.values.find { |candidate| name.start_with?(candidate) }
+      prefix ? name.delete_prefix(prefix) : name
+    end
+
+    def self.humanize(name)
+      words = name.tr("_", " ").strip
+      words.empty? ? "Working" : "Running #{words}"
+    end
+
+    def self.summarize(arguments)
+      value = arguments.is_a?(Hash) ? arguments.values.find { |v| v.is_a?(String) && !v.strip.empty? } : nil
+      text = value.to_s.gsub(/\s+/, " ").strip
+      (text.length > SUMMARY_LIMIT) ? "#{text[0, SUMMARY_LIMIT - 1]}…" : text
+    end
+
+    # Turbo Streams when turbo-rails is loaded, else Action Cable, else the log.
+    def self.default_delivery(logger: nil)
+      if defined?(::Turbo::StreamsChannel)
+        ->(stream, payload) { ::Turbo::StreamsChannel.broadcast_stream_to(stream, content: payload.to_s) }
+      elsif defined?(::ActionCable) && ::ActionCable.respond_to?(:server)
+        ->(stream, payload) { ::ActionCable.server.broadcast(stream, payload) }
+      else
+        log = logger || AssistantChatNative::Broadcaster.fallback_logger
+        ->(stream, payload) { log.info("[AssistantChatNative] broadcast #{stream}: #{payload.to_json[0, 200]}") }
+      end
+    end
+
+    def self.fallback_logger
+      if defined?(::Rails) && ::Rails.respond_to?(:logger) && ::Rails.logger
+        ::Rails.logger
+      else
+        require "logger"
+        @fallback_logger ||= Logger.new($stderr)
+      end
+    end
+
+    private
+
+    def deliver(payload)
+      flush_status(force: false) unless payload[:type] == :status
+      @counts[payload[:type]] += 1
+      @delivery.call(@stream, @renderer.call(payload))
+      payload
+    end
+
+    # Without turbo-rails: the Hash itself (Action Cable sends it as JSON). With it:
+    # a <turbo-stream> element that replaces the reply or appends a status line.
+    def default_render(payload)
+      return payload unless defined?(::Turbo::StreamsChannel)
+
+      require "erb"
+      text = ERB::Util.html_escape(payload[:text].to_s)
+      case payload[:type]
+      when :chunk, :complete
+        %(<turbo-stream action="update" target="#{@stream}_reply"><template>#{text}</template></turbo-stream>)
+      when :status, :thinking
+        %(<turbo-stream action="update" target="#{@stream}_status"><template>#{text}</template></turbo-stream>)
+      when :error
+        %(<turbo-stream action="update" target="#{@stream}_error"><template>#{text}</template></turbo-stream>)
+      when :lock
+        state = payload[:locked] ? "processing" : ""
+        %(<turbo-stream action="update" target="#{@stream}_lock"><template>#{state}</template></turbo-stream>)
+      else
+        ""
+      end
+    end
+  end
+end

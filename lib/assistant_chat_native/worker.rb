@@ -1,0 +1,294 @@
+# frozen_string_literal: true
+
+require "json"
+require "securerandom"
+require "sidekiq"
+require "active_support"
+require "active_support/core_ext/object/blank"
+require "active_support/core_ext/object/try"
+require "active_support/core_ext/hash/keys"
+require "active_support/notifications"
+
+module AssistantChatNative
+  # The drop-in Sidekiq job for one assistant chat turn: the seed's
+  # AssistantChatWorker (same arguments, constants, locks, broadcasts and error
+  # copy) with Turn and Stream underneath. An app whose worker inherited from
+  # Object makes it inherit from this class and overrides the hooks it needs
+  # (Worker::Hooks lists them).
+  #
+  #   class AssistantChatWorker < AssistantChatNative::Worker
+  #     def system_prompt(user_context) = "You answer questions about #{user_context["department"]}."
+  #   end
+  #
+  #   AssistantChatWorker.perform_async(conversation.id, "Show me sales by state", "claude-sonnet")
+  #   AssistantChatWorker.perform_async("conversation_id" => conversation.id,
+  #     "user_message" => "Show me sales by state", "model" => "claude-sonnet")
+  class Worker
+  end
+end
+
+require_relative "broadcaster"
+require_relative "worker/settings"
+require_relative "worker/tool_services"
+require_relative "worker/error_copy"
+require_relative "worker/reporter"
+require_relative "worker/turn_failed"
+require_relative "worker/turn_handler"
+require_relative "worker/hooks"
+require_relative "worker/instrumentation"
+
+module AssistantChatNative
+  class Worker
+    include Sidekiq::Job
+    include Sidekiq::Status::Worker if defined?(::Sidekiq::Status::Worker)
+    include Hooks
+
+    # Seconds between heartbeats while a turn runs (streams and tools alike).
+    HEARTBEAT_INTERVAL = AssistantChatNative.const_defined?(:HEARTBEAT_INTERVAL) ? AssistantChatNative::HEARTBEAT_INTERVAL : 30
+    # Context-overflow compactions a turn tries before it gives up.
+    MAX_COMPACTION_RETRIES = AssistantChatNative.const_defined?(:MAX_COMPACTION_RETRIES) ? AssistantChatNative::MAX_COMPACTION_RETRIES : 2
+    # The model a low-tier model that stalls after tool calls (or a Gemini body-less
+    # 400) is retried on, once.
+    ESCALATION_MODEL = AssistantChatNative.const_defined?(:ESCALATION_MODEL) ? AssistantChatNative::ESCALATION_MODEL : "claude-sonnet"
+    STATUS_BROADCAST_INTERVAL = Broadcaster::STATUS_BROADCAST_INTERVAL
+    TOOLS_WITH_SUMMARIES = Broadcaster::TOOLS_WITH_SUMMARIES
+    TOOL_DISPLAY_NAMES = Broadcaster::TOOL_DISPLAY_NAMES
+    TOOL_PREFIXES = Broadcaster::TOOL_PREFIXES
+
+    BUSY_MESSAGE = ErrorCopy::BUSY
+    ARGUMENT_NAMES = %w[conversation_id user_message model tool_services user_context upload_ids].freeze
+
+    sidekiq_options retry: 0
+
+    class << self
+      def settings
+        @settings ||= (superclass.respond_to?(:settings) ? superclass.settings : Settings.new)
+      end
+
+      def configure
+        yield settings
+        settings
+      end
+
+      # Enqueues with the seed's keyword form too: symbol keys become strings, so
+      # the job passes Sidekiq 7's strict argument check.
+      def perform_async(*args)
+        super(*stringify_arguments(args))
+      end
+
+      def perform_in(interval, *args)
+        super(interval, *stringify_arguments(args))
+      end
+
+      def stringify_arguments(args)
+        return args unless args.size == 1 && args.first.is_a?(Hash)
+
+        [args.first.deep_stringify_keys]
+      end
+    end
+
+    # perform(conversation_id, user_message, model, tool_services = [], user_context = {}, upload_ids = [])
+    # or perform({"conversation_id" => ..., "user_message" => ..., "model" => ..., ...}).
+    def perform(*args)
+      arguments = parse_arguments(args)
+      @conversation_id = arguments["conversation_id"]
+      model = arguments["model"]
+      tool_services = Array(arguments["tool_services"])
+      user_context = (arguments["user_context"] || {}).to_h.stringify_keys
+      upload_ids = Array(arguments["upload_ids"])
+      continuation = arguments["continuation"] ? true : false
+
+      @job_id = jid || SecureRandom.hex(12)
+      @attachment_tempfiles = []
+      @continuation_pending = nil
+      @worker_started_at = Time.now
+      @round_count = 0
+      @conversation = find_conversation(@conversation_id)
+      @sending_user = find_sender(user_context)
+
+      # Non-blocking: when another job holds the advisory lock, this one skips.
+      result = @conversation.class.with_advisory_lock_result(@conversation.processing_lock_key, timeout_seconds: 0) do
+        # The advisory lock is won, so a column lock still held belongs to a job
+        # that crashed without cleanup: take it over.
+        sender = @sending_user || null_sender
+        unless @conversation.acquire_processing_lock!(sender, job_id: @job_id)
+          logger_for.warn("[#{self.class.name}] Stale processing lock on conversation #{@conversation.id} " \
+            "(by_id=#{@conversation.processing_by_id}, since=#{@conversation.processing_since}, " \
+            "job=#{@conversation.try(:processing_job_id)}). Force-acquiring: the advisory lock proves no other worker is active.")
+          @conversation.force_processing_lock!(sender, job_id: @job_id)
+        end
+        @locked_at = @conversation.processing_since
+
+        begin
+          broadcast_lock_state(locked: true)
+          process_query(arguments["user_message"], model, tool_services, user_context, upload_ids, continuation)
+        ensure
+          @conversation.release_processing_lock!
+          broadcast_lock_state(locked: false)
+        end
+      end
+
+      unless result&.lock_was_acquired?
+        logger_for.info("[#{self.class.name}] Skipped: conversation #{@conversation_id} is locked by another worker")
+        broadcast_error(BUSY_MESSAGE)
+      end
+
+      # After every lock is released, so the continuation acquires them at once.
+      if @continuation_pending
+        schedule_continuation(@continuation_pending[:model], @continuation_pending[:tool_services],
+          @continuation_pending[:user_context])
+      end
+    rescue => e
+      handle_error(e, model)
+    ensure
+      cleanup_attachment_tempfiles
+    end
+
+    # The seed's broadcast methods.
+    def broadcast_lock_state(locked:)
+      broadcaster.lock_state(locked: locked)
+    end
+
+    # Broadcasts the friendly copy for a raw error message (ErrorCopy).
+    def broadcast_error(message)
+      broadcaster.error(ErrorCopy.for_message(message))
+    end
+
+    private
+
+    def settings
+      self.class.settings
+    end
+
+    def parse_arguments(args)
+      if args.size == 1 && args.first.is_a?(Hash)
+        hash = args.first.stringify_keys
+        unknown = hash.keys - ARGUMENT_NAMES - %w[continuation]
+        raise ArgumentError, "unknown argument(s) #{unknown.join(", ")}; expected #{ARGUMENT_NAMES.join(", ")}" if unknown.any?
+        raise ArgumentError, "conversation_id is required" unless hash["conversation_id"]
+
+        hash
+      elsif args.size.between?(3, 7)
+        ARGUMENT_NAMES.zip(args).to_h.merge("continuation" => args[6])
+      else
+        raise ArgumentError, "perform takes (conversation_id, user_message, model, tool_services = [], " \
+          "user_context = {}, upload_ids = []) or one Hash of those names; got #{args.size} argument(s)"
+      end
+    end
+
+    def process_query(user_message, model, tool_services, user_context, upload_ids, continuation)
+      attachments = attachments_for(upload_ids)
+      persist_user_message(user_message.to_s, attachments) unless continuation
+
+      if (saved = persisted_reply)
+        # A rerun of a job that finished its turn before it was stopped.
+        broadcaster.complete(saved.content.to_s, model: model)
+        return
+      end
+
+      handler = TurnHandler.new(worker: self, broadcaster: broadcaster,
+        chunk_interval: settings.chunk_broadcast_interval,
+        cancel_check_interval: settings.cancel_check_interval)
+      @turn_handler = handler
+      turn = AssistantChatNative::Turn.new(model: model, system: system_prompt(user_context),
+        messages: history_messages(attachments), tools: tools_for(tool_services, user_context),
+        handler: handler, max_rounds: settings.max_rounds_per_job,
+        deadline: Process.clock_gettime(Process::CLOCK_MONOTONIC) + settings.job_deadline)
+
+      outcome = Instrumentation.turn(worker: self.class.name, conversation_id: @conversation.id,
+        model: model, handler: handler, logger: logger_for) { turn.run }
+      @round_count = outcome.rounds.to_i
+      report_progress(@round_count)
+      handler.flush_chunk
+
+      case outcome.status
+      when :completed
+        persist_reply(outcome)
+        broadcaster.complete(outcome.text.to_s, model: outcome.model.to_s)
+      when :continue
+        persist_partial(outcome)
+        @continuation_pending = {model: outcome.model.to_s, tool_services: tool_services, user_context: user_context}
+      when :cancelled
+        persist_reply(outcome)
+        broadcaster.complete(outcome.text.to_s, model: outcome.model.to_s, cancelled: true)
+      else
+        raise TurnFailed.new(outcome.failure, model: outcome.model)
+      end
+    end
+
+    def schedule_continuation(model, tool_services, user_context)
+      self.class.perform_async("conversation_id" => @conversation.id, "user_message" => nil,
+        "model" => model, "tool_services" => tool_services, "user_context" => user_context,
+        "continuation" => true)
+    end
+
+    def handle_error(error, model)
+      failure = error.is_a?(TurnFailed) ? error.failure : nil
+      response_body = (failure&.detail || (error.respond_to?(:response) ? error.response.try(:body) : nil))&.to_s&.slice(0, 500)
+      logger_for.error("[#{self.class.name}] Error: #{error.class}: #{error.message}\n" \
+        "#{Array(error.backtrace).first(5).join("\n")}#{"\nResponse body: #{response_body}" if response_body.present?}")
+      @conversation&.release_processing_lock!
+      @conversation&.track_error!
+      report_error(error, user_id: @sending_user&.id, custom_data: {
+        worker: self.class.name, conversation_id: @conversation&.id || @conversation_id,
+        model: model, response_body: response_body
+      })
+      if failure
+        broadcaster.error(failure.message.to_s.empty? ? ErrorCopy.for_message(failure.detail) : failure.message)
+      else
+        broadcast_error(error.message)
+      end
+    rescue => nested
+      logger_for.error("[#{self.class.name}] Error while handling #{error.class}: #{nested.class}: #{nested.message}")
+    end
+
+    def report_error(error, user_id:, custom_data:)
+      reporter = settings.reporter || Reporter.new(logger: logger_for)
+      reporter.call(error, user_id: user_id, custom_data: custom_data)
+    end
+
+    def broadcaster
+      @broadcaster ||= Broadcaster.new(stream: broadcast_stream, logger: logger_for,
+        renderer: ->(payload) { render_broadcast(payload) || default_render(payload) },
+        delivery: settings.delivery, status_interval: settings.status_broadcast_interval)
+    end
+
+    def default_render(payload)
+      @default_broadcaster ||= Broadcaster.new(stream: broadcast_stream, delivery: ->(*) {})
+      @default_broadcaster.send(:default_render, payload)
+    end
+
+    # Keeps the column lock fresh and the job's progress current.
+    def heartbeat(_elapsed)
+      @conversation.touch_processing_lock!(job_id: @job_id) if @conversation.respond_to?(:touch_processing_lock!)
+    end
+
+    # Rounds as progress, when sidekiq-status is loaded.
+    def report_progress(round)
+      @round_count = round.to_i
+      return unless respond_to?(:at, true) && defined?(::Sidekiq::Status::Worker)
+
+      total(settings.max_rounds_per_job)
+      at([@round_count, settings.max_rounds_per_job].min, "round #{@round_count}")
+    rescue => e
+      logger_for.debug("[#{self.class.name}] progress not stored: #{e.message}")
+    end
+
+    def null_sender
+      Struct.new(:id).new(0)
+    end
+
+    def cleanup_attachment_tempfiles
+      Array(@attachment_tempfiles).each do |tempfile|
+        tempfile.close!
+      rescue => e
+        logger_for.warn("[#{self.class.name}] could not remove #{tempfile.path}: #{e.message}")
+      end
+      @attachment_tempfiles = []
+    end
+
+    def logger_for
+      settings.resolved_logger
+    end
+  end
+end

@@ -1,0 +1,186 @@
+# frozen_string_literal: true
+
+require "json"
+require "tempfile"
+
+module AssistantChatNative
+  class Worker
+    # Every app-specific step of a turn, as a plain method the app's worker may
+    # override. The defaults work with the install generator's tables
+    # (conversations, messages, the lock columns) and with apps that already have
+    # the seed's methods on their conversation model.
+    #
+    #   find_conversation(id)                 the conversation record
+    #   find_sender(user_context)             who sent the message (nil when unknown)
+    #   persist_user_message(text, attachments) the user's message, once per job id
+    #   persisted_reply                       this job's reply when a previous run saved it
+    #   history_messages(attachments)         the history as normalized messages
+    #   system_prompt(user_context)           the system prompt
+    #   tools_for(tool_services, user_context) tools from the tool-service registry
+    #   persist_reply(outcome)                the reply and its tool transcript
+    #   persist_partial(outcome)              a turn's transcript before its continuation
+    #   compact_messages(messages)            a shorter history after a context overflow
+    #   cancelled?                            whether the user asked to stop
+    #   attachments_for(upload_ids)           uploads as {type:, path:, media_type:} parts
+    #   render_broadcast(payload)             what goes on the wire for one broadcast
+    #   broadcast_stream                      the stream name broadcasts go to
+    module Hooks
+      # The conversation record (the configured conversation class).
+      def find_conversation(conversation_id)
+        conversation_model.find(conversation_id)
+      end
+
+      # The sender, from user_context's "user_id" or "party_id" (nil when absent).
+      def find_sender(user_context)
+        sender_id = user_context["user_id"] || user_context["party_id"]
+        return nil unless sender_id
+
+        model = settings.resolve(settings.sender_class)
+        model.find_by(id: sender_id)
+      rescue NameError
+        nil
+      end
+
+      # Saves the user's message once per job id, so a job Sidekiq runs again
+      # after a shutdown does not add it twice.
+      def persist_user_message(text, attachments)
+        scope = message_model.where(conversation_id: @conversation.id, job_id: @job_id, role: "user")
+        scope.first || message_model.create!(conversation_id: @conversation.id, job_id: @job_id,
+          role: "user", content: text, transcript: attachments.empty? ? nil : JSON.generate(attachment_refs(attachments)))
+      end
+
+      # This job's saved reply, when an earlier run of the same job got that far.
+      def persisted_reply
+        message_model.where(conversation_id: @conversation.id, job_id: @job_id, role: "assistant",
+          status: "completed").first
+      end
+
+      # The conversation's messages, oldest first, as normalized messages. An
+      # assistant row with a transcript expands into the tool calls and results it
+      # made; this job's user message carries the attachments.
+      def history_messages(attachments)
+        rows = message_model.where(conversation_id: @conversation.id).order(:id).to_a
+        rows.flat_map do |row|
+          if row.role == "assistant" && row.transcript.present?
+            JSON.parse(row.transcript)
+          elsif row.role == "user" && row.job_id == @job_id && attachments.any?
+            [{"role" => "user", "content" => [{"type" => "text", "text" => row.content.to_s}] + attachments}]
+          else
+            [{"role" => row.role, "content" => row.content.to_s}]
+          end
+        end
+      end
+
+      # The system prompt, with who is asking when user_context says so.
+      def system_prompt(user_context)
+        about = user_context.slice("name", "department", "role", "title", "timezone")
+          .reject { |_key, value| value.to_s.strip.empty? }
+        prompt = +"You are a helpful assistant inside this application. Answer concisely and use the tools when they help."
+        prompt << "\nThe user: " << about.map { |key, value| "#{key}: #{value}" }.join(", ") << "." if about.any?
+        prompt
+      end
+
+      # The tools the tool services give this turn.
+      def tools_for(tool_services, user_context)
+        settings.tool_services.tools_for(tool_services, user_context: user_context, conversation: @conversation)
+      end
+
+      # Saves the reply with its tool transcript (idempotent per job id).
+      def persist_reply(outcome)
+        save_assistant_row(outcome, status: "completed")
+      end
+
+      # Saves a turn's transcript before a continuation job picks it up.
+      def persist_partial(outcome)
+        save_assistant_row(outcome, status: "partial")
+      end
+
+      # Returns a shorter history after a context overflow; nil lets the Turn use
+      # its own default (drop old tool results, then old exchanges).
+      def compact_messages(_messages)
+        nil
+      end
+
+      # True when the user asked to stop: a cancel_requested_at set after the
+      # lock was taken.
+      def cancelled?
+        return false unless @conversation.has_attribute?(:cancel_requested_at)
+
+        requested = @conversation.class.where(id: @conversation.id).pick(:cancel_requested_at)
+        !requested.nil? && (@locked_at.nil? || requested >= @locked_at)
+      end
+
+      # Each upload as an attachment part; files are copied to tempfiles that the
+      # job removes whatever happens. Uploads answer `path`, `download` (Active
+      # Storage) or `data`, and `content_type`.
+      def attachments_for(upload_ids)
+        return [] if upload_ids.empty?
+
+        model = settings.resolve(settings.upload_class)
+        model.where(id: upload_ids).map do |upload|
+          tempfile = Tempfile.new(["acn-upload-#{upload.id}-", File.extname(upload_filename(upload))], binmode: true)
+          @attachment_tempfiles << tempfile
+          tempfile.write(upload_bytes(upload))
+          tempfile.flush
+          media_type = upload.try(:content_type) || upload.try(:media_type) || "application/octet-stream"
+          {"type" => media_type.start_with?("image/") ? "image" : "document",
+           "path" => tempfile.path, "media_type" => media_type}
+        end
+      end
+
+      # The payload for one broadcast (see Broadcaster); the default renders
+      # Turbo Stream HTML when turbo-rails is loaded and passes the Hash otherwise.
+      def render_broadcast(payload)
+        nil
+      end
+
+      # The stream broadcasts go to.
+      def broadcast_stream
+        "assistant_conversation_#{@conversation&.id || @conversation_id}"
+      end
+
+      # Thinking text as it grows; not shown by default.
+      def on_thinking_text(_text)
+        nil
+      end
+
+      private
+
+      def conversation_model
+        settings.resolve(settings.conversation_class)
+      end
+
+      def message_model
+        settings.resolve(settings.message_class)
+      end
+
+      def save_assistant_row(outcome, status:)
+        row = message_model.find_or_initialize_by(conversation_id: @conversation.id, job_id: @job_id, role: "assistant")
+        row.content = outcome.text.to_s
+        row.transcript = JSON.generate(outcome.transcript)
+        row.status = status
+        row.model = outcome.model.to_s if row.has_attribute?(:model)
+        row.save!
+        row
+      end
+
+      def attachment_refs(attachments)
+        attachments.map { |part| part.merge("path" => File.basename(part["path"].to_s)) }
+      end
+
+      def upload_filename(upload)
+        (upload.try(:filename) || upload.try(:name) || "upload").to_s
+      end
+
+      def upload_bytes(upload)
+        if upload.respond_to?(:download)
+          upload.download
+        elsif upload.respond_to?(:path) && upload.path && File.file?(upload.path)
+          File.binread(upload.path)
+        else
+          upload.try(:data).to_s
+        end
+      end
+    end
+  end
+end

@@ -1,0 +1,124 @@
+# frozen_string_literal: true
+
+require "active_support/notifications"
+
+module AssistantChatNative
+  class Worker
+    # ActiveSupport::Notifications events and the one log line per turn.
+    #
+    #   "stream.assistant_chat_native"  one per streamed round: model, provider,
+    #                                   round, time_to_first_token, duration, tokens
+    #                                   (input/output), flushes, failure_kind
+    #   "turn.assistant_chat_native"    one per turn: worker, conversation_id, model
+    #                                   (asked for), final_model (after escalation),
+    #                                   provider, status, rounds, retries, compactions,
+    #                                   time_to_first_token, duration, input_tokens,
+    #                                   output_tokens, flushes, failure_kind
+    #
+    # Payloads carry no request headers, so no API key reaches a subscriber or the log.
+    #
+    #   ActiveSupport::Notifications.subscribe("turn.assistant_chat_native") do |event|
+    #     StatsD.distribution("chat.ttft", event.payload[:time_to_first_token])
+    #   end
+    module Instrumentation
+      TURN = "turn.assistant_chat_native"
+      STREAM = "stream.assistant_chat_native"
+
+      module_function
+
+      # Runs the block (the Turn) and instruments what it returns.
+      def turn(worker:, conversation_id:, model:, handler:, logger:)
+        started = monotonic
+        outcome = nil
+        payload = {worker: worker, conversation_id: conversation_id, model: model.to_s,
+                   provider: provider_for(model)}
+        ActiveSupport::Notifications.instrument(TURN, payload) do
+          outcome = yield
+          payload.merge!(turn_figures(outcome, handler, monotonic - started))
+          round_stats(outcome).each_with_index do |stats, index|
+            ActiveSupport::Notifications.instrument(STREAM, stream_payload(stats, index, payload))
+          end
+        end
+        logger&.info(log_line(payload))
+        outcome
+      end
+
+      def turn_figures(outcome, handler, duration)
+        usage = total_usage(outcome)
+        {
+          final_model: outcome.model.to_s,
+          final_provider: provider_for(outcome.model),
+          status: outcome.status,
+          rounds: outcome.rounds.to_i,
+          retries: outcome.retries.to_i,
+          compactions: outcome.compactions.to_i,
+          time_to_first_token: handler.first_token_at&.round(4),
+          duration: duration.round(4),
+          input_tokens: usage[:input_tokens].to_i,
+          output_tokens: usage[:output_tokens].to_i,
+          flushes: handler.flushes,
+          failure_kind: outcome.failure&.kind
+        }
+      end
+
+      def log_line(payload)
+        "[AssistantChatNative] turn conversation=#{payload[:conversation_id]} model=#{payload[:final_model] || payload[:model]}" \
+          "#{" (escalated from #{payload[:model]})" if payload[:final_model] && payload[:final_model] != payload[:model]}" \
+          " provider=#{payload[:final_provider] || payload[:provider]} status=#{payload[:status]} rounds=#{payload[:rounds]}" \
+          " ttft=#{format_seconds(payload[:time_to_first_token])} duration=#{format_seconds(payload[:duration])}" \
+          " tokens=#{payload[:input_tokens]}/#{payload[:output_tokens]} flushes=#{payload[:flushes]}" \
+          " retries=#{payload[:retries]} compactions=#{payload[:compactions]}" \
+          "#{" failure=#{payload[:failure_kind]}" if payload[:failure_kind]}"
+      end
+
+      def format_seconds(value)
+        value.nil? ? "-" : format("%.3fs", value)
+      end
+
+      # The outcome's total usage, whatever shape it reports it in.
+      def total_usage(outcome)
+        usage = outcome.respond_to?(:usage) ? outcome.usage : nil
+        usage = usage[:total] || usage["total"] || usage if usage.is_a?(Hash)
+        usage = outcome.total_usage if outcome.respond_to?(:total_usage)
+        usage.is_a?(Hash) ? usage.transform_keys(&:to_sym) : {}
+      end
+
+      # Per-round transfer stats, when the outcome keeps them.
+      def round_stats(outcome)
+        list = outcome.respond_to?(:round_stats) ? outcome.round_stats : nil
+        list ||= outcome.usage[:rounds] if outcome.respond_to?(:usage) && outcome.usage.is_a?(Hash)
+        Array(list).map { |stats| stats.respond_to?(:to_h) ? stats.to_h.transform_keys(&:to_sym) : {} }
+      end
+
+      def stream_payload(stats, index, turn_payload)
+        {
+          model: (stats[:model] || turn_payload[:final_model]).to_s,
+          provider: stats[:provider] || turn_payload[:final_provider],
+          round: stats[:round] || index + 1,
+          time_to_first_token: stats[:time_to_first_token],
+          duration: stats[:duration],
+          input_tokens: stats[:input_tokens].to_i,
+          output_tokens: stats[:output_tokens].to_i,
+          flushes: stats[:flushes],
+          failure_kind: stats[:failure_kind]
+        }
+      end
+
+      def provider_for(model)
+        return nil if model.nil?
+        return nil unless defined?(AssistantChatNative::ModelRegistry)
+
+        config = %i[config configuration].map { |name| AssistantChatNative.try(name) }.compact.first
+        registry = config.try(:models)
+        entry = registry.respond_to?(:fetch) ? registry.fetch(model.to_s) : nil
+        entry.respond_to?(:provider) ? entry.provider : nil
+      rescue AssistantChatNative::Error, KeyError, NoMethodError
+        nil
+      end
+
+      def monotonic
+        Process.clock_gettime(Process::CLOCK_MONOTONIC)
+      end
+    end
+  end
+end

@@ -1,0 +1,32 @@
+# frozen_string_literal: true
+
+module AssistantChatNative
+  class Worker
+    # Reports a turn's error with the tag and custom data the seed sends:
+    # tag user_id; custom data worker, conversation_id, model, response_body (the
+    # provider's own words, at most 500 characters). AppSignal when loaded, else
+    # Sentry when loaded, else one log line. Never includes request headers, so
+    # API keys cannot leak into a report.
+    class Reporter
+      def initialize(logger:)
+        @logger = logger
+      end
+
+      def call(error, user_id:, custom_data:)
+        if defined?(::Appsignal) && ::Appsignal.respond_to?(:send_error)
+          ::Appsignal.send_error(error) do |transaction|
+            transaction.set_tags(user_id: user_id)
+            transaction.set_custom_data(custom_data)
+          end
+        elsif defined?(::Sentry) && ::Sentry.respond_to?(:capture_exception)
+          ::Sentry.capture_exception(error, tags: {user_id: user_id}, extra: custom_data)
+        else
+          body = custom_data[:response_body]
+          @logger.error("[#{custom_data[:worker]}] #{error.class}: #{error.message} " \
+            "(conversation_id=#{custom_data[:conversation_id]} model=#{custom_data[:model]} " \
+            "user_id=#{user_id.inspect})#{" response_body=#{body}" if body && !body.empty?}")
+        end
+      end
+    end
+  end
+end

@@ -1,0 +1,74 @@
+# frozen_string_literal: true
+
+module AssistantChatNative
+  class Worker
+    # The worker's settings, with their defaults. Set them in an initializer:
+    #
+    #   AssistantChatNative::Worker.configure do |worker|
+    #     worker.max_rounds_per_job = 8
+    #     worker.reporter = ->(error, user_id:, custom_data:) { Honeybadger.notify(error, context: custom_data) }
+    #   end
+    class Settings
+      # Model rounds one job runs before it hands the rest to a continuation job.
+      attr_accessor :max_rounds_per_job
+      # Seconds one job streams before it hands the rest to a continuation job
+      # (keep it under Sidekiq's shutdown timeout times a few).
+      attr_accessor :job_deadline
+      # Seconds between two reply broadcasts (Stream also throttles; this bounds
+      # what reaches the wire whatever the stream does).
+      attr_accessor :chunk_broadcast_interval
+      # Seconds between two tool status lines.
+      attr_accessor :status_broadcast_interval
+      # Seconds between two cancellation checks against the database.
+      attr_accessor :cancel_check_interval
+      # callable(error, user_id:, custom_data:); nil picks AppSignal, Sentry or the log.
+      attr_accessor :reporter
+      # callable(stream, payload); nil picks Turbo Streams, Action Cable or the log.
+      attr_accessor :delivery
+      # The host's models, by name (resolved when a job runs).
+      attr_accessor :conversation_class, :message_class, :sender_class, :upload_class
+      # A Logger; nil uses Rails.logger, else Sidekiq's.
+      attr_accessor :logger
+      # The tool services (see ToolServices).
+      attr_reader :tool_services
+
+      def initialize
+        @max_rounds_per_job = 10
+        @job_deadline = 300
+        @chunk_broadcast_interval = 0.1
+        @status_broadcast_interval = Broadcaster::STATUS_BROADCAST_INTERVAL
+        @cancel_check_interval = 1.0
+        @reporter = nil
+        @delivery = nil
+        @conversation_class = "Conversation"
+        @message_class = "Message"
+        @sender_class = "User"
+        @upload_class = "Upload"
+        @logger = nil
+        @tool_services = ToolServices.new
+      end
+
+      def resolve(name)
+        name.is_a?(String) ? Object.const_get(name) : name
+      end
+
+      def resolved_logger
+        return logger if logger
+        return ::Rails.logger if defined?(::Rails) && ::Rails.respond_to?(:logger) && ::Rails.logger
+
+        ::Sidekiq.logger
+      end
+    end
+  end
+end
+
+module AssistantChatNative
+  # The worker's settings are reachable from the gem's configuration block too:
+  #
+  #   AssistantChatNative.configure { |config| config.worker.max_rounds_per_job = 8 }
+  class Configuration
+    def worker
+      AssistantChatNative::Worker.settings
+    end
+  end
+end

@@ -1,0 +1,112 @@
+# frozen_string_literal: true
+
+module AssistantChatNative
+  class Worker
+    # The Turn's handler inside a job: it turns the turn's callbacks into
+    # broadcasts (throttled), keeps the column lock fresh on heartbeats, reports
+    # progress, and asks the worker's hooks about cancellation and compaction.
+    class TurnHandler
+      attr_reader :text, :flushes, :status_lines, :tool_results, :first_token_at
+
+      # worker:      the Worker (its hooks answer cancelled? and compact)
+      # broadcaster: a Broadcaster
+      def initialize(worker:, broadcaster:, chunk_interval:, cancel_check_interval:,
+        clock: -> { Process.clock_gettime(Process::CLOCK_MONOTONIC) })
+        @worker = worker
+        @broadcaster = broadcaster
+        @chunk_interval = chunk_interval
+        @cancel_check_interval = cancel_check_interval
+        @clock = clock
+        @started_at = clock.call
+        @text = +""
+        @last_chunk_at = nil
+        @pending_chunk = false
+        @flushes = 0
+        @status_lines = []
+        @tool_results = 0
+        @cancelled = false
+        @last_cancel_check_at = nil
+        @first_token_at = nil
+      end
+
+      # The reply so far (the whole text: a retried round's text replaces what was shown).
+      def on_text(accumulated, _delta = nil)
+        @first_token_at ||= @clock.call - @started_at
+        @text = accumulated.to_s
+        @flushes += 1
+        now = @clock.call
+        if @last_chunk_at && now - @last_chunk_at < @chunk_interval
+          @pending_chunk = true
+          return
+        end
+        send_chunk(now)
+      end
+
+      def on_thinking(accumulated, _delta = nil)
+        @first_token_at ||= @clock.call - @started_at
+        @worker.send(:on_thinking_text, accumulated.to_s)
+      end
+
+      # A tool status line: either the line itself or the tool's name and arguments.
+      def on_status(line_or_name, arguments = nil, *)
+        line = arguments.nil? ? line_or_name.to_s : Broadcaster.status_line(line_or_name, arguments)
+        flush_chunk
+        @status_lines << line
+        @broadcaster.status(line)
+      end
+
+      def on_tool_call(name, _id = nil, *)
+        on_status(name.to_s, {})
+      end
+
+      def on_tool_result(*)
+        @tool_results += 1
+        @broadcaster.flush_status
+      end
+
+      # A round is being streamed again: the next on_text starts from scratch.
+      def on_retry(*)
+        @pending_chunk = false
+      end
+
+      def on_heartbeat(elapsed = nil, *)
+        flush_chunk if @pending_chunk
+        @broadcaster.flush_status
+        @worker.send(:heartbeat, elapsed)
+      end
+
+      def on_round(round, *)
+        @worker.send(:report_progress, round)
+      end
+
+      def cancelled?
+        return true if @cancelled
+
+        now = @clock.call
+        return false if @last_cancel_check_at && now - @last_cancel_check_at < @cancel_check_interval
+
+        @last_cancel_check_at = now
+        @cancelled = @worker.send(:cancelled?) ? true : false
+      end
+
+      def compact(messages)
+        @worker.send(:compact_messages, messages)
+      end
+
+      # Sends the reply held back by the throttle.
+      def flush_chunk
+        return unless @pending_chunk
+
+        send_chunk(@clock.call)
+      end
+
+      private
+
+      def send_chunk(now)
+        @pending_chunk = false
+        @last_chunk_at = now
+        @broadcaster.chunk(@text)
+      end
+    end
+  end
+end

@@ -1,0 +1,20 @@
+# frozen_string_literal: true
+
+require "tmpdir"
+
+namespace :package do
+  desc "Build the gem, install it into a scratch GEM_HOME, and load it there"
+  task :check do
+    Dir.mktmpdir("acn-package") do |dir|
+      sh "gem build assistant_chat_native.gemspec --output #{dir}/assistant_chat_native.gem"
+      home = File.join(dir, "gems")
+      # Dependencies come from this machine's gems; only our gem is installed fresh.
+      env = {"GEM_HOME" => home, "GEM_PATH" => [home, *Gem.path].join(File::PATH_SEPARATOR)}
+      sh env, "gem install --local --ignore-dependencies --no-document #{dir}/assistant_chat_native.gem"
+      probe = 'require "assistant_chat_native"; ' \
+              'abort "the installed gem did not load its C extension" unless AssistantChatNative.native?; ' \
+              'puts "package: #{AssistantChatNative::VERSION} installs and loads its extension"'
+      Bundler.with_unbundled_env { sh env, "ruby", "-e", probe }
+    end
+  end
+end

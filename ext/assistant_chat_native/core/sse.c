@@ -93,10 +93,9 @@ static void set_retry(acn_sse_parser *parser, const char *value, size_t len)
 static acn_status process_field(acn_sse_parser *parser, const char *field, size_t field_len,
                                 const char *value, size_t value_len)
 {
-    acn_status status;
-
     if (field_is(field, field_len, "data")) {
-        status = acn_buf_append(&parser->data, value, value_len);
+        acn_status status = acn_buf_append(&parser->data, value, value_len);
+
         return status == ACN_OK ? acn_buf_push(&parser->data, '\n') : status;
     }
     if (field_is(field, field_len, "event")) {

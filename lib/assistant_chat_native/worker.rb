@@ -189,16 +189,10 @@ module AssistantChatNative
       handler = TurnHandler.new(worker: self, broadcaster: broadcaster,
         chunk_interval: settings.chunk_broadcast_interval,
         cancel_check_interval: settings.cancel_check_interval)
-      @turn_handler = handler
-      turn = AssistantChatNative::Turn.new(model: model, system: system_prompt(user_context),
-        messages: history_messages(attachments), tools: tools_for(tool_services, user_context),
-        handler: handler, max_rounds: settings.max_rounds_per_job,
-        deadline: Process.clock_gettime(Process::CLOCK_MONOTONIC) + settings.job_deadline)
-
+      turn = build_turn(model, user_context, tool_services, attachments, handler, continuation)
       outcome = Instrumentation.turn(worker: self.class.name, conversation_id: @conversation.id,
         model: model, handler: handler, logger: logger_for) { turn.run }
-      @round_count = outcome.rounds.to_i
-      report_progress(@round_count)
+      report_progress(@round_count + outcome.rounds.to_i)
       handler.flush_chunk
 
       case outcome.status
@@ -213,6 +207,21 @@ module AssistantChatNative
         broadcaster.complete(outcome.text.to_s, model: outcome.model.to_s, cancelled: true)
       else
         raise TurnFailed.new(outcome.failure, model: outcome.model)
+      end
+    end
+
+    # A new Turn from the history, or, for a continuation job, the Turn resumed
+    # from the state the previous job saved.
+    def build_turn(model, user_context, tool_services, attachments, handler, continuation)
+      options = {system: system_prompt(user_context), tools: tools_for(tool_services, user_context),
+                 handler: handler, max_rounds: settings.max_rounds_per_job,
+                 deadline: Time.now + settings.job_deadline}
+      state = continuation ? continuation_state : nil
+      if state
+        @round_count = state["rounds"].to_i
+        AssistantChatNative::Turn.resume(state, **options)
+      else
+        AssistantChatNative::Turn.new(model: model, messages: history_messages(attachments), **options)
       end
     end
 

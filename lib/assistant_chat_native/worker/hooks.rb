@@ -44,22 +44,22 @@ module AssistantChatNative
       # Saves the user's message once per job id, so a job Sidekiq runs again
       # after a shutdown does not add it twice.
       def persist_user_message(text, attachments)
-        scope = message_model.where(conversation_id: @conversation.id, job_id: @job_id, role: "user")
-        scope.first || message_model.create!(conversation_id: @conversation.id, job_id: @job_id,
-          role: "user", content: text, transcript: attachments.empty? ? nil : JSON.generate(attachment_refs(attachments)))
+        scope = message_model.where(message_key => @conversation.id, :job_id => @job_id, :role => "user")
+        scope.first || message_model.create!(message_key => @conversation.id, :job_id => @job_id,
+          :role => "user", :content => text, :transcript => attachments.empty? ? nil : JSON.generate(attachment_refs(attachments)))
       end
 
       # This job's saved reply, when an earlier run of the same job got that far.
       def persisted_reply
-        message_model.where(conversation_id: @conversation.id, job_id: @job_id, role: "assistant",
-          status: "completed").first
+        message_model.where(message_key => @conversation.id, :job_id => @job_id, :role => "assistant",
+          :status => "completed").first
       end
 
       # The conversation's messages, oldest first, as normalized messages. An
       # assistant row with a transcript expands into the tool calls and results it
       # made; this job's user message carries the attachments.
       def history_messages(attachments)
-        rows = message_model.where(conversation_id: @conversation.id).order(:id).to_a
+        rows = message_model.where(message_key => @conversation.id).order(:id).to_a
         rows.flat_map do |row|
           if row.role == "assistant" && row.transcript.present?
             JSON.parse(row.transcript)
@@ -85,14 +85,29 @@ module AssistantChatNative
         settings.tool_services.tools_for(tool_services, user_context: user_context, conversation: @conversation)
       end
 
-      # Saves the reply with its tool transcript (idempotent per job id).
+      # Saves the reply with its tool transcript (idempotent per job id); the
+      # partial row a continuation resumed from is marked as continued.
       def persist_reply(outcome)
-        save_assistant_row(outcome, status: "completed")
+        row = save_assistant_row(outcome, status: "completed")
+        @continued_row&.update!(status: "continued")
+        row
       end
 
-      # Saves a turn's transcript before a continuation job picks it up.
+      # Saves a turn's transcript, and the state to resume from, before a
+      # continuation job picks it up.
       def persist_partial(outcome)
-        save_assistant_row(outcome, status: "partial")
+        row = save_assistant_row(outcome, status: "partial")
+        row.update!(continuation_state: JSON.generate(outcome.state))
+        row
+      end
+
+      # The state the latest unfinished turn saved (nil when there is none: the
+      # continuation then starts a new turn from the history).
+      def continuation_state
+        row = message_model.where(message_key => @conversation.id, :role => "assistant", :status => "partial")
+          .order(:id).last
+        @continued_row = row
+        row&.continuation_state.present? ? JSON.parse(row.continuation_state) : nil
       end
 
       # Returns a shorter history after a context overflow; nil lets the Turn use
@@ -154,8 +169,12 @@ module AssistantChatNative
         settings.resolve(settings.message_class)
       end
 
+      def message_key
+        settings.message_foreign_key.to_sym
+      end
+
       def save_assistant_row(outcome, status:)
-        row = message_model.find_or_initialize_by(conversation_id: @conversation.id, job_id: @job_id, role: "assistant")
+        row = message_model.find_or_initialize_by(message_key => @conversation.id, :job_id => @job_id, :role => "assistant")
         row.content = outcome.text.to_s
         row.transcript = JSON.generate(outcome.transcript)
         row.status = status

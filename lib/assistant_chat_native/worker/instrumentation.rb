@@ -7,8 +7,9 @@ module AssistantChatNative
     # ActiveSupport::Notifications events and the one log line per turn.
     #
     #   "stream.assistant_chat_native"  one per streamed round: model, provider,
-    #                                   round, time_to_first_token, duration, tokens
-    #                                   (input/output), flushes, failure_kind
+    #                                   round, attempts, retried_after (failure kinds),
+    #                                   time_to_first_token, duration, input_tokens,
+    #                                   output_tokens, flushes, stop_reason, failure_kind
     #   "turn.assistant_chat_native"    one per turn: worker, conversation_id, model
     #                                   (asked for), final_model (after escalation),
     #                                   provider, status, rounds, retries, compactions,
@@ -35,8 +36,11 @@ module AssistantChatNative
         ActiveSupport::Notifications.instrument(TURN, payload) do
           outcome = yield
           payload.merge!(turn_figures(outcome, handler, monotonic - started))
-          round_stats(outcome).each_with_index do |stats, index|
-            ActiveSupport::Notifications.instrument(STREAM, stream_payload(stats, index, payload))
+          details = round_stats(outcome)
+          details.each_with_index do |detail, index|
+            last_failed = index == details.size - 1 && outcome.status == :failed
+            ActiveSupport::Notifications.instrument(STREAM,
+              stream_payload(detail, index, payload).merge(failure_kind: last_failed ? outcome.failure&.kind : nil))
           end
         end
         logger&.info(log_line(payload))
@@ -75,32 +79,33 @@ module AssistantChatNative
         value.nil? ? "-" : format("%.3fs", value)
       end
 
-      # The outcome's total usage, whatever shape it reports it in.
+      # The outcome's total usage: {input_tokens:, output_tokens:, ...}.
       def total_usage(outcome)
         usage = outcome.respond_to?(:usage) ? outcome.usage : nil
-        usage = usage[:total] || usage["total"] || usage if usage.is_a?(Hash)
-        usage = outcome.total_usage if outcome.respond_to?(:total_usage)
         usage.is_a?(Hash) ? usage.transform_keys(&:to_sym) : {}
       end
 
-      # Per-round transfer stats, when the outcome keeps them.
+      # One Hash per streamed round (Outcome#round_details).
       def round_stats(outcome)
-        list = outcome.respond_to?(:round_stats) ? outcome.round_stats : nil
-        list ||= outcome.usage[:rounds] if outcome.respond_to?(:usage) && outcome.usage.is_a?(Hash)
-        Array(list).map { |stats| stats.respond_to?(:to_h) ? stats.to_h.transform_keys(&:to_sym) : {} }
+        details = outcome.respond_to?(:round_details) ? outcome.round_details : nil
+        Array(details).map { |detail| detail.to_h.transform_keys(&:to_sym) }
       end
 
-      def stream_payload(stats, index, turn_payload)
+      def stream_payload(detail, index, turn_payload)
+        stats = (detail[:stats] || {}).to_h.transform_keys(&:to_sym)
+        usage = (detail[:usage] || {}).to_h.transform_keys(&:to_sym)
         {
-          model: (stats[:model] || turn_payload[:final_model]).to_s,
-          provider: stats[:provider] || turn_payload[:final_provider],
-          round: stats[:round] || index + 1,
+          model: (detail[:model] || turn_payload[:final_model]).to_s,
+          provider: detail[:provider] || turn_payload[:final_provider],
+          round: detail[:round] || index + 1,
+          attempts: detail[:attempts],
+          retried_after: Array(detail[:failures]),
           time_to_first_token: stats[:time_to_first_token],
           duration: stats[:duration],
-          input_tokens: stats[:input_tokens].to_i,
-          output_tokens: stats[:output_tokens].to_i,
+          input_tokens: usage[:input_tokens].to_i,
+          output_tokens: usage[:output_tokens].to_i,
           flushes: stats[:flushes],
-          failure_kind: stats[:failure_kind]
+          stop_reason: detail[:stop_reason]
         }
       end
 
@@ -109,8 +114,7 @@ module AssistantChatNative
         return nil unless defined?(AssistantChatNative::ModelRegistry)
 
         config = %i[config configuration].map { |name| AssistantChatNative.try(name) }.compact.first
-        registry = config.try(:models)
-        entry = registry.respond_to?(:fetch) ? registry.fetch(model.to_s) : nil
+        entry = config.try(:models)&.fetch(model.to_s)
         entry.respond_to?(:provider) ? entry.provider : nil
       rescue AssistantChatNative::Error, KeyError, NoMethodError
         nil

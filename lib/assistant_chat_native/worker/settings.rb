@@ -27,6 +27,8 @@ module AssistantChatNative
       attr_accessor :delivery
       # The host's models, by name (resolved when a job runs).
       attr_accessor :conversation_class, :message_class, :sender_class, :upload_class
+      # The messages table's column that points at the conversation.
+      attr_accessor :message_foreign_key
       # A Logger; nil uses Rails.logger, else Sidekiq's.
       attr_accessor :logger
       # The tool services (see ToolServices).
@@ -44,6 +46,7 @@ module AssistantChatNative
         @message_class = "Message"
         @sender_class = "User"
         @upload_class = "Upload"
+        @message_foreign_key = "conversation_id"
         @logger = nil
         @tool_services = ToolServices.new
       end

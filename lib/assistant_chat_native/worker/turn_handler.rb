@@ -47,16 +47,30 @@ module AssistantChatNative
         @worker.send(:on_thinking_text, accumulated.to_s)
       end
 
-      # A tool status line: either the line itself or the tool's name and arguments.
-      def on_status(line_or_name, arguments = nil, *)
-        line = arguments.nil? ? line_or_name.to_s : Broadcaster.status_line(line_or_name, arguments)
+      # The turn's progress: a status line for each tool it starts, for retries,
+      # compaction and escalation; rounds go to the job's progress.
+      def on_status(event, info = {})
+        info ||= {}
+        case event
+        when :round
+          @worker.send(:report_progress, info[:round].to_i - 1)
+          return
+        when :tool_started
+          line = Broadcaster.status_line(info[:name], info[:arguments] || {})
+        when :retrying
+          line = "The assistant's provider is busy; trying again…"
+        when :compacting
+          line = "Shortening the conversation to fit the model…"
+        when :escalating
+          line = "Switching to a more capable model…"
+        else
+          return unless event.is_a?(String)
+
+          line = event
+        end
         flush_chunk
         @status_lines << line
         @broadcaster.status(line)
-      end
-
-      def on_tool_call(name, _id = nil, *)
-        on_status(name.to_s, {})
       end
 
       def on_tool_result(*)
@@ -64,19 +78,16 @@ module AssistantChatNative
         @broadcaster.flush_status
       end
 
-      # A round is being streamed again: the next on_text starts from scratch.
-      def on_retry(*)
-        @pending_chunk = false
+      # A retry dropped a round's partial text: show what is left at once.
+      def on_text_reset(accumulated)
+        @text = accumulated.to_s
+        send_chunk(@clock.call)
       end
 
       def on_heartbeat(elapsed = nil, *)
         flush_chunk if @pending_chunk
         @broadcaster.flush_status
         @worker.send(:heartbeat, elapsed)
-      end
-
-      def on_round(round, *)
-        @worker.send(:report_progress, round)
       end
 
       def cancelled?

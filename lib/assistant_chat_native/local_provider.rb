@@ -1,0 +1,383 @@
+# frozen_string_literal: true
+
+require "json"
+require "uri"
+
+module AssistantChatNative
+  # A real HTTP/1.1 server on 127.0.0.1 that speaks the streaming endpoints of
+  # Anthropic, OpenAI and Gemini from scripts or recorded streams, with fault
+  # injection and request recording. Point a client at #base_url_for(provider)
+  # instead of the provider's URL, in tests, demos and benchmarks.
+  #
+  #   provider = AssistantChatNative::LocalProvider.start
+  #   provider.enqueue(text: "Hello there", usage: {input_tokens: 12, output_tokens: 3})
+  #   # POST provider.url + "/v1/messages" with {"stream": true, ...}
+  #   provider.requests.last.json["model"]
+  #   provider.stop
+  #
+  # Endpoints (the response format follows the path):
+  #   POST /v1/messages                                       Anthropic Messages stream
+  #   POST /v1/chat/completions                               OpenAI Chat Completions stream
+  #   POST /v1beta/models/{model}:streamGenerateContent?alt=sse   Gemini stream
+  #
+  # Which script answers a request: the first queued script (#enqueue) whose
+  # model:/provider:/match: filters accept it, else the #respond_with block's
+  # answer, else the default script (#default=, or a short text reply).
+  #
+  # Script options (see Script and Fault):
+  #   text:, tokens: (explicit text pieces), thinking:, signature:, refusal:,
+  #   tool_calls: [{name:, arguments: Hash or JSON String, id:}],
+  #   usage: {input_tokens:, output_tokens:, cache_read_tokens:, cache_write_tokens:, thoughts_tokens:},
+  #   stop_reason: (Symbol mapped per provider, e.g. :max_tokens, or the provider's String),
+  #   model:, id:, pings:, args_fragment: (characters per tool-argument delta),
+  #   replay: (an .sse path or fixture name),
+  #   token_rate: (paced events per second; nil for full speed),
+  #   chunk_size: (nil: one write per event; Integer: bytes per write; :whole: one write),
+  #   status:, headers:, body:, delay:, stall_after:, stall_for:, reset_after:,
+  #   close_after:, close_without_terminal:, error_event:, keep_alive:
+  #
+  # Thread-safe: scripts and requests may be touched from any thread. #stop
+  # leaves no thread and no socket behind.
+  class LocalProvider
+    autoload :Event, "assistant_chat_native/local_provider/event"
+    autoload :Request, "assistant_chat_native/local_provider/request"
+    autoload :Script, "assistant_chat_native/local_provider/script"
+    autoload :Fault, "assistant_chat_native/local_provider/fault"
+    autoload :AnthropicWriter, "assistant_chat_native/local_provider/anthropic_writer"
+    autoload :OpenaiWriter, "assistant_chat_native/local_provider/openai_writer"
+    autoload :GeminiWriter, "assistant_chat_native/local_provider/gemini_writer"
+    autoload :Replay, "assistant_chat_native/local_provider/replay"
+    autoload :Connection, "assistant_chat_native/local_provider/connection"
+    autoload :Server, "assistant_chat_native/local_provider/server"
+    autoload :Responder, "assistant_chat_native/local_provider/responder"
+    autoload :Spawned, "assistant_chat_native/local_provider/spawned"
+    autoload :CLI, "assistant_chat_native/local_provider/cli"
+
+    PROVIDERS = %i[anthropic openai gemini].freeze
+    GEMINI_PATH = %r{\A/v1(?:beta|alpha)?/models/([^/:]+):streamGenerateContent\z}
+    CONTROL_PREFIX = "/__local_provider/"
+
+    # Starts a server and returns it once it listens.
+    def self.start(**options)
+      new(**options).start
+    end
+
+    # Starts LocalProvider in a child process (bin/local_provider) and returns a
+    # Spawned handle once it listens. See Spawned.
+    def self.spawn(**options)
+      Spawned.start(**options)
+    end
+
+    attr_reader :host, :fixtures_dir
+
+    # host:, port: (0 picks a free port), default: the script for requests
+    # nothing else answers, token_rate: and chunk_size: applied to every script
+    # that does not set its own, fixtures_dir: where replay names are looked up
+    # (default ./spec/fixtures), idle_timeout: seconds an idle persistent
+    # connection is kept.
+    def initialize(host: "127.0.0.1", port: 0, default: nil, token_rate: nil, chunk_size: nil,
+      fixtures_dir: File.join(Dir.pwd, "spec", "fixtures"), idle_timeout: 30)
+      @host = host
+      @port = port
+      @wire_defaults = {token_rate: token_rate, chunk_size: chunk_size}.compact
+      @initial_default = default
+      @fixtures_dir = fixtures_dir
+      @idle_timeout = idle_timeout
+      @lock = Mutex.new
+      @changed = ConditionVariable.new
+      @queue = []
+      @requests = []
+      @received = 0
+      @responder_block = nil
+      @default = build_script(default)
+      @server = nil
+    end
+
+    def start
+      @lock.synchronize do
+        return self if @server
+        @server = Server.new(host: @host, port: @port, handler: method(:handle), idle_timeout: @idle_timeout)
+      end
+      @server.start
+      self
+    end
+
+    # Stops accepting, ends every open response (a stalled one included) and
+    # joins every thread, within timeout seconds.
+    def stop(timeout: 2)
+      server = @lock.synchronize { @server.tap { @server = nil } }
+      server&.stop(timeout: timeout)
+      self
+    end
+
+    def running?
+      !@server.nil?
+    end
+
+    def port
+      @server&.port or raise Error, "LocalProvider is not running; call #start first"
+    end
+
+    # "http://127.0.0.1:PORT"
+    def url
+      "http://#{@host}:#{port}"
+    end
+
+    # What replaces the provider's documented base URL: for :anthropic
+    # (https://api.anthropic.com) and :gemini (https://generativelanguage.googleapis.com)
+    # the server's #url; for :openai (https://api.openai.com/v1) #url + "/v1".
+    def base_url_for(provider)
+      case provider.to_sym
+      when :anthropic, :gemini then url
+      when :openai then "#{url}/v1"
+      else raise ConfigurationError, "unknown provider #{provider.inspect}; use one of #{PROVIDERS.inspect}"
+      end
+    end
+
+    # The full streaming endpoint URL for a provider (Gemini needs the model).
+    def endpoint_for(provider, model: nil)
+      case provider.to_sym
+      when :anthropic then "#{url}/v1/messages"
+      when :openai then "#{url}/v1/chat/completions"
+      when :gemini then "#{url}/v1beta/models/#{model || "gemini-local"}:streamGenerateContent?alt=sse"
+      else raise ConfigurationError, "unknown provider #{provider.inspect}; use one of #{PROVIDERS.inspect}"
+      end
+    end
+
+    # Queues a script for one upcoming request (or `times` requests). Filters:
+    # model: (String, Regexp or Array of them), provider: (Symbol or Array),
+    # match: (a callable given the Request). Scripts are taken first-in,
+    # first-out among those whose filters accept the request.
+    #
+    #   provider.enqueue(tool_calls: [{name: "search", arguments: {q: "ruby"}}])
+    #   provider.enqueue(text: "Found it.")
+    #   provider.enqueue(status: 429, headers: {"retry-after" => "1"})
+    #   provider.enqueue(model: /haiku/, stall_after: 3)
+    def enqueue(script = nil, model: nil, provider: nil, match: nil, times: 1, **options)
+      built = build_script(script.nil? ? options : script)
+      entry = {script: built, model: model, provider: provider && Array(provider).map(&:to_sym),
+               match: match, remaining: Integer(times)}
+      @lock.synchronize { @queue << entry }
+      self
+    end
+
+    # Scripts queued and not yet used.
+    def pending
+      @lock.synchronize { @queue.sum { |entry| entry[:remaining] } }
+    end
+
+    # A block that answers requests the queue does not: given the Request, it
+    # returns a script (Hash of options, String text or Script) or nil to fall
+    # through to the default. Runs on the connection's thread.
+    def respond_with(&block)
+      @lock.synchronize { @responder_block = block }
+      self
+    end
+
+    # The script for requests nothing else answers.
+    def default=(script)
+      built = build_script(script)
+      @lock.synchronize { @default = built }
+    end
+
+    # Forgets queued scripts, the respond_with block, the recorded requests and
+    # a changed default; the server keeps running (and counting connections).
+    def reset
+      default = build_script(@initial_default)
+      @lock.synchronize do
+        @queue.clear
+        @requests.clear
+        @responder_block = nil
+        @default = default
+      end
+      self
+    end
+
+    # Every request received since start (or #reset), oldest first.
+    def requests
+      @lock.synchronize { @requests.dup }
+    end
+
+    def last_request
+      @lock.synchronize { @requests.last }
+    end
+
+    # Waits (at most timeout seconds) until count requests have arrived; returns #requests.
+    def wait_for_requests(count, timeout: 2)
+      deadline = monotonic + timeout
+      @lock.synchronize do
+        while @requests.size < count
+          remaining = deadline - monotonic
+          break if remaining <= 0
+          @changed.wait(@lock, remaining)
+        end
+        @requests.dup
+      end
+    end
+
+    # TCP connections accepted since start: with persistent connections, fewer
+    # than the requests served.
+    def connections_accepted
+      @server ? @server.connections_accepted : 0
+    end
+
+    # TCP connections open right now.
+    def open_connections
+      @server ? @server.open_connections : 0
+    end
+
+    def inspect
+      "#<#{self.class.name} #{running? ? url : "stopped"} requests=#{@requests.size} pending=#{pending}>"
+    end
+
+    private
+
+    def build_script(value)
+      return value if value.is_a?(Script)
+      value = {text: value} if value.is_a?(String)
+      value = value ? value.transform_keys(&:to_sym) : {}
+      value = {text: Script::DEFAULT_TEXT}.merge(value) if value.empty?
+      Script.build(@wire_defaults.merge(value))
+    end
+
+    def handle(connection, raw)
+      path, query_string = raw[:target].split("?", 2)
+      return control(connection, raw, path) if path.start_with?(CONTROL_PREFIX)
+      provider, model = route(raw[:method], path)
+      request = record(method: raw[:method], path: path, query: parse_query(query_string),
+        headers: raw[:headers], body: raw[:body], provider: provider, model: model,
+        connection_id: connection.id)
+      return not_found(connection, raw, request) unless provider
+      script = script_for(request)
+      Responder.new(connection: connection, request: request, script: script,
+        writer: writer_for(provider), keep_alive: raw[:keep_alive], fixtures_dir: @fixtures_dir).call
+    rescue Error => e
+      fail_request(connection, request, e)
+    end
+
+    def route(method, path)
+      return nil unless method == "POST"
+      return [:anthropic, nil] if path == "/v1/messages"
+      return [:openai, nil] if path == "/v1/chat/completions"
+      match = GEMINI_PATH.match(path)
+      return [:gemini, URI.decode_www_form_component(match[1])] if match
+      nil
+    end
+
+    def parse_query(query_string)
+      return {} if query_string.nil? || query_string.empty?
+      URI.decode_www_form(query_string).to_h
+    rescue ArgumentError
+      {}
+    end
+
+    def record(**fields)
+      @lock.synchronize do
+        @received += 1
+        request = Request.new(id: @received, **fields)
+        @requests << request
+        @changed.broadcast
+        request
+      end
+    end
+
+    def script_for(request)
+      block = nil
+      @lock.synchronize do
+        entry = @queue.find { |candidate| accepts?(candidate, request) }
+        if entry
+          entry[:remaining] -= 1
+          @queue.delete(entry) if entry[:remaining] <= 0
+          return entry[:script]
+        end
+        block = @responder_block
+      end
+      answer = block&.call(request)
+      answer.nil? ? @lock.synchronize { @default } : build_script(answer)
+    end
+
+    def accepts?(entry, request)
+      return false if entry[:provider] && !entry[:provider].include?(request.provider)
+      return false if entry[:model] && Array(entry[:model]).none? { |pattern| pattern === request.model }
+      return false if entry[:match] && !entry[:match].call(request)
+      true
+    end
+
+    def writer_for(provider)
+      case provider
+      when :anthropic then AnthropicWriter.new
+      when :openai then OpenaiWriter.new
+      when :gemini then GeminiWriter.new
+      end
+    end
+
+    def not_found(connection, raw, request)
+      message = "LocalProvider serves POST /v1/messages, POST /v1/chat/completions and " \
+        "POST /v1beta/models/{model}:streamGenerateContent?alt=sse; got #{raw[:method]} #{request.path}"
+      script = Script.build(status: 404, body: JSON.generate({error: {message: message}}))
+      Responder.new(connection: connection, request: request, script: script, writer: AnthropicWriter.new,
+        keep_alive: raw[:keep_alive]).call
+    end
+
+    # A script that cannot be served (a replay file that is missing, say): a 500
+    # whose body says why, also printed on stderr.
+    def fail_request(connection, request, error)
+      warn "LocalProvider: #{error.message}"
+      return false unless request
+      script = Script.build(status: 500, body: JSON.generate({error: {message: error.message}}),
+        keep_alive: false)
+      Responder.new(connection: connection, request: request, script: script, writer: AnthropicWriter.new,
+        keep_alive: false).call
+    end
+
+    # The control endpoints that let another process script a spawned LocalProvider.
+    def control(connection, raw, path)
+      status = 200
+      body = case [raw[:method], path.delete_prefix(CONTROL_PREFIX)]
+      in ["GET", "health"] then {status: "ok"}
+      in ["GET", "requests"] then requests.map(&:to_h)
+      in ["POST", "reset"] then reset && {status: "ok"}
+      in ["POST", "enqueue"] then control_enqueue(raw[:body])
+      in ["POST", "default"]
+        self.default = symbolize(JSON.parse(raw[:body]))
+        {status: "ok"}
+      else
+        status = 404
+        {error: {message: "unknown control endpoint #{raw[:method]} #{path}"}}
+      end
+      control_reply(connection, raw, status, body)
+    rescue JSON::ParserError, Error, ArgumentError, TypeError => e
+      control_reply(connection, raw, 400, {error: {message: e.message}})
+    end
+
+    def control_enqueue(body)
+      options = symbolize(JSON.parse(body))
+      model = options.delete(:model_filter)
+      provider = options.delete(:provider)
+      times = options.delete(:times) || 1
+      enqueue(model: model, provider: provider, times: times, **options)
+      {status: "ok", pending: pending}
+    end
+
+    def control_reply(connection, raw, status, body)
+      json = JSON.generate(body)
+      reason = (status == 200) ? "OK" : "Error"
+      keep_alive = raw[:keep_alive]
+      connection.write("HTTP/1.1 #{status} #{reason}\r\ncontent-type: application/json\r\n" \
+        "content-length: #{json.bytesize}\r\nconnection: #{keep_alive ? "keep-alive" : "close"}\r\n\r\n#{json}")
+      keep_alive
+    end
+
+    def symbolize(value)
+      case value
+      when Hash then value.to_h { |key, inner| [key.to_sym, symbolize(inner)] }
+      when Array then value.map { |inner| symbolize(inner) }
+      else value
+      end
+    end
+
+    def monotonic
+      Process.clock_gettime(Process::CLOCK_MONOTONIC)
+    end
+  end
+end

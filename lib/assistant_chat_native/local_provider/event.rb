@@ -1,0 +1,18 @@
+# frozen_string_literal: true
+
+module AssistantChatNative
+  class LocalProvider
+    # One server-sent event as it goes on the wire: its bytes (the "event:"/"data:"
+    # lines and the blank line that ends it), whether it carries a token (so the
+    # token rate paces it), and whether it is the provider's terminal event
+    # (Anthropic message_stop, OpenAI [DONE], Gemini's chunk with finishReason).
+    Event = Struct.new(:data, :paced, :terminal, keyword_init: true) do
+      def self.sse(data, event: nil, paced: false, terminal: false, newline: "\n")
+        text = +""
+        text << "event: #{event}#{newline}" if event
+        text << "data: #{data}#{newline}#{newline}"
+        new(data: text.b.freeze, paced: paced, terminal: terminal)
+      end
+    end
+  end
+end

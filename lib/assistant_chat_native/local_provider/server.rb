@@ -1,0 +1,144 @@
+# frozen_string_literal: true
+
+require "socket"
+
+module AssistantChatNative
+  class LocalProvider
+    # The HTTP/1.1 server under LocalProvider: a TCPServer on host:port (port 0
+    # picks a free one), an accept thread, and one thread per connection that
+    # reads requests and hands each to the handler, keeping the connection open
+    # between requests while both sides want it (persistent connections).
+    #
+    # handler.call(connection, raw_request) answers one request and returns true
+    # to keep the connection for the next one.
+    #
+    # #stop closes the listening socket, wakes every wait through a stop pipe,
+    # joins every thread within its timeout and kills what is left, so nothing
+    # outlives it.
+    class Server
+      attr_reader :host, :port
+
+      def initialize(host:, port:, handler:, idle_timeout: 30)
+        @host = host
+        @requested_port = port
+        @handler = handler
+        @idle_timeout = idle_timeout
+        @lock = Mutex.new
+        @threads = {}
+        @connections = {}
+        @accepted = 0
+        @listener = nil
+      end
+
+      def start
+        @listener = TCPServer.new(@host, @requested_port)
+        @port = @listener.addr[1]
+        @wakeup, @wakeup_writer = IO.pipe
+        @accept_thread = Thread.new { accept_loop }
+        @accept_thread.name = "local_provider accept :#{@port}"
+        @accept_thread.report_on_exception = false
+        self
+      end
+
+      def running?
+        !@listener.nil? && !@stopping
+      end
+
+      # Number of TCP connections accepted since start.
+      def connections_accepted
+        @lock.synchronize { @accepted }
+      end
+
+      # Number of connections open right now.
+      def open_connections
+        @lock.synchronize { @connections.size }
+      end
+
+      def stop(timeout: 2)
+        return self if @listener.nil? || @stopping
+        @stopping = true
+        @wakeup_writer.write("x")
+        deadline = monotonic + timeout
+        join(@accept_thread, deadline)
+        threads = @lock.synchronize { @threads.values }
+        threads.each { |thread| join(thread, deadline) }
+        leftovers = @lock.synchronize { @connections.values }
+        leftovers.each(&:close)
+        threads.each { |thread| join(thread, monotonic + 0.5) }
+        @listener.close unless @listener.closed?
+        @wakeup_writer.close
+        @wakeup.close
+        self
+      end
+
+      private
+
+      def accept_loop
+        until @stopping
+          ready = IO.select([@listener, @wakeup], nil, nil, 1)
+          next unless ready
+          break if ready[0].include?(@wakeup)
+          socket = @listener.accept_nonblock(exception: false)
+          next if socket == :wait_readable
+          socket.setsockopt(Socket::IPPROTO_TCP, Socket::TCP_NODELAY, 1)
+          serve(socket)
+        end
+      rescue IOError, SystemCallError
+        nil
+      end
+
+      def serve(socket)
+        @lock.synchronize do
+          @accepted += 1
+          id = @accepted
+          connection = Connection.new(socket, id: id, wakeup: @wakeup)
+          @connections[id] = connection
+          thread = Thread.new { connection_loop(connection) }
+          thread.name = "local_provider connection #{id}"
+          thread.report_on_exception = false
+          @threads[id] = thread
+        end
+      end
+
+      def connection_loop(connection)
+        loop do
+          raw = connection.read_request(idle_timeout: @idle_timeout)
+          break unless raw
+          break unless @handler.call(connection, raw)
+        end
+      rescue Connection::Malformed => e
+        reject(connection, e.message)
+      rescue Connection::Stopped, Connection::Disconnected
+        nil
+      rescue => e
+        warn "LocalProvider: connection #{connection.id} failed: #{e.class}: #{e.message}"
+      ensure
+        connection.close
+        @lock.synchronize do
+          @connections.delete(connection.id)
+          @threads.delete(connection.id)
+        end
+      end
+
+      def reject(connection, message)
+        body = "#{message}\n"
+        connection.write("HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\n" \
+          "Content-Length: #{body.bytesize}\r\nConnection: close\r\n\r\n#{body}")
+      rescue Connection::Disconnected, Connection::Stopped
+        nil
+      end
+
+      def join(thread, deadline)
+        return unless thread
+        remaining = deadline - monotonic
+        return if remaining.positive? && thread.join(remaining)
+        thread.kill
+        thread.join(0.5)
+      end
+
+      def monotonic
+        Process.clock_gettime(Process::CLOCK_MONOTONIC)
+      end
+    end
+  end
+end

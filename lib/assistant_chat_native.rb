@@ -20,7 +20,35 @@ module AssistantChatNative
   autoload :Tool, "assistant_chat_native/tool"
   autoload :Turn, "assistant_chat_native/turn"
   autoload :Outcome, "assistant_chat_native/outcome"
+  autoload :Request, "assistant_chat_native/request"
+  autoload :RetryPolicy, "assistant_chat_native/retry_policy"
+  autoload :Compactor, "assistant_chat_native/compactor"
+  autoload :Heartbeat, "assistant_chat_native/heartbeat"
   autoload :Worker, "assistant_chat_native/worker"
   autoload :Broadcaster, "assistant_chat_native/broadcaster"
   autoload :ProcessingLock, "assistant_chat_native/processing_lock"
+
+  # The seed worker's constants, shared by Turn and Worker.
+  HEARTBEAT_INTERVAL = 30           # seconds between heartbeats, while streaming and while tools run
+  MAX_COMPACTION_RETRIES = 2        # context-overflow compactions per turn before giving up
+  ESCALATION_MODEL = "claude-sonnet" # registry key a low-tier model escalates to, once per turn
+
+  # The gem's settings (see Configuration for every option and its default).
+  def self.config
+    @config ||= Configuration.new
+  end
+
+  #   AssistantChatNative.configure do |config|
+  #     config.stall_timeout = 45
+  #     config.models.register("claude-opus", provider: :anthropic, model_id: "claude-opus-4-1", tier: :high)
+  #   end
+  def self.configure
+    yield config
+    config
+  end
+
+  # Back to the defaults (tests, or a host that reconfigures from scratch).
+  def self.reset_config!
+    @config = Configuration.new
+  end
 end

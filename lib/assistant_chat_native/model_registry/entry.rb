@@ -1,0 +1,107 @@
+# frozen_string_literal: true
+
+module AssistantChatNative
+  class ModelRegistry
+    # One model the app may ask for: which provider serves it, under which id, at which tier,
+    # and where to send the request. The API key and base URL come from the environment unless
+    # given; neither the key nor any header carrying it ever appears in #inspect or #to_s.
+    #
+    #   key         the registry key the app uses ("claude-sonnet")
+    #   provider    :anthropic, :openai or :gemini
+    #   model_id    the provider's model id ("claude-sonnet-4-5")
+    #   tier        :low or :high (a low-tier model may escalate to ESCALATION_MODEL)
+    #   max_tokens  the reply's token limit (Anthropic requires one; others send it when set)
+    #   thinking    extended-thinking budget in tokens, or nil for none
+    class Entry
+      PROVIDERS = %i[anthropic openai gemini].freeze
+      TIERS = %i[low high].freeze
+
+      # Environment variables read when no key or base URL is given, and the public endpoints.
+      ENVIRONMENT = {
+        anthropic: {api_key: "ANTHROPIC_API_KEY", base_url: "ANTHROPIC_BASE_URL", default_base_url: "https://api.anthropic.com"},
+        openai: {api_key: "OPENAI_API_KEY", base_url: "OPENAI_BASE_URL", default_base_url: "https://api.openai.com/v1"},
+        gemini: {api_key: "GEMINI_API_KEY", base_url: "GEMINI_BASE_URL", default_base_url: "https://generativelanguage.googleapis.com"}
+      }.freeze
+
+      ANTHROPIC_VERSION = "2023-06-01"
+
+      attr_reader :key, :provider, :model_id, :tier, :max_tokens, :thinking
+
+      def initialize(key:, provider:, model_id:, tier: :high, max_tokens: nil, thinking: nil, api_key: nil, base_url: nil)
+        @key = key.to_s
+        @provider = provider.to_sym
+        @model_id = model_id.to_s
+        @tier = tier.to_sym
+        unless PROVIDERS.include?(@provider)
+          raise ConfigurationError, "model #{@key.inspect}: unknown provider #{provider.inspect}; use one of #{PROVIDERS.join(", ")}"
+        end
+        unless TIERS.include?(@tier)
+          raise ConfigurationError, "model #{@key.inspect}: unknown tier #{tier.inspect}; use :low or :high"
+        end
+        @max_tokens = max_tokens || ((@provider == :anthropic) ? 8192 : nil)
+        @thinking = thinking
+        @api_key = api_key
+        @base_url = base_url
+        freeze
+      end
+
+      def low_tier?
+        tier == :low
+      end
+
+      # The explicit key, else the provider's environment variable (read at call time, so a
+      # key set after boot is seen). nil when neither is set.
+      def api_key
+        value = @api_key || ENV[ENVIRONMENT.fetch(provider)[:api_key]]
+        (value.nil? || value.empty?) ? nil : value
+      end
+
+      def base_url
+        value = @base_url || ENV[ENVIRONMENT.fetch(provider)[:base_url]]
+        value = ENVIRONMENT.fetch(provider)[:default_base_url] if value.nil? || value.empty?
+        value.chomp("/")
+      end
+
+      # The streaming endpoint for this model.
+      def url
+        case provider
+        when :anthropic then "#{base_url}/v1/messages"
+        when :openai then "#{base_url}/chat/completions"
+        when :gemini then "#{base_url}/v1beta/models/#{model_id}:streamGenerateContent?alt=sse"
+        end
+      end
+
+      # Request headers, the API key included. Raises ConfigurationError when the public
+      # endpoint is used without a key (a base-URL override, such as LocalProvider, needs none).
+      def headers
+        key = api_key
+        if key.nil? && base_url == ENVIRONMENT.fetch(provider)[:default_base_url]
+          raise ConfigurationError, "model #{self.key.inspect} needs an API key: set " \
+            "#{ENVIRONMENT.fetch(provider)[:api_key]} or pass api_key: when registering it"
+        end
+        headers = {"content-type" => "application/json", "accept" => "text/event-stream"}
+        case provider
+        when :anthropic
+          headers["x-api-key"] = key if key
+          headers["anthropic-version"] = ANTHROPIC_VERSION
+        when :openai
+          headers["authorization"] = "Bearer #{key}" if key
+        when :gemini
+          headers["x-goog-api-key"] = key if key
+        end
+        headers
+      end
+
+      def to_h
+        {key: key, provider: provider, model_id: model_id, tier: tier, max_tokens: max_tokens,
+         thinking: thinking, base_url: base_url, api_key: api_key ? "[FILTERED]" : nil}
+      end
+
+      def inspect
+        "#<#{self.class.name} #{key} #{provider}:#{model_id} tier=#{tier} base_url=#{base_url} " \
+          "api_key=#{api_key ? "[FILTERED]" : "nil"}>"
+      end
+      alias_method :to_s, :inspect
+    end
+  end
+end

@@ -1,0 +1,27 @@
+# frozen_string_literal: true
+
+require_relative "request/history"
+require_relative "request/anthropic"
+require_relative "request/openai"
+require_relative "request/gemini"
+
+module AssistantChatNative
+  # Builds each provider's streaming request body from the normalized history.
+  #
+  # Normalized messages are Hashes with symbol or string keys:
+  #   {role: "user" | "assistant", content: String | [part, ...]}
+  # with parts
+  #   {type: "text", text:}
+  #   {type: "image" | "document", path: | data: (base64), media_type:, name: (optional)}
+  #   {type: "tool_call", id:, name:, arguments: Hash}              (assistant)
+  #   {type: "tool_result", tool_call_id:, content:, is_error:}     (user)
+  #   {type: "thinking", thinking:, signature:}, {type: "redacted_thinking", data:}  (assistant)
+  module Request
+    BUILDERS = {anthropic: Anthropic, openai: OpenAI, gemini: Gemini}.freeze
+
+    # => Hash, the JSON body for entry's provider.
+    def self.build(entry, system:, messages:, tools: [])
+      BUILDERS.fetch(entry.provider).new(entry).build(system: system, messages: messages, tools: tools)
+    end
+  end
+end

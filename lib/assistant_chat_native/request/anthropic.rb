@@ -1,0 +1,66 @@
+# frozen_string_literal: true
+
+module AssistantChatNative
+  module Request
+    # The Messages API body (POST /v1/messages, stream: true): system at the top level,
+    # tool_use blocks in assistant messages and tool_result blocks first in the user message
+    # that follows, thinking blocks (with their signatures) ahead of tool_use when extended
+    # thinking is on, as the API requires for tool loops.
+    class Anthropic
+      def initialize(entry)
+        @entry = entry
+      end
+
+      def build(system:, messages:, tools: [])
+        body = {model: @entry.model_id, max_tokens: max_tokens, stream: true}
+        body[:system] = system.to_s unless system.nil? || system.to_s.empty?
+        body[:messages] = History.normalize(messages).filter_map { |role, parts| message(role, parts) }
+        body[:tools] = tools.map { |tool| History.tool_hash(tool) } if tools.any?
+        body[:thinking] = {type: "enabled", budget_tokens: @entry.thinking} if @entry.thinking
+        body
+      end
+
+      private
+
+      def max_tokens
+        return @entry.max_tokens unless @entry.thinking && @entry.max_tokens <= @entry.thinking
+
+        @entry.thinking + 4096
+      end
+
+      def message(role, parts)
+        blocks = parts.filter_map { |part| block(part) }
+        # Thinking leads an assistant message; tool results lead a user message.
+        first = (role == "assistant") ? %w[thinking redacted_thinking] : %w[tool_result]
+        blocks = blocks.partition { |block| first.include?(block[:type]) }.flatten
+        return nil if blocks.empty?
+
+        {role: role, content: blocks}
+      end
+
+      def block(part)
+        case part[:type]
+        when "text"
+          text = part[:text].to_s
+          text.strip.empty? ? nil : {type: "text", text: text}
+        when "image", "document"
+          {type: part[:type], source: {type: "base64", media_type: History.media_type(part), data: History.base64(part)}}
+        when "tool_call"
+          {type: "tool_use", id: part[:id].to_s, name: part[:name].to_s, input: History.arguments(part[:arguments])}
+        when "tool_result"
+          block = {type: "tool_result", tool_use_id: part[:tool_call_id].to_s, content: History.result_text(part[:content])}
+          block[:is_error] = true if part[:is_error]
+          block
+        when "thinking"
+          return nil unless @entry.thinking && part[:signature]
+
+          {type: "thinking", thinking: part[:thinking].to_s, signature: part[:signature].to_s}
+        when "redacted_thinking"
+          return nil unless @entry.thinking
+
+          {type: "redacted_thinking", data: part[:data].to_s}
+        end
+      end
+    end
+  end
+end

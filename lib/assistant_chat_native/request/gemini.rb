@@ -1,0 +1,73 @@
+# frozen_string_literal: true
+
+module AssistantChatNative
+  module Request
+    # The generateContent body (POST /v1beta/models/{model}:streamGenerateContent?alt=sse):
+    # roles "user" and "model", the system prompt in systemInstruction, functionCall parts
+    # in model turns and functionResponse parts ({output:} or {error:}, named after the
+    # call they answer) in the user turn that follows, attachments as inlineData.
+    class Gemini
+      def initialize(entry)
+        @entry = entry
+      end
+
+      def build(system:, messages:, tools: [])
+        history = History.normalize(messages)
+        names = call_names(history)
+        body = {}
+        body[:systemInstruction] = {parts: [{text: system.to_s}]} unless system.nil? || system.to_s.empty?
+        body[:contents] = history.filter_map { |role, parts| content(role, parts, names) }
+        if tools.any?
+          body[:tools] = [{functionDeclarations: tools.map { |tool| declaration(tool) }}]
+        end
+        config = {}
+        config[:maxOutputTokens] = @entry.max_tokens if @entry.max_tokens
+        config[:thinkingConfig] = {thinkingBudget: @entry.thinking, includeThoughts: true} if @entry.thinking
+        body[:generationConfig] = config if config.any?
+        body
+      end
+
+      private
+
+      # functionResponse needs the function's name; tool results only carry the call id.
+      def call_names(history)
+        history.each_with_object({}) do |(_role, parts), names|
+          parts.each { |part| names[part[:id].to_s] = part[:name].to_s if part[:type] == "tool_call" }
+        end
+      end
+
+      def declaration(tool)
+        tool = History.tool_hash(tool)
+        {name: tool[:name], description: tool[:description], parametersJsonSchema: tool[:input_schema]}
+      end
+
+      def content(role, parts, names)
+        list = parts.filter_map { |part| part(part, names) }
+        return nil if list.empty?
+
+        {role: (role == "assistant") ? "model" : "user", parts: list}
+      end
+
+      def part(part, names)
+        case part[:type]
+        when "text"
+          part[:text].to_s.empty? ? nil : {text: part[:text].to_s}
+        when "image", "document"
+          {inlineData: {mimeType: History.media_type(part), data: History.base64(part)}}
+        when "tool_call"
+          {functionCall: {name: part[:name].to_s, args: History.arguments(part[:arguments])}}
+        when "tool_result"
+          name = part[:name] || names.fetch(part[:tool_call_id].to_s, "")
+          key = part[:is_error] ? :error : :output
+          {functionResponse: {name: name.to_s, response: {key => response_value(part[:content])}}}
+        end
+      end
+
+      def response_value(content)
+        return content if content.is_a?(Hash) || content.is_a?(Array)
+
+        History.result_text(content)
+      end
+    end
+  end
+end

@@ -1,0 +1,408 @@
+# frozen_string_literal: true
+
+require "json"
+require_relative "request"
+require_relative "retry_policy"
+require_relative "heartbeat"
+require_relative "compactor"
+require_relative "turn/round_handler"
+
+module AssistantChatNative
+  # One assistant turn across rounds: stream a reply, run the tools it asks for, stream
+  # again with their results, until the model answers without tools. Retries, compaction,
+  # escalation, continuation and cancellation as README's "Turn" section describes.
+  #
+  #   turn = AssistantChatNative::Turn.new(model: "claude-sonnet", system: "...",
+  #     messages: history, tools: [tool], handler: handler, max_rounds: 10, deadline: nil)
+  #   outcome = turn.run   # => Outcome
+  #
+  # Handler methods, every one optional:
+  #   on_round(number, model)           a round starts (number counts across continuations)
+  #   on_text(accumulated, delta)       the reply so far (all rounds) and the newest piece
+  #   on_text_reset(accumulated)        a retry dropped the round's partial text: show accumulated
+  #   on_thinking(accumulated, delta)   the round's reasoning so far and the newest piece
+  #   on_tool_call(name, id)            the model started a tool call (while streaming)
+  #   on_status(name, arguments)        a tool starts running (the status line to show)
+  #   on_tool_result(call, part)        a tool finished: the ToolCall and its tool_result part
+  #   on_retry(attempt, delay, failure) the round is tried again (attempt 2 or 3) after delay s
+  #   on_compaction(count, failure)     the history is compacted after a context overflow
+  #   on_escalation(from, to, reason)   the turn moves to ESCALATION_MODEL
+  #   on_heartbeat(elapsed)             every HEARTBEAT_INTERVAL while streaming, waiting or in tools
+  #   cancelled?                        true stops the turn (polled while streaming, between
+  #                                     rounds, between tools and during retry waits)
+  #   compact(messages)                 a shorter history when the context overflows (nil: default)
+  class Turn
+    HEARTBEAT_INTERVAL = AssistantChatNative::HEARTBEAT_INTERVAL
+    MAX_COMPACTION_RETRIES = AssistantChatNative::MAX_COMPACTION_RETRIES
+    ESCALATION_MODEL = AssistantChatNative::ESCALATION_MODEL
+    STATE_VERSION = 1
+    SEPARATOR = "\n\n"
+    CANCELLED_RESULT = "Cancelled by the user before this tool ran."
+
+    attr_reader :model
+
+    # Resumes a turn that ended with status :continue. state is Outcome#state, as is or
+    # after a JSON round trip; system, tools and handler as for new.
+    def self.resume(state, system: nil, tools: [], handler: nil, max_rounds: nil, deadline: nil,
+      config: AssistantChatNative.config)
+      new(model: nil, system: system, tools: tools, handler: handler, max_rounds: max_rounds,
+        deadline: deadline, state: state, config: config)
+    end
+
+    # model: a registry key. messages: the normalized history, ending with the user's message.
+    # max_rounds: rounds this run may stream (config.max_rounds by default); deadline: a Time,
+    # or a Process::CLOCK_MONOTONIC reading, after which no new round starts. Past either,
+    # the outcome is :continue.
+    def initialize(model:, system: nil, messages: nil, tools: [], handler: nil, max_rounds: nil,
+      deadline: nil, state: nil, config: AssistantChatNative.config)
+      @config = config
+      @system = system
+      @tools = Array(tools)
+      @handler = handler || Object.new
+      @max_rounds = max_rounds || config.max_rounds
+      @deadline = deadline
+      @policy = RetryPolicy.new(max_attempts: config.max_attempts, base_delay: config.retry_base_delay,
+        max_delay: config.retry_max_delay, max_wait: config.max_retry_wait)
+      @cancel_requested = false
+      @stream = nil
+      @ran = false
+      state ? restore(state) : start(model, messages)
+      @entry = config.models.fetch(@model)
+    end
+
+    # Runs the turn to its end (or to a stop: continuation, cancellation, failure) => Outcome.
+    # Exceptions raised by the handler propagate after the current request is torn down.
+    def run
+      raise Error, "a Turn runs once; build a new one (or Turn.resume its state)" if @ran
+
+      @ran = true
+      catch(:outcome) do
+        loop do
+          throw :outcome, finish(:cancelled, failure: cancelled_failure) if cancelled?
+          throw :outcome, finish(:continue) if @round_details.any? && out_of_rounds?
+
+          result = stream_round
+          record_assistant(result)
+          if result.tool_calls?
+            run_tools(result.tool_calls.reject(&:server?))
+          elsif result.stop_reason != :pause_turn
+            throw :outcome, finish(:completed)
+          end
+        end
+      end
+    end
+
+    # Stops the turn from another thread: the current request is aborted at once.
+    def cancel
+      @cancel_requested = true
+      @stream&.cancel
+    end
+
+    def cancelled?
+      (@cancel_requested || (@handler.respond_to?(:cancelled?) && @handler.cancelled?)) ? true : false
+    end
+
+    private
+
+    def start(model, messages)
+      raise ArgumentError, "Turn needs messages: (the history, ending with the user's message)" if messages.nil?
+
+      @model = model.to_s
+      @requested_model = @model
+      @escalated = false
+      @messages = plain(messages)
+      @text = +""
+      @compactions = 0
+      @rounds_before = 0
+      @continuations = 0
+      @transcript = []
+      @round_details = []
+      @usage = empty_usage
+      @retries = 0
+    end
+
+    def restore(state)
+      state = plain(state)
+      unless state.is_a?(Hash) && state["version"] == STATE_VERSION && state["messages"].is_a?(Array)
+        raise ArgumentError, "not a Turn state (expected Outcome#state of status :continue, version #{STATE_VERSION})"
+      end
+
+      @model = state.fetch("model")
+      @requested_model = state.fetch("requested_model", @model)
+      @escalated = state.fetch("escalated", false)
+      @messages = state["messages"]
+      @text = state.fetch("text", "").dup
+      @compactions = state.fetch("compactions", 0)
+      @rounds_before = state.fetch("rounds", 0)
+      @continuations = state.fetch("continuations", 0) + 1
+      @transcript = []
+      @round_details = []
+      @usage = empty_usage
+      @retries = 0
+    end
+
+    # One round, tried until it succeeds or cannot: => Result (success), or throws the outcome.
+    def stream_round
+      attempts = 0
+      failures = []
+      usage = empty_usage
+      notify(:on_round, round_number, @entry.key)
+      loop do
+        attempts += 1
+        result, flushed = stream_once
+        add_usage(usage, result.usage)
+        failure = result.failure
+        failure = nil if failure&.kind == :refusal && !result.text.empty?
+        if failure.nil?
+          if escalate_empty?(result)
+            reset_text if flushed
+            failures << :empty_answer
+            escalate(:empty_answer)
+            attempts = 0
+            next
+          end
+          @round_details << round_detail(result, attempts, failures, usage)
+          return result
+        end
+
+        failures << failure.kind
+        throw :outcome, finish(:cancelled, failure: failure) if failure.kind == :cancelled || cancelled?
+        reset_text if flushed
+        attempts = handle_failure(failure, attempts, result, failures, usage)
+      end
+    end
+
+    # Decides what a failed attempt leads to => the attempt count to continue from.
+    def handle_failure(failure, attempts, result, failures, usage)
+      if failure.action == :compact
+        compact(failure, result, failures, usage)
+        attempts
+      elsif escalate_failure?(failure)
+        escalate(failure.kind)
+        0
+      elsif failure.action == :retry
+        fail_round(@policy.wait_too_long_failure(failure), result, attempts, failures, usage) if @policy.wait_too_long?(failure)
+        fail_round(@policy.exhausted_failure(failure, attempts), result, attempts, failures, usage) if @policy.exhausted?(attempts)
+        wait_to_retry(failure, attempts)
+        attempts
+      else
+        fail_round(failure, result, attempts, failures, usage)
+      end
+    end
+
+    def stream_once
+      body = JSON.generate(Request.build(@entry, system: @system, messages: @messages, tools: @tools))
+      round_handler = RoundHandler.new(turn: self, handler: @handler, prefix: @text.empty? ? "" : @text + SEPARATOR)
+      @stream = @config.stream_class.new(provider: @entry.provider, url: @entry.url, headers: @entry.headers,
+        body: body, **@config.stream_options)
+      @stream.cancel if @cancel_requested
+      result = @stream.run(round_handler)
+      [result, round_handler.flushed]
+    ensure
+      @stream = nil
+    end
+
+    def wait_to_retry(failure, attempts)
+      delay = @policy.delay(attempts, failure)
+      @retries += 1
+      log(:info, "retrying round #{round_number} on #{@entry.key} in #{delay.round(2)}s after #{failure.kind} " \
+        "(attempt #{attempts} of #{@policy.max_attempts})")
+      notify(:on_retry, attempts + 1, delay, failure)
+      with_heartbeat do
+        finish_at = monotonic + delay
+        while (left = finish_at - monotonic) > 0
+          throw :outcome, finish(:cancelled, failure: cancelled_failure) if cancelled?
+          sleep([left, @config.cancel_poll_interval.to_f, 0.05].min)
+        end
+      end
+    end
+
+    def compact(failure, result, failures, usage)
+      if @compactions >= @config.max_compaction_retries
+        fail_round(compaction_failure(failure), result, 0, failures, usage)
+      end
+      @compactions += 1
+      notify(:on_compaction, @compactions, failure)
+      log(:info, "compacting the history (#{@compactions} of #{@config.max_compaction_retries}) after #{failure.kind}")
+      compacted = @handler.compact(@messages) if @handler.respond_to?(:compact)
+      compacted ||= (@config.compactor || Compactor.new).call(@messages)
+      compacted = plain(compacted)
+      fail_round(compaction_failure(failure), result, 0, failures, usage) if compacted == @messages
+      @messages = compacted
+    end
+
+    def escalate_failure?(failure)
+      return false unless can_escalate?
+
+      failure.action == :escalate || (failure.kind == :stalled && @entry.low_tier? && after_tools?)
+    end
+
+    def escalate_empty?(result)
+      can_escalate? && @entry.low_tier? && after_tools? && result.text.strip.empty? && !result.tool_calls?
+    end
+
+    def can_escalate?
+      target = @config.escalation_model
+      !@escalated && target && @entry.key != target.to_s && @config.models.key?(target)
+    end
+
+    def escalate(reason)
+      from = @entry.key
+      @entry = @config.models.fetch(@config.escalation_model)
+      @model = @entry.key
+      @escalated = true
+      log(:warn, "escalating round #{round_number} from #{from} to #{@entry.key} after #{reason}")
+      notify(:on_escalation, from, @entry.key, reason)
+    end
+
+    # The history ends with tool results: this round answers tool calls.
+    def after_tools?
+      last = @messages.last
+      last && last["role"] == "user" && last["content"].is_a?(Array) && last["content"].any? &&
+        last["content"].all? { |part| part["type"] == "tool_result" }
+    end
+
+    def record_assistant(result)
+      parts = result.thinking_blocks.map { |block| plain(block) }
+      parts << {"type" => "text", "text" => result.text} unless result.text.empty?
+      result.tool_calls.reject(&:server?).each do |call|
+        parts << {"type" => "tool_call", "id" => call.id.to_s, "name" => call.name.to_s, "arguments" => plain(call.arguments || {})}
+      end
+      unless result.text.empty?
+        @text << SEPARATOR unless @text.empty?
+        @text << result.text
+      end
+      append({"role" => "assistant", "content" => parts}) if parts.any?
+    end
+
+    def run_tools(calls)
+      parts = []
+      with_heartbeat do
+        calls.each do |call|
+          if cancelled?
+            parts << result_part(call, CANCELLED_RESULT, true)
+            next
+          end
+          notify(:on_status, call.name, call.arguments || {})
+          part = execute(call)
+          parts << part
+          @handler.on_tool_result(call, part) if @handler.respond_to?(:on_tool_result)
+        end
+      end
+      append({"role" => "user", "content" => parts})
+      throw :outcome, finish(:cancelled, failure: cancelled_failure) if cancelled?
+    end
+
+    def execute(call)
+      tool = @tools.find { |candidate| candidate.name.to_s == call.name.to_s }
+      unless tool
+        known = @tools.map(&:name).join(", ")
+        return result_part(call, "Unknown tool #{call.name.inspect}. Available tools: #{known}.", true)
+      end
+      value = tool.call(call.arguments || {})
+      result_part(call, value.is_a?(String) ? value : plain(value), false)
+    rescue => e
+      log(:error, "tool #{call.name} raised #{e.class}: #{e.message}")
+      result_part(call, "#{e.class}: #{e.message}", true)
+    end
+
+    def result_part(call, content, error)
+      {"type" => "tool_result", "tool_call_id" => call.id.to_s, "name" => call.name.to_s,
+       "content" => content, "is_error" => error}
+    end
+
+    def append(message)
+      @messages << message
+      @transcript << message
+    end
+
+    def out_of_rounds?
+      return true if @round_details.size >= @max_rounds
+      return false if @deadline.nil?
+
+      @deadline.is_a?(Time) ? Time.now >= @deadline : monotonic >= @deadline.to_f
+    end
+
+    def fail_round(failure, result, attempts, failures, usage)
+      @round_details << round_detail(result, attempts, failures, usage)
+      log(:warn, "turn failed on #{@entry.key}: #{failure.kind} (#{failure.detail.to_s[0, 200]})")
+      throw :outcome, finish(:failed, failure: failure)
+    end
+
+    def finish(status, failure: nil)
+      state = (status == :continue) ? continuation_state : nil
+      last = @round_details.last
+      Outcome.new(status: status, text: @text.dup, transcript: @transcript, messages: @messages,
+        usage: @usage, round_details: @round_details, retries: @retries, compactions: @compactions,
+        model: @entry.key, requested_model: @requested_model, escalated: @escalated, failure: failure,
+        stop_reason: last && last[:stop_reason], state: state)
+    end
+
+    def continuation_state
+      {"version" => STATE_VERSION, "model" => @entry.key, "requested_model" => @requested_model,
+       "escalated" => @escalated, "messages" => @messages, "text" => @text.dup,
+       "rounds" => @rounds_before + @round_details.size, "compactions" => @compactions,
+       "continuations" => @continuations}
+    end
+
+    def round_detail(result, attempts, failures, usage)
+      add_usage(@usage, usage)
+      {round: round_number, model: @entry.key, provider: @entry.provider, model_id: @entry.model_id,
+       attempts: attempts, failures: failures.dup, usage: usage, stop_reason: result.stop_reason,
+       tool_calls: result.tool_calls.size, stats: result.stats}
+    end
+
+    def round_number
+      @rounds_before + @round_details.size + 1
+    end
+
+    def reset_text
+      @handler.on_text_reset(@text.dup) if @handler.respond_to?(:on_text_reset)
+    end
+
+    def notify(method, *arguments)
+      @handler.public_send(method, *arguments) if @handler.respond_to?(method)
+    end
+
+    def with_heartbeat(&block)
+      return yield unless @handler.respond_to?(:on_heartbeat)
+
+      Heartbeat.new(interval: @config.heartbeat_interval, logger: @config.logger) { |elapsed|
+        @handler.on_heartbeat(elapsed)
+      }.run(&block)
+    end
+
+    def compaction_failure(failure)
+      Failure.new(kind: :context_overflow, retryable: false, action: :fail, status: failure.status,
+        detail: failure.detail,
+        message: "This conversation is too long for the AI model, even after shortening it. " \
+          "Please start a new conversation.")
+    end
+
+    def cancelled_failure
+      Failure.new(kind: :cancelled, retryable: false, action: :fail, message: "The reply was cancelled.")
+    end
+
+    def empty_usage
+      {input_tokens: 0, output_tokens: 0}
+    end
+
+    def add_usage(total, usage)
+      (usage || {}).each { |key, value| total[key.to_sym] = total.fetch(key.to_sym, 0) + value.to_i }
+      total
+    end
+
+    # JSON-able copy with String keys, so the history and the state survive JSON round trips.
+    def plain(value)
+      JSON.parse(JSON.generate(value))
+    end
+
+    def monotonic
+      Process.clock_gettime(Process::CLOCK_MONOTONIC)
+    end
+
+    def log(level, message)
+      @config.logger.public_send(level, "[AssistantChatNative::Turn] #{message}")
+    end
+  end
+end

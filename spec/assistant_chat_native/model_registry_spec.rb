@@ -1,0 +1,82 @@
+# frozen_string_literal: true
+
+require "spec_helper"
+
+RSpec.describe AssistantChatNative::ModelRegistry do
+  around do |example|
+    saved = ENV.to_h.slice(*%w[ANTHROPIC_API_KEY ANTHROPIC_BASE_URL OPENAI_API_KEY OPENAI_BASE_URL GEMINI_API_KEY GEMINI_BASE_URL])
+    saved.each_key { |name| ENV.delete(name) }
+    example.run
+  ensure
+    %w[ANTHROPIC_API_KEY ANTHROPIC_BASE_URL OPENAI_API_KEY OPENAI_BASE_URL GEMINI_API_KEY GEMINI_BASE_URL].each { |name| ENV.delete(name) }
+    saved.each { |name, value| ENV[name] = value }
+  end
+
+  let(:registry) { described_class.default }
+
+  it "has the escalation model, a low and a high tier for Claude and OpenAI, and both Gemini tiers" do
+    expect(registry.keys).to include(AssistantChatNative::ESCALATION_MODEL, "claude-haiku", "gpt", "gpt-mini", "gemini-pro", "gemini-flash")
+    expect(registry.fetch("claude-sonnet")).to have_attributes(provider: :anthropic, tier: :high)
+    expect(registry.fetch("claude-haiku")).to have_attributes(provider: :anthropic, tier: :low)
+    expect(registry.fetch("gpt")).to have_attributes(provider: :openai, tier: :high)
+    expect(registry.fetch("gpt-mini")).to have_attributes(provider: :openai, tier: :low)
+    expect(registry.fetch("gemini-pro")).to have_attributes(provider: :gemini, tier: :high)
+    expect(registry.fetch("gemini-flash")).to have_attributes(provider: :gemini, tier: :low, model_id: "gemini-2.5-flash")
+  end
+
+  it "names the known keys when asked for an unknown one" do
+    expect { registry.fetch("claude-nonexistent") }.to raise_error(AssistantChatNative::ConfigurationError,
+      /unknown model "claude-nonexistent": known models are claude-haiku, claude-sonnet, gemini-flash, gemini-pro, gpt, gpt-mini/)
+  end
+
+  it "registers and overrides models, rejecting unknown providers and tiers" do
+    registry.register("claude-opus", provider: :anthropic, model_id: "claude-opus-4-1", tier: :high)
+    expect(registry.fetch(:"claude-opus").model_id).to eq("claude-opus-4-1")
+    expect { registry.register("x", provider: :mistral, model_id: "m") }.to raise_error(AssistantChatNative::ConfigurationError, /unknown provider/)
+    expect { registry.register("x", provider: :openai, model_id: "m", tier: :mid) }.to raise_error(AssistantChatNative::ConfigurationError, /unknown tier/)
+  end
+
+  describe "endpoints" do
+    it "uses the public endpoints and each provider's documented auth headers" do
+      ENV["ANTHROPIC_API_KEY"] = "sk-ant-secret"
+      ENV["OPENAI_API_KEY"] = "sk-openai-secret"
+      ENV["GEMINI_API_KEY"] = "gemini-secret"
+
+      anthropic = registry.fetch("claude-sonnet")
+      expect(anthropic.url).to eq("https://api.anthropic.com/v1/messages")
+      expect(anthropic.headers).to include("x-api-key" => "sk-ant-secret", "anthropic-version" => "2023-06-01",
+        "content-type" => "application/json")
+
+      openai = registry.fetch("gpt")
+      expect(openai.url).to eq("https://api.openai.com/v1/chat/completions")
+      expect(openai.headers).to include("authorization" => "Bearer sk-openai-secret")
+
+      gemini = registry.fetch("gemini-pro")
+      expect(gemini.url).to eq("https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse")
+      expect(gemini.headers).to include("x-goog-api-key" => "gemini-secret")
+    end
+
+    it "follows the base-URL environment variables and needs no key there" do
+      ENV["ANTHROPIC_BASE_URL"] = "http://127.0.0.1:9999/"
+      ENV["OPENAI_BASE_URL"] = "http://127.0.0.1:9999/v1"
+      ENV["GEMINI_BASE_URL"] = "http://127.0.0.1:9999"
+      expect(registry.fetch("claude-haiku").url).to eq("http://127.0.0.1:9999/v1/messages")
+      expect(registry.fetch("gpt-mini").url).to eq("http://127.0.0.1:9999/v1/chat/completions")
+      expect(registry.fetch("gemini-flash").url).to eq("http://127.0.0.1:9999/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse")
+      expect(registry.fetch("claude-haiku").headers).not_to have_key("x-api-key")
+    end
+
+    it "refuses the public endpoint without a key, naming the variable to set" do
+      expect { registry.fetch("gpt").headers }.to raise_error(AssistantChatNative::ConfigurationError, /OPENAI_API_KEY/)
+    end
+
+    it "never shows the key in inspect, to_s or to_h" do
+      entry = registry.register("mine", provider: :openai, model_id: "gpt-5", api_key: "sk-very-secret")
+      expect(entry.headers["authorization"]).to eq("Bearer sk-very-secret")
+      [entry.inspect, entry.to_s, entry.to_h.to_s, registry.inspect].each do |text|
+        expect(text).not_to include("sk-very-secret")
+      end
+      expect(entry.inspect).to include("[FILTERED]")
+    end
+  end
+end

@@ -1,0 +1,25 @@
+# frozen_string_literal: true
+
+require_relative "boot"
+
+require "logger"
+require "rails"
+require "active_record/railtie"
+require "action_cable/engine"
+require "sidekiq"
+require "assistant_chat_native"
+
+# The smallest Rails app that installs assistant_chat_native the way an app does:
+# `bin/rails generate assistant_chat_native:install`, migrate, run the worker.
+module RailsApp
+  class Application < Rails::Application
+    config.load_defaults 7.2
+    config.root = File.expand_path("..", __dir__)
+    config.eager_load = true
+    config.secret_key_base = "test-only-secret-key-base-0123456789abcdef0123456789abcdef0123456789"
+    config.logger = ActiveSupport::Logger.new(File.join(config.root, "log", "#{Rails.env}.log"))
+    config.log_level = :info
+    config.active_record.dump_schema_after_migration = false
+    config.action_cable.cable = {"adapter" => ENV.fetch("ACN_CABLE_ADAPTER", "async")}
+  end
+end

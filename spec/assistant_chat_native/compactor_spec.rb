@@ -7,9 +7,9 @@ RSpec.describe AssistantChatNative::Compactor do
 
   def exchange(question, result)
     [{"role" => "user", "content" => question},
-     {"role" => "assistant", "content" => [{"type" => "tool_call", "id" => "id-#{question}", "name" => "q", "arguments" => {}}]},
-     {"role" => "user", "content" => [{"type" => "tool_result", "tool_call_id" => "id-#{question}", "content" => result}]},
-     {"role" => "assistant", "content" => "answer to #{question}"}]
+      {"role" => "assistant", "content" => [{"type" => "tool_call", "id" => "id-#{question}", "name" => "q", "arguments" => {}}]},
+      {"role" => "user", "content" => [{"type" => "tool_result", "tool_call_id" => "id-#{question}", "content" => result}]},
+      {"role" => "assistant", "content" => "answer to #{question}"}]
   end
 
   let(:history) { exchange("one", "rows 1") + exchange("two", "rows 2") + exchange("three", "rows 3") + [{"role" => "user", "content" => "latest"}] }

@@ -31,7 +31,7 @@ RSpec.describe AssistantChatNative::Request::Gemini do
         ]}
       ],
       tools: [{functionDeclarations: [{name: "get_weather", description: "Current weather for a city",
-        parametersJsonSchema: {type: "object", properties: {city: {type: "string"}}, required: ["city"]}}]}]
+                                       parametersJsonSchema: {type: "object", properties: {city: {type: "string"}}, required: ["city"]}}]}]
     )
   end
 

@@ -28,7 +28,7 @@ RSpec.describe AssistantChatNative::Request::OpenAI do
         {role: "tool", tool_call_id: "call_2", content: "Error: RuntimeError: station offline"}
       ],
       tools: [{type: "function", function: {name: "get_weather", description: "Current weather for a city",
-        parameters: {type: "object", properties: {city: {type: "string"}}, required: ["city"]}}}]
+                                            parameters: {type: "object", properties: {city: {type: "string"}}, required: ["city"]}}}]
     )
   end
 

@@ -6,6 +6,7 @@ require_relative "assistant_chat_native/failure"
 require_relative "assistant_chat_native/tool_call"
 require_relative "assistant_chat_native/result"
 require_relative "assistant_chat_native/native"
+require_relative "assistant_chat_native/stream_class"
 
 # Streams LLM replies for assistant chats in C, off the GVL, behind a drop-in
 # Sidekiq worker. See README.md for the public API.

@@ -1,0 +1,102 @@
+# frozen_string_literal: true
+
+require_relative "ruby_stream/throttle"
+require_relative "ruby_stream/inbox"
+require_relative "ruby_stream/transfer"
+require_relative "ruby_stream/sse_reader"
+require_relative "ruby_stream/normalizer"
+require_relative "ruby_stream/anthropic_normalizer"
+require_relative "ruby_stream/openai_normalizer"
+require_relative "ruby_stream/gemini_normalizer"
+require_relative "ruby_stream/accumulator"
+require_relative "ruby_stream/fallback_classifier"
+require_relative "ruby_stream/failure_builder"
+require_relative "ruby_stream/run"
+
+module AssistantChatNative
+  # The same API and the same Result as Stream, in plain Ruby: Net::HTTP streaming,
+  # the event_stream_parser gem and JSON.parse. It is the benchmark baseline, the
+  # oracle the C Stream is tested against, and the fallback when the extension
+  # cannot load (or ASSISTANT_CHAT_NATIVE_PURE=1).
+  #
+  #   stream = AssistantChatNative::RubyStream.new(provider: :anthropic, url:, headers:, body:)
+  #   result = stream.run(handler)   # => Result; stream.cancel from any thread
+  #
+  # The socket is read in a helper thread; the handler is called on the caller's
+  # thread, which also keeps the timers (heartbeat, cancellation poll, pending text,
+  # stall, overall timeout) while no byte arrives. Failures come back classified in
+  # result.failure; run raises only what the handler raises and interrupts
+  # (Thread#raise, Thread#kill), after the connection is closed.
+  class RubyStream
+    PROVIDERS = %i[anthropic openai gemini].freeze
+    DEFAULT_MAX_EVENT_BYTES = 16 * 1024 * 1024
+    DEFAULT_MAX_ERROR_BODY_BYTES = 1024 * 1024
+    DEFAULT_MAX_REPLY_BYTES = 64 * 1024 * 1024
+    # Bytes the reading thread may queue ahead of a slow handler.
+    INBOX_BYTES = 1024 * 1024
+
+    def initialize(provider:, url:, body:, headers: {}, broadcast_interval: 0.1, heartbeat_interval: 30,
+      cancel_poll_interval: 0.5, stall_timeout: 60, connect_timeout: 10, timeout: 600,
+      max_event_bytes: DEFAULT_MAX_EVENT_BYTES, max_error_body_bytes: DEFAULT_MAX_ERROR_BODY_BYTES,
+      max_reply_bytes: DEFAULT_MAX_REPLY_BYTES)
+      provider = provider.to_sym
+      unless PROVIDERS.include?(provider)
+        raise ConfigurationError, "unknown provider #{provider.inspect}; use :anthropic, :openai or :gemini"
+      end
+
+      @options = {
+        provider: provider, url: url.to_s, headers: headers.to_h, body: body.to_s,
+        broadcast_interval: positive(:broadcast_interval, broadcast_interval, zero: true),
+        heartbeat_interval: positive(:heartbeat_interval, heartbeat_interval),
+        cancel_poll_interval: positive(:cancel_poll_interval, cancel_poll_interval),
+        stall_timeout: positive(:stall_timeout, stall_timeout),
+        connect_timeout: positive(:connect_timeout, connect_timeout),
+        timeout: positive(:timeout, timeout),
+        max_event_bytes: Integer(max_event_bytes), max_error_body_bytes: Integer(max_error_body_bytes),
+        max_reply_bytes: Integer(max_reply_bytes)
+      }.freeze
+      @cancelled = false
+      @inbox = nil
+    end
+
+    def provider
+      @options[:provider]
+    end
+
+    # Streams the request, calling the handler as text arrives; returns a Result.
+    def run(handler)
+      @inbox = RubyStream::Inbox.new(max_bytes: INBOX_BYTES)
+      Run.new(stream: self, options: @options, handler: handler, inbox: @inbox).call
+    end
+
+    # Asks a running (or the next) run to stop; safe from any thread. The Result's
+    # failure is then :cancelled.
+    def cancel
+      @cancelled = true
+      @inbox&.wake
+      nil
+    end
+
+    def cancel_requested?
+      @cancelled
+    end
+
+    # Never shows headers, the body or the URL's path and query: they may hold secrets.
+    def inspect
+      uri = URI.parse(@options[:url])
+      "#<#{self.class.name} provider=#{provider} host=#{uri.host}:#{uri.port}>"
+    rescue URI::InvalidURIError
+      "#<#{self.class.name} provider=#{provider}>"
+    end
+    alias_method :to_s, :inspect
+
+    private
+
+    def positive(name, value, zero: false)
+      number = Float(value)
+      return number if number.positive? || (zero && number.zero?)
+
+      raise ConfigurationError, "#{name} must be a positive number of seconds, got #{value.inspect}"
+    end
+  end
+end

@@ -1,0 +1,54 @@
+# frozen_string_literal: true
+
+module AssistantChatNative
+  class RubyStream
+    # Turns what went wrong into a Failure: through the C classifier
+    # (AssistantChatNative.classify) when the extension is loaded, so RubyStream and
+    # Stream classify alike, otherwise through the coarser FallbackClassifier.
+    class FailureBuilder
+      REFUSAL_COPY = "The assistant declined to answer this request. Please try rephrasing it."
+
+      def initialize(provider:)
+        @provider = provider
+      end
+
+      # A non-2xx response: its status, headers and (bounded) body.
+      def http(status:, headers:, body:)
+        classify(status: status, headers: headers, body: body)
+      end
+
+      # An error event that came after HTTP 200; raw is its whole data payload.
+      def mid_stream(raw:, streamed:)
+        classify(status: 200, body: raw, streamed: streamed, mid_stream: true)
+      end
+
+      # transport_error: :connect, :timeout, :stalled, :lost, :incomplete, :malformed,
+      # :too_large or :cancelled. status is the response's, or 0 before one came.
+      def transport(transport_error, status:, streamed:)
+        classify(status: status, transport_error: transport_error, streamed: streamed)
+      end
+
+      # A refusal with no text at all: nothing to show the user. Built here, with the
+      # C core's copy and detail (core/failure.c, core/accum.c), as the classifier has
+      # no input that means "refused".
+      def refusal(provider_stop_reason:)
+        reason = provider_stop_reason.to_s.byteslice(0, 200).scrub("")
+        Failure.new(kind: :refusal, retryable: false, action: :fail, status: 200, message: REFUSAL_COPY,
+          detail: "the model refused without any text (stop reason #{reason.empty? ? "refusal" : reason})")
+      end
+
+      private
+
+      def classify(status:, headers: {}, body: "", transport_error: nil, streamed: false, mid_stream: false)
+        arguments = {provider: @provider, status: status, headers: headers, body: body,
+                     transport_error: transport_error, streamed: streamed}
+        if AssistantChatNative.native? && AssistantChatNative.respond_to?(:classify)
+          arguments[:mid_stream] = true if mid_stream
+          AssistantChatNative.classify(**arguments)
+        else
+          FallbackClassifier.classify(**arguments, mid_stream: mid_stream)
+        end
+      end
+    end
+  end
+end

@@ -1,0 +1,221 @@
+# frozen_string_literal: true
+
+module AssistantChatNative
+  class RubyStream
+    # One RubyStream#run: the loop on the handler's thread. It waits on the Inbox no
+    # longer than the next deadline (cancellation poll, heartbeat, pending text,
+    # stall, overall timeout), so timers fire while no byte arrives; it decodes the
+    # bytes the Transfer relays, accumulates them, flushes through the Throttle, and
+    # ends with a Result whose failure, if any, is classified.
+    class Run
+      def initialize(stream:, options:, handler:, inbox:)
+        @stream = stream
+        @options = options
+        @handler = handler
+        @inbox = inbox
+        @reader = SSEReader.new(max_event_bytes: options[:max_event_bytes])
+        @normalizer = Normalizer.for(options[:provider])
+        @accumulator = Accumulator.new(max_reply_bytes: options[:max_reply_bytes],
+          thinking_blocks: options[:provider] == :anthropic)
+        @throttle = Throttle.new(options[:broadcast_interval])
+        @failures = FailureBuilder.new(provider: options[:provider])
+        @flushed_text = 0
+        @flushed_thinking = 0
+        @stats = {status: nil, time_to_first_byte: nil, time_to_first_token: nil, duration: nil,
+                  bytes: 0, events: 0, flushes: 0}
+        @status = 0
+        @headers = {}
+        @error_body = nil
+        @failure = nil
+        @decoder_problem = nil
+        @finished = false
+        @output = false
+      end
+
+      def call
+        @started = @last_byte = now
+        @next_heartbeat = @started + @options[:heartbeat_interval]
+        @next_poll = @started + @options[:cancel_poll_interval]
+        @transfer = Transfer.new(url: @options[:url], headers: @options[:headers], body: @options[:body],
+          connect_timeout: @options[:connect_timeout], inbox: @inbox,
+          read_timeout: [@options[:stall_timeout], @options[:timeout]].min + 5).start
+        until @finished
+          item = @inbox.pop(next_deadline - now)
+          receive(item) if item
+          tick unless @finished
+        end
+        finish
+      ensure
+        @transfer&.close
+      end
+
+      private
+
+      def now
+        Process.clock_gettime(Process::CLOCK_MONOTONIC)
+      end
+
+      def next_deadline
+        deadlines = [@next_heartbeat, @last_byte + @options[:stall_timeout], @started + @options[:timeout]]
+        deadlines << @next_poll if @handler.respond_to?(:cancelled?)
+        deadlines << @throttle.deadline if @throttle.deadline
+        deadlines.min
+      end
+
+      def receive(item)
+        case item[0]
+        when :response then response(item[1], item[2])
+        when :chunk then chunk(item[1])
+        when :end then body_end
+        when :error then finish_with(@error_body ? http_failure : transport_failure(item[1]))
+        when :wake then nil
+        end
+      end
+
+      def response(status, headers)
+        @status = @stats[:status] = status
+        @headers = headers
+        @stats[:time_to_first_byte] = now - @started
+        @error_body = +"".b unless (200..299).cover?(status)
+      end
+
+      def chunk(bytes)
+        @last_byte = now
+        @stats[:bytes] += bytes.bytesize
+        return error_body(bytes) if @error_body
+
+        events, problem = decode(bytes)
+        events.each do |event|
+          apply(event)
+          break if @finished
+        end
+        return if @finished || problem.nil?
+
+        @decoder_problem = problem
+        finish_with(nil)
+      end
+
+      # A non-2xx response's body is read, up to its bound, and classified with the status.
+      def error_body(bytes)
+        room = @options[:max_error_body_bytes] - @error_body.bytesize
+        @error_body << bytes.byteslice(0, room)
+        finish_with(http_failure) if bytes.bytesize >= room
+      end
+
+      def body_end
+        return finish_with(http_failure) if @error_body
+
+        finish_with(nil)
+      end
+
+      # Parsed SSE events turned into normalized events; stops at the first bad one.
+      def decode(bytes)
+        events = []
+        @reader.feed(bytes) do |type, data|
+          @stats[:events] += 1
+          events.concat(@normalizer.call(type, data))
+        end
+        [events, nil]
+      rescue SSEReader::TooLarge
+        [events, :too_large]
+      rescue Normalizer::Malformed, JSON::ParserError, TypeError, NoMethodError
+        [events, :malformed]
+      end
+
+      # Past the reply's bound the accumulator refuses events and the stream ends.
+      def apply(event)
+        return finish_with(nil) unless @accumulator.apply(event)
+
+        react(event)
+      end
+
+      def react(event)
+        case event[:type]
+        when :text_delta, :thinking_delta
+          @stats[:time_to_first_token] ||= now - @started
+          flush(:delta)
+        when :block_end then flush(:block_end)
+        when :tool_call_start then tool_call(event)
+        when :error then finish_with(nil)
+        end
+      end
+
+      def tool_call(event)
+        flush(:tool_call)
+        @output = true
+        @handler.on_tool_call(event[:name], event[:id]) if @handler.respond_to?(:on_tool_call)
+      end
+
+      def tick
+        time = now
+        return finish_with(transport_failure(:cancelled)) if @stream.cancel_requested?
+
+        poll_cancelled(time)
+        return if @finished
+
+        heartbeat(time)
+        flush(:timer, time)
+        if time >= @started + @options[:timeout]
+          finish_with(transport_failure(:timeout))
+        elsif time >= @last_byte + @options[:stall_timeout]
+          finish_with(transport_failure(:stalled))
+        end
+      end
+
+      def poll_cancelled(time)
+        return unless @handler.respond_to?(:cancelled?) && time >= @next_poll
+
+        @next_poll = time + @options[:cancel_poll_interval]
+        finish_with(transport_failure(:cancelled)) if @handler.cancelled?
+      end
+
+      def heartbeat(time)
+        return unless time >= @next_heartbeat
+
+        @next_heartbeat = time + @options[:heartbeat_interval]
+        @handler.on_heartbeat(time - @started) if @handler.respond_to?(:on_heartbeat)
+      end
+
+      def flush(reason, time = now)
+        return unless @throttle.flush?(reason, time)
+
+        @throttle.flushed(time)
+        thinking = @accumulator.thinking.byteslice(@flushed_thinking..)
+        text = @accumulator.text.byteslice(@flushed_text..)
+        @flushed_thinking += thinking.bytesize
+        @flushed_text += text.bytesize
+        return if thinking.empty? && text.empty?
+
+        @stats[:flushes] += 1
+        @output = true
+        @handler.on_thinking(@accumulator.thinking.dup, thinking) if !thinking.empty? && @handler.respond_to?(:on_thinking)
+        @handler.on_text(@accumulator.text.dup, text) if !text.empty? && @handler.respond_to?(:on_text)
+      end
+
+      # Ends the loop; failure, when given, is one decided here (HTTP, transport,
+      # cancellation) and wins over what the accumulator would decide.
+      def finish_with(failure)
+        @failure ||= failure
+        @finished = true
+      end
+
+      def http_failure
+        @failures.http(status: @status, headers: @headers, body: @error_body)
+      end
+
+      def transport_failure(error)
+        @failures.transport(error, status: @status, streamed: @output)
+      end
+
+      # Tears the transfer down first, then flushes what is pending and builds the Result.
+      def finish
+        @transfer.close
+        flush(:stream_end)
+        failure = @accumulator.finish(failures: @failures, decoder_problem: @decoder_problem,
+          streamed: @output, failure: @failure)
+        @stats[:duration] = now - @started
+        @accumulator.result(failure: failure, stats: @stats)
+      end
+    end
+  end
+end

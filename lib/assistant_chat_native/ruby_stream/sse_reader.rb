@@ -1,0 +1,55 @@
+# frozen_string_literal: true
+
+require "event_stream_parser"
+
+module AssistantChatNative
+  class RubyStream
+    # The event_stream_parser gem (WHATWG event stream interpretation), with what a
+    # stream from the network also needs: bytes read as binary so a UTF-8 character
+    # split across reads is never an encoding error, one leading BOM stripped even
+    # when split, and a bound on the bytes a line or an event may hold.
+    #
+    #   reader = SSEReader.new(max_event_bytes: 16 * 1024 * 1024)
+    #   reader.feed(bytes) { |type, data| ... }   # data is a UTF-8 String
+    #   # raises SSEReader::TooLarge past the bound
+    class SSEReader < EventStreamParser::Parser
+      class TooLarge < StandardError; end
+
+      BOM = "\xEF\xBB\xBF".b.freeze
+
+      def initialize(max_event_bytes:)
+        super()
+        @max_event_bytes = max_event_bytes
+        @head = +"".b
+      end
+
+      def feed(chunk, &block)
+        chunk = strip_bom(chunk.b)
+        return if chunk.empty?
+
+        super do |type, data, _id, _retry|
+          block.call(type.empty? ? "message" : type, data.force_encoding(Encoding::UTF_8))
+        end
+        raise TooLarge, "an event is over #{@max_event_bytes} bytes" if pending_bytes > @max_event_bytes
+      end
+
+      private
+
+      # Bytes held for the line and the event being built.
+      def pending_bytes
+        @buffer.bytesize + @data_buffer.bytesize
+      end
+
+      def strip_bom(chunk)
+        return chunk if @head.nil?
+
+        @head << chunk
+        return +"".b if @head.bytesize < BOM.bytesize && BOM.start_with?(@head)
+
+        bytes = @head.start_with?(BOM) ? @head.byteslice(BOM.bytesize..) : @head
+        @head = nil
+        bytes
+      end
+    end
+  end
+end

@@ -1,0 +1,99 @@
+# frozen_string_literal: true
+
+require "net/http"
+require "openssl"
+require "uri"
+
+module AssistantChatNative
+  class RubyStream
+    # One HTTP POST over Net::HTTP, read in its own thread so the handler's thread
+    # can keep time (heartbeats, cancellation polls, stall and overall deadlines)
+    # while no byte arrives. It reports into an Inbox:
+    #
+    #   [:response, status, headers]   headers: {lowercase name => value}
+    #   [:chunk, bytes]                body bytes as they arrive (binary String)
+    #   [:end]                         the body ended cleanly
+    #   [:error, transport_error]      :connect, :timeout, :stalled or :lost
+    #
+    # #close tears the thread down and with it the socket, from any state.
+    class Transfer
+      CONNECT_ERRORS = [
+        Errno::ECONNREFUSED, Errno::EHOSTUNREACH, Errno::ENETUNREACH, Errno::EADDRNOTAVAIL,
+        SocketError, OpenSSL::SSL::SSLError
+      ].freeze
+
+      def initialize(url:, headers:, body:, connect_timeout:, read_timeout:, inbox:)
+        @uri = URI.parse(url)
+        @headers = headers
+        @body = body
+        @connect_timeout = connect_timeout
+        @read_timeout = read_timeout
+        @inbox = inbox
+        @responded = false
+      end
+
+      def start
+        @thread = Thread.new { read }
+        @thread.report_on_exception = false
+        @thread.name = "assistant_chat_native-ruby-stream"
+        self
+      end
+
+      # Stops reading and closes the connection; returns once the thread has ended.
+      def close
+        @inbox.close
+        return unless @thread
+
+        @thread.kill
+        @thread.join
+      end
+
+      private
+
+      def read
+        http = Net::HTTP.new(@uri.host, @uri.port)
+        http.use_ssl = @uri.scheme == "https"
+        http.open_timeout = @connect_timeout
+        http.read_timeout = @read_timeout
+        http.write_timeout = @read_timeout
+        catch(:closed) do
+          http.start { |connection| connection.request(build_request) { |response| relay(response) } }
+          @inbox.push([:end])
+        end
+      rescue => e
+        @inbox.push([:error, transport_error_for(e)])
+      end
+
+      def build_request
+        request = Net::HTTP::Post.new(@uri.request_uri)
+        request["content-type"] = "application/json"
+        request["accept"] = "text/event-stream"
+        @headers.each { |name, value| request[name.to_s] = value.to_s }
+        # Compression batches events and ruins time to first token.
+        request["accept-encoding"] = "identity"
+        request.body = @body
+        request
+      end
+
+      def relay(response)
+        @responded = true
+        headers = {}
+        response.each_header { |name, value| headers[name] = value }
+        throw :closed unless @inbox.push([:response, response.code.to_i, headers])
+
+        response.read_body do |chunk|
+          throw :closed unless @inbox.push([:chunk, chunk.b])
+        end
+      end
+
+      def transport_error_for(error)
+        case error
+        when Net::OpenTimeout then :timeout
+        when Net::ReadTimeout, Net::WriteTimeout then :stalled
+        when *CONNECT_ERRORS then @responded ? :lost : :connect
+        else :lost
+        end
+      end
+    end
+  end
+end

@@ -50,4 +50,28 @@ acn_transport_error acn_transport_error_from_curl(int curl_code);
 const char *acn_transport_error_name(acn_transport_error error);
 int acn_transport_error_parse(const char *name, size_t len, acn_transport_error *out);
 
+/*
+ * Bounds on the work one call does: a body longer than ACN_CLASSIFY_MAX_JSON is
+ * not parsed as JSON (its first bytes are still read as text), JSON nested deeper
+ * than ACN_CLASSIFY_MAX_DEPTH is not parsed, and only the first
+ * ACN_CLASSIFY_MAX_SCAN bytes of a message are searched for known phrases.
+ */
+#define ACN_CLASSIFY_MAX_JSON  ((size_t)1024 * 1024)
+#define ACN_CLASSIFY_MAX_DEPTH 64
+#define ACN_CLASSIFY_MAX_SCAN  ((size_t)4096)
+
+/*
+ * retry_after.c. Seconds to wait from a `Retry-After` value: delay-seconds or an
+ * HTTP-date (IMF-fixdate, RFC 850 or asctime, RFC 9110 section 5.6.7) taken
+ * relative to `now` (Unix seconds; a date in the past gives 0). Returns -1 for a
+ * value that is neither.
+ */
+double acn_retry_after_parse(const char *value, size_t len, double now);
+/* Seconds from a `retry-after-ms` value (milliseconds, fraction allowed); -1 when invalid. */
+double acn_retry_after_ms_parse(const char *value, size_t len);
+/* Seconds from a google.protobuf.Duration in JSON ("43s", "0.5s"); -1 when invalid. */
+double acn_duration_parse(const char *value, size_t len);
+/* The Unix time of an HTTP-date in any of its three forms; 0 on success, -1 otherwise. */
+int acn_http_date_parse(const char *value, size_t len, double now, double *out);
+
 #endif

@@ -59,4 +59,26 @@ const char *acn_failure_kind_name(acn_failure_kind kind); /* "rate_limited", ...
 int acn_failure_kind_parse(const char *name, size_t len, acn_failure_kind *out);
 const char *acn_failure_action_name(acn_failure_action action); /* "retry", ... */
 
+/*
+ * Sets `failure` to `kind` with that kind's default action, retryability and
+ * user-facing copy, no retry_after (-1), the given HTTP status and an empty detail.
+ * Producers other than the classifier (a refusal, say) start here.
+ */
+void acn_failure_init(acn_failure *failure, acn_failure_kind kind, int status);
+/* The user-facing copy for `kind`: short, plain words, what to do next. */
+const char *acn_failure_copy(acn_failure_kind kind);
+int acn_failure_kind_retryable(acn_failure_kind kind);
+acn_failure_action acn_failure_kind_action(acn_failure_kind kind);
+
+/*
+ * Copies `len` bytes of provider or transport text into `failure`'s message or
+ * detail, made safe to show and log: API keys and bearer tokens replaced by
+ * "[redacted]", control characters folded into single spaces, invalid UTF-8
+ * replaced by U+FFFD, cut at a character boundary to fit. Returns the bytes written.
+ */
+size_t acn_failure_set_message(acn_failure *failure, const char *text, size_t len);
+size_t acn_failure_set_detail(acn_failure *failure, const char *text, size_t len);
+/* The same cleaning into any buffer of `cap` bytes (cap >= 1); always NUL-terminates. */
+size_t acn_failure_clean_text(char *dst, size_t cap, const char *text, size_t len);
+
 #endif

@@ -1,0 +1,919 @@
+/*
+ * classify.c: decides which kind of failure something was (DESIGN.md section 5)
+ * from the provider, HTTP status, headers, body or mid-stream error payload,
+ * libcurl's code, and whether output was already streamed.
+ *
+ * Reads the providers' documented error shapes:
+ *   Anthropic {"type":"error","error":{"type":"rate_limit_error","message":"..."}}
+ *   OpenAI    {"error":{"message":"...","type":"...","code":"...","param":...}}
+ *             (and `[{"error":{...}}]`, as some compatible endpoints send)
+ *   Gemini    {"error":{"code":429,"message":"...","status":"RESOURCE_EXHAUSTED",
+ *              "details":[RetryInfo, QuotaFailure, ErrorInfo, ...]}}
+ * Borrows every input for the call only. Work is bounded: at most
+ * ACN_CLASSIFY_MAX_JSON bytes are copied and parsed (yajl_tree), JSON nested
+ * deeper than ACN_CLASSIFY_MAX_DEPTH is not parsed, and at most
+ * ACN_CLASSIFY_MAX_SCAN bytes of a message are searched for phrases.
+ */
+#include "classify.h"
+
+#include <curl/curl.h>
+#include <yajl/yajl_tree.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define FIELD_MAX      96
+#define MODEL_NAME_MAX 100
+#define SNIPPET_MAX    300
+#define MAX_DETAILS    16
+
+/* What the body said, whatever its shape. Strings are raw (cleaned when written out). */
+typedef struct provider_error {
+    int json;               /* the body parsed as JSON */
+    int has_error;          /* it held an error object, an error string, or a message */
+    char type[FIELD_MAX];   /* Anthropic/OpenAI error.type */
+    char code[FIELD_MAX];   /* OpenAI error.code when a string */
+    char status[FIELD_MAX]; /* Gemini error.status */
+    int numeric_code;       /* Gemini error.code, or a compatible endpoint's numeric code; 0 when none */
+    char message[ACN_FAILURE_DETAIL_MAX];
+    size_t message_len;
+    int has_message;
+    double retry_delay; /* Gemini RetryInfo.retryDelay in seconds, -1 when none */
+    int quota_per_day;  /* a QuotaFailure names a daily quota */
+    int quota_per_minute;
+    int api_key_invalid;                   /* ErrorInfo reason API_KEY_INVALID */
+    char lower[ACN_CLASSIFY_MAX_SCAN + 1]; /* the message lowercased, for phrase search */
+    size_t lower_len;
+} provider_error;
+
+/* ---- small string helpers ---- */
+
+static int eq(const char *a, const char *b)
+{
+    return strcmp(a, b) == 0;
+}
+
+static char lower_char(char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+}
+
+static int eq_ci(const char *a, size_t alen, const char *b)
+{
+    size_t i, blen = strlen(b);
+
+    if (alen != blen)
+        return 0;
+    for (i = 0; i < alen; i++) {
+        if (lower_char(a[i]) != b[i])
+            return 0;
+    }
+    return 1;
+}
+
+/* Position of `needle` (lowercase) in `hay` (already lowercase), or -1. */
+static long find(const char *hay, size_t len, const char *needle)
+{
+    size_t n = strlen(needle), i;
+
+    if (n == 0 || n > len)
+        return -1;
+    for (i = 0; i + n <= len; i++) {
+        if (hay[i] == needle[0] && memcmp(hay + i, needle, n) == 0)
+            return (long)i;
+    }
+    return -1;
+}
+
+static int has(const provider_error *pe, const char *needle)
+{
+    return find(pe->lower, pe->lower_len, needle) >= 0;
+}
+
+static int has_any(const provider_error *pe, const char *const *needles, size_t count)
+{
+    size_t i;
+
+    for (i = 0; i < count; i++) {
+        if (has(pe, needles[i]))
+            return 1;
+    }
+    return 0;
+}
+
+#define HAS_ANY(pe, list) has_any((pe), (list), sizeof(list) / sizeof((list)[0]))
+
+static void copy_field(char *dst, size_t cap, const char *src)
+{
+    size_t len = strlen(src);
+
+    if (len >= cap)
+        len = cap - 1;
+    memcpy(dst, src, len);
+    dst[len] = '\0';
+}
+
+static void set_message(provider_error *pe, const char *text, size_t len)
+{
+    size_t i;
+
+    if (len >= sizeof(pe->message))
+        len = sizeof(pe->message) - 1;
+    memcpy(pe->message, text, len);
+    pe->message[len] = '\0';
+    pe->message_len = len;
+    pe->has_message = 1;
+    pe->lower_len = len < ACN_CLASSIFY_MAX_SCAN ? len : ACN_CLASSIFY_MAX_SCAN;
+    for (i = 0; i < pe->lower_len; i++)
+        pe->lower[i] = lower_char(text[i]);
+    pe->lower[pe->lower_len] = '\0';
+}
+
+/* ---- reading the body ---- */
+
+/* True when the JSON in s nests no deeper than the bound (strings skipped). */
+static int depth_ok(const char *s, size_t len)
+{
+    size_t i;
+    int depth = 0, in_string = 0, escaped = 0;
+
+    for (i = 0; i < len; i++) {
+        char c = s[i];
+        if (in_string) {
+            if (escaped)
+                escaped = 0;
+            else if (c == '\\')
+                escaped = 1;
+            else if (c == '"')
+                in_string = 0;
+            continue;
+        }
+        if (c == '"')
+            in_string = 1;
+        else if (c == '[' || c == '{') {
+            if (++depth > ACN_CLASSIFY_MAX_DEPTH)
+                return 0;
+        } else if (c == ']' || c == '}')
+            depth--;
+    }
+    return 1;
+}
+
+static yajl_val member(yajl_val object, const char *key)
+{
+    size_t i;
+
+    if (!YAJL_IS_OBJECT(object))
+        return NULL;
+    for (i = 0; i < object->u.object.len; i++) {
+        if (object->u.object.keys[i] != NULL && eq(object->u.object.keys[i], key))
+            return object->u.object.values[i];
+    }
+    return NULL;
+}
+
+static const char *string_member(yajl_val object, const char *key)
+{
+    yajl_val value = member(object, key);
+
+    return YAJL_IS_STRING(value) ? YAJL_GET_STRING(value) : NULL;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+
+    return n >= m && memcmp(s + n - m, suffix, m) == 0;
+}
+
+/* Gemini's google.rpc details: RetryInfo, QuotaFailure, ErrorInfo. */
+static void read_details(yajl_val details, provider_error *pe)
+{
+    size_t i, j;
+
+    if (!YAJL_IS_ARRAY(details))
+        return;
+    for (i = 0; i < details->u.array.len && i < MAX_DETAILS; i++) {
+        yajl_val detail = details->u.array.values[i];
+        const char *type = string_member(detail, "@type");
+        if (type == NULL)
+            continue;
+        if (ends_with(type, "google.rpc.RetryInfo")) {
+            const char *delay = string_member(detail, "retryDelay");
+            if (delay != NULL && pe->retry_delay < 0)
+                pe->retry_delay = acn_duration_parse(delay, strlen(delay));
+        } else if (ends_with(type, "google.rpc.QuotaFailure")) {
+            yajl_val violations = member(detail, "violations");
+            if (!YAJL_IS_ARRAY(violations))
+                continue;
+            for (j = 0; j < violations->u.array.len && j < MAX_DETAILS; j++) {
+                const char *id = string_member(violations->u.array.values[j], "quotaId");
+                if (id == NULL)
+                    continue;
+                if (strstr(id, "PerDay") != NULL)
+                    pe->quota_per_day = 1;
+                if (strstr(id, "PerMinute") != NULL)
+                    pe->quota_per_minute = 1;
+            }
+        } else if (ends_with(type, "google.rpc.ErrorInfo")) {
+            const char *reason = string_member(detail, "reason");
+            if (reason != NULL && eq(reason, "API_KEY_INVALID"))
+                pe->api_key_invalid = 1;
+        }
+    }
+}
+
+static void read_fields(yajl_val error, provider_error *pe)
+{
+    yajl_val code = member(error, "code");
+    yajl_val status = member(error, "status");
+    const char *type = string_member(error, "type");
+    const char *message = string_member(error, "message");
+
+    if (type != NULL)
+        copy_field(pe->type, sizeof(pe->type), type);
+    if (YAJL_IS_STRING(code))
+        copy_field(pe->code, sizeof(pe->code), YAJL_GET_STRING(code));
+    else if (YAJL_IS_INTEGER(code) && YAJL_GET_INTEGER(code) >= 100 && YAJL_GET_INTEGER(code) <= 599)
+        pe->numeric_code = (int)YAJL_GET_INTEGER(code);
+    if (YAJL_IS_STRING(status))
+        copy_field(pe->status, sizeof(pe->status), YAJL_GET_STRING(status));
+    else if (YAJL_IS_INTEGER(status) && pe->numeric_code == 0 && YAJL_GET_INTEGER(status) >= 100 &&
+             YAJL_GET_INTEGER(status) <= 599)
+        pe->numeric_code = (int)YAJL_GET_INTEGER(status);
+    if (message == NULL)
+        message = string_member(error, "detail");
+    if (message == NULL)
+        message = string_member(error, "error_description");
+    if (message != NULL && !pe->has_message)
+        set_message(pe, message, strlen(message));
+    read_details(member(error, "details"), pe);
+}
+
+static void read_json(yajl_val top, provider_error *pe)
+{
+    yajl_val error;
+    size_t i;
+
+    /* `[{"error": {...}}]`: the first object of the array speaks for it. */
+    if (YAJL_IS_ARRAY(top)) {
+        yajl_val first = NULL;
+        for (i = 0; i < top->u.array.len && i < MAX_DETAILS && first == NULL; i++) {
+            if (YAJL_IS_OBJECT(top->u.array.values[i]))
+                first = top->u.array.values[i];
+        }
+        top = first;
+    }
+    if (!YAJL_IS_OBJECT(top))
+        return;
+    error = member(top, "error");
+    if (YAJL_IS_OBJECT(error)) {
+        pe->has_error = 1;
+        read_fields(error, pe);
+    } else if (YAJL_IS_STRING(error)) {
+        /* {"error": "text", "code": ...} */
+        pe->has_error = 1;
+        set_message(pe, YAJL_GET_STRING(error), strlen(YAJL_GET_STRING(error)));
+        read_fields(top, pe);
+    } else {
+        /* The inner error object on its own, or {"message": ...} / {"detail": ...}. */
+        const char *type = string_member(top, "type");
+        if (string_member(top, "message") != NULL || string_member(top, "detail") != NULL ||
+            (type != NULL && ends_with(type, "_error"))) {
+            pe->has_error = 1;
+            read_fields(top, pe);
+            if (eq(pe->type, "error"))
+                pe->type[0] = '\0';
+        }
+    }
+}
+
+static int blank(const char *s, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
+            return 0;
+    }
+    return 1;
+}
+
+static void read_body(const char *body, size_t len, provider_error *pe)
+{
+    size_t start = 0;
+    char *copy;
+    yajl_val top;
+
+    if (body == NULL || len == 0)
+        return;
+    while (start < len &&
+           (body[start] == ' ' || body[start] == '\t' || body[start] == '\r' || body[start] == '\n'))
+        start++;
+    if (start == len || (body[start] != '{' && body[start] != '['))
+        return;
+    if (len > ACN_CLASSIFY_MAX_JSON || !depth_ok(body, len))
+        return;
+    /* yajl_tree wants a NUL-terminated string; the body may be neither. */
+    copy = malloc(len + 1);
+    if (copy == NULL)
+        return;
+    memcpy(copy, body, len);
+    copy[len] = '\0';
+    top = yajl_tree_parse(copy, NULL, 0);
+    free(copy);
+    if (top == NULL)
+        return;
+    pe->json = 1;
+    read_json(top, pe);
+    yajl_tree_free(top);
+}
+
+/* ---- phrases ---- */
+
+static const char *const context_phrases[] = {
+    "prompt is too long",
+    "prompt too long",
+    "context length",
+    "context_length",
+    "maximum context",
+    "context window",
+    "context limit",
+    "too many tokens",
+    "input is too long",
+    "exceeds the maximum number of tokens",
+    "maximum number of tokens allowed",
+    "input token count",
+    "reduce the length of the messages",
+};
+
+static const char *const quota_phrases[] = {
+    "credit balance",       "billing",         "insufficient_quota", "insufficient balance",
+    "insufficient credits", "api usage limit", "usage limits",       "exceeded your current quota",
+    "spend limit",          "spending limit",
+};
+
+static const char *const auth_phrases[] = {
+    "api key not valid", "invalid api key", "incorrect api key", "invalid x-api-key",
+    "invalid_api_key",   "api key expired", "no api key",        "missing api key",
+};
+
+static const char *const location_phrases[] = {
+    "location is not supported",
+    "not available in your country",
+    "not supported in your region",
+    "unsupported_country",
+    "country, region, or territory not supported",
+};
+
+static const char *const model_phrases[] = {
+    "does not exist", "not found",           "invalid model",     "unknown model",
+    "no such model",  "model not available", "not a valid model", "unexpected model name",
+};
+
+static int model_name_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.' || c == ':' || c == '/' || c == '@';
+}
+
+/*
+ * The model a message names: "model: claude-x", "The model `gpt-x` does not
+ * exist", "models/gemini-x is not found". Only names that look like model ids
+ * (a digit, '-', '.', '_' or '/' in them) count. Returns the length copied.
+ */
+static size_t model_name(const provider_error *pe, char *out, size_t cap)
+{
+    size_t from = 0;
+
+    while (from < pe->lower_len) {
+        long at = find(pe->lower + from, pe->lower_len - from, "model");
+        size_t i, start, n, k;
+        int looks_like_id = 0;
+
+        if (at < 0)
+            return 0;
+        i = from + (size_t)at + 5;
+        from = i;
+        if (i < pe->lower_len && pe->lower[i] == 's' && i + 1 < pe->lower_len && pe->lower[i + 1] == '/')
+            i += 2;
+        while (i < pe->lower_len && (pe->lower[i] == ':' || pe->lower[i] == ' ' || pe->lower[i] == '`' ||
+                                     pe->lower[i] == '\'' || pe->lower[i] == '"'))
+            i++;
+        start = i;
+        while (i < pe->lower_len && model_name_char(pe->message[i]) && i - start < MODEL_NAME_MAX)
+            i++;
+        n = i - start;
+        while (n > 0 && (pe->message[start + n - 1] == '.' || pe->message[start + n - 1] == ':'))
+            n--;
+        for (k = 0; k < n; k++) {
+            char c = pe->message[start + k];
+            if ((c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '/')
+                looks_like_id = 1;
+        }
+        if (n > 0 && looks_like_id && n < cap) {
+            memcpy(out, pe->message + start, n);
+            out[n] = '\0';
+            return n;
+        }
+    }
+    return 0;
+}
+
+static int about_model(const provider_error *pe)
+{
+    if (eq(pe->code, "model_not_found") || eq(pe->type, "model_not_found"))
+        return 1;
+    if (pe->lower_len >= 6 && memcmp(pe->lower, "model:", 6) == 0)
+        return 1;
+    return has(pe, "model") && HAS_ANY(pe, model_phrases);
+}
+
+static int about_context(const provider_error *pe)
+{
+    return eq(pe->code, "context_length_exceeded") || eq(pe->type, "context_length_exceeded") ||
+           HAS_ANY(pe, context_phrases);
+}
+
+static int about_quota(const provider_error *pe)
+{
+    return eq(pe->code, "insufficient_quota") || eq(pe->type, "insufficient_quota") ||
+           eq(pe->code, "billing_hard_limit_reached") || eq(pe->code, "billing_not_active") ||
+           HAS_ANY(pe, quota_phrases);
+}
+
+static int about_auth(const provider_error *pe)
+{
+    return eq(pe->type, "authentication_error") || eq(pe->code, "invalid_api_key") ||
+           eq(pe->status, "UNAUTHENTICATED") || pe->api_key_invalid || HAS_ANY(pe, auth_phrases);
+}
+
+/* ---- deciding ---- */
+
+typedef struct verdict {
+    acn_failure_kind kind;
+    int compact; /* request_too_large because of tokens: compaction may help */
+} verdict;
+
+static verdict make(acn_failure_kind kind)
+{
+    verdict v;
+
+    v.kind = kind;
+    v.compact = 0;
+    return v;
+}
+
+static verdict too_large(const provider_error *pe)
+{
+    verdict v = make(ACN_FAILURE_REQUEST_TOO_LARGE);
+
+    v.compact = about_context(pe) || has(pe, "token");
+    return v;
+}
+
+/* A 429 whose request alone is over the per-minute budget: waiting will not help. */
+static int request_over_budget(const provider_error *pe)
+{
+    return pe->lower_len >= 17 && memcmp(pe->lower, "request too large", 17) == 0;
+}
+
+static verdict rate_limit(const provider_error *pe)
+{
+    if (request_over_budget(pe))
+        return too_large(pe);
+    return make(ACN_FAILURE_RATE_LIMITED);
+}
+
+/* Gemini's RESOURCE_EXHAUSTED covers both a per-minute limit and a used-up quota. */
+static verdict resource_exhausted(const provider_error *pe)
+{
+    if (pe->quota_per_day)
+        return make(ACN_FAILURE_QUOTA_EXHAUSTED);
+    if (has(pe, "billing") && pe->retry_delay < 0 && !pe->quota_per_minute)
+        return make(ACN_FAILURE_QUOTA_EXHAUSTED);
+    return make(ACN_FAILURE_RATE_LIMITED);
+}
+
+/* What the provider's own codes say, when they say something specific. */
+static int by_code(const provider_error *pe, int status, verdict *out)
+{
+    const char *t = pe->type, *c = pe->code, *s = pe->status;
+
+    if (eq(c, "insufficient_quota") || eq(t, "insufficient_quota") || eq(c, "billing_hard_limit_reached") ||
+        eq(c, "billing_not_active"))
+        *out = make(ACN_FAILURE_QUOTA_EXHAUSTED);
+    else if (eq(c, "context_length_exceeded") || eq(t, "context_length_exceeded"))
+        *out = status == 413 ? too_large(pe) : make(ACN_FAILURE_CONTEXT_OVERFLOW);
+    else if (eq(c, "model_not_found") || eq(t, "model_not_found"))
+        *out = make(ACN_FAILURE_INVALID_MODEL);
+    else if (eq(t, "authentication_error") || eq(c, "invalid_api_key") || eq(s, "UNAUTHENTICATED") ||
+             pe->api_key_invalid)
+        *out = make(ACN_FAILURE_AUTHENTICATION);
+    else if (eq(c, "rate_limit_exceeded") || eq(t, "rate_limit_error") || eq(t, "rate_limit_exceeded"))
+        *out = rate_limit(pe);
+    else if (eq(s, "RESOURCE_EXHAUSTED"))
+        *out = resource_exhausted(pe);
+    else if (eq(t, "overloaded_error") || eq(s, "UNAVAILABLE"))
+        *out = make(ACN_FAILURE_OVERLOADED);
+    else if (eq(t, "permission_error") || eq(s, "PERMISSION_DENIED"))
+        *out = make(ACN_FAILURE_PERMISSION);
+    else if (eq(t, "request_too_large"))
+        *out = too_large(pe);
+    else if (eq(s, "DEADLINE_EXCEEDED"))
+        *out = make(ACN_FAILURE_TIMEOUT);
+    else if (eq(t, "api_error") || eq(t, "server_error") || eq(s, "INTERNAL"))
+        *out = make(status == 503 || status == 529 || has(pe, "overloaded") ? ACN_FAILURE_OVERLOADED
+                                                                            : ACN_FAILURE_SERVER_ERROR);
+    else
+        return 0;
+    return 1;
+}
+
+/* What the message's words say, for errors whose codes are generic. */
+static int by_phrase(const provider_error *pe, int status, verdict *out)
+{
+    if (about_auth(pe))
+        *out = make(ACN_FAILURE_AUTHENTICATION);
+    else if (about_quota(pe))
+        *out = make(ACN_FAILURE_QUOTA_EXHAUSTED);
+    else if (status == 429)
+        return 0;
+    else if (about_context(pe))
+        *out = status == 413 ? too_large(pe) : make(ACN_FAILURE_CONTEXT_OVERFLOW);
+    else if (about_model(pe))
+        *out = make(ACN_FAILURE_INVALID_MODEL);
+    else if (HAS_ANY(pe, location_phrases))
+        *out = make(ACN_FAILURE_PERMISSION);
+    else
+        return 0;
+    return 1;
+}
+
+static verdict by_status(const provider_error *pe, int status, int empty_body)
+{
+    switch (status) {
+    case 400: return make(empty_body ? ACN_FAILURE_EMPTY_BAD_REQUEST : ACN_FAILURE_BAD_REQUEST);
+    case 401: return make(ACN_FAILURE_AUTHENTICATION);
+    case 402: return make(ACN_FAILURE_QUOTA_EXHAUSTED);
+    case 403: return make(ACN_FAILURE_PERMISSION);
+    case 408: return make(ACN_FAILURE_TIMEOUT);
+    case 413: return too_large(pe);
+    case 429: return rate_limit(pe);
+    case 503:
+    case 529: return make(ACN_FAILURE_OVERLOADED);
+    case 504: return make(ACN_FAILURE_TIMEOUT);
+    default: break;
+    }
+    if (status >= 500)
+        return make(has(pe, "overloaded") ? ACN_FAILURE_OVERLOADED : ACN_FAILURE_SERVER_ERROR);
+    return make(ACN_FAILURE_BAD_REQUEST);
+}
+
+/* ---- transport ---- */
+
+typedef struct curl_map {
+    int code;
+    acn_transport_error error;
+    int retryable;
+} curl_map;
+
+/* CURLcode values (stable across libcurl versions; numbers, so older headers build). */
+static const curl_map curl_codes[] = {
+    {1, ACN_TRANSPORT_CONNECT, 0},    /* UNSUPPORTED_PROTOCOL */
+    {2, ACN_TRANSPORT_CONNECT, 0},    /* FAILED_INIT */
+    {3, ACN_TRANSPORT_CONNECT, 0},    /* URL_MALFORMAT */
+    {4, ACN_TRANSPORT_CONNECT, 0},    /* NOT_BUILT_IN */
+    {5, ACN_TRANSPORT_CONNECT, 1},    /* COULDNT_RESOLVE_PROXY */
+    {6, ACN_TRANSPORT_CONNECT, 1},    /* COULDNT_RESOLVE_HOST */
+    {7, ACN_TRANSPORT_CONNECT, 1},    /* COULDNT_CONNECT */
+    {8, ACN_TRANSPORT_MALFORMED, 1},  /* WEIRD_SERVER_REPLY */
+    {16, ACN_TRANSPORT_LOST, 1},      /* HTTP2 */
+    {18, ACN_TRANSPORT_LOST, 1},      /* PARTIAL_FILE */
+    {23, ACN_TRANSPORT_LOST, 1},      /* WRITE_ERROR */
+    {25, ACN_TRANSPORT_LOST, 1},      /* UPLOAD_FAILED */
+    {26, ACN_TRANSPORT_LOST, 1},      /* READ_ERROR */
+    {27, ACN_TRANSPORT_LOST, 1},      /* OUT_OF_MEMORY */
+    {28, ACN_TRANSPORT_TIMEOUT, 1},   /* OPERATION_TIMEDOUT */
+    {35, ACN_TRANSPORT_CONNECT, 1},   /* SSL_CONNECT_ERROR */
+    {42, ACN_TRANSPORT_CANCELLED, 0}, /* ABORTED_BY_CALLBACK */
+    {43, ACN_TRANSPORT_CONNECT, 0},   /* BAD_FUNCTION_ARGUMENT */
+    {45, ACN_TRANSPORT_CONNECT, 1},   /* INTERFACE_FAILED */
+    {47, ACN_TRANSPORT_CONNECT, 0},   /* TOO_MANY_REDIRECTS */
+    {48, ACN_TRANSPORT_CONNECT, 0},   /* UNKNOWN_OPTION */
+    {52, ACN_TRANSPORT_LOST, 1},      /* GOT_NOTHING */
+    {53, ACN_TRANSPORT_CONNECT, 0},   /* SSL_ENGINE_NOTFOUND */
+    {54, ACN_TRANSPORT_CONNECT, 0},   /* SSL_ENGINE_SETFAILED */
+    {55, ACN_TRANSPORT_LOST, 1},      /* SEND_ERROR */
+    {56, ACN_TRANSPORT_LOST, 1},      /* RECV_ERROR */
+    {58, ACN_TRANSPORT_CONNECT, 0},   /* SSL_CERTPROBLEM */
+    {59, ACN_TRANSPORT_CONNECT, 0},   /* SSL_CIPHER */
+    {60, ACN_TRANSPORT_CONNECT, 0},   /* PEER_FAILED_VERIFICATION */
+    {61, ACN_TRANSPORT_MALFORMED, 1}, /* BAD_CONTENT_ENCODING */
+    {63, ACN_TRANSPORT_TOO_LARGE, 0}, /* FILESIZE_EXCEEDED */
+    {64, ACN_TRANSPORT_CONNECT, 0},   /* USE_SSL_FAILED */
+    {65, ACN_TRANSPORT_LOST, 1},      /* SEND_FAIL_REWIND */
+    {66, ACN_TRANSPORT_CONNECT, 0},   /* SSL_ENGINE_INITFAILED */
+    {77, ACN_TRANSPORT_CONNECT, 0},   /* SSL_CACERT_BADFILE */
+    {80, ACN_TRANSPORT_LOST, 1},      /* SSL_SHUTDOWN_FAILED */
+    {81, ACN_TRANSPORT_LOST, 1},      /* AGAIN */
+    {82, ACN_TRANSPORT_CONNECT, 0},   /* SSL_CRL_BADFILE */
+    {83, ACN_TRANSPORT_CONNECT, 0},   /* SSL_ISSUER_ERROR */
+    {89, ACN_TRANSPORT_CONNECT, 1},   /* NO_CONNECTION_AVAILABLE */
+    {90, ACN_TRANSPORT_CONNECT, 0},   /* SSL_PINNEDPUBKEYNOTMATCH */
+    {91, ACN_TRANSPORT_CONNECT, 0},   /* SSL_INVALIDCERTSTATUS */
+    {92, ACN_TRANSPORT_LOST, 1},      /* HTTP2_STREAM */
+    {95, ACN_TRANSPORT_LOST, 1},      /* HTTP3 */
+    {96, ACN_TRANSPORT_CONNECT, 1},   /* QUIC_CONNECT_ERROR */
+    {97, ACN_TRANSPORT_CONNECT, 1},   /* PROXY */
+    {98, ACN_TRANSPORT_CONNECT, 0},   /* SSL_CLIENTCERT */
+    {99, ACN_TRANSPORT_LOST, 1},      /* UNRECOVERABLE_POLL */
+};
+
+static const curl_map *curl_lookup(int code)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(curl_codes) / sizeof(curl_codes[0]); i++) {
+        if (curl_codes[i].code == code)
+            return &curl_codes[i];
+    }
+    return NULL;
+}
+
+acn_transport_error acn_transport_error_from_curl(int curl_code)
+{
+    const curl_map *map;
+
+    if (curl_code == 0)
+        return ACN_TRANSPORT_NONE;
+    map = curl_lookup(curl_code);
+    /* A code this table does not know ended the transfer somehow: the connection is gone. */
+    return map != NULL ? map->error : ACN_TRANSPORT_LOST;
+}
+
+typedef struct transport_info {
+    const char *name;
+    acn_failure_kind kind;
+    const char *what;
+} transport_info;
+
+static const transport_info transports[] = {
+    [ACN_TRANSPORT_NONE] = {"none", ACN_FAILURE_NONE, ""},
+    [ACN_TRANSPORT_CONNECT] = {"connect", ACN_FAILURE_CONNECTION_FAILED, "could not connect to the provider"},
+    [ACN_TRANSPORT_TIMEOUT] = {"timeout", ACN_FAILURE_TIMEOUT, "the request timed out"},
+    [ACN_TRANSPORT_STALLED] = {"stalled", ACN_FAILURE_STALLED,
+                               "no data arrived from the provider within the stall timeout"},
+    [ACN_TRANSPORT_LOST] = {"lost", ACN_FAILURE_CONNECTION_LOST, "the connection was lost mid-response"},
+    [ACN_TRANSPORT_INCOMPLETE] = {"incomplete", ACN_FAILURE_CONNECTION_LOST,
+                                  "the stream ended before its final event"},
+    [ACN_TRANSPORT_MALFORMED] = {"malformed", ACN_FAILURE_MALFORMED_STREAM,
+                                 "the provider sent bytes that are not its stream format"},
+    [ACN_TRANSPORT_TOO_LARGE] = {"too_large", ACN_FAILURE_MALFORMED_STREAM,
+                                 "an event or reply from the provider exceeded its size bound"},
+    [ACN_TRANSPORT_CANCELLED] = {"cancelled", ACN_FAILURE_CANCELLED, "cancelled by the caller"},
+};
+
+#define TRANSPORT_COUNT ((int)(sizeof(transports) / sizeof(transports[0])))
+
+const char *acn_transport_error_name(acn_transport_error error)
+{
+    if ((unsigned)error >= (unsigned)TRANSPORT_COUNT)
+        return "unknown";
+    return transports[error].name;
+}
+
+int acn_transport_error_parse(const char *name, size_t len, acn_transport_error *out)
+{
+    int i;
+
+    for (i = 0; i < TRANSPORT_COUNT; i++) {
+        if (strlen(transports[i].name) == len && memcmp(transports[i].name, name, len) == 0) {
+            *out = (acn_transport_error)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static void classify_transport(const acn_classify_input *in, acn_transport_error error, acn_failure *out)
+{
+    const curl_map *map = in->curl_code != 0 ? curl_lookup(in->curl_code) : NULL;
+    char text[ACN_FAILURE_DETAIL_MAX];
+
+    if ((unsigned)error >= (unsigned)TRANSPORT_COUNT)
+        error = ACN_TRANSPORT_LOST;
+    acn_failure_init(out, transports[error].kind, in->status);
+    if (error == ACN_TRANSPORT_TOO_LARGE || (map != NULL && map->error == error && !map->retryable)) {
+        /* The same bytes or the same configuration would fail the same way again. */
+        out->retryable = 0;
+        out->action = ACN_ACTION_FAIL;
+    }
+    if (in->transport_detail != NULL && in->transport_detail[0] != '\0')
+        snprintf(text, sizeof(text), "%s", in->transport_detail);
+    else if (in->curl_code != 0)
+        snprintf(text, sizeof(text), "%s (libcurl error %d: %s)", transports[error].what, in->curl_code,
+                 curl_easy_strerror((CURLcode)in->curl_code));
+    else
+        snprintf(text, sizeof(text), "%s", transports[error].what);
+    acn_failure_set_detail(out, text, strlen(text));
+}
+
+/* ---- headers ---- */
+
+typedef struct header_facts {
+    double retry_after; /* -1 when none */
+    int should_retry;   /* 1 true, 0 false, -1 not sent */
+} header_facts;
+
+static header_facts read_headers(const acn_classify_input *in, double now)
+{
+    header_facts facts;
+    double ms = -1, seconds = -1;
+    size_t i;
+
+    facts.retry_after = -1;
+    facts.should_retry = -1;
+    for (i = 0; in->headers != NULL && i < in->header_count; i++) {
+        const acn_header *h = &in->headers[i];
+        const char *value = h->value != NULL ? h->value : "";
+        size_t vlen = h->value != NULL ? h->value_len : 0;
+
+        if (h->name == NULL)
+            continue;
+        if (eq_ci(h->name, h->name_len, "retry-after-ms")) {
+            if (ms < 0)
+                ms = acn_retry_after_ms_parse(value, vlen);
+        } else if (eq_ci(h->name, h->name_len, "retry-after")) {
+            if (seconds < 0)
+                seconds = acn_retry_after_parse(value, vlen, now);
+        } else if (eq_ci(h->name, h->name_len, "x-should-retry") && facts.should_retry < 0) {
+            while (vlen > 0 && (value[0] == ' ' || value[0] == '\t')) {
+                value++;
+                vlen--;
+            }
+            while (vlen > 0 && (value[vlen - 1] == ' ' || value[vlen - 1] == '\t'))
+                vlen--;
+            if (eq_ci(value, vlen, "true"))
+                facts.should_retry = 1;
+            else if (eq_ci(value, vlen, "false"))
+                facts.should_retry = 0;
+        }
+    }
+    /* The millisecond form is the more precise of the two when both came. */
+    facts.retry_after = ms >= 0 ? ms : seconds;
+    return facts;
+}
+
+/* ---- writing the failure ---- */
+
+static void write_invalid_model(const provider_error *pe, acn_failure *out)
+{
+    char name[MODEL_NAME_MAX + 1];
+    char text[ACN_FAILURE_MESSAGE_MAX];
+
+    if (model_name(pe, name, sizeof(name)) == 0)
+        return;
+    snprintf(text, sizeof(text),
+             "The selected AI model (%s) isn't available. Please choose a different model.", name);
+    acn_failure_set_message(out, text, strlen(text));
+}
+
+static void write_detail(const acn_classify_input *in, const provider_error *pe, int empty_body,
+                         acn_failure *out)
+{
+    char text[ACN_FAILURE_DETAIL_MAX];
+    size_t snippet;
+
+    if (pe->has_message && pe->message_len > 0) {
+        acn_failure_set_detail(out, pe->message, pe->message_len);
+        if (out->detail[0] != '\0')
+            return;
+    }
+    if (pe->type[0] != '\0' || pe->code[0] != '\0' || pe->status[0] != '\0') {
+        snprintf(text, sizeof(text), "HTTP %d: %s%s%s%s%s", in->status, pe->type,
+                 pe->type[0] && (pe->code[0] || pe->status[0]) ? " " : "", pe->code,
+                 pe->code[0] && pe->status[0] ? " " : "", pe->status);
+    } else if (empty_body) {
+        snprintf(text, sizeof(text), "HTTP %d with an empty body", in->status);
+    } else if (in->body != NULL) {
+        /* Not JSON (a proxy's HTML page, say): its first bytes, cleaned. */
+        snippet = in->body_len < SNIPPET_MAX ? in->body_len : SNIPPET_MAX;
+        snprintf(text, sizeof(text), "HTTP %d: %.*s", in->status, (int)snippet, in->body);
+    } else {
+        snprintf(text, sizeof(text), "HTTP %d", in->status);
+    }
+    acn_failure_set_detail(out, text, strlen(text));
+}
+
+static void classify_response(const acn_classify_input *in, acn_failure *out)
+{
+    provider_error *pe;
+    verdict v;
+    int status = in->status;
+    int empty_body = in->body == NULL || blank(in->body, in->body_len);
+
+    pe = calloc(1, sizeof(*pe));
+    if (pe == NULL) {
+        acn_failure_init(out, status >= 500 ? ACN_FAILURE_SERVER_ERROR : ACN_FAILURE_BAD_REQUEST, status);
+        return;
+    }
+    pe->retry_delay = -1;
+    read_body(in->body, in->body_len, pe);
+    if (!pe->json && !empty_body && (in->mid_stream || in->body[0] != '<')) {
+        /* Plain text: a mid-stream error's words, or a proxy's one-line answer. */
+        size_t len = in->body_len < ACN_FAILURE_DETAIL_MAX - 1 ? in->body_len : ACN_FAILURE_DETAIL_MAX - 1;
+        set_message(pe, in->body, strnlen(in->body, len));
+        pe->has_error = in->mid_stream;
+    }
+    /* A mid-stream error (HTTP 200) may carry the status it stands for. */
+    if (status < 400 && pe->numeric_code >= 400)
+        status = pe->numeric_code;
+
+    if (by_code(pe, status, &v)) {
+        /* the provider's code was specific */
+    } else if (status < 500 && by_phrase(pe, status, &v)) {
+        /* the words were */
+    } else if (status >= 400) {
+        v = by_status(pe, status, empty_body);
+        if ((status == 404 || eq(pe->type, "not_found_error") || eq(pe->status, "NOT_FOUND")) &&
+            about_model(pe))
+            v = make(ACN_FAILURE_INVALID_MODEL);
+    } else if (pe->has_error || in->mid_stream) {
+        /* An error event in a stream that was accepted: the request was fine. */
+        if (eq(pe->type, "invalid_request_error") || eq(pe->status, "INVALID_ARGUMENT") ||
+            eq(pe->status, "FAILED_PRECONDITION"))
+            v = make(ACN_FAILURE_BAD_REQUEST);
+        else
+            v = make(has(pe, "overloaded") ? ACN_FAILURE_OVERLOADED : ACN_FAILURE_SERVER_ERROR);
+    } else if (status >= 300 || status == 0) {
+        v = make(ACN_FAILURE_CONNECTION_FAILED); /* a redirect we do not follow */
+    } else {
+        v = make(ACN_FAILURE_MALFORMED_STREAM); /* a success status with no stream in it */
+    }
+
+    acn_failure_init(out, v.kind, in->status);
+    if (v.kind == ACN_FAILURE_REQUEST_TOO_LARGE && v.compact)
+        out->action = ACN_ACTION_COMPACT;
+    if (v.kind == ACN_FAILURE_INVALID_MODEL)
+        write_invalid_model(pe, out);
+    if (v.kind == ACN_FAILURE_BAD_REQUEST && pe->has_message && (pe->json || in->mid_stream)) {
+        /* Unrecognised: the provider's own words are the best copy there is. */
+        if (acn_failure_set_message(out, pe->message, pe->message_len) == 0)
+            acn_failure_set_message(out, acn_failure_copy(v.kind), strlen(acn_failure_copy(v.kind)));
+    }
+    write_detail(in, pe, empty_body, out);
+    if (pe->retry_delay >= 0)
+        out->retry_after = pe->retry_delay;
+    free(pe);
+}
+
+void acn_classify(const acn_classify_input *input, acn_failure *out)
+{
+    acn_transport_error error = input->transport_error;
+    double now = input->now > 0 ? input->now : (double)time(NULL);
+    header_facts facts;
+
+    if (error == ACN_TRANSPORT_NONE && input->curl_code != 0)
+        error = acn_transport_error_from_curl(input->curl_code);
+
+    if (error == ACN_TRANSPORT_CANCELLED) {
+        classify_transport(input, error, out);
+        return; /* cancelled never retries, whatever a header says */
+    }
+    if (input->status >= 400 || input->mid_stream || error == ACN_TRANSPORT_NONE)
+        classify_response(input, out);
+    else
+        classify_transport(input, error, out);
+
+    if (input->status > 0) {
+        facts = read_headers(input, now);
+        if (facts.retry_after >= 0)
+            out->retry_after = facts.retry_after;
+        if (facts.should_retry == 1) {
+            out->retryable = 1;
+            if (out->action == ACN_ACTION_FAIL)
+                out->action = ACN_ACTION_RETRY;
+        } else if (facts.should_retry == 0) {
+            out->retryable = 0;
+            if (out->action == ACN_ACTION_RETRY)
+                out->action = ACN_ACTION_FAIL;
+        }
+    }
+    if (input->streamed) {
+        static const char note[] = " (part of the reply had already been streamed)";
+        size_t len = strlen(out->detail);
+        if (len == 0) {
+            memcpy(out->detail, note + 1, sizeof(note) - 1);
+            return;
+        }
+        if (len + sizeof(note) > sizeof(out->detail))
+            len = sizeof(out->detail) - sizeof(note);
+        /* Cut at a character boundary before appending. */
+        while (len > 0 && ((unsigned char)out->detail[len] & 0xC0) == 0x80)
+            len--;
+        memcpy(out->detail + len, note, sizeof(note));
+    }
+}

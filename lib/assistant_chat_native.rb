@@ -53,3 +53,6 @@ module AssistantChatNative
     @config = Configuration.new
   end
 end
+
+# Inside a Rails app: the worker, broadcaster, lock concern and rake tasks.
+require_relative "assistant_chat_native/railtie" if defined?(::Rails::Railtie)

@@ -566,20 +566,13 @@ static void classify_error_event(acn_accum *accum, acn_provider provider, int st
 
 static void refusal(acn_accum *accum)
 {
-    acn_failure *failure = &accum->failure;
+    char detail[256];
+    int len = snprintf(detail, sizeof(detail), "the model refused without any text (stop reason %.*s)",
+                       (int)(accum->provider_stop_reason.len > 200 ? 200 : accum->provider_stop_reason.len),
+                       accum->provider_stop_reason.ptr ? accum->provider_stop_reason.ptr : "refusal");
 
-    memset(failure, 0, sizeof(*failure));
-    failure->kind = ACN_FAILURE_REFUSAL;
-    failure->action = ACN_ACTION_FAIL;
-    failure->retryable = 0;
-    failure->retry_after = -1;
-    failure->status = 200;
-    snprintf(failure->message, sizeof(failure->message), "%s",
-             "The model declined to answer this request. Try rephrasing it.");
-    snprintf(failure->detail, sizeof(failure->detail),
-             "the model refused without any text (stop reason %.*s)",
-             (int)(accum->provider_stop_reason.len > 200 ? 200 : accum->provider_stop_reason.len),
-             accum->provider_stop_reason.ptr ? accum->provider_stop_reason.ptr : "refusal");
+    acn_failure_init(&accum->failure, ACN_FAILURE_REFUSAL, 200);
+    acn_failure_set_detail(&accum->failure, detail, len > 0 ? strlen(detail) : 0);
 }
 
 static int any_client_call(const acn_accum *accum)

@@ -1,0 +1,186 @@
+# frozen_string_literal: true
+
+# rake bench:parse: decodes one large Anthropic stream with the C decoder and with
+# the path today's Ruby gems take (the event_stream_parser gem plus JSON.parse),
+# side by side in one run, fed in network-sized chunks, and prints events per
+# CPU-second, MB/s, Ruby allocations per event and the ratios. The table is also
+# written to bench/results/parse.md with the machine and the date.
+#
+#   DELTAS=200000 CHUNK=16384 RUNS=3 bundle exec rake bench:parse
+
+require "json"
+require "time"
+require "event_stream_parser"
+require "assistant_chat_native"
+
+module ParseBench
+  DELTAS = Integer(ENV.fetch("DELTAS", "200000"))
+  CHUNK = Integer(ENV.fetch("CHUNK", "16384"))
+  RUNS = Integer(ENV.fetch("RUNS", "3"))
+  RESULTS = File.expand_path("results/parse.md", __dir__)
+
+  # Words a reply is made of, some of them multi-byte UTF-8 (2, 3 and 4 bytes).
+  WORDS = %w[
+    the a to of and in is that for it with as on this be are by you can or from
+    stream token reply model Sidekiq worker request Rails database query index
+    café naïve résumé déjà – — “quoted” ½ € 日本語 東京 données Zürich ✓ 🚀 😀 🎉
+  ].freeze
+
+  module_function
+
+  # A recorded-style stream: message_start, one text block of DELTAS deltas of one
+  # to three words each (as Anthropic sends them), a ping now and then, message_delta
+  # with usage, message_stop. Returns [bytes, sse_events, expected_text].
+  def recording(deltas)
+    random = Random.new(20_261_128)
+    out = +""
+    text = +""
+    events = 0
+    emit = lambda do |type, payload|
+      out << "event: " << type << "\ndata: " << JSON.generate(payload) << "\n\n"
+      events += 1
+    end
+    emit.call("message_start", {type: "message_start", message: {
+      id: "msg_01XFDUDYJgAACzvnptvVoYEL", type: "message", role: "assistant", content: [],
+      model: "claude-sonnet-4-5-20250929", stop_reason: nil, stop_sequence: nil,
+      usage: {input_tokens: 2_113, cache_creation_input_tokens: 0, cache_read_input_tokens: 1_800, output_tokens: 1}
+    }})
+    emit.call("content_block_start", {type: "content_block_start", index: 0, content_block: {type: "text", text: ""}})
+    deltas.times do |i|
+      piece = +""
+      (1 + random.rand(3)).times { piece << " " << WORDS[random.rand(WORDS.size)] }
+      piece << ".\n\n" if random.rand(40).zero?
+      text << piece
+      emit.call("content_block_delta", {type: "content_block_delta", index: 0, delta: {type: "text_delta", text: piece}})
+      emit.call("ping", {type: "ping"}) if (i % 5_000) == 4_999
+    end
+    emit.call("content_block_stop", {type: "content_block_stop", index: 0})
+    emit.call("message_delta", {type: "message_delta", delta: {stop_reason: "end_turn", stop_sequence: nil},
+                                usage: {output_tokens: deltas}})
+    emit.call("message_stop", {type: "message_stop"})
+    [out.freeze, events, text.freeze]
+  end
+
+  # Binary Strings, as Net::HTTP and Faraday hand over a response body.
+  def chunks(bytes)
+    binary = bytes.b
+    (0...binary.bytesize).step(CHUNK).map { |offset| binary.byteslice(offset, CHUNK) }
+  end
+
+  # What ruby-openai, anthropic-sdk and friends do with a streamed body today.
+  def ruby_path(chunks)
+    parser = EventStreamParser::Parser.new
+    text = +""
+    stop_reason = nil
+    chunks.each do |chunk|
+      parser.feed(chunk) do |_type, data, _id, _reconnection_time|
+        event = JSON.parse(data)
+        case event["type"]
+        when "content_block_delta"
+          delta = event["delta"]
+          text << delta["text"] if delta["type"] == "text_delta"
+        when "message_delta"
+          stop_reason = event.dig("delta", "stop_reason")
+        end
+      end
+    end
+    [text, stop_reason]
+  end
+
+  # Stream's path: accumulate in C, no Ruby object per event.
+  def c_consume(chunks)
+    decoder = AssistantChatNative::Decoder.new(:anthropic)
+    chunks.each { |chunk| decoder.consume(chunk) }
+    result = decoder.finish
+    [result.text, result.provider_stop_reason]
+  end
+
+  # Decoder#feed: every event also returned to Ruby as a Hash.
+  def c_feed(chunks)
+    decoder = AssistantChatNative::Decoder.new(:anthropic)
+    chunks.each { |chunk| decoder.feed(chunk) }
+    result = decoder.finish
+    [result.text, result.provider_stop_reason]
+  end
+
+  # Best of RUNS: CPU seconds and allocated objects of one pass.
+  def measure(chunks, expected_text)
+    best = nil
+    RUNS.times do
+      GC.start
+      allocated = GC.stat(:total_allocated_objects)
+      cpu = Process.clock_gettime(Process::CLOCK_PROCESS_CPUTIME_ID)
+      text, stop_reason = yield(chunks)
+      cpu = Process.clock_gettime(Process::CLOCK_PROCESS_CPUTIME_ID) - cpu
+      allocated = GC.stat(:total_allocated_objects) - allocated
+      raise "decoded text differs from the recording's" unless text == expected_text
+      raise "stop reason #{stop_reason.inspect}, expected end_turn" unless stop_reason == "end_turn"
+      best = {cpu: cpu, allocated: allocated} if best.nil? || cpu < best[:cpu]
+    end
+    best
+  end
+
+  def machine
+    cpu = File.foreach("/proc/cpuinfo").find { |line| line.start_with?("model name") }
+    {
+      nproc: Etc.nprocessors,
+      cpu: cpu ? cpu.split(":", 2).last.strip : RbConfig::CONFIG["host_cpu"],
+      ruby: RUBY_DESCRIPTION
+    }
+  end
+
+  def run
+    require "etc"
+    abort "bench:parse needs the C extension: #{AssistantChatNative::Native.load_error}" unless AssistantChatNative.native?
+
+    bytes, events, text = recording(DELTAS)
+    parts = chunks(bytes)
+    mb = bytes.bytesize / 1_000_000.0
+    puts format("Stream: %d SSE events (%d text deltas), %.1f MB, %d chunks of %d bytes; best of %d runs",
+      events, DELTAS, mb, parts.size, CHUNK, RUNS)
+
+    paths = {
+      "Ruby: event_stream_parser + JSON.parse" => method(:ruby_path),
+      "C: Decoder#consume (accumulate in C, Stream's path)" => method(:c_consume),
+      "C: Decoder#feed (every event as a Ruby Hash)" => method(:c_feed)
+    }
+    rows = paths.map do |name, path|
+      figures = measure(parts, text) { |chunk_list| path.call(chunk_list) }
+      {name: name, cpu: figures[:cpu], events_per_s: events / figures[:cpu], mb_per_s: mb / figures[:cpu],
+       allocations: figures[:allocated].fdiv(events)}
+    end
+    baseline = rows.first[:events_per_s]
+    rows.each { |row| row[:ratio] = row[:events_per_s] / baseline }
+
+    table = render(rows, events: events, mb: mb, parts: parts.size)
+    puts table
+    write(table)
+  end
+
+  def render(rows, events:, mb:, parts:)
+    info = machine
+    lines = []
+    lines << "# rake bench:parse"
+    lines << ""
+    lines << "Measured #{Time.now.utc.iso8601} on #{info[:nproc]} CPUs (#{info[:cpu]}), #{info[:ruby]}."
+    lines << ""
+    lines << format("One Anthropic stream: %d SSE events (%d text deltas, multi-byte UTF-8 included), %.1f MB, " \
+                    "fed in %d chunks of %d bytes. CPU time of the whole process, best of %d runs.",
+      events, DELTAS, mb, parts, CHUNK, RUNS)
+    lines << ""
+    lines << "| path | CPU s | events / CPU-s | MB/s | Ruby allocations / event | vs Ruby |"
+    lines << "|---|---:|---:|---:|---:|---:|"
+    rows.each do |row|
+      lines << format("| %s | %.3f | %s | %.1f | %.3f | %.1fx |", row[:name], row[:cpu],
+        row[:events_per_s].round.to_s.gsub(/(\d)(?=(\d{3})+\z)/, '\1,'), row[:mb_per_s], row[:allocations], row[:ratio])
+    end
+    lines.join("\n") + "\n"
+  end
+
+  def write(table)
+    File.write(RESULTS, table)
+    puts "Written to #{RESULTS.sub(Dir.pwd + "/", "")}"
+  end
+end
+
+ParseBench.run if $PROGRAM_NAME == __FILE__

@@ -425,7 +425,7 @@ static void test_arguments_for_a_call_never_started_are_malformed(void **state)
     acn_accum_free(&accum);
 }
 
-static void test_a_call_that_never_ended_is_checked_at_finish(void **state)
+static void test_a_call_that_never_ended_is_dropped_at_finish(void **state)
 {
     acn_accum accum;
 
@@ -433,11 +433,30 @@ static void test_a_call_that_never_ended_is_checked_at_finish(void **state)
     acn_accum_init(&accum, 0);
     start_call(&accum, 0, "call_1", "f", 0);
     add_text(&accum, ACN_EVENT_TOOL_ARGS_DELTA, 0, "{\"a\":[1,2.5,true,null]}");
-    stop(&accum, ACN_STOP_TOOL_USE, "tool_calls");
-    done(&accum);
-    assert_int_equal(finish_ok(&accum, ACN_PROVIDER_OPENAI)->kind, ACN_FAILURE_NONE);
-    assert_true(accum.calls[0].ended);
+    add(&accum, blank(ACN_EVENT_TOOL_CALL_END, 0));
+    start_call(&accum, 1, "call_2", "g", 0);
+    add_text(&accum, ACN_EVENT_TOOL_ARGS_DELTA, 1, "{\"path\":\"/us");
+    /* The connection dropped inside the second call's arguments. */
+    assert_int_equal(finish_ok(&accum, ACN_PROVIDER_OPENAI)->kind, ACN_FAILURE_CONNECTION_LOST);
+    assert_int_equal(accum.call_count, 1);
+    assert_buf(&accum.calls[0].id, "call_1");
     assert_false(accum.calls[0].invalid);
+    acn_accum_free(&accum);
+}
+
+static void test_thinking_blocks_are_kept_for_anthropic_only(void **state)
+{
+    acn_accum accum;
+
+    (void)state;
+    acn_accum_init(&accum, 0);
+    add_text(&accum, ACN_EVENT_THINKING_DELTA, 0, "Considering.");
+    add_text(&accum, ACN_EVENT_TEXT_DELTA, 0, "Done.");
+    stop(&accum, ACN_STOP_END_TURN, "STOP");
+    done(&accum);
+    assert_int_equal(finish_ok(&accum, ACN_PROVIDER_GEMINI)->kind, ACN_FAILURE_NONE);
+    assert_buf(&accum.thinking, "Considering.");
+    assert_int_equal(accum.block_count, 0);
     acn_accum_free(&accum);
 }
 
@@ -585,7 +604,8 @@ static void test_decoder_errors_become_malformed_or_too_large(void **state)
     assert_int_not_equal(
         acn_accum_finish(&accum, ACN_PROVIDER_OPENAI, 0, ACN_ERR_LIMIT, "event over 16 MiB", 0)->kind,
         ACN_FAILURE_NONE);
-    assert_int_not_equal(accum.failure.kind, ACN_FAILURE_CONNECTION_LOST);
+    assert_int_equal(accum.failure.kind, ACN_FAILURE_MALFORMED_STREAM);
+    assert_non_null(strstr(accum.failure.detail, "16 MiB"));
     acn_accum_free(&accum);
 }
 
@@ -698,7 +718,8 @@ int main(void)
         cmocka_unit_test(test_arguments_that_are_not_one_json_object_fail_as_malformed_stream),
         cmocka_unit_test(test_deeply_nested_arguments_are_refused),
         cmocka_unit_test(test_arguments_for_a_call_never_started_are_malformed),
-        cmocka_unit_test(test_a_call_that_never_ended_is_checked_at_finish),
+        cmocka_unit_test(test_a_call_that_never_ended_is_dropped_at_finish),
+        cmocka_unit_test(test_thinking_blocks_are_kept_for_anthropic_only),
         cmocka_unit_test(test_server_tool_calls_are_kept_and_marked),
         cmocka_unit_test(test_gemini_function_call_with_stop_is_tool_use),
         cmocka_unit_test(test_usage_last_reported_value_wins_and_unsent_fields_stay_unset),

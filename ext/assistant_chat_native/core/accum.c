@@ -586,6 +586,37 @@ static int any_client_call(const acn_accum *accum)
     return 0;
 }
 
+/* A call whose end never came may have its arguments cut: it is not part of the reply. */
+static void drop_unended_calls(acn_accum *accum)
+{
+    size_t i;
+    size_t kept = 0;
+
+    for (i = 0; i < accum->call_count; i++) {
+        acn_accum_tool_call *call = &accum->calls[i];
+
+        if (call->ended) {
+            accum->calls[kept++] = *call;
+            continue;
+        }
+        acn_buf_free(&call->id);
+        acn_buf_free(&call->name);
+        acn_buf_free(&call->arguments);
+    }
+    accum->call_count = kept;
+}
+
+static void drop_blocks(acn_accum *accum)
+{
+    size_t i;
+
+    for (i = 0; i < accum->block_count; i++) {
+        acn_buf_free(&accum->blocks[i].thinking);
+        acn_buf_free(&accum->blocks[i].signature);
+    }
+    accum->block_count = 0;
+}
+
 const acn_failure *acn_accum_finish(acn_accum *accum, acn_provider provider, int decoder_done,
                                     acn_status decoder_status, const char *decoder_detail, int streamed)
 {
@@ -595,8 +626,9 @@ const acn_failure *acn_accum_finish(acn_accum *accum, acn_provider provider, int
     if (accum->finished)
         return &accum->failure;
     accum->finished = 1;
-    for (i = 0; i < accum->call_count; i++)
-        end_call(accum, &accum->calls[i]);
+    drop_unended_calls(accum);
+    if (provider != ACN_PROVIDER_ANTHROPIC)
+        drop_blocks(accum); /* only Anthropic asks for its thinking blocks back */
     for (i = 0; i < accum->block_count; i++)
         accum->blocks[i].ended = 1;
     /* Gemini's finishReason stays STOP when it calls a function. */

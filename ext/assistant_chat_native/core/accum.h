@@ -10,7 +10,7 @@
  * Borrows: nothing; events' strings are copied during acn_accum_add.
  *
  * Tool-call arguments are concatenated per call and checked with yajl when the call
- * ends (or at finish for a call that never ended): empty arguments mean `{}`;
+ * ends: empty arguments mean `{}`;
  * anything but one JSON object fails the reply as a malformed stream.
  *
  * Flushing: acn_accum_flush_text / _thinking hand out what was added since the last
@@ -130,8 +130,9 @@ size_t acn_utf8_complete_prefix(const char *bytes, size_t len);
  *     stop reason is dropped (a reply cut short has none);
  *   - a refusal with no text at all: kind refusal.
  * decoder_detail (NUL-terminated, may be NULL) says what the decoder saw; streamed says
- * output already reached the user. Ends unfinished tool calls and checks their
- * arguments. A failure set with acn_accum_set_failure beforehand is kept. Idempotent.
+ * output already reached the user. A tool call that never ended (its arguments may be
+ * cut) is dropped; thinking blocks are kept for Anthropic only (the others take none
+ * back). A failure set with acn_accum_set_failure beforehand is kept. Idempotent.
  */
 const acn_failure *acn_accum_finish(acn_accum *accum, acn_provider provider, int decoder_done,
                                     acn_status decoder_status, const char *decoder_detail, int streamed);

@@ -1,10 +1,10 @@
 # frozen_string_literal: true
 
-# One LocalProvider for the whole suite, started on first use and stopped at
-# exit; examples tagged :local_provider (or calling #local_provider) get it
-# reset (no queued scripts, no recorded requests) before they run.
+# One LocalProvider for the whole suite, started on first use (#local_provider)
+# and stopped after the suite; once started, it is reset (no queued scripts, no
+# respond_with block, no recorded requests) before every example.
 #
-#   it "streams the scripted reply", :local_provider do
+#   it "streams the scripted reply" do
 #     local_provider.enqueue(text: "Hi")
 #     stream = AssistantChatNative::Stream.new(provider: :anthropic,
 #       url: local_provider.endpoint_for(:anthropic), body: ...)
@@ -13,11 +13,20 @@
 # with_local_provider(**options) { |provider| ... } starts a private one (own
 # defaults, own port) and stops it after the block.
 module LocalProviderHelper
+  LOCK = Mutex.new
+
   class << self
     def shared
-      @shared ||= AssistantChatNative::LocalProvider.start.tap do |provider|
-        at_exit { provider.stop }
-      end
+      LOCK.synchronize { @shared ||= AssistantChatNative::LocalProvider.start(log: nil) }
+    end
+
+    def reset
+      LOCK.synchronize { @shared }&.reset
+    end
+
+    def stop
+      provider = LOCK.synchronize { @shared.tap { @shared = nil } }
+      provider&.stop
     end
   end
 
@@ -35,6 +44,6 @@ end
 
 RSpec.configure do |config|
   config.include LocalProviderHelper
-  config.before(:each, :local_provider) { LocalProviderHelper.shared.reset }
-  config.after(:suite) { LocalProviderHelper.instance_variable_get(:@shared)&.stop }
+  config.before(:each) { LocalProviderHelper.reset }
+  config.after(:suite) { LocalProviderHelper.stop }
 end

@@ -47,30 +47,26 @@ module AssistantChatNative
         @worker.send(:on_thinking_text, accumulated.to_s)
       end
 
-      # The turn's progress: a status line for each tool it starts, for retries,
-      # compaction and escalation; rounds go to the job's progress.
-      def on_status(event, info = {})
-        info ||= {}
-        case event
-        when :round
-          @worker.send(:report_progress, info[:round].to_i - 1)
-          return
-        when :tool_started
-          line = Broadcaster.status_line(info[:name], info[:arguments] || {})
-        when :retrying
-          line = "The assistant's provider is busy; trying again…"
-        when :compacting
-          line = "Shortening the conversation to fit the model…"
-        when :escalating
-          line = "Switching to a more capable model…"
-        else
-          return unless event.is_a?(String)
+      # A tool starts running: its status line (throttled by the broadcaster).
+      def on_status(name, arguments = {})
+        status_line(Broadcaster.status_line(name, arguments || {}))
+      end
 
-          line = event
-        end
-        flush_chunk
-        @status_lines << line
-        @broadcaster.status(line)
+      # A round starts: the job's progress.
+      def on_round(number, _model = nil)
+        @worker.send(:report_progress, number.to_i - 1)
+      end
+
+      def on_retry(_attempt = nil, _delay = nil, _failure = nil)
+        status_line("The assistant's provider is busy; trying again…")
+      end
+
+      def on_compaction(_count = nil, _failure = nil)
+        status_line("Shortening the conversation to fit the model…")
+      end
+
+      def on_escalation(_from = nil, _to = nil, _reason = nil)
+        status_line("Switching to a more capable model…")
       end
 
       def on_tool_result(*)
@@ -112,6 +108,12 @@ module AssistantChatNative
       end
 
       private
+
+      def status_line(line)
+        flush_chunk
+        @status_lines << line
+        @broadcaster.status(line)
+      end
 
       def send_chunk(now)
         @pending_chunk = false

@@ -8,6 +8,7 @@ require "active_record/railtie"
 require "action_cable/engine"
 require "sidekiq"
 require "assistant_chat_native"
+require "assistant_chat_native/railtie"
 
 # The smallest Rails app that installs assistant_chat_native the way an app does:
 # `bin/rails generate assistant_chat_native:install`, migrate, run the worker.

@@ -1,0 +1,131 @@
+# frozen_string_literal: true
+
+require "spec_helper"
+
+RSpec.describe "AssistantChatWorker running a turn in Sidekiq", :worker_integration do
+  let(:provider) { WorkerHarness.provider }
+  let(:user) { User.create!(name: "Dana") }
+  let(:conversation) { Conversation.create!(user_id: user.id) }
+  let!(:broadcasts) { WorkerHarness::BroadcastLog.new("assistant_conversation_#{conversation.id}") }
+
+  after { broadcasts.close }
+
+  def script_tool_then_reply(reply: "California leads with 120 sales, then New York with 80.", token_rate: nil)
+    provider.enqueue(tool_calls: [{name: "query_database", id: "toolu_1",
+                                   arguments: {"sql" => "SELECT state, count(*) FROM sales GROUP BY state"}}],
+      usage: {input_tokens: 40, output_tokens: 12})
+    provider.enqueue(text: reply, usage: {input_tokens: 90, output_tokens: 20}, token_rate: token_rate)
+  end
+
+  it "streams the reply, shows the tool's status line, persists both messages and releases the lock" do
+    script_tool_then_reply
+    AssistantChatWorker.perform_async(conversation.id, "Show me sales by state", "claude-sonnet", ["app_db"],
+      {"user_id" => user.id, "name" => "Dana"})
+    broadcasts.wait_for_end
+
+    types = broadcasts.events.map { |event| event["type"] }
+    expect(types.first).to eq("lock")
+    expect(broadcasts.of(:lock).map { |event| event["locked"] }).to eq([true, false])
+    expect(broadcasts.of(:status).map { |event| event["text"] })
+      .to eq(["Querying the database: SELECT state, count(*) FROM sales GROUP BY state"])
+    expect(broadcasts.of(:complete).map { |event| event["text"] })
+      .to eq(["California leads with 120 sales, then New York with 80."])
+    expect(types.index("complete")).to be < types.rindex("lock")
+
+    rows = Message.where(conversation_id: conversation.id).order(:id)
+    expect(rows.map(&:role)).to eq(%w[user assistant])
+    expect(rows.first.content).to eq("Show me sales by state")
+    expect(rows.last.content).to eq("California leads with 120 sales, then New York with 80.")
+    transcript = JSON.parse(rows.last.transcript)
+    tool_result = transcript.flat_map { |message| Array(message["content"]) }.find { |part| part.is_a?(Hash) && part["type"] == "tool_result" }
+    content = tool_result["content"]
+    content = JSON.parse(content) if content.is_a?(String)
+    expect(content).to include("rows" => [["CA", 120], ["NY", 80]], "asked_by" => "Dana")
+
+    conversation.reload
+    expect([conversation.processing_by_id, conversation.processing_since, conversation.processing_job_id]).to eq([nil, nil, nil])
+    expect(conversation.error_count).to eq(0)
+
+    second_request = provider.requests.last.json
+    expect(second_request["messages"].last["content"].first).to include("type" => "tool_result", "tool_use_id" => "toolu_1")
+    expect(second_request["system"].to_s).to include("name: Dana")
+  end
+
+  it "accepts the seed's single Hash of arguments with string keys under Sidekiq's strict argument check" do
+    provider.enqueue(text: "Hello Dana.")
+    expect(Sidekiq::Config::DEFAULTS[:on_complex_arguments]).to eq(:raise)
+    AssistantChatWorker.perform_async("conversation_id" => conversation.id, "user_message" => "Hi",
+      "model" => "claude-sonnet", "tool_services" => [], "user_context" => {"user_id" => user.id}, "upload_ids" => [])
+    broadcasts.wait_for_end
+    expect(broadcasts.of(:complete).map { |event| event["text"] }).to eq(["Hello Dana."])
+  end
+
+  it "accepts the seed's usage comment verbatim (symbol keys) by enqueueing them as strings" do
+    provider.enqueue(text: "Sales by state follow.")
+    AssistantChatWorker.perform_async(conversation_id: conversation.id, user_message: "Show me sales by state",
+      model: "claude-sonnet")
+    broadcasts.wait_for_end
+    expect(broadcasts.of(:complete).map { |event| event["text"] }).to eq(["Sales by state follow."])
+  end
+
+  it "broadcasts the growing reply at most once per interval plus the final one" do
+    reply = (1..120).map { |index| "word#{index}" }.join(" ")
+    provider.enqueue(text: reply, token_rate: 300)
+    interval = AssistantChatWorker.settings.chunk_broadcast_interval
+    AssistantChatWorker.perform_async(conversation.id, "Write a long answer", "claude-sonnet")
+    broadcasts.wait_for_end
+
+    chunks = broadcasts.timed.select { |_at, event| event["type"] == "chunk" }
+    expect(chunks.size).to be >= 3
+    span = chunks.last.first - chunks.first.first
+    expect(chunks.size).to be <= (span / interval).floor + 2
+    texts = chunks.map { |_at, event| event["text"] }
+    expect(texts.each_cons(2).all? { |earlier, later| later.start_with?(earlier) }).to be(true)
+    expect(broadcasts.of(:complete).map { |event| event["text"] }).to eq([reply])
+  end
+
+  it "shows tool status lines at most once per STATUS_BROADCAST_INTERVAL" do
+    5.times do |index|
+      provider.enqueue(tool_calls: [{name: "query_database", id: "toolu_#{index}", arguments: {"sql" => "SELECT #{index}"}}])
+    end
+    provider.enqueue(text: "Done.")
+    AssistantChatWorker.perform_async(conversation.id, "Five queries", "claude-sonnet", ["app_db"])
+    broadcasts.wait_for_end
+
+    statuses = broadcasts.timed.select { |_at, event| event["type"] == "status" }
+    interval = AssistantChatWorker.settings.status_broadcast_interval
+    expect(statuses).not_to be_empty
+    expect(statuses.each_cons(2).map { |(first, _), (second, _)| second - first }).to all(be >= interval * 0.9)
+    expect(broadcasts.of(:complete).map { |event| event["text"] }).to eq(["Done."])
+  end
+
+  it "hands a turn that needs more rounds to a continuation that takes the lock at once" do
+    AssistantChatWorker.settings.max_rounds_per_job = 2
+    3.times do |index|
+      provider.enqueue(tool_calls: [{name: "query_database", id: "toolu_#{index}", arguments: {"sql" => "SELECT #{index}"}}])
+    end
+    provider.enqueue(text: "All three queries agree.")
+    AssistantChatWorker.perform_async(conversation.id, "Run three queries", "claude-sonnet", ["app_db"], {"user_id" => user.id})
+    broadcasts.wait_for_end(count: 2)
+
+    expect(broadcasts.of(:error)).to be_empty
+    expect(broadcasts.of(:complete).map { |event| event["text"] }).to eq(["All three queries agree."])
+    expect(broadcasts.of(:lock).map { |event| event["locked"] }).to eq([true, false, true, false])
+    rows = Message.where(conversation_id: conversation.id).order(:id)
+    expect(rows.map { |row| [row.role, row.status] }).to eq([["user", nil], ["assistant", "continued"], ["assistant", "completed"]])
+    expect(provider.requests.size).to eq(4)
+    expect(conversation.reload.processing_by_id).to be_nil
+  ensure
+    AssistantChatWorker.settings.max_rounds_per_job = 10
+  end
+
+  it "removes the attachment tempfiles whatever happens" do
+    upload = Upload.create!(filename: "notes.txt", content_type: "text/plain", data: "quarterly notes")
+    provider.enqueue(text: "I read your notes.")
+    before = Dir.glob(File.join(Dir.tmpdir, "acn-upload-*"))
+    AssistantChatWorker.perform_async(conversation.id, "Summarize my notes", "claude-sonnet", [], {}, [upload.id])
+    broadcasts.wait_for_end
+    expect(broadcasts.of(:complete).map { |event| event["text"] }).to eq(["I read your notes."])
+    expect(Dir.glob(File.join(Dir.tmpdir, "acn-upload-*")) - before).to be_empty
+  end
+end

@@ -1,0 +1,50 @@
+# frozen_string_literal: true
+
+# Records every handler call, in order; cancels on demand.
+class RecordingTurnHandler
+  attr_reader :calls
+  attr_accessor :cancel_when
+
+  def initialize
+    @calls = []
+    @lock = Mutex.new
+    @cancel_when = nil
+  end
+
+  %i[on_round on_text on_text_reset on_thinking on_tool_call on_status on_tool_result on_retry
+    on_compaction on_escalation on_heartbeat].each do |name|
+    define_method(name) { |*arguments| @lock.synchronize { @calls << [name, *arguments] } }
+  end
+
+  def cancelled?
+    @cancel_when ? @cancel_when.call(self) : false
+  end
+
+  def of(name)
+    @lock.synchronize { @calls.select { |call| call.first == name }.map { |call| call.drop(1) } }
+  end
+end
+
+# Per provider: its low/high-tier registry keys and model ids, the status it answers when
+# overloaded, its auth header; and its documented context-overflow error body.
+module TurnProviders
+  # The documented request shape of each provider, and its low/high-tier registry keys.
+  MODELS = {
+    anthropic: {high: "claude-sonnet", low: "claude-haiku", high_id: "claude-sonnet-4-5", low_id: "claude-haiku-4-5",
+                overloaded: 529, auth: ["x-api-key", "test-key"]},
+    openai: {high: "gpt", low: "gpt-mini", high_id: "gpt-5", low_id: "gpt-5-mini", overloaded: 503,
+             auth: ["authorization", "Bearer test-key"]},
+    gemini: {high: "gemini-pro", low: "gemini-flash", high_id: "gemini-2.5-pro", low_id: "gemini-2.5-flash",
+             overloaded: 503, auth: ["x-goog-api-key", "test-key"]}
+  }.freeze
+
+  CONTEXT_OVERFLOW = {
+    anthropic: {"type" => "error", "error" => {"type" => "invalid_request_error",
+                                               "message" => "prompt is too long: 208317 tokens > 200000 maximum"}},
+    openai: {"error" => {"message" => "This model's maximum context length is 128000 tokens. However, your messages " \
+      "resulted in 130512 tokens. Please reduce the length of the messages.", "type" => "invalid_request_error",
+                         "param" => "messages", "code" => "context_length_exceeded"}},
+    gemini: {"error" => {"code" => 400, "message" => "The input token count (1200000) exceeds the maximum number " \
+      "of tokens allowed (1048576).", "status" => "INVALID_ARGUMENT"}}
+  }.freeze
+end

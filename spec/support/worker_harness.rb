@@ -1,0 +1,157 @@
+# frozen_string_literal: true
+
+require "json"
+
+# What the worker integration specs (spec/integration/worker_*_spec.rb) run on:
+# their own Redis and PostgreSQL (TestServices), the spec Rails app installed by
+# the generator (SpecRailsApp), LocalProvider for the LLM, and Sidekiq's own
+# embedded launcher running the jobs in this process. Started in before(:suite)
+# only when such a spec is part of the run.
+module WorkerHarness
+  API_KEY = "sk-acn-test-0123456789-not-a-real-key"
+  REPORTS = Queue.new
+
+  class << self
+    attr_reader :provider, :sidekiq
+
+    def setup!
+      return if @provider
+
+      TestServices.start
+      SpecRailsApp.boot!(database_url: TestServices.postgres_url)
+      @provider = AssistantChatNative::LocalProvider.start
+      configure_gem!
+      start_sidekiq!
+    end
+
+    def teardown!
+      stop_sidekiq!
+      @provider&.stop
+      @provider = nil
+    end
+
+    def configure_gem!
+      AssistantChatNative.reset_config!
+      AssistantChatNative.configure do |config|
+        config.retry_base_delay = 0.05
+        config.retry_max_delay = 0.2
+        config.stall_timeout = 2
+        config.connect_timeout = 2
+        config.broadcast_interval = 0.05
+        config.models.to_a.each do |entry|
+          config.models.register(entry.key, provider: entry.provider, model_id: entry.model_id, tier: entry.tier,
+            base_url: provider.base_url_for(entry.provider), api_key: API_KEY)
+        end
+        config.worker.chunk_broadcast_interval = 0.1
+        config.worker.status_broadcast_interval = 0.5
+        config.worker.cancel_check_interval = 0.2
+        config.worker.max_rounds_per_job = 10
+        config.worker.reporter = ->(error, user_id:, custom_data:) { REPORTS << {error: error, user_id: user_id, custom_data: custom_data} }
+        config.worker.tool_services.register("app_db") { |user_context, _conversation| [sales_tool(user_context)] }
+      end
+    end
+
+    def sales_tool(user_context)
+      AssistantChatNative::Tool.new(name: "query_database", description: "Runs a read-only SQL query",
+        input_schema: {type: "object", properties: {sql: {type: "string"}}, required: ["sql"]}) do |arguments|
+        {"rows" => [["CA", 120], ["NY", 80]], "sql" => arguments["sql"], "asked_by" => user_context["name"]}
+      end
+    end
+
+    def start_sidekiq!(concurrency: 5)
+      @sidekiq ||= Sidekiq.configure_embed do |config|
+        config.redis = {url: TestServices.redis_url}
+        config.concurrency = concurrency
+        config.queues = %w[default]
+        config[:timeout] = 1
+        config.logger.level = Logger::WARN
+      end
+      @sidekiq.run
+    end
+
+    def stop_sidekiq!
+      @sidekiq&.stop
+    end
+
+    def reports
+      list = []
+      list << REPORTS.pop until REPORTS.empty?
+      list
+    end
+
+    # Empties the queues and the app's tables between examples.
+    def clean!
+      require "sidekiq/api"
+      Sidekiq::Queue.all.each(&:clear)
+      Sidekiq::ScheduledSet.new.clear
+      Sidekiq::RetrySet.new.clear
+      SpecRailsApp.clean!
+      provider.reset
+      REPORTS.clear
+    end
+
+    # Waits (at most timeout seconds) until the block returns truthy; returns its value.
+    def wait_until(timeout: 15, message: "condition")
+      deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + timeout
+      loop do
+        value = yield
+        return value if value
+        raise "timed out after #{timeout}s waiting for #{message}" if Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
+
+        sleep 0.02
+      end
+    end
+  end
+
+  # Every broadcast on one stream, as Action Cable delivers it (JSON decoded),
+  # with the monotonic time it arrived.
+  class BroadcastLog
+    attr_reader :stream
+
+    def initialize(stream)
+      @stream = stream
+      @events = []
+      @lock = Mutex.new
+      ready = Queue.new
+      @callback = ->(message) { @lock.synchronize { @events << [Process.clock_gettime(Process::CLOCK_MONOTONIC), JSON.parse(message)] } }
+      ActionCable.server.pubsub.subscribe(stream, @callback, -> { ready << true })
+      Timeout.timeout(5) { ready.pop }
+    end
+
+    def close
+      ActionCable.server.pubsub.unsubscribe(stream, @callback)
+    end
+
+    def events
+      @lock.synchronize { @events.map(&:last) }
+    end
+
+    def timed
+      @lock.synchronize { @events.dup }
+    end
+
+    def of(type)
+      events.select { |event| event["type"] == type.to_s }
+    end
+
+    # Waits until the job released the lock (its last broadcast) or an error arrived.
+    def wait_for_end(timeout: 20, count: 1)
+      WorkerHarness.wait_until(timeout: timeout, message: "the job's end on #{stream}; got #{events.inspect[0, 500]}") do
+        of(:lock).count { |event| event["locked"] == false } >= count
+      end
+    end
+  end
+end
+
+RSpec.configure do |config|
+  config.before(:suite) do
+    worker_specs = RSpec.world.example_groups.any? do |group|
+      group.metadata[:file_path].to_s.include?("spec/integration/worker_")
+    end
+    WorkerHarness.setup! if worker_specs
+  end
+
+  config.after(:suite) { WorkerHarness.teardown! }
+
+  config.before(:each, :worker_integration) { WorkerHarness.clean! }
+end

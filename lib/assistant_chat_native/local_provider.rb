@@ -74,10 +74,12 @@ module AssistantChatNative
     # nothing else answers, token_rate: and chunk_size: applied to every script
     # that does not set its own, fixtures_dir: where replay names are looked up
     # (default ./spec/fixtures), idle_timeout: seconds an idle persistent
-    # connection is kept.
+    # connection is kept, log: where to report scripts that cannot be served
+    # (an IO, or nil for silence).
     def initialize(host: "127.0.0.1", port: 0, default: nil, token_rate: nil, chunk_size: nil,
-      fixtures_dir: File.join(Dir.pwd, "spec", "fixtures"), idle_timeout: 30)
+      fixtures_dir: File.join(Dir.pwd, "spec", "fixtures"), idle_timeout: 30, log: $stderr)
       @host = host
+      @log = log
       @port = port
       @wire_defaults = {token_rate: token_rate, chunk_size: chunk_size}.compact
       @initial_default = default
@@ -322,7 +324,7 @@ module AssistantChatNative
     # A script that cannot be served (a replay file that is missing, say): a 500
     # whose body says why, also printed on stderr.
     def fail_request(connection, request, error)
-      warn "LocalProvider: #{error.message}"
+      @log&.puts "LocalProvider: #{error.message}"
       return false unless request
       script = Script.build(status: 500, body: JSON.generate({error: {message: error.message}}),
         keep_alive: false)

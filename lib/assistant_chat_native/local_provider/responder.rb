@@ -56,18 +56,11 @@ module AssistantChatNative
         return false unless write_events(cut ? events.first(cut) : events)
         if @fault.stall_after && cut == @fault.stall_after
           @connection.pause(@fault.stall_for)
-          @connection.close
-          return finish(:stalled)
+          return close(:stalled)
         end
-        if @fault.close_after && cut == @fault.close_after
-          @connection.close
-          return finish(:closed)
-        end
+        return close(:closed) if @fault.close_after && cut == @fault.close_after
         @connection.write("0\r\n\r\n")
-        if @fault.close_without_terminal?
-          @connection.close
-          return finish(:closed)
-        end
+        return close(:closed) if @fault.close_without_terminal?
         finish(:completed)
       end
 
@@ -120,8 +113,8 @@ module AssistantChatNative
           @request.record_bytes(piece.bytesize)
         end
         return true unless limit && @body_bytes >= limit
+        @request.finish(:reset)
         @connection.reset
-        finish(:reset)
         false
       end
 
@@ -134,6 +127,13 @@ module AssistantChatNative
         head << "\r\n"
         @connection.write(head)
         @request.record_status(status)
+      end
+
+      # Records the outcome first, so a client that sees the close finds it recorded.
+      def close(outcome)
+        @request.finish(outcome)
+        @connection.close
+        false
       end
 
       def finish(outcome)

@@ -35,7 +35,7 @@ module AssistantChatNative
         @port = @listener.addr[1]
         @wakeup, @wakeup_writer = IO.pipe
         @accept_thread = Thread.new { accept_loop }
-        @accept_thread.name = "local_provider accept :#{@port}"
+        @accept_thread.name = "local_provider :#{@port} accept"
         @accept_thread.report_on_exception = false
         self
       end
@@ -94,7 +94,7 @@ module AssistantChatNative
           connection = Connection.new(socket, id: id, wakeup: @wakeup)
           @connections[id] = connection
           thread = Thread.new { connection_loop(connection) }
-          thread.name = "local_provider connection #{id}"
+          thread.name = "local_provider :#{@port} connection #{id}"
           thread.report_on_exception = false
           @threads[id] = thread
         end

@@ -38,6 +38,9 @@ module AssistantChatNative
     STATE_VERSION = 1
     SEPARATOR = "\n\n"
     CANCELLED_RESULT = "Cancelled by the user before this tool ran."
+    # Failures a classifier gives up on only because text already reached the user (it
+    # cannot take it back); Turn can, through on_text_reset, so it retries them.
+    RESETTABLE_KINDS = %i[connection_lost stalled timeout server_error overloaded].freeze
 
     attr_reader :model
 
@@ -168,19 +171,19 @@ module AssistantChatNative
         failures << failure.kind
         throw :outcome, finish(:cancelled, failure: failure) if failure.kind == :cancelled || cancelled?
         reset_text if flushed
-        attempts = handle_failure(failure, attempts, result, failures, usage)
+        attempts = handle_failure(failure, attempts, result, failures, usage, flushed)
       end
     end
 
     # Decides what a failed attempt leads to => the attempt count to continue from.
-    def handle_failure(failure, attempts, result, failures, usage)
-      if failure.action == :compact
+    def handle_failure(failure, attempts, result, failures, usage, flushed)
+      if failure.action == :compact || failure.kind == :context_overflow
         compact(failure, result, failures, usage)
         attempts
       elsif escalate_failure?(failure)
         escalate(failure.kind)
         0
-      elsif failure.action == :retry
+      elsif failure.action == :retry || (flushed && RESETTABLE_KINDS.include?(failure.kind))
         fail_round(@policy.wait_too_long_failure(failure), result, attempts, failures, usage) if @policy.wait_too_long?(failure)
         fail_round(@policy.exhausted_failure(failure, attempts), result, attempts, failures, usage) if @policy.exhausted?(attempts)
         wait_to_retry(failure, attempts)
@@ -234,7 +237,9 @@ module AssistantChatNative
     def escalate_failure?(failure)
       return false unless can_escalate?
 
-      failure.action == :escalate || (failure.kind == :stalled && @entry.low_tier? && after_tools?)
+      return true if failure.action == :escalate || failure.kind == :empty_bad_request
+
+      failure.kind == :stalled && @entry.low_tier? && after_tools?
     end
 
     def escalate_empty?(result)

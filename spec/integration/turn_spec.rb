@@ -1,0 +1,405 @@
+# frozen_string_literal: true
+
+require "spec_helper"
+require "logger"
+
+# Turn end to end: real HTTP to LocalProvider on loopback, streamed by
+# AssistantChatNative.stream_class (the C Stream when the extension is loaded, else
+# RubyStream), with the request bodies LocalProvider recorded checked against each
+# provider's documented format.
+RSpec.describe AssistantChatNative::Turn do
+  let(:config) do
+    AssistantChatNative::Configuration.new.tap do |config|
+      config.retry_base_delay = 0.01
+      config.retry_max_delay = 0.05
+      config.stall_timeout = 0.5
+      config.cancel_poll_interval = 0.05
+      config.broadcast_interval = 0.01
+      config.heartbeat_interval = 30
+      config.logger = Logger.new(nil)
+      TurnProviders::MODELS.each do |provider, models|
+        %i[high low].each do |tier|
+          config.models.register(models[tier], provider: provider, model_id: models[:"#{tier}_id"], tier: tier,
+            base_url: local_provider.base_url_for(provider), api_key: "test-key")
+        end
+      end
+    end
+  end
+  let(:handler) { RecordingTurnHandler.new }
+  let(:weather_calls) { [] }
+  let(:weather) do
+    calls = weather_calls
+    AssistantChatNative::Tool.new(name: "get_weather", description: "Current weather for a city",
+      input_schema: {type: "object", properties: {city: {type: "string"}}, required: ["city"]}) do |arguments|
+      calls << arguments
+      "sunny in #{arguments["city"]}"
+    end
+  end
+  let(:question) { [{role: "user", content: "Weather in Paris and Rome?"}] }
+  let(:two_cities) { [{name: "get_weather", arguments: {city: "Paris"}}, {name: "get_weather", arguments: {city: "Rome"}}] }
+
+  def turn(model, messages: question, tools: [weather], **options)
+    described_class.new(model: model, system: "Answer briefly.", messages: messages, tools: tools,
+      handler: handler, config: config, **options)
+  end
+
+  def bodies
+    local_provider.requests.map(&:json)
+  end
+
+  # The tool-related messages of a recorded body, in the provider's own shape.
+  def assistant_calls(provider, body)
+    case provider
+    when :anthropic
+      body["messages"].find { |m| m["role"] == "assistant" }["content"].select { |b| b["type"] == "tool_use" }
+        .map { |b| [b["name"], b["input"]] }
+    when :openai
+      body["messages"].find { |m| m["role"] == "assistant" }["tool_calls"]
+        .map { |c| [c["function"]["name"], JSON.parse(c["function"]["arguments"])] }
+    when :gemini
+      body["contents"].find { |c| c["role"] == "model" }["parts"].filter_map { |p| p["functionCall"] }
+        .map { |c| [c["name"], c["args"]] }
+    end
+  end
+
+  def tool_results(provider, body)
+    case provider
+    when :anthropic
+      body["messages"].last["content"].select { |b| b["type"] == "tool_result" }
+        .map { |b| [b["content"], b["is_error"] || false] }
+    when :openai
+      body["messages"].select { |m| m["role"] == "tool" }.map { |m| [m["content"], m["content"].start_with?("Error")] }
+    when :gemini
+      body["contents"].last["parts"].filter_map { |p| p["functionResponse"] }
+        .map { |r| r["response"].key?("error") ? [r["response"]["error"], true] : [r["response"]["output"], false] }
+    end
+  end
+
+  TurnProviders::MODELS.each do |provider, models|
+    context "with #{provider}" do
+      it "runs a two-round tool loop with parallel tool calls, sending the provider's documented format" do
+        local_provider.enqueue(text: "Checking both.", tool_calls: two_cities)
+        local_provider.enqueue(text: "Both sunny.", usage: {input_tokens: 40, output_tokens: 3})
+
+        outcome = turn(models[:high]).run
+
+        expect(outcome).to have_attributes(status: :completed, text: "Checking both.\n\nBoth sunny.", rounds: 2,
+          retries: 0, model: models[:high], escalated?: false, failure: nil)
+        expect(weather_calls).to eq([{"city" => "Paris"}, {"city" => "Rome"}])
+        expect(outcome.transcript.map { |m| m["role"] }).to eq(%w[assistant user assistant])
+        expect(outcome.transcript[1]["content"].map { |p| p["content"] }).to eq(["sunny in Paris", "sunny in Rome"])
+        expect(outcome.usage_per_round.last).to include(input_tokens: 40, output_tokens: 3)
+        expect(outcome.usage[:output_tokens]).to be > 3
+        expect(handler.of(:on_text).last.first).to eq("Checking both.\n\nBoth sunny.")
+        expect(handler.of(:on_status)).to eq([["get_weather", {"city" => "Paris"}], ["get_weather", {"city" => "Rome"}]])
+        expect(handler.of(:on_round).map(&:first)).to eq([1, 2])
+
+        requests = local_provider.requests
+        expect(requests.size).to eq(2)
+        expect(requests.map(&:provider)).to all(eq(provider))
+        expect(requests.first.header(models[:auth][0])).to eq(models[:auth][1])
+        first, second = bodies
+        case provider
+        when :anthropic
+          expect(first).to include("model" => models[:high_id], "stream" => true, "system" => "Answer briefly.",
+            "max_tokens" => 8192, "messages" => [{"role" => "user", "content" => [{"type" => "text", "text" => "Weather in Paris and Rome?"}]}])
+          expect(first["tools"]).to eq([{"name" => "get_weather", "description" => "Current weather for a city",
+                                         "input_schema" => {"type" => "object", "properties" => {"city" => {"type" => "string"}}, "required" => ["city"]}}])
+          ids = second["messages"][1]["content"].select { |b| b["type"] == "tool_use" }.map { |b| b["id"] }
+          expect(second["messages"][2]).to eq("role" => "user", "content" => [
+            {"type" => "tool_result", "tool_use_id" => ids[0], "content" => "sunny in Paris"},
+            {"type" => "tool_result", "tool_use_id" => ids[1], "content" => "sunny in Rome"}
+          ])
+        when :openai
+          expect(first).to include("model" => models[:high_id], "stream" => true, "stream_options" => {"include_usage" => true})
+          expect(first["messages"]).to eq([{"role" => "system", "content" => "Answer briefly."},
+            {"role" => "user", "content" => "Weather in Paris and Rome?"}])
+          expect(first["tools"].first).to include("type" => "function")
+          expect(first["tools"].first["function"]).to include("name" => "get_weather", "parameters" => a_hash_including("type" => "object"))
+          assistant = second["messages"][2]
+          expect(assistant).to include("role" => "assistant", "content" => "Checking both.")
+          expect(second["messages"][3..]).to eq(assistant["tool_calls"].zip(["sunny in Paris", "sunny in Rome"]).map { |call, text|
+            {"role" => "tool", "tool_call_id" => call["id"], "content" => text}
+          })
+          expect(assistant["tool_calls"]).to all(include("type" => "function"))
+        when :gemini
+          expect(requests.first.path).to eq("/v1beta/models/#{models[:high_id]}:streamGenerateContent")
+          expect(requests.first.query).to include("alt" => "sse")
+          expect(first).to include("systemInstruction" => {"parts" => [{"text" => "Answer briefly."}]},
+            "contents" => [{"role" => "user", "parts" => [{"text" => "Weather in Paris and Rome?"}]}])
+          expect(first["tools"].first["functionDeclarations"].first).to include("name" => "get_weather")
+          expect(second["contents"].map { |c| c["role"] }).to eq(%w[user model user])
+          expect(second["contents"].last["parts"]).to eq([
+            {"functionResponse" => {"name" => "get_weather", "response" => {"output" => "sunny in Paris"}}},
+            {"functionResponse" => {"name" => "get_weather", "response" => {"output" => "sunny in Rome"}}}
+          ])
+        end
+        expect(assistant_calls(provider, second)).to eq([["get_weather", {"city" => "Paris"}], ["get_weather", {"city" => "Rome"}]])
+      end
+
+      it "retries after a 429, waiting the retry-after the provider asked for" do
+        local_provider.enqueue(status: 429, headers: {"retry-after" => "1"})
+        local_provider.enqueue(text: "Done.")
+
+        outcome = turn(models[:high]).run
+
+        expect(outcome).to have_attributes(status: :completed, text: "Done.", retries: 1)
+        expect(outcome.round_details.first).to include(attempts: 2, failures: [:rate_limited])
+        attempt, delay, failure = handler.of(:on_retry).first
+        expect([attempt, failure.kind]).to eq([2, :rate_limited])
+        expect(delay).to be >= 1.0
+        expect(local_provider.requests.size).to eq(2)
+      end
+
+      it "fails at once, saying when to retry, when retry-after is longer than 30 seconds" do
+        local_provider.enqueue(status: 429, headers: {"retry-after" => "120"})
+
+        outcome = turn(models[:high]).run
+
+        expect(outcome.status).to eq(:failed)
+        expect(outcome.failure).to have_attributes(kind: :rate_limited, action: :fail)
+        expect(outcome.failure.message).to match(/wait 120 seconds.*try again after \d\d:\d\d UTC/)
+        expect(local_provider.requests.size).to eq(1)
+      end
+
+      it "retries an overloaded provider (#{models[:overloaded]}) and then succeeds" do
+        local_provider.enqueue(status: models[:overloaded])
+        local_provider.enqueue(text: "Back.")
+
+        outcome = turn(models[:high]).run
+
+        expect(outcome).to have_attributes(status: :completed, text: "Back.", retries: 1)
+        expect(outcome.round_details.first[:failures]).to eq([:overloaded])
+      end
+
+      it "gives up after three attempts of one round" do
+        local_provider.enqueue(status: 500, times: 3)
+        local_provider.enqueue(text: "never reached")
+
+        outcome = turn(models[:high]).run
+
+        expect(outcome.status).to eq(:failed)
+        expect(outcome.failure).to have_attributes(kind: :server_error, action: :fail)
+        expect(local_provider.requests.size).to eq(3)
+        expect(outcome.retries).to eq(2)
+      end
+
+      it "retries a mid-stream error, starting the round's text over so nothing shows twice" do
+        local_provider.enqueue(text: "Partial answer that breaks", error_event: {after: 4})
+        local_provider.enqueue(text: "Whole answer.")
+
+        outcome = turn(models[:high]).run
+
+        expect(outcome).to have_attributes(status: :completed, text: "Whole answer.", retries: 1)
+        expect(handler.of(:on_text_reset)).to eq([[""]])
+        texts = handler.calls.filter_map { |name, *args| args.first if %i[on_text on_text_reset].include?(name) }
+        reset_at = handler.calls.index { |call| call.first == :on_text_reset }
+        expect(handler.calls[0...reset_at].select { |c| c.first == :on_text }).not_to be_empty
+        expect(texts.last).to eq("Whole answer.")
+      end
+
+      it "keeps earlier rounds' text when a later round is retried after partial text" do
+        local_provider.enqueue(text: "Looking.", tool_calls: two_cities.take(1))
+        local_provider.enqueue(text: "Half of the ans", close_without_terminal: true)
+        local_provider.enqueue(text: "Paris is sunny.")
+
+        outcome = turn(models[:high]).run
+
+        expect(outcome).to have_attributes(status: :completed, text: "Looking.\n\nParis is sunny.", retries: 1)
+        expect(handler.of(:on_text_reset)).to eq([["Looking."]])
+        expect(handler.of(:on_text).last.first).to eq("Looking.\n\nParis is sunny.")
+      end
+
+      it "compacts the history after a context overflow and succeeds" do
+        local_provider.enqueue(status: 400, body: JSON.generate(TurnProviders::CONTEXT_OVERFLOW[provider]))
+        local_provider.enqueue(text: "Short enough now.")
+        history = [{role: "user", content: "old question"}, {role: "assistant", content: "old answer"}] + question
+
+        outcome = turn(models[:high], messages: history).run
+
+        expect(outcome).to have_attributes(status: :completed, text: "Short enough now.", compactions: 1)
+        expect(handler.of(:on_compaction).map(&:first)).to eq([1])
+        sent = bodies.last
+        texts = (provider == :gemini) ? sent["contents"].map { |c| c["parts"].first["text"] } : sent["messages"].map { |m| m["content"] }
+        expect(texts.to_s).not_to include("old question")
+        expect(texts.to_s).to include("Weather in Paris and Rome?")
+      end
+
+      it "fails with advice to start a new conversation when compaction is exhausted" do
+        local_provider.enqueue(status: 400, body: JSON.generate(TurnProviders::CONTEXT_OVERFLOW[provider]), times: 3)
+        history = Array.new(6) { |i| {role: i.even? ? "user" : "assistant", content: "message #{i}"} } + question
+
+        outcome = turn(models[:high], messages: history).run
+
+        expect(outcome.status).to eq(:failed)
+        expect(outcome.failure).to have_attributes(kind: :context_overflow, action: :fail)
+        expect(outcome.failure.message).to match(/start a new conversation/)
+        expect(outcome.compactions).to eq(AssistantChatNative::MAX_COMPACTION_RETRIES)
+        expect(local_provider.requests.size).to eq(3)
+      end
+
+      it "escalates to claude-sonnet when the low-tier model stalls after tool calls, reusing the transcript" do
+        local_provider.enqueue(text: "Checking.", tool_calls: two_cities, model: models[:low_id])
+        local_provider.enqueue(stall_after: 1, stall_for: 5, model: models[:low_id])
+        local_provider.enqueue(text: "Escalated answer.", provider: :anthropic, model: "claude-sonnet-4-5")
+
+        outcome = turn(models[:low]).run
+
+        expect(outcome).to have_attributes(status: :completed, model: "claude-sonnet", requested_model: models[:low],
+          escalated?: true, text: "Checking.\n\nEscalated answer.")
+        expect(handler.of(:on_escalation)).to eq([[models[:low], "claude-sonnet", :stalled]])
+        last = local_provider.requests.last
+        expect(last.provider).to eq(:anthropic)
+        expect(last.json["model"]).to eq("claude-sonnet-4-5")
+        expect(last.json["messages"].map { |m| m["role"] }).to eq(%w[user assistant user])
+        expect(tool_results(:anthropic, last.json)).to eq([["sunny in Paris", false], ["sunny in Rome", false]])
+        expect(weather_calls.size).to eq(2) # the tools did not run again
+        expect(outcome.round_details.last).to include(model: "claude-sonnet", failures: [:stalled])
+      end
+
+      it "escalates when the low-tier model answers tool results with nothing" do
+        local_provider.enqueue(tool_calls: two_cities.take(1), model: models[:low_id])
+        local_provider.enqueue(text: "", model: models[:low_id])
+        local_provider.enqueue(text: "Paris is sunny.", model: "claude-sonnet-4-5")
+
+        outcome = turn(models[:low]).run
+
+        expect(outcome).to have_attributes(status: :completed, model: "claude-sonnet", text: "Paris is sunny.")
+        expect(handler.of(:on_escalation).first.last).to eq(:empty_answer)
+      end
+
+      it "continues past max_rounds and resumes from the state without repeating a round" do
+        local_provider.enqueue(text: "Step one.", tool_calls: two_cities.take(1))
+        local_provider.enqueue(text: "Step two.", tool_calls: two_cities.drop(1))
+        local_provider.enqueue(text: "All done.")
+
+        first = turn(models[:high], max_rounds: 1).run
+        expect(first).to have_attributes(status: :continue, rounds: 1, text: "Step one.")
+        state = JSON.parse(JSON.generate(first.state))
+        expect(state).to include("version" => 1, "model" => models[:high], "rounds" => 1)
+        expect(local_provider.requests.size).to eq(1)
+
+        second = described_class.resume(state, system: "Answer briefly.", tools: [weather], handler: handler,
+          config: config).run
+        expect(second).to have_attributes(status: :completed, rounds: 2, text: "Step one.\n\nStep two.\n\nAll done.")
+        expect(second.round_details.map { |r| r[:round] }).to eq([2, 3])
+        expect(weather_calls).to eq([{"city" => "Paris"}, {"city" => "Rome"}])
+        expect(local_provider.requests.size).to eq(3)
+        expect(assistant_calls(provider, bodies[1])).to eq([["get_weather", {"city" => "Paris"}]])
+        expect(tool_results(provider, bodies[1])).to eq([["sunny in Paris", false]])
+        expect((first.transcript + second.transcript).map { |m| m["role"] }).to eq(%w[assistant user assistant user assistant])
+      end
+
+      it "continues when the deadline has passed between rounds" do
+        local_provider.enqueue(text: "Step one.", tool_calls: two_cities.take(1))
+
+        outcome = turn(models[:high], deadline: Time.now).run
+
+        expect(outcome).to have_attributes(status: :continue, rounds: 1)
+        expect(outcome.state["messages"].last["content"].first).to include("type" => "tool_result")
+      end
+
+      it "turns a raising tool into an error result the model reads" do
+        broken = AssistantChatNative::Tool.new(name: "get_weather", description: "d", input_schema: {type: "object"}) do
+          raise IOError, "station offline"
+        end
+        local_provider.enqueue(tool_calls: two_cities.take(1))
+        local_provider.enqueue(text: "The station is offline.")
+
+        outcome = turn(models[:high], tools: [broken]).run
+
+        expect(outcome).to have_attributes(status: :completed, text: "The station is offline.")
+        expect(outcome.transcript[1]["content"].first).to include("is_error" => true, "content" => "IOError: station offline")
+        expect(tool_results(provider, bodies.last)).to eq([[(provider == :openai) ? "Error: IOError: station offline" : "IOError: station offline", true]])
+      end
+
+      it "stops mid-stream when cancelled, within a second" do
+        local_provider.enqueue(text: "word " * 200, token_rate: 20)
+        handler.cancel_when = ->(h) { h.of(:on_text).any? }
+
+        started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+        outcome = turn(models[:high]).run
+
+        expect(outcome.status).to eq(:cancelled)
+        expect(Process.clock_gettime(Process::CLOCK_MONOTONIC) - started).to be < 2
+        expect(local_provider.requests.size).to eq(1)
+      end
+
+      it "stops between tools when cancelled, answering the calls it skipped" do
+        cancel = false
+        first_tool = AssistantChatNative::Tool.new(name: "get_weather", description: "d", input_schema: {type: "object"}) do |arguments|
+          cancel = true
+          "sunny in #{arguments["city"]}"
+        end
+        handler.cancel_when = ->(_h) { cancel }
+        local_provider.enqueue(tool_calls: two_cities)
+
+        outcome = turn(models[:high], tools: [first_tool]).run
+
+        expect(outcome.status).to eq(:cancelled)
+        results = outcome.transcript.last["content"]
+        expect(results.map { |r| [r["content"], r["is_error"]] }).to eq([["sunny in Paris", false], [described_class::CANCELLED_RESULT, true]])
+        expect(local_provider.requests.size).to eq(1)
+      end
+    end
+  end
+
+  it "escalates a Gemini body-less 400 to claude-sonnet" do
+    local_provider.enqueue(status: 400, body: "", provider: :gemini)
+    local_provider.enqueue(text: "Answered by Claude.", provider: :anthropic)
+
+    outcome = turn("gemini-flash").run
+
+    expect(outcome).to have_attributes(status: :completed, model: "claude-sonnet", escalated?: true, text: "Answered by Claude.")
+    expect(handler.of(:on_escalation)).to eq([["gemini-flash", "claude-sonnet", :empty_bad_request]])
+    expect(local_provider.requests.map(&:provider)).to eq(%i[gemini anthropic])
+    expect(local_provider.requests.last.json["messages"]).to eq([{"role" => "user", "content" => [{"type" => "text", "text" => "Weather in Paris and Rome?"}]}])
+  end
+
+  it "escalates at most once per turn" do
+    local_provider.enqueue(status: 400, body: "", provider: :gemini)
+    local_provider.enqueue(status: 400, body: "", provider: :anthropic)
+
+    outcome = turn("gemini-flash").run
+
+    expect(outcome.status).to eq(:failed)
+    expect(outcome.failure.kind).to eq(:empty_bad_request)
+    expect(handler.of(:on_escalation).size).to eq(1)
+  end
+
+  it "keeps heartbeats going while tools run" do
+    config.heartbeat_interval = 0.05
+    slow = AssistantChatNative::Tool.new(name: "get_weather", description: "d", input_schema: {type: "object"}) do
+      sleep 0.35
+      "done"
+    end
+    local_provider.enqueue(tool_calls: two_cities.take(1))
+    local_provider.enqueue(text: "ok")
+
+    outcome = turn("claude-sonnet", tools: [slow]).run
+
+    expect(outcome.status).to eq(:completed)
+    status_at = handler.calls.index { |call| call.first == :on_status }
+    result_at = handler.calls.index { |call| call.first == :on_tool_result }
+    expect(handler.calls[status_at..result_at].count { |call| call.first == :on_heartbeat }).to be >= 3
+  end
+
+  it "answers an unknown tool with an error result naming the tools it has" do
+    local_provider.enqueue(tool_calls: [{name: "drop_tables", arguments: {}}])
+    local_provider.enqueue(text: "I cannot do that.")
+
+    outcome = turn("claude-sonnet").run
+
+    expect(outcome.transcript[1]["content"].first["content"]).to eq('Unknown tool "drop_tables". Available tools: get_weather.')
+  end
+
+  it "stops a running turn from another thread with #cancel" do
+    local_provider.enqueue(text: "word " * 200, token_rate: 20)
+    running = turn("claude-sonnet")
+    thread = Thread.new { running.run }
+    sleep 0.01 until handler.of(:on_text).any?
+    running.cancel
+
+    expect(thread.join(2)&.value&.status).to eq(:cancelled)
+  end
+end

@@ -344,6 +344,23 @@ RSpec.describe AssistantChatNative::Turn do
     end
   end
 
+  it "sends Anthropic thinking blocks back, signed and ahead of tool_use, when thinking is on" do
+    config.models.register("claude-thinking", provider: :anthropic, model_id: "claude-sonnet-4-5", thinking: 1024,
+      max_tokens: 4096, base_url: local_provider.base_url_for(:anthropic), api_key: "test-key")
+    local_provider.enqueue(thinking: "Paris first.", signature: "sig-local-1", tool_calls: two_cities.take(1))
+    local_provider.enqueue(text: "Sunny.")
+
+    outcome = turn("claude-thinking").run
+
+    expect(outcome.status).to eq(:completed)
+    expect(handler.of(:on_thinking).last.first).to eq("Paris first.")
+    first, second = bodies
+    expect(first["thinking"]).to eq("type" => "enabled", "budget_tokens" => 1024)
+    blocks = second["messages"][1]["content"]
+    expect(blocks.map { |b| b["type"] }).to eq(%w[thinking tool_use])
+    expect(blocks.first).to eq("type" => "thinking", "thinking" => "Paris first.", "signature" => "sig-local-1")
+  end
+
   it "escalates a Gemini body-less 400 to claude-sonnet" do
     local_provider.enqueue(status: 400, body: "", provider: :gemini)
     local_provider.enqueue(text: "Answered by Claude.", provider: :anthropic)

@@ -111,10 +111,7 @@ module AssistantChatNative
       # Parsed SSE events turned into normalized events; stops at the first bad one.
       def decode(bytes)
         events = []
-        @reader.feed(bytes) do |type, data|
-          @stats[:events] += 1
-          events.concat(@normalizer.call(type, data))
-        end
+        @reader.feed(bytes) { |type, data| events.concat(@normalizer.call(type, data)) }
         [events, nil]
       rescue SSEReader::TooLarge
         [events, :too_large]
@@ -124,6 +121,7 @@ module AssistantChatNative
 
       # Past the reply's bound the accumulator refuses events and the stream ends.
       def apply(event)
+        @stats[:events] += 1
         return finish_with(nil) unless @accumulator.apply(event)
 
         react(event)
@@ -135,7 +133,9 @@ module AssistantChatNative
           @stats[:time_to_first_token] ||= now - @started
           flush(:delta)
         when :block_end then flush(:block_end)
-        when :tool_call_start then tool_call(event)
+        when :tool_call_start
+          @stats[:time_to_first_token] ||= now - @started
+          tool_call(event)
         when :error then finish_with(nil)
         end
       end

@@ -21,6 +21,8 @@ module AssistantChatNative
         Errno::ECONNREFUSED, Errno::EHOSTUNREACH, Errno::ENETUNREACH, Errno::EADDRNOTAVAIL,
         SocketError, OpenSSL::SSL::SSLError
       ].freeze
+      # Seconds close waits for the reading thread to end (killing it interrupts any read).
+      JOIN_TIMEOUT = 2
 
       def initialize(url:, headers:, body:, connect_timeout:, read_timeout:, inbox:)
         @uri = URI.parse(url)
@@ -45,7 +47,7 @@ module AssistantChatNative
         return unless @thread
 
         @thread.kill
-        @thread.join
+        @thread.join(JOIN_TIMEOUT)
       end
 
       private

@@ -101,6 +101,11 @@ module AssistantChatNative
       @stream&.cancel
     end
 
+    def inspect
+      "#<#{self.class.name} model=#{@entry.key} messages=#{@messages.size} tools=#{@tools.size} " \
+        "rounds=#{@round_details.size} escalated=#{@escalated}>"
+    end
+
     def cancelled?
       (@cancel_requested || (@handler.respond_to?(:cancelled?) && @handler.cancelled?)) ? true : false
     end

@@ -361,6 +361,20 @@ RSpec.describe AssistantChatNative::Turn do
     expect(blocks.first).to eq("type" => "thinking", "thinking" => "Paris first.", "signature" => "sig-local-1")
   end
 
+  it "compacts through the handler's own compact(messages) when it has one" do
+    local_provider.enqueue(status: 400, body: JSON.generate(TurnProviders::CONTEXT_OVERFLOW[:anthropic]))
+    local_provider.enqueue(text: "Fits now.")
+    def handler.compact(messages)
+      [{"role" => "user", "content" => "Summary of earlier talk."}, messages.last]
+    end
+    history = [{role: "user", content: "old question"}, {role: "assistant", content: "old answer"}] + question
+
+    outcome = turn("claude-sonnet", messages: history).run
+
+    expect(outcome).to have_attributes(status: :completed, compactions: 1)
+    expect(bodies.last["messages"].map { |m| m["content"].first["text"] }).to eq(["Summary of earlier talk.", "Weather in Paris and Rome?"])
+  end
+
   it "escalates a Gemini body-less 400 to claude-sonnet" do
     local_provider.enqueue(status: 400, body: "", provider: :gemini)
     local_provider.enqueue(text: "Answered by Claude.", provider: :anthropic)

@@ -28,6 +28,8 @@ module AssistantChatNative
         return if chunk.empty?
 
         super do |type, data, _id, _retry|
+          raise TooLarge, "an event is over #{@max_event_bytes} bytes" if data.bytesize > @max_event_bytes
+
           block.call(type.empty? ? "message" : type, data.force_encoding(Encoding::UTF_8))
         end
         raise TooLarge, "an event is over #{@max_event_bytes} bytes" if pending_bytes > @max_event_bytes

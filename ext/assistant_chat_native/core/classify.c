@@ -855,6 +855,11 @@ static void classify_response(const acn_classify_input *in, acn_failure *out)
     }
 
     acn_failure_init(out, v.kind, in->status);
+    if (v.kind == ACN_FAILURE_CONNECTION_FAILED && status >= 300) {
+        /* A redirect we do not follow answers the same way every time. */
+        out->retryable = 0;
+        out->action = ACN_ACTION_FAIL;
+    }
     if (v.kind == ACN_FAILURE_REQUEST_TOO_LARGE && v.compact)
         out->action = ACN_ACTION_COMPACT;
     if (v.kind == ACN_FAILURE_INVALID_MODEL)

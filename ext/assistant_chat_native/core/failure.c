@@ -149,7 +149,7 @@ static void emit(writer *w, const char *bytes, size_t n)
 {
     size_t space = (w->pending_space && w->len > 0) ? 1 : 0;
 
-    if (w->full)
+    if (w->full || n == 0)
         return;
     if (w->len + space + n + 1 > w->cap) {
         w->full = 1;

@@ -19,6 +19,10 @@ module AssistantChatNative
   #   POST /v1/messages                                       Anthropic Messages stream
   #   POST /v1/chat/completions                               OpenAI Chat Completions stream
   #   POST /v1beta/models/{model}:streamGenerateContent?alt=sse   Gemini stream
+  # A request that does not ask for a stream (no "stream": true; Gemini's
+  # :generateContent) gets the provider's whole JSON response instead, with the
+  # same scripts (of the faults, only status, headers, body, delay, reset_after
+  # and keep_alive apply to it).
   #
   # Which script answers a request: the first queued script (#enqueue) whose
   # model:/provider:/match: filters accept it, else the #respond_with block's
@@ -54,7 +58,7 @@ module AssistantChatNative
     autoload :CLI, "assistant_chat_native/local_provider/cli"
 
     PROVIDERS = %i[anthropic openai gemini].freeze
-    GEMINI_PATH = %r{\A/v1(?:beta|alpha)?/models/([^/:]+):streamGenerateContent\z}
+    GEMINI_PATH = %r{\A/v1(?:beta|alpha)?/models/([^/:]+):(?:streamGenerateContent|generateContent)\z}
     CONTROL_PREFIX = "/__local_provider/"
 
     # Starts a server and returns it once it listens.

@@ -377,6 +377,40 @@ RSpec.describe AssistantChatNative::LocalProvider do
     end
   end
 
+  describe "requests that do not ask for a stream" do
+    it "answers with the provider's whole JSON response" do
+      local_provider.enqueue(text: "Hi", tool_calls: [{id: "t1", name: "search", arguments: {q: "x"}}],
+        usage: {input_tokens: 7, output_tokens: 4}, times: 3)
+      anthropic = post(local_provider, "/v1/messages", anthropic_body.merge(stream: false))
+      openai = post(local_provider, "/v1/chat/completions", openai_body.except(:stream, :stream_options))
+      gemini = post(local_provider, "/v1beta/models/gemini-2.5-flash:generateContent", gemini_body)
+
+      [anthropic, openai, gemini].each do |response|
+        expect(response["content-type"]).to eq("application/json")
+        expect(response["content-length"].to_i).to eq(response.body.bytesize)
+      end
+      message = JSON.parse(anthropic.body)
+      expect(message).to include("type" => "message", "role" => "assistant", "stop_reason" => "tool_use",
+        "usage" => {"input_tokens" => 7, "output_tokens" => 4})
+      expect(message["content"]).to eq([{"type" => "text", "text" => "Hi"},
+        {"type" => "tool_use", "id" => "t1", "name" => "search", "input" => {"q" => "x"}}])
+
+      completion = JSON.parse(openai.body)
+      expect(completion["object"]).to eq("chat.completion")
+      choice = completion["choices"][0]
+      expect(choice["finish_reason"]).to eq("tool_calls")
+      expect(choice["message"]).to include("role" => "assistant", "content" => "Hi")
+      expect(choice["message"]["tool_calls"]).to eq([{"id" => "t1", "type" => "function",
+                                                      "function" => {"name" => "search", "arguments" => '{"q":"x"}'}}])
+      expect(completion["usage"]).to include("prompt_tokens" => 7, "completion_tokens" => 4, "total_tokens" => 11)
+
+      candidate = JSON.parse(gemini.body)["candidates"][0]
+      expect(candidate["finishReason"]).to eq("STOP")
+      expect(candidate["content"]["parts"]).to eq([{"text" => "Hi"},
+        {"functionCall" => {"name" => "search", "args" => {"q" => "x"}}}])
+    end
+  end
+
   describe "wire control" do
     it "writes one byte per HTTP chunk when chunk_size is 1" do
       local_provider.enqueue(text: "Hi", chunk_size: 1)

@@ -78,6 +78,27 @@ module AssistantChatNative
         events
       end
 
+      # The non-streaming Messages response.
+      def message(script, request)
+        content = []
+        unless script.thinking_tokens.empty?
+          content << {type: "thinking", thinking: script.thinking,
+                      signature: script.signature || "local-signature-#{request.id}"}
+        end
+        text = (script.text_tokens + script.refusal_tokens).join
+        content << {type: "text", text: text} unless text.empty?
+        script.tool_calls.each do |call|
+          content << {type: "tool_use", id: call[:id] || "toolu_local_#{request.id}_#{call[:index]}",
+                      name: call[:name], input: JSON.parse(call[:arguments_json])}
+        end
+        usage = {input_tokens: script.input_tokens(request), output_tokens: script.output_tokens}
+        usage[:cache_read_input_tokens] = script.usage[:cache_read_tokens] if script.usage.key?(:cache_read_tokens)
+        usage[:cache_creation_input_tokens] = script.usage[:cache_write_tokens] if script.usage.key?(:cache_write_tokens)
+        JSON.generate({id: script.id || "msg_local_#{request.id}", type: "message", role: "assistant",
+                       model: script.model || request.model || "claude-local", content: content,
+                       stop_reason: stop_reason(script), stop_sequence: nil, usage: usage})
+      end
+
       # A mid-stream error event: `event: error` with the error object.
       def error_event(option)
         return Event.sse(option[:data], event: "error") if option[:data]

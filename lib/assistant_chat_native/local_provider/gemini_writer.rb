@@ -56,6 +56,21 @@ module AssistantChatNative
         events
       end
 
+      # The non-streaming generateContent response.
+      def message(script, request)
+        parts = []
+        parts << {text: script.thinking, thought: true} unless script.thinking_tokens.empty?
+        text = (script.text_tokens + script.refusal_tokens).join
+        parts << {text: text} unless text.empty?
+        script.tool_calls.each do |call|
+          parts << {functionCall: {name: call[:name], args: JSON.parse(call[:arguments_json])}}
+        end
+        response = chunk(parts, script.model || request.model || "gemini-local", script.id || "local-#{request.id}")
+        response[:candidates][0][:finishReason] = stop_reason(script)
+        response[:usageMetadata] = usage(script, script.input_tokens(request))
+        JSON.generate(response)
+      end
+
       # A mid-stream error: a `data:` line holding a google.rpc.Status error.
       def error_event(option)
         return Event.sse(option[:data], newline: NEWLINE) if option[:data]

@@ -64,6 +64,24 @@ module AssistantChatNative
         events
       end
 
+      # The non-streaming chat.completion response.
+      def message(script, request)
+        text = script.text_tokens.join
+        message = {role: "assistant", content: (text.empty? && !script.tool_calls.empty?) ? nil : text,
+                   refusal: script.refusal}
+        unless script.tool_calls.empty?
+          message[:tool_calls] = script.tool_calls.map do |call|
+            {id: call[:id] || "call_local_#{request.id}_#{call[:index]}", type: "function",
+             function: {name: call[:name], arguments: call[:arguments_json]}}
+          end
+        end
+        JSON.generate({id: script.id || "chatcmpl-local-#{request.id}", object: "chat.completion",
+                       created: request.received_at.to_i, model: script.model || request.model || "gpt-local",
+                       system_fingerprint: "fp_local",
+                       choices: [{index: 0, message: message, logprobs: nil, finish_reason: stop_reason(script)}],
+                       usage: usage(script, request)})
+      end
+
       # A mid-stream error: a `data:` line holding an error object.
       def error_event(option)
         return Event.sse(option[:data]) if option[:data]
@@ -81,13 +99,16 @@ module AssistantChatNative
       private
 
       def usage_chunk(base, script, request)
+        Event.sse(JSON.generate(base.merge(choices: [], usage: usage(script, request))))
+      end
+
+      def usage(script, request)
         input = script.input_tokens(request)
         output = script.output_tokens
-        usage = {prompt_tokens: input, completion_tokens: output, total_tokens: input + output,
-                 prompt_tokens_details: {cached_tokens: script.usage.fetch(:cache_read_tokens, 0), audio_tokens: 0},
-                 completion_tokens_details: {reasoning_tokens: 0, audio_tokens: 0,
-                                             accepted_prediction_tokens: 0, rejected_prediction_tokens: 0}}
-        Event.sse(JSON.generate(base.merge(choices: [], usage: usage)))
+        {prompt_tokens: input, completion_tokens: output, total_tokens: input + output,
+         prompt_tokens_details: {cached_tokens: script.usage.fetch(:cache_read_tokens, 0), audio_tokens: 0},
+         completion_tokens_details: {reasoning_tokens: 0, audio_tokens: 0,
+                                     accepted_prediction_tokens: 0, rejected_prediction_tokens: 0}}
       end
 
       def stop_reason(script)

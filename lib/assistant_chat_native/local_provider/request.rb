@@ -76,6 +76,13 @@ module AssistantChatNative
         end
       end
 
+      # True when the client asked for a stream: "stream": true in an Anthropic or
+      # OpenAI body, the :streamGenerateContent method for Gemini.
+      def streaming?
+        return path.end_with?(":streamGenerateContent") if provider == :gemini
+        json.is_a?(Hash) && json["stream"] == true
+      end
+
       # The value of a request header (names are case-insensitive).
       def header(name)
         @headers[name.to_s.downcase]

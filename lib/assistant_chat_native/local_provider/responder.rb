@@ -29,7 +29,9 @@ module AssistantChatNative
 
       def call
         @connection.pause(@fault.delay) if @fault.delay.positive?
-        @script.fixed_body? ? send_fixed : send_stream
+        return send_fixed if @script.fixed_body?
+        return send_message if !@request.streaming? && !@script.replay
+        send_stream
       rescue Connection::Disconnected
         finish(:disconnected)
       rescue Connection::Stopped
@@ -43,6 +45,15 @@ module AssistantChatNative
         headers = {"content-type" => "application/json"}.merge(@fault.headers)
         headers["content-length"] = body.bytesize.to_s
         write_head(@fault.status, headers)
+        return false unless write_body(body)
+        finish(:completed)
+      end
+
+      # The whole reply as one JSON document, for a request that did not ask for a stream.
+      def send_message
+        body = @writer.message(@script, @request)
+        headers = {"content-type" => "application/json", "content-length" => body.bytesize.to_s}
+        write_head(@fault.status, headers.merge(@writer.response_headers(@request)).merge(@fault.headers))
         return false unless write_body(body)
         finish(:completed)
       end

@@ -64,7 +64,8 @@ module WorkerHarness
         config.concurrency = concurrency
         config.queues = %w[default]
         config[:timeout] = 1
-        config.logger.level = Logger::WARN
+        config.logger = Sidekiq::Logger.new(File.join(SpecRailsApp.root, "log", "sidekiq.log"))
+        config.logger.level = Logger::INFO
       end
       @sidekiq.run
     end

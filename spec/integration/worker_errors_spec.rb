@@ -1,0 +1,134 @@
+# frozen_string_literal: true
+
+require "spec_helper"
+
+RSpec.describe "AssistantChatWorker when a turn fails", :worker_integration do
+  let(:provider) { WorkerHarness.provider }
+  let(:user) { User.create!(name: "Dana") }
+  let(:conversation) { Conversation.create!(user_id: user.id) }
+  let!(:broadcasts) { WorkerHarness::BroadcastLog.new("assistant_conversation_#{conversation.id}") }
+
+  after { broadcasts.close }
+
+  def anthropic_error(type, message)
+    JSON.generate({"type" => "error", "error" => {"type" => type, "message" => message}})
+  end
+
+  def run_job(model: "claude-sonnet", tool_services: [])
+    AssistantChatWorker.perform_async(conversation.id, "Show me sales by state", model, tool_services, {"user_id" => user.id})
+    broadcasts.wait_for_end(timeout: 30)
+    WorkerHarness.wait_until(message: "the error report") { Conversation.find(conversation.id).error_count.positive? }
+    WorkerHarness.wait_until(timeout: 5, message: "the error broadcast") { broadcasts.of(:error).any? }
+  end
+
+  # The lock released, the error counted, one report with the seed's tag and
+  # custom data, one error broadcast; returns [copy, report].
+  def expect_failure_handled(model: "claude-sonnet")
+    conversation.reload
+    expect([conversation.processing_by_id, conversation.processing_since, conversation.processing_job_id]).to eq([nil, nil, nil])
+    expect(conversation.error_count).to eq(1)
+    expect(conversation.last_error_at).not_to be_nil
+
+    reports = WorkerHarness.wait_until(timeout: 5, message: "a report") { WorkerHarness.reports.presence }
+    expect(reports.size).to eq(1)
+    report = reports.first
+    expect(report[:user_id]).to eq(user.id)
+    expect(report[:custom_data]).to include(worker: "AssistantChatWorker", conversation_id: conversation.id, model: model)
+    expect(report[:custom_data].to_s).not_to include(WorkerHarness::API_KEY)
+
+    errors = broadcasts.of(:error).map { |event| event["text"] }
+    expect(errors.size).to eq(1)
+    expect(broadcasts.of(:complete)).to be_empty
+    expect(Message.where(conversation_id: conversation.id, role: "assistant")).to be_empty
+    [errors.first, report]
+  end
+
+  it "reports an invalid model with the provider's words and tells the user the model is not available" do
+    provider.enqueue(status: 404, body: anthropic_error("not_found_error", "model: claude-sonnet-9-9"))
+    run_job
+    copy, report = expect_failure_handled
+    expect(copy).to match(/model/i).and match(/not available|unavailable|choose/i)
+    expect(copy).not_to include("not_found_error")
+    expect(report[:custom_data][:response_body]).to include("model: claude-sonnet-9-9")
+  end
+
+  it "reads an unknown model key as an invalid model, naming it" do
+    run_job(model: "no-such-model")
+    copy, report = expect_failure_handled(model: "no-such-model")
+    expect(copy).to eq("The selected model (no-such-model) is not available. Please choose another model and try again.")
+    expect(report[:error]).to be_a(AssistantChatNative::ConfigurationError)
+    expect(provider.requests).to be_empty
+  end
+
+  it "tells the user the provider rejected the credentials on a 401, without the key" do
+    provider.enqueue(status: 401, body: anthropic_error("authentication_error", "invalid x-api-key"))
+    run_job
+    copy, report = expect_failure_handled
+    expect(copy).to match(/api key|credential|authenticat/i)
+    expect(copy).not_to include(WorkerHarness::API_KEY)
+    expect(report[:custom_data][:response_body]).to include("invalid x-api-key")
+  end
+
+  it "fails at once on a 429 whose retry-after is longer than the turn will wait, saying when to retry" do
+    provider.enqueue(status: 429, headers: {"retry-after" => "120"}, body: anthropic_error("rate_limit_error", "Number of request tokens has exceeded your per-minute rate limit"))
+    run_job
+    copy, report = expect_failure_handled
+    expect(copy).to match(/busy|rate|too many|limit/i)
+    expect(copy).to match(/120 seconds|try again after/i)
+    expect(provider.requests.size).to eq(1)
+    expect(report[:custom_data][:response_body]).to include("per-minute rate limit")
+  end
+
+  it "gives up after three overloaded answers with the overloaded copy" do
+    provider.enqueue(status: 529, body: anthropic_error("overloaded_error", "Overloaded"), times: 3)
+    run_job
+    copy, report = expect_failure_handled
+    expect(copy).to match(/overloaded|busy/i)
+    expect(provider.requests.size).to eq(3)
+    expect(report[:custom_data][:response_body]).to include("Overloaded")
+  end
+
+  it "gives up after three server errors" do
+    provider.enqueue(status: 500, body: anthropic_error("api_error", "Internal server error"), times: 3)
+    run_job
+    copy, _report = expect_failure_handled
+    expect(copy).to match(/error|try again/i)
+    expect(copy).not_to include("api_error")
+    expect(provider.requests.size).to eq(3)
+  end
+
+  it "fails a stream cut by a mid-stream error event after retrying it" do
+    provider.enqueue(text: "Partial answer that breaks", error_event: {after: 1, type: "overloaded_error", message: "Overloaded"}, times: 3)
+    run_job
+    copy, _report = expect_failure_handled
+    expect(copy).to match(/overloaded|busy|try again/i)
+    expect(broadcasts.of(:error).size).to eq(1)
+  end
+
+  it "fails with copy about connecting when the provider cannot be reached" do
+    closed_port = TestServices.free_port
+    AssistantChatNative.config.models.register("claude-unreachable", provider: :anthropic, model_id: "claude-sonnet-4-5",
+      tier: :high, base_url: "http://127.0.0.1:#{closed_port}", api_key: WorkerHarness::API_KEY)
+    run_job(model: "claude-unreachable")
+    copy, _report = expect_failure_handled(model: "claude-unreachable")
+    expect(copy).to match(/connect/i)
+  ensure
+    AssistantChatNative.config.models.remove("claude-unreachable")
+  end
+
+  it "passes an unrecognised error message through as it is" do
+    run_job(tool_services: ["no_such_service"])
+    copy, report = expect_failure_handled
+    expect(copy).to start_with('unknown tool service "no_such_service"; registered: "app_db"')
+    expect(report[:error]).to be_a(AssistantChatNative::ConfigurationError)
+  end
+
+  it "never leaves the API key in the log" do
+    provider.enqueue(status: 401, body: anthropic_error("authentication_error", "invalid x-api-key"))
+    run_job
+    expect_failure_handled
+    log = File.read(File.join(SpecRailsApp.root, "log", "test.log"))
+    expect(log).to include("invalid x-api-key")
+    expect(log).not_to include(WorkerHarness::API_KEY)
+  end
+end

@@ -1,0 +1,69 @@
+# frozen_string_literal: true
+
+require "spec_helper"
+
+RSpec.describe "AssistantChatWorker's processing locks", :worker_integration do
+  let(:provider) { WorkerHarness.provider }
+  let(:user) { User.create!(name: "Dana") }
+  let(:conversation) { Conversation.create!(user_id: user.id) }
+  let!(:broadcasts) { WorkerHarness::BroadcastLog.new("assistant_conversation_#{conversation.id}") }
+
+  after { broadcasts.close }
+
+  it "lets one of two jobs for the same conversation stream while the other broadcasts the busy message" do
+    provider.enqueue(text: (1..60).map { |index| "token#{index}" }.join(" "), token_rate: 60)
+    provider.enqueue(text: "This reply must never be streamed.")
+    first = AssistantChatWorker.perform_async(conversation.id, "First question", "claude-sonnet", [], {"user_id" => user.id})
+    WorkerHarness.wait_until(message: "the first job to stream") { broadcasts.of(:chunk).any? }
+    expect(Conversation.find(conversation.id).processing_job_id).to eq(first)
+
+    AssistantChatWorker.perform_async(conversation.id, "Second question", "claude-sonnet", [], {"user_id" => user.id})
+    WorkerHarness.wait_until(message: "the busy message") { broadcasts.of(:error).any? }
+    expect(broadcasts.of(:error).map { |event| event["text"] })
+      .to eq(["This conversation is currently being processed. Please try again in a moment."])
+    expect(Conversation.find(conversation.id).processing_job_id).to eq(first)
+
+    broadcasts.wait_for_end(timeout: 30)
+    expect(broadcasts.of(:lock).map { |event| event["locked"] }).to eq([true, false])
+    expect(broadcasts.of(:complete).size).to eq(1)
+    expect(provider.requests.size).to eq(1)
+    expect(Message.where(conversation_id: conversation.id, role: "user").pluck(:content)).to eq(["First question"])
+    expect(Conversation.find(conversation.id).processing_by_id).to be_nil
+  end
+
+  it "takes over a column lock left by a crashed job, since the advisory lock proves no holder is alive" do
+    conversation.update_columns(processing_by_id: 999, processing_since: 2.hours.ago, processing_job_id: "crashed-jid")
+    provider.enqueue(text: "Taking over works.")
+    AssistantChatWorker.perform_async(conversation.id, "Are you there?", "claude-sonnet", [], {"user_id" => user.id})
+    broadcasts.wait_for_end
+    expect(broadcasts.of(:error)).to be_empty
+    expect(broadcasts.of(:complete).map { |event| event["text"] }).to eq(["Taking over works."])
+    expect(Conversation.find(conversation.id).processing_by_id).to be_nil
+    log = File.read(File.join(SpecRailsApp.root, "log", "test.log"))
+    expect(log).to include("Stale processing lock on conversation #{conversation.id} (by_id=999")
+    expect(log).to include("job=crashed-jid). Force-acquiring")
+  end
+
+  it "does not take a column lock that a live job holds (the advisory lock is held elsewhere)" do
+    held = Queue.new
+    release = Queue.new
+    holder = Thread.new do
+      Conversation.with_advisory_lock(conversation.processing_lock_key, timeout_seconds: 0) do
+        held << true
+        release.pop
+      end
+    end
+    Timeout.timeout(5) { held.pop }
+    conversation.update_columns(processing_by_id: user.id, processing_since: Time.current, processing_job_id: "live-jid")
+
+    AssistantChatWorker.perform_async(conversation.id, "Hello?", "claude-sonnet")
+    WorkerHarness.wait_until(message: "the busy message") { broadcasts.of(:error).any? }
+    expect(broadcasts.of(:error).map { |event| event["text"] })
+      .to eq(["This conversation is currently being processed. Please try again in a moment."])
+    expect(Conversation.find(conversation.id).processing_job_id).to eq("live-jid")
+    expect(provider.requests).to be_empty
+  ensure
+    release << true
+    holder&.join(5)
+  end
+end

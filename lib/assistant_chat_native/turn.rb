@@ -174,7 +174,7 @@ module AssistantChatNative
         end
 
         failures << failure.kind
-        throw :outcome, finish(:cancelled, failure: failure) if failure.kind == :cancelled || cancelled?
+        cancelled_mid_round(result, failure, attempts, failures, usage) if failure.kind == :cancelled || cancelled?
         reset_text if flushed
         attempts = handle_failure(failure, attempts, result, failures, usage, flushed)
       end
@@ -208,6 +208,18 @@ module AssistantChatNative
       [result, round_handler.flushed]
     ensure
       @stream = nil
+    end
+
+    # The text the user already saw stays in the reply and the transcript; unfinished tool
+    # calls are dropped (nothing ran them).
+    def cancelled_mid_round(result, failure, attempts, failures, usage)
+      @round_details << round_detail(result, attempts, failures, usage)
+      unless result.text.empty?
+        @text << SEPARATOR unless @text.empty?
+        @text << result.text
+        append({"role" => "assistant", "content" => [{"type" => "text", "text" => result.text}]})
+      end
+      throw :outcome, finish(:cancelled, failure: failure)
     end
 
     def wait_to_retry(failure, attempts)

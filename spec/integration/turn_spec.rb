@@ -321,7 +321,10 @@ RSpec.describe AssistantChatNative::Turn do
         outcome = turn(models[:high]).run
 
         expect(outcome.status).to eq(:cancelled)
+        expect(outcome.failure.kind).to eq(:cancelled)
         expect(Process.clock_gettime(Process::CLOCK_MONOTONIC) - started).to be < 2
+        expect(outcome.text).to start_with("word")
+        expect(outcome.transcript).to eq([{"role" => "assistant", "content" => [{"type" => "text", "text" => outcome.text}]}])
         expect(local_provider.requests.size).to eq(1)
       end
 

@@ -188,6 +188,31 @@ RSpec.describe AssistantChatNative::RubyStream do
     end
   end
 
+  describe "the end of the response" do
+    let(:fixture) { File.join(FixtureStreams::ROOT, "anthropic", "text.sse") }
+    let(:event_count) { AssistantChatNative::LocalProvider::Replay.events(fixture, provider: :anthropic, fixtures_dir: nil).size }
+
+    it "takes the reply as whole when the server holds the body open after the terminal event" do
+      local_provider.enqueue(replay: fixture, stall_after: event_count, stall_for: 10)
+      started = monotonic
+
+      result = stream(stall_timeout: 5).run(StreamHandlers::Recording.new)
+
+      expect(result.failure).to be_nil
+      expect(result.stop_reason).to eq(:end_turn)
+      expect(monotonic - started).to be < 3
+    end
+
+    it "takes the reply as whole when the connection is reset after the terminal event" do
+      local_provider.enqueue(replay: fixture, reset_after: File.size(fixture))
+
+      result = stream.run(StreamHandlers::Recording.new)
+
+      expect(result.failure).to be_nil
+      expect(result.stop_reason).to eq(:end_turn)
+    end
+  end
+
   describe "timers while no byte arrives" do
     it "sends heartbeats while the provider is silent" do
       local_provider.enqueue(text: "Late.", delay: 0.8)

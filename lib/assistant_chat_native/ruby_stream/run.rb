@@ -8,6 +8,10 @@ module AssistantChatNative
     # bytes the Transfer relays, accumulates them, flushes through the Throttle, and
     # ends with a Result whose failure, if any, is classified.
     class Run
+      # After the terminal event, how long to wait for the response's end before
+      # taking the reply as whole anyway (a server that holds the body open).
+      LINGER = 1.0
+
       def initialize(stream:, options:, handler:, inbox:)
         @stream = stream
         @options = options
@@ -57,6 +61,7 @@ module AssistantChatNative
 
       def next_deadline
         deadlines = [@next_heartbeat, @last_byte + @options[:stall_timeout], @started + @options[:timeout]]
+        deadlines << @done_at + LINGER if @done_at
         deadlines << @next_poll if @handler.respond_to?(:cancelled?)
         deadlines << @throttle.deadline if @throttle.deadline
         deadlines.min
@@ -67,9 +72,17 @@ module AssistantChatNative
         when :response then response(item[1], item[2])
         when :chunk then chunk(item[1])
         when :end then body_end
-        when :error then finish_with(@error_body ? http_failure : transport_failure(item[1]))
+        when :error then transport_error(item[1])
         when :wake then nil
         end
+      end
+
+      # A reply whose terminal event came is whole, however the connection ends after it.
+      def transport_error(error)
+        return finish_with(http_failure) if @error_body
+        return finish_with(nil) if @accumulator.done?
+
+        finish_with(transport_failure(error))
       end
 
       def response(status, headers)
@@ -155,7 +168,10 @@ module AssistantChatNative
 
         heartbeat(time)
         flush(:timer, time)
-        if time >= @started + @options[:timeout]
+        @done_at ||= time if @accumulator.done?
+        if @done_at
+          finish_with(nil) if time >= @done_at + LINGER
+        elsif time >= @started + @options[:timeout]
           finish_with(transport_failure(:timeout))
         elsif time >= @last_byte + @options[:stall_timeout]
           finish_with(transport_failure(:stalled))

@@ -328,7 +328,7 @@ RSpec.describe AssistantChatNative::Turn do
         expect(local_provider.requests.size).to eq(1)
       end
 
-      it "stops between tools when cancelled, answering the calls it skipped" do
+      it "stops between tools when cancelled, answering the calls it did not run" do
         cancel = false
         first_tool = AssistantChatNative::Tool.new(name: "get_weather", description: "d", input_schema: {type: "object"}) do |arguments|
           cancel = true

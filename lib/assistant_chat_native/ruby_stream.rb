@@ -1,5 +1,7 @@
 # frozen_string_literal: true
 
+require "uri"
+
 require_relative "ruby_stream/throttle"
 require_relative "ruby_stream/inbox"
 require_relative "ruby_stream/transfer"
@@ -45,7 +47,7 @@ module AssistantChatNative
       end
 
       @options = {
-        provider: provider, url: url.to_s, headers: headers.to_h, body: body.to_s,
+        provider: provider, url: checked_url(url), headers: checked_headers(headers), body: body.to_s,
         broadcast_interval: positive(:broadcast_interval, broadcast_interval, zero: true),
         heartbeat_interval: positive(:heartbeat_interval, heartbeat_interval),
         cancel_poll_interval: positive(:cancel_poll_interval, cancel_poll_interval),
@@ -91,6 +93,27 @@ module AssistantChatNative
     alias_method :to_s, :inspect
 
     private
+
+    # The URL must be http(s) with a host; the message never repeats its path or query.
+    def checked_url(url)
+      uri = URI.parse(url.to_s)
+      return url.to_s if %w[http https].include?(uri.scheme) && uri.host && !uri.host.empty?
+
+      raise ConfigurationError, "url must be an http:// or https:// URL with a host (scheme #{uri.scheme.inspect})"
+    rescue URI::InvalidURIError
+      raise ConfigurationError, "url is not a valid URL; pass the provider's streaming endpoint"
+    end
+
+    # Header values may be API keys: a bad one is named, never shown.
+    def checked_headers(headers)
+      headers.to_h.to_h do |name, value|
+        if "#{name}#{value}".match?(/[\r\n]/)
+          raise ConfigurationError, "header #{name.to_s.gsub(/[\r\n]/, "").inspect} contains a line break; remove it"
+        end
+
+        [name.to_s, value.to_s]
+      end
+    end
 
     def positive(name, value, zero: false)
       number = Float(value)

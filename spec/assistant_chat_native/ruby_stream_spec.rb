@@ -467,6 +467,20 @@ RSpec.describe AssistantChatNative::RubyStream do
         .to raise_error(AssistantChatNative::ConfigurationError, /unknown provider/)
     end
 
+    it "refuses a URL that is not http(s), without repeating its query" do
+      expect { described_class.new(provider: :gemini, url: "ftp://host/x?key=#{secret}", body: "{}") }
+        .to raise_error(AssistantChatNative::ConfigurationError) { |error| expect(error.message).not_to include(secret) }
+      expect { described_class.new(provider: :gemini, url: "not a url #{secret}", body: "{}") }
+        .to raise_error(AssistantChatNative::ConfigurationError) { |error| expect(error.message).not_to include(secret) }
+    end
+
+    it "refuses a header with a line break, naming the header but not its value" do
+      expect {
+        described_class.new(provider: :anthropic, url: "http://127.0.0.1:1/v1/messages", body: "{}",
+          headers: {"x-api-key" => "#{secret}\r\nx-evil: 1"})
+      }.to raise_error(AssistantChatNative::ConfigurationError, /x-api-key/) { |error| expect(error.message).not_to include(secret) }
+    end
+
     it "refuses a non-positive interval" do
       expect { described_class.new(provider: :openai, url: "http://127.0.0.1:1/", body: "{}", stall_timeout: 0) }
         .to raise_error(AssistantChatNative::ConfigurationError, /stall_timeout/)

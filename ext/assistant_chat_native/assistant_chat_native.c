@@ -9,4 +9,5 @@ VALUE acn_mAssistantChatNative;
 RUBY_FUNC_EXPORTED void Init_assistant_chat_native(void)
 {
     acn_mAssistantChatNative = rb_define_module("AssistantChatNative");
+    acn_init_failure();
 }

@@ -15,4 +15,9 @@
 
 extern VALUE acn_mAssistantChatNative;
 
+/* failure_class.c: AssistantChatNative.classify, and an acn_failure as a Failure (nil for none). */
+struct acn_failure;
+void acn_init_failure(void);
+VALUE acn_failure_to_ruby(const struct acn_failure *failure);
+
 #endif

@@ -274,8 +274,11 @@ static void read_json(yajl_val top, provider_error *pe)
         read_fields(error, pe);
     } else if (YAJL_IS_STRING(error)) {
         /* {"error": "text", "code": ...} */
+        const char *text = YAJL_GET_STRING(error);
+
         pe->has_error = 1;
-        set_message(pe, YAJL_GET_STRING(error), strlen(YAJL_GET_STRING(error)));
+        if (text != NULL)
+            set_message(pe, text, strlen(text));
         read_fields(top, pe);
     } else {
         /* The inner error object on its own, or {"message": ...} / {"detail": ...}. */

@@ -1,0 +1,213 @@
+/*
+ * failure_class.c: AssistantChatNative.classify, the classifier (core/classify.c)
+ * reachable from Ruby, and acn_failure_to_ruby, the one place an acn_failure
+ * becomes an AssistantChatNative::Failure (the Decoder and Stream bindings use it).
+ *
+ * classify runs with the GVL held: its work is bounded (classify.h) and short.
+ */
+#include "binding.h"
+#include "classify.h"
+
+#include <time.h>
+
+static ID id_new, id_kind, id_retryable, id_action, id_message, id_detail, id_retry_after, id_status;
+static ID kwarg_ids[7];
+
+static VALUE frozen_utf8(const char *text)
+{
+    return rb_obj_freeze(rb_utf8_str_new_cstr(text));
+}
+
+VALUE acn_failure_to_ruby(const acn_failure *failure)
+{
+    VALUE klass, kwargs;
+
+    if (failure == NULL || failure->kind == ACN_FAILURE_NONE)
+        return Qnil;
+    klass = rb_const_get(acn_mAssistantChatNative, rb_intern("Failure"));
+    kwargs = rb_hash_new();
+    rb_hash_aset(kwargs, ID2SYM(id_kind), ID2SYM(rb_intern(acn_failure_kind_name(failure->kind))));
+    rb_hash_aset(kwargs, ID2SYM(id_retryable), failure->retryable ? Qtrue : Qfalse);
+    rb_hash_aset(kwargs, ID2SYM(id_action), ID2SYM(rb_intern(acn_failure_action_name(failure->action))));
+    rb_hash_aset(kwargs, ID2SYM(id_message), frozen_utf8(failure->message));
+    rb_hash_aset(kwargs, ID2SYM(id_detail), failure->detail[0] != '\0' ? frozen_utf8(failure->detail) : Qnil);
+    rb_hash_aset(kwargs, ID2SYM(id_retry_after),
+                 failure->retry_after >= 0 ? DBL2NUM(failure->retry_after) : Qnil);
+    rb_hash_aset(kwargs, ID2SYM(id_status), failure->status > 0 ? INT2NUM(failure->status) : Qnil);
+    return rb_funcallv_kw(klass, id_new, 1, &kwargs, RB_PASS_KEYWORDS);
+}
+
+static VALUE configuration_error(void)
+{
+    return rb_const_get(acn_mAssistantChatNative, rb_intern("ConfigurationError"));
+}
+
+static acn_provider provider_arg(VALUE value)
+{
+    VALUE name = SYMBOL_P(value) ? rb_sym2str(value) : value;
+    acn_provider provider;
+
+    if (!RB_TYPE_P(name, T_STRING) ||
+        acn_provider_parse(RSTRING_PTR(name), RSTRING_LEN(name), &provider) != 0)
+        rb_raise(configuration_error(), "unknown provider %" PRIsVALUE ": use :anthropic, :openai or :gemini",
+                 rb_inspect(value));
+    return provider;
+}
+
+static int status_arg(VALUE value)
+{
+    int status;
+
+    if (value == Qundef || NIL_P(value))
+        return 0;
+    if (!RB_INTEGER_TYPE_P(value))
+        rb_raise(rb_eTypeError, "status must be an Integer HTTP status or nil, not %" PRIsVALUE,
+                 rb_inspect(value));
+    status = NUM2INT(value);
+    if (status < 0 || status > 999)
+        rb_raise(rb_eArgError, "status %d is not an HTTP status", status);
+    return status;
+}
+
+static VALUE header_string(VALUE value)
+{
+    if (SYMBOL_P(value))
+        return rb_sym2str(value);
+    if (RB_TYPE_P(value, T_ARRAY))
+        value = RARRAY_LEN(value) > 0 ? rb_ary_entry(value, 0) : rb_str_new(NULL, 0);
+    if (NIL_P(value))
+        return rb_str_new(NULL, 0);
+    return rb_obj_as_string(value);
+}
+
+static int collect_header(VALUE name, VALUE value, VALUE pairs)
+{
+    rb_ary_push(pairs, header_string(name));
+    rb_ary_push(pairs, header_string(value));
+    return ST_CONTINUE;
+}
+
+/* Headers as a flat Array [name, value, name, value, ...] of Strings. */
+static VALUE headers_arg(VALUE headers)
+{
+    VALUE pairs = rb_ary_new();
+    long i;
+
+    if (headers == Qundef || NIL_P(headers))
+        return pairs;
+    if (RB_TYPE_P(headers, T_HASH)) {
+        rb_hash_foreach(headers, collect_header, pairs);
+        return pairs;
+    }
+    if (!RB_TYPE_P(headers, T_ARRAY))
+        rb_raise(rb_eTypeError, "headers must be a Hash or an Array of [name, value] pairs, not %" PRIsVALUE,
+                 rb_obj_class(headers));
+    for (i = 0; i < RARRAY_LEN(headers); i++) {
+        VALUE pair = rb_ary_entry(headers, i);
+        if (!RB_TYPE_P(pair, T_ARRAY) || RARRAY_LEN(pair) != 2)
+            rb_raise(rb_eArgError, "each header must be a [name, value] pair, got %" PRIsVALUE,
+                     rb_inspect(pair));
+        collect_header(rb_ary_entry(pair, 0), rb_ary_entry(pair, 1), pairs);
+    }
+    return pairs;
+}
+
+static void transport_arg(VALUE value, acn_classify_input *in)
+{
+    if (value == Qundef || NIL_P(value))
+        return;
+    if (RB_INTEGER_TYPE_P(value)) {
+        in->curl_code = NUM2INT(value);
+        return;
+    }
+    if (SYMBOL_P(value)) {
+        VALUE name = rb_sym2str(value);
+        if (acn_transport_error_parse(RSTRING_PTR(name), RSTRING_LEN(name), &in->transport_error) == 0 &&
+            in->transport_error != ACN_TRANSPORT_NONE)
+            return;
+    }
+    rb_raise(rb_eArgError,
+             "unknown transport_error %" PRIsVALUE ": use nil, a libcurl code (Integer) or one of :connect, "
+             ":timeout, :stalled, :lost, :incomplete, :malformed, :too_large, :cancelled",
+             rb_inspect(value));
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+
+    if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+        return (double)time(NULL);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * AssistantChatNative.classify(provider:, status:, body: "", headers: {},
+ *                              transport_error: nil, streamed: false, mid_stream: false) => Failure
+ */
+static VALUE rb_classify(int argc, VALUE *argv, VALUE self)
+{
+    VALUE opts = Qnil, values[7], body, pairs, result, buffer = 0;
+    acn_classify_input in;
+    acn_header *headers;
+    acn_failure failure;
+    long i, count;
+
+    (void)self;
+    rb_scan_args(argc, argv, "0:", &opts);
+    if (NIL_P(opts))
+        opts = rb_hash_new();
+    rb_get_kwargs(opts, kwarg_ids, 2, 5, values);
+
+    memset(&in, 0, sizeof(in));
+    in.provider = provider_arg(values[0]);
+    in.status = status_arg(values[1]);
+    body = (values[2] == Qundef || NIL_P(values[2])) ? rb_str_new(NULL, 0) : values[2];
+    StringValue(body);
+    pairs = headers_arg(values[3]);
+    transport_arg(values[4], &in);
+    in.streamed = values[5] != Qundef && RTEST(values[5]);
+    in.mid_stream = values[6] != Qundef && RTEST(values[6]);
+    in.now = now_seconds();
+
+    /* Every Ruby string is final now: no Ruby code runs between here and acn_classify. */
+    count = RARRAY_LEN(pairs) / 2;
+    headers = ALLOCV_N(acn_header, buffer, count > 0 ? count : 1);
+    for (i = 0; i < count; i++) {
+        VALUE name = rb_ary_entry(pairs, 2 * i), value = rb_ary_entry(pairs, 2 * i + 1);
+        headers[i].name = RSTRING_PTR(name);
+        headers[i].name_len = (size_t)RSTRING_LEN(name);
+        headers[i].value = RSTRING_PTR(value);
+        headers[i].value_len = (size_t)RSTRING_LEN(value);
+    }
+    in.headers = headers;
+    in.header_count = (size_t)count;
+    in.body = RSTRING_PTR(body);
+    in.body_len = (size_t)RSTRING_LEN(body);
+    acn_classify(&in, &failure);
+    ALLOCV_END(buffer);
+    RB_GC_GUARD(body);
+    RB_GC_GUARD(pairs);
+
+    result = acn_failure_to_ruby(&failure);
+    return result;
+}
+
+void acn_init_failure(void)
+{
+    static const char *const names[7] = {"provider",        "status",   "body",      "headers",
+                                         "transport_error", "streamed", "mid_stream"};
+    int i;
+
+    id_new = rb_intern("new");
+    id_kind = rb_intern("kind");
+    id_retryable = rb_intern("retryable");
+    id_action = rb_intern("action");
+    id_message = rb_intern("message");
+    id_detail = rb_intern("detail");
+    id_retry_after = rb_intern("retry_after");
+    id_status = rb_intern("status");
+    for (i = 0; i < 7; i++)
+        kwarg_ids[i] = rb_intern(names[i]);
+    rb_define_module_function(acn_mAssistantChatNative, "classify", rb_classify, -1);
+}

@@ -1,0 +1,88 @@
+/*
+ * decode_dialect.h: what a provider dialect (decode_anthropic.c, decode_openai.c,
+ * decode_gemini.c) plugs into the decoder (decoder.c), and the helpers decoder.c
+ * lends them. Internal to the decoders: nothing outside them includes this.
+ *
+ * For each SSE event the decoder clears the payload state, calls `begin` (which may
+ * handle a non-JSON payload such as OpenAI's [DONE] and set *handled), parses the
+ * data with `listener` (ctx = the decoder), then calls `end`, which emits the events.
+ */
+#ifndef ACN_DECODE_DIALECT_H
+#define ACN_DECODE_DIALECT_H
+
+#include "decode.h"
+
+typedef struct acn_dialect {
+    const acn_json_listener *listener;
+    acn_status (*begin)(acn_decoder *d, const acn_sse_event *event, int *handled);
+    acn_status (*end)(acn_decoder *d, const acn_sse_event *event);
+} acn_dialect;
+
+extern const acn_dialect acn_dialect_anthropic;
+extern const acn_dialect acn_dialect_openai;
+extern const acn_dialect acn_dialect_gemini;
+
+/* An event found inside a payload's arrays, kept until the payload has parsed. */
+typedef struct acn_decode_pending {
+    acn_event_type type;
+    int index;
+    int server_tool;
+    acn_decode_str text;
+    acn_decode_str id;
+    acn_decode_str name;
+} acn_decode_pending;
+
+/* Block kinds kept in d->blocks. */
+enum {
+    ACN_BLOCK_NONE = 0,
+    ACN_BLOCK_TEXT,
+    ACN_BLOCK_THINKING,
+    ACN_BLOCK_REDACTED,
+    ACN_BLOCK_TOOL,     /* a tool call that has started and not ended */
+    ACN_BLOCK_TOOL_DONE /* a tool call that has ended */
+};
+
+/* Records the failure (the first one wins) and returns `status`. */
+acn_status acn_decoder_fail(acn_decoder *d, acn_status status, const char *format, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* Copies a string of the payload into d->strings. Returns 0, or -1 after recording
+ * the failure (for use as a listener's return value). */
+int acn_decoder_keep(acn_decoder *d, const char *text, size_t len, acn_decode_str *out);
+const char *acn_decoder_str(const acn_decoder *d, acn_decode_str str);
+/* Stores a number slot from a JSON number; returns 0, or -1 after recording the failure. */
+int acn_decoder_keep_number(acn_decoder *d, int slot, acn_json_kind kind, const char *text, size_t len);
+int acn_decoder_has(const acn_decoder *d, int slot);
+
+int acn_decoder_push(acn_decoder *d, const acn_decode_pending *pending);
+/* Emits the pending events in order, then clears them. */
+acn_status acn_decoder_emit_pending(acn_decoder *d);
+
+void acn_decoder_event_init(acn_event *event, acn_event_type type, int index);
+void acn_decoder_event_text(acn_event *event, const acn_decoder *d, acn_decode_str text);
+acn_status acn_decoder_emit(acn_decoder *d, const acn_event *event);
+/* MESSAGE_START from the id and name slots, once per stream, when either was sent. */
+acn_status acn_decoder_start(acn_decoder *d, int id_slot, int model_slot);
+/* A number slot's value, -1 when it was not sent. */
+long long acn_decoder_slot(const acn_decoder *d, int slot);
+void acn_decoder_unset(acn_decoder *d, int slot);
+/* USAGE with these counts (-1 for one not sent); nothing when none was sent. */
+acn_status acn_decoder_usage(acn_decoder *d, long long input, long long output, long long cache_read,
+                             long long cache_write);
+/* STOP with the provider's string from a string slot. */
+acn_status acn_decoder_stop(acn_decoder *d, acn_stop_reason reason, int text_slot);
+/* DONE, and acn_decoder_done becomes true. */
+acn_status acn_decoder_terminal(acn_decoder *d);
+acn_status acn_decoder_error_event(acn_decoder *d, const acn_sse_event *event, int type_slot,
+                                   int message_slot);
+
+/* d->blocks: the kind at `index` (ACN_BLOCK_NONE when unknown or out of range). */
+int acn_decoder_block(const acn_decoder *d, long long index);
+acn_status acn_decoder_set_block(acn_decoder *d, long long index, int kind);
+/* Converts a payload index, refusing negatives and those past ACN_DECODER_MAX_BLOCKS. */
+acn_status acn_decoder_index(acn_decoder *d, long long value, int *out);
+
+#endif

@@ -1,0 +1,316 @@
+/*
+ * decode_openai.c: the OpenAI Chat Completions streaming dialect (and the
+ * OpenAI-compatible servers that speak it).
+ *
+ * Every payload is a chat.completion.chunk: choices[].delta.content, .refusal,
+ * .tool_calls[] (index; id and function.name on a call's first fragment, argument
+ * fragments after, calls possibly interleaved), .reasoning_content / .reasoning
+ * (compatible servers' thinking), choices[].finish_reason, a top-level `usage`
+ * (the chunk with empty choices when stream_options.include_usage is set), an
+ * `error` object in place of a chunk, and the terminal `[DONE]`. Only the first
+ * choice (index 0) is read.
+ */
+#include "decode_dialect.h"
+
+#include <stdio.h>
+#include <string.h>
+
+enum {
+    S_ID = 0,
+    S_MODEL,
+    S_FINISH,
+    S_ERROR_TYPE,
+    S_ERROR_CODE,
+    S_ERROR_MESSAGE,
+    S_CALL_ID,
+    S_CALL_NAME,
+    S_CALL_ARGS
+};
+
+enum { N_INPUT = 0, N_OUTPUT, N_CACHED, N_CHOICE, N_CALL_INDEX, N_ERROR };
+
+static int is(const char *text, size_t len, const char *literal)
+{
+    size_t n = strlen(literal);
+
+    return n == len && memcmp(text, literal, n) == 0;
+}
+
+static int key_is(const acn_json_walk *w, size_t level, const char *literal)
+{
+    return is(w->frames[level].key, w->frames[level].key_len, literal);
+}
+
+/* Inside choices[0] (by position, and by its `index` when that came first). */
+static int first_choice(const acn_decoder *d, const acn_json_walk *w)
+{
+    return acn_json_walk_index(w, 1) == 0 && acn_decoder_slot(d, N_CHOICE) <= 0;
+}
+
+static int push_text(acn_decoder *d, acn_event_type type, const char *text, size_t len)
+{
+    acn_decode_pending pending;
+
+    if (len == 0)
+        return 0;
+    memset(&pending, 0, sizeof(pending));
+    pending.type = type;
+    pending.index = 0;
+    if (acn_decoder_keep(d, text, len, &pending.text) != 0)
+        return -1;
+    return acn_decoder_push(d, &pending);
+}
+
+static int choice_scalar(acn_decoder *d, const acn_json_walk *w, acn_json_kind kind, const char *text,
+                         size_t len)
+{
+    /* choices[] . key */
+    if (w->depth == 3) {
+        if (key_is(w, 2, "index"))
+            return acn_decoder_keep_number(d, N_CHOICE, kind, text, len);
+        if (key_is(w, 2, "finish_reason") && kind == ACN_JSON_STRING && first_choice(d, w))
+            return acn_decoder_keep(d, text, len, &d->str[S_FINISH]);
+        return 0;
+    }
+    if (!first_choice(d, w) || !key_is(w, 2, "delta"))
+        return 0;
+    /* choices[].delta.tool_calls[].index */
+    if (w->depth == 6 && key_is(w, 3, "tool_calls") && key_is(w, 5, "index"))
+        return acn_decoder_keep_number(d, N_CALL_INDEX, kind, text, len);
+    if (kind != ACN_JSON_STRING)
+        return 0;
+    /* choices[].delta . key */
+    if (w->depth == 4) {
+        if (key_is(w, 3, "content"))
+            return push_text(d, ACN_EVENT_TEXT_DELTA, text, len);
+        if (key_is(w, 3, "refusal")) {
+            if (len > 0)
+                d->refusal = 1;
+            return push_text(d, ACN_EVENT_TEXT_DELTA, text, len);
+        }
+        if (key_is(w, 3, "reasoning_content") || key_is(w, 3, "reasoning"))
+            return push_text(d, ACN_EVENT_THINKING_DELTA, text, len);
+        return 0;
+    }
+    /* choices[].delta.function_call . key (the legacy single call) */
+    if (w->depth == 5 && key_is(w, 3, "function_call")) {
+        if (key_is(w, 4, "name"))
+            return acn_decoder_keep(d, text, len, &d->str[S_CALL_NAME]);
+        if (key_is(w, 4, "arguments"))
+            return acn_decoder_keep(d, text, len, &d->str[S_CALL_ARGS]);
+        return 0;
+    }
+    if (!key_is(w, 3, "tool_calls"))
+        return 0;
+    /* choices[].delta.tool_calls[] . key */
+    if (w->depth == 6 && key_is(w, 5, "id"))
+        return acn_decoder_keep(d, text, len, &d->str[S_CALL_ID]);
+    /* choices[].delta.tool_calls[].function . key */
+    if (w->depth == 7 && key_is(w, 5, "function")) {
+        if (key_is(w, 6, "name"))
+            return acn_decoder_keep(d, text, len, &d->str[S_CALL_NAME]);
+        if (key_is(w, 6, "arguments"))
+            return acn_decoder_keep(d, text, len, &d->str[S_CALL_ARGS]);
+    }
+    return 0;
+}
+
+static int on_scalar(void *ctx, const acn_json_walk *w, acn_json_kind kind, const char *text, size_t len)
+{
+    acn_decoder *d = ctx;
+
+    if (w->depth == 1) {
+        if (kind != ACN_JSON_STRING)
+            return 0;
+        if (key_is(w, 0, "id"))
+            return acn_decoder_keep(d, text, len, &d->str[S_ID]);
+        if (key_is(w, 0, "model"))
+            return acn_decoder_keep(d, text, len, &d->str[S_MODEL]);
+        return 0;
+    }
+    if (key_is(w, 0, "choices"))
+        return choice_scalar(d, w, kind, text, len);
+    if (key_is(w, 0, "usage")) {
+        if (acn_json_walk_at(w, "usage.prompt_tokens"))
+            return acn_decoder_keep_number(d, N_INPUT, kind, text, len);
+        if (acn_json_walk_at(w, "usage.completion_tokens"))
+            return acn_decoder_keep_number(d, N_OUTPUT, kind, text, len);
+        if (acn_json_walk_at(w, "usage.prompt_tokens_details.cached_tokens"))
+            return acn_decoder_keep_number(d, N_CACHED, kind, text, len);
+        return 0;
+    }
+    if (key_is(w, 0, "error") && w->depth == 2) {
+        if (kind == ACN_JSON_STRING && key_is(w, 1, "message"))
+            return acn_decoder_keep(d, text, len, &d->str[S_ERROR_MESSAGE]);
+        if (kind == ACN_JSON_STRING && key_is(w, 1, "type"))
+            return acn_decoder_keep(d, text, len, &d->str[S_ERROR_TYPE]);
+        if ((kind == ACN_JSON_STRING || kind == ACN_JSON_NUMBER) && key_is(w, 1, "code"))
+            return acn_decoder_keep(d, text, len, &d->str[S_ERROR_CODE]);
+    }
+    return 0;
+}
+
+static void clear_call(acn_decoder *d)
+{
+    d->str[S_CALL_ID].set = 0;
+    d->str[S_CALL_NAME].set = 0;
+    d->str[S_CALL_ARGS].set = 0;
+    acn_decoder_unset(d, N_CALL_INDEX);
+}
+
+static int on_open(void *ctx, const acn_json_walk *w, int is_array)
+{
+    acn_decoder *d = ctx;
+
+    switch (w->depth) {
+    case 0: return ACN_JSON_DESCEND;
+    case 1:
+        if (is_array)
+            return key_is(w, 0, "choices") ? ACN_JSON_DESCEND : ACN_JSON_SKIP;
+        if (key_is(w, 0, "error")) {
+            d->num[N_ERROR] = 1;
+            d->num_set |= 1u << N_ERROR;
+            return ACN_JSON_DESCEND;
+        }
+        return key_is(w, 0, "usage") ? ACN_JSON_DESCEND : ACN_JSON_SKIP;
+    case 2:
+        if (acn_json_walk_at(w, "choices[]") && !is_array) {
+            acn_decoder_unset(d, N_CHOICE);
+            return ACN_JSON_DESCEND;
+        }
+        return acn_json_walk_at(w, "usage.prompt_tokens_details") ? ACN_JSON_DESCEND : ACN_JSON_SKIP;
+    case 3: return acn_json_walk_at(w, "choices[].delta") && !is_array ? ACN_JSON_DESCEND : ACN_JSON_SKIP;
+    case 4:
+        if (acn_json_walk_at(w, "choices[].delta.tool_calls") && is_array)
+            return ACN_JSON_DESCEND;
+        if (acn_json_walk_at(w, "choices[].delta.function_call") && !is_array) {
+            clear_call(d);
+            return ACN_JSON_DESCEND;
+        }
+        return ACN_JSON_SKIP;
+    case 5:
+        if (acn_json_walk_at(w, "choices[].delta.tool_calls[]") && !is_array) {
+            clear_call(d);
+            return ACN_JSON_DESCEND;
+        }
+        return ACN_JSON_SKIP;
+    case 6:
+        return acn_json_walk_at(w, "choices[].delta.tool_calls[].function") && !is_array ? ACN_JSON_DESCEND
+                                                                                         : ACN_JSON_SKIP;
+    default: return ACN_JSON_SKIP;
+    }
+}
+
+/* One tool-call fragment: the call's start when it is new, then its arguments. */
+static int push_call(acn_decoder *d, long long position)
+{
+    acn_decode_pending pending;
+    long long value = acn_decoder_has(d, N_CALL_INDEX) ? d->num[N_CALL_INDEX] : position;
+    int index;
+
+    if (acn_decoder_index(d, value, &index) != ACN_OK)
+        return -1;
+    if (acn_decoder_block(d, index) == ACN_BLOCK_NONE && (d->str[S_CALL_ID].set || d->str[S_CALL_NAME].set)) {
+        memset(&pending, 0, sizeof(pending));
+        pending.type = ACN_EVENT_TOOL_CALL_START;
+        pending.index = index;
+        pending.id = d->str[S_CALL_ID];
+        pending.name = d->str[S_CALL_NAME];
+        if (!pending.id.set || pending.id.len == 0) {
+            char id[32];
+            int n = snprintf(id, sizeof(id), "call_%d", index);
+
+            if (acn_decoder_keep(d, id, (size_t)n, &pending.id) != 0)
+                return -1;
+        }
+        if (acn_decoder_set_block(d, index, ACN_BLOCK_TOOL) != ACN_OK || acn_decoder_push(d, &pending) != 0)
+            return -1;
+        d->tool_calls++;
+    }
+    if (d->str[S_CALL_ARGS].set && d->str[S_CALL_ARGS].len > 0) {
+        memset(&pending, 0, sizeof(pending));
+        pending.type = ACN_EVENT_TOOL_ARGS_DELTA;
+        pending.index = index;
+        pending.text = d->str[S_CALL_ARGS];
+        return acn_decoder_push(d, &pending);
+    }
+    return 0;
+}
+
+static int on_close(void *ctx, const acn_json_walk *w, int is_array)
+{
+    acn_decoder *d = ctx;
+
+    if (is_array)
+        return 0;
+    if (w->depth == 5 && acn_json_walk_at(w, "choices[].delta.tool_calls[]") && first_choice(d, w))
+        return push_call(d, acn_json_walk_index(w, 4));
+    if (w->depth == 4 && acn_json_walk_at(w, "choices[].delta.function_call") && first_choice(d, w))
+        return push_call(d, 0);
+    return 0;
+}
+
+static const acn_json_listener listener = {on_scalar, on_open, on_close, NULL};
+
+/* Calls end when the choice finishes: OpenAI sends no per-call end. */
+static acn_status end_calls(acn_decoder *d)
+{
+    size_t index;
+
+    for (index = 0; index < d->blocks.len; index++) {
+        if (acn_decoder_block(d, (long long)index) == ACN_BLOCK_TOOL) {
+            acn_event event;
+            acn_status status = acn_decoder_set_block(d, (long long)index, ACN_BLOCK_TOOL_DONE);
+
+            if (status != ACN_OK)
+                return status;
+            acn_decoder_event_init(&event, ACN_EVENT_TOOL_CALL_END, (int)index);
+            if ((status = acn_decoder_emit(d, &event)) != ACN_OK)
+                return status;
+        }
+    }
+    return ACN_OK;
+}
+
+static acn_status begin(acn_decoder *d, const acn_sse_event *event, int *handled)
+{
+    acn_status status;
+
+    *handled = is(event->data, event->data_len, "[DONE]");
+    if (!*handled)
+        return ACN_OK;
+    if ((status = end_calls(d)) != ACN_OK)
+        return status;
+    return acn_decoder_terminal(d);
+}
+
+static acn_status end(acn_decoder *d, const acn_sse_event *sse)
+{
+    acn_status status;
+    acn_stop_reason reason;
+
+    if (acn_decoder_has(d, N_ERROR))
+        return acn_decoder_error_event(d, sse, d->str[S_ERROR_TYPE].set ? S_ERROR_TYPE : S_ERROR_CODE,
+                                       S_ERROR_MESSAGE);
+    if ((status = acn_decoder_start(d, S_ID, S_MODEL)) != ACN_OK)
+        return status;
+    if ((status = acn_decoder_emit_pending(d)) != ACN_OK)
+        return status;
+    status = acn_decoder_usage(d, acn_decoder_slot(d, N_INPUT), acn_decoder_slot(d, N_OUTPUT),
+                               acn_decoder_slot(d, N_CACHED), -1);
+    if (status != ACN_OK || !d->str[S_FINISH].set)
+        return status;
+    if ((status = end_calls(d)) != ACN_OK)
+        return status;
+    reason = acn_decoder_stop_reason(ACN_PROVIDER_OPENAI, acn_decoder_str(d, d->str[S_FINISH]),
+                                     d->str[S_FINISH].len);
+    /* Refusal text arrives with finish_reason "stop"; some compatible servers also
+     * finish tool calls with "stop". */
+    if (reason == ACN_STOP_END_TURN && d->refusal)
+        reason = ACN_STOP_REFUSAL;
+    else if (reason == ACN_STOP_END_TURN && d->tool_calls > 0)
+        reason = ACN_STOP_TOOL_USE;
+    return acn_decoder_stop(d, reason, S_FINISH);
+}
+
+const acn_dialect acn_dialect_openai = {&listener, begin, end};

@@ -7,41 +7,85 @@ module AssistantChatNative
   # A real HTTP/1.1 server on 127.0.0.1 that speaks the streaming endpoints of
   # Anthropic, OpenAI and Gemini from scripts or recorded streams, with fault
   # injection and request recording. Point a client at #base_url_for(provider)
-  # instead of the provider's URL, in tests, demos and benchmarks.
+  # (or #endpoint_for) instead of the provider's URL, in tests, demos and
+  # benchmarks.
   #
   #   provider = AssistantChatNative::LocalProvider.start
   #   provider.enqueue(text: "Hello there", usage: {input_tokens: 12, output_tokens: 3})
-  #   # POST provider.url + "/v1/messages" with {"stream": true, ...}
-  #   provider.requests.last.json["model"]
+  #   # ... POST provider.endpoint_for(:anthropic) with {"stream": true, ...}
+  #   provider.last_request.json["model"]
   #   provider.stop
   #
-  # Endpoints (the response format follows the path):
-  #   POST /v1/messages                                       Anthropic Messages stream
-  #   POST /v1/chat/completions                               OpenAI Chat Completions stream
-  #   POST /v1beta/models/{model}:streamGenerateContent?alt=sse   Gemini stream
-  # A request that does not ask for a stream (no "stream": true; Gemini's
-  # :generateContent) gets the provider's whole JSON response instead, with the
-  # same scripts (of the faults, only status, headers, body, delay, reset_after
-  # and keep_alive apply to it).
+  # == Endpoints (the response format follows the path)
+  #   POST /v1/messages                                          Anthropic Messages
+  #   POST /v1/chat/completions                                  OpenAI Chat Completions
+  #   POST /v1beta/models/{model}:streamGenerateContent?alt=sse  Gemini
+  # Streams are text/event-stream with chunked transfer-encoding; error bodies
+  # are Content-Length framed. A request that does not ask for a stream (no
+  # "stream": true; Gemini's :generateContent) gets the provider's whole JSON
+  # response from the same script (of the faults, only status, headers, body,
+  # delay, reset_after and keep_alive apply to it). Connections persist between
+  # requests (HTTP/1.1 keep-alive) unless the client or a fault closes them.
   #
-  # Which script answers a request: the first queued script (#enqueue) whose
-  # model:/provider:/match: filters accept it, else the #respond_with block's
+  # == Which script answers a request
+  # The first queued script (#enqueue) whose model:/provider:/match: filters
+  # accept the request (each used `times` times), else the #respond_with block's
   # answer, else the default script (#default=, or a short text reply).
   #
-  # Script options (see Script and Fault):
-  #   text:, tokens: (explicit text pieces), thinking:, signature:, refusal:,
-  #   tool_calls: [{name:, arguments: Hash or JSON String, id:}],
-  #   usage: {input_tokens:, output_tokens:, cache_read_tokens:, cache_write_tokens:, thoughts_tokens:},
-  #   stop_reason: (Symbol mapped per provider, e.g. :max_tokens, or the provider's String),
-  #   model:, id:, pings:, args_fragment: (characters per tool-argument delta),
-  #   replay: (an .sse path or fixture name),
-  #   token_rate: (paced events per second; nil for full speed),
-  #   chunk_size: (nil: one write per event; Integer: bytes per write; :whole: one write),
-  #   status:, headers:, body:, delay:, stall_after:, stall_for:, reset_after:,
-  #   close_after:, close_without_terminal:, error_event:, keep_alive:
+  # == Script options (keyword arguments of #enqueue, #default=, #respond_with's answer)
+  # Reply:
+  #   text:          the reply text, streamed a word (with its whitespace) per delta
+  #   tokens:        explicit text pieces, one per delta (instead of text:)
+  #   thinking:      thinking text before the reply (Anthropic thinking block,
+  #                  Gemini thought parts; OpenAI does not stream reasoning)
+  #   signature:     the thinking block's signature_delta (Anthropic)
+  #   refusal:       refusal text (OpenAI delta.refusal; Anthropic text with
+  #                  stop_reason refusal; Gemini text with finishReason SAFETY)
+  #   tool_calls:    [{name:, arguments: Hash or JSON String, id: (optional)}],
+  #                  parallel calls in order; arguments streamed in fragments
+  #   usage:         {input_tokens:, output_tokens:, cache_read_tokens:,
+  #                  cache_write_tokens:, thoughts_tokens:}; unscripted input is
+  #                  request bytes / 4, output the number of deltas
+  #   stop_reason:   a Symbol (:end_turn, :tool_use, :max_tokens, :stop_sequence,
+  #                  :refusal, :pause_turn) mapped to each provider's word, or the
+  #                  provider's own String sent as is; by default end_turn, or
+  #                  tool_use when there are tool calls
+  #   model:, id:    override the echoed model and the message id
+  #   pings:         Anthropic ping events after the first block start (default 1)
+  #   args_fragment: characters of tool arguments per delta (default 12)
+  #   replay:        send a recorded .sse file instead (a path, or a fixture name
+  #                  looked up as <fixtures_dir>/<provider>/<name>.sse)
+  # Wire:
+  #   token_rate:    deltas (replay: events) per second; nil for full speed
+  #   chunk_size:    nil: one write per event; Integer: bytes per write (down to
+  #                  1); a Range: sizes drawn from it (with seed:); :whole: the
+  #                  whole stream in one write. Each write is one HTTP chunk,
+  #                  flushed at once (TCP_NODELAY).
+  # Faults (see Fault):
+  #   status:, headers:, body:   a non-stream HTTP response (non-2xx without
+  #                  body: gets the provider's documented error JSON; body: ""
+  #                  sends an empty one)
+  #   delay:         seconds before the status line
+  #   stall_after:   events sent before the stream goes silent (socket held open
+  #                  until the client leaves, #stop, or stall_for: seconds, 30)
+  #   reset_after:   body bytes sent before a TCP reset (SO_LINGER 0)
+  #   close_after:   events sent before a close (FIN) mid chunked body
+  #   close_without_terminal: true sends all but the terminal event (Anthropic
+  #                  message_stop, OpenAI [DONE], Gemini's finishReason chunk),
+  #                  ends the chunked body and closes
+  #   error_event:   true or {after: events (1), type:, message:, code:, data:}:
+  #                  the provider's mid-stream error event, after which the
+  #                  stream ends
+  #   keep_alive:    false closes the connection after the response
   #
-  # Thread-safe: scripts and requests may be touched from any thread. #stop
-  # leaves no thread and no socket behind.
+  # == Requests
+  # #requests holds a Request per request received (method, path, query,
+  # headers, body, json, provider, model, received_at, connection_id, and as the
+  # response goes: status, bytes_sent, outcome, disconnected?). Thread-safe.
+  #
+  # #stop ends every response in progress (a stalled one included) and leaves
+  # no thread and no socket behind. LocalProvider.spawn runs one in a child
+  # process (see Spawned); bin/local_provider runs one from the shell.
   class LocalProvider
     autoload :Event, "assistant_chat_native/local_provider/event"
     autoload :Request, "assistant_chat_native/local_provider/request"
@@ -78,11 +122,14 @@ module AssistantChatNative
     # nothing else answers, token_rate: and chunk_size: applied to every script
     # that does not set its own, fixtures_dir: where replay names are looked up
     # (default ./spec/fixtures), idle_timeout: seconds an idle persistent
-    # connection is kept, log: where to report scripts that cannot be served
-    # (an IO, or nil for silence).
+    # connection is kept, max_requests: how many recorded requests are kept (the
+    # oldest are dropped past it), log: where to report scripts that cannot be
+    # served (an IO, or nil for silence).
     def initialize(host: "127.0.0.1", port: 0, default: nil, token_rate: nil, chunk_size: nil,
-      fixtures_dir: File.join(Dir.pwd, "spec", "fixtures"), idle_timeout: 30, log: $stderr)
+      fixtures_dir: File.join(Dir.pwd, "spec", "fixtures"), idle_timeout: 30, max_requests: 10_000,
+      log: $stderr)
       @host = host
+      @max_requests = Integer(max_requests)
       @log = log
       @port = port
       @wire_defaults = {token_rate: token_rate, chunk_size: chunk_size}.compact
@@ -199,7 +246,8 @@ module AssistantChatNative
       self
     end
 
-    # Every request received since start (or #reset), oldest first.
+    # Every request received since start (or #reset), oldest first (at most
+    # max_requests of them).
     def requests
       @lock.synchronize { @requests.dup }
     end
@@ -282,6 +330,7 @@ module AssistantChatNative
         @received += 1
         request = Request.new(id: @received, **fields)
         @requests << request
+        @requests.shift while @requests.size > @max_requests
         @changed.broadcast
         request
       end

@@ -431,6 +431,20 @@ RSpec.describe AssistantChatNative::LocalProvider do
       expect(chunks.size).to eq(1)
     end
 
+    it "draws write sizes from a chunk_size range, the same for the same seed" do
+      sizes = Array.new(2) do
+        local_provider.enqueue(text: "one two three four", chunk_size: 1..7, seed: 42)
+        raw, = raw_exchange(local_provider.port, raw_post("/v1/messages", anthropic_body))
+        _, chunks, complete = dechunk(raw)
+        expect(complete).to be(true)
+        expect(anthropic_text(json_events(chunks.join))).to eq("one two three four")
+        chunks.map(&:bytesize)
+      end
+      expect(sizes[0]).to all(be_between(1, 7))
+      expect(sizes[0].uniq.size).to be > 1
+      expect(sizes[1]).to eq(sizes[0])
+    end
+
     it "paces tokens at the token rate" do
       local_provider.enqueue(text: "a b c d e f", token_rate: 20)
       started = monotonic
@@ -607,10 +621,45 @@ RSpec.describe AssistantChatNative::LocalProvider do
       expect(local_provider.requests.map(&:id).uniq.size).to eq(8)
     end
 
+    it "keeps only the newest max_requests requests" do
+      with_local_provider(max_requests: 2) do |provider|
+        3.times { post(provider, "/v1/messages", anthropic_body) }
+        expect(provider.requests.map(&:id)).to eq([2, 3])
+      end
+    end
+
     it "answers 404 for an unknown path and records it" do
       response = post(local_provider, "/v2/unknown", {})
       expect(response.code).to eq("404")
       expect(local_provider.last_request.provider).to be_nil
+    end
+  end
+
+  describe "bin/local_provider" do
+    it "prints its URL, serves the default script from its options, and exits on SIGTERM" do
+      bin = File.expand_path("../../bin/local_provider", __dir__)
+      reader, writer = IO.pipe
+      pid = Process.spawn(RbConfig.ruby, bin, "--text", "From the shell", "--chunk-size", "3",
+        out: writer, err: File::NULL)
+      writer.close
+      expect(reader.wait_readable(10)).to be_truthy
+      url = URI(reader.gets.strip)
+      expect(url.host).to eq("127.0.0.1")
+      server = Struct.new(:port).new(url.port)
+      events = json_events(post(server, "/v1/messages", anthropic_body).body)
+      expect(anthropic_text(events)).to eq("From the shell")
+      Process.kill("TERM", pid)
+      deadline = monotonic + 5
+      until (status = Process.wait2(pid, Process::WNOHANG)&.last) || monotonic > deadline
+        sleep 0.02
+      end
+      expect(status&.exitstatus).to eq(0)
+    ensure
+      reader&.close
+      if pid && status.nil?
+        Process.kill("KILL", pid)
+        Process.wait(pid)
+      end
     end
   end
 

@@ -25,6 +25,7 @@ module AssistantChatNative
         @keep_alive = keep_alive && @fault.keep_alive?
         @fixtures_dir = fixtures_dir
         @body_bytes = 0
+        @random = Random.new(script.seed)
       end
 
       def call
@@ -109,15 +110,16 @@ module AssistantChatNative
         true
       end
 
-      # Writes body bytes as HTTP chunks of at most `size` bytes (or raw, for a
-      # Content-Length body), stopping with a reset at the reset_after byte.
+      # Writes body bytes as HTTP chunks of at most `size` bytes (a Range: sizes
+      # drawn from it with the script's seed), or raw for a Content-Length body;
+      # stops with a reset at the reset_after byte.
       def write_body(bytes, size = nil)
         limit = @fault.reset_after
         bytes = bytes.byteslice(0, [limit - @body_bytes, 0].max) if limit && @body_bytes + bytes.bytesize >= limit
         size = bytes.bytesize if size.nil? || size == :whole
         offset = 0
         while offset < bytes.bytesize
-          piece = bytes.byteslice(offset, size)
+          piece = bytes.byteslice(offset, size.is_a?(Range) ? @random.rand(size) : size)
           @connection.write(@chunked ? "#{piece.bytesize.to_s(16)}\r\n#{piece}\r\n" : piece)
           offset += piece.bytesize
           @body_bytes += piece.bytesize

@@ -15,10 +15,10 @@ module AssistantChatNative
 
       REPLY_KEYS = %i[text tokens thinking signature tool_calls usage stop_reason model id
         refusal pings args_fragment replay].freeze
-      WIRE_KEYS = %i[token_rate chunk_size].freeze
+      WIRE_KEYS = %i[token_rate chunk_size seed].freeze
 
       attr_reader :text, :thinking, :signature, :tool_calls, :usage, :stop_reason, :model, :id,
-        :refusal, :pings, :args_fragment, :replay, :token_rate, :chunk_size, :fault
+        :refusal, :pings, :args_fragment, :replay, :token_rate, :chunk_size, :seed, :fault
 
       def self.build(value)
         case value
@@ -53,6 +53,7 @@ module AssistantChatNative
         @replay = options[:replay]&.to_s
         @token_rate = options[:token_rate]&.then { |rate| Float(rate) }
         @chunk_size = chunk_size_option(options[:chunk_size])
+        @seed = Integer(options.fetch(:seed, 1))
         @fault = Fault.new(**options.slice(*Fault::KEYS))
         @text = DEFAULT_TEXT if empty_reply?
         validate!
@@ -120,6 +121,11 @@ module AssistantChatNative
         case value
         when nil, :event, "event" then nil
         when :whole, "whole" then :whole
+        when Range
+          unless value.begin.is_a?(Integer) && value.begin.positive? && value.end.is_a?(Integer) && value.size.positive?
+            raise ConfigurationError, "a chunk_size range must be of positive Integers, like 1..64, got #{value}"
+          end
+          value
         else
           size = Integer(value)
           raise ConfigurationError, "chunk_size must be positive, got #{size}" unless size.positive?

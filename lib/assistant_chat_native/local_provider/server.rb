@@ -78,13 +78,23 @@ module AssistantChatNative
           ready = IO.select([@listener, @wakeup], nil, nil, 1)
           next unless ready
           break if ready[0].include?(@wakeup)
-          socket = @listener.accept_nonblock(exception: false)
-          next if socket == :wait_readable
-          socket.setsockopt(Socket::IPPROTO_TCP, Socket::TCP_NODELAY, 1)
-          serve(socket)
+          accept
         end
-      rescue IOError, SystemCallError
+      rescue IOError
         nil
+      end
+
+      # Accepts one connection; on a transient failure (out of file descriptors,
+      # a connection aborted before accept) waits a moment and goes on serving.
+      def accept
+        socket = @listener.accept_nonblock(exception: false)
+        return if socket == :wait_readable
+        socket.setsockopt(Socket::IPPROTO_TCP, Socket::TCP_NODELAY, 1)
+        serve(socket)
+      rescue SystemCallError => e
+        socket.close if socket.respond_to?(:close)
+        warn "LocalProvider: accept failed (#{e.class}: #{e.message}); retrying"
+        IO.select([@wakeup], nil, nil, 0.05)
       end
 
       def serve(socket)

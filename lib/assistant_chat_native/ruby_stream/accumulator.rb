@@ -102,12 +102,18 @@ module AssistantChatNative
       def decide_failure(failures, decoder_problem, streamed)
         if @error
           failures.mid_stream(raw: @error[:raw].to_s.empty? ? @error[:message].to_s : @error[:raw], streamed: streamed)
-        elsif @over || decoder_problem == :too_large
+        elsif @over
+          failures.transport(:too_large, status: 200, streamed: streamed,
+            detail: "the reply is larger than its bound of #{@max_reply_bytes} bytes (size limit exceeded)")
+        elsif decoder_problem == :too_large
           failures.transport(:too_large, status: 200, streamed: streamed)
-        elsif decoder_problem == :malformed || @malformed
+        elsif decoder_problem == :malformed
           failures.transport(:malformed, status: 200, streamed: streamed)
+        elsif @malformed
+          failures.transport(:malformed, status: 200, streamed: streamed, detail: @malformed)
         elsif !@done
-          failures.transport(:incomplete, status: 200, streamed: streamed)
+          failures.transport(:incomplete, status: 200, streamed: streamed,
+            detail: "the stream ended before its terminal event")
         elsif @stop_reason == :refusal && @text.empty?
           failures.refusal(provider_stop_reason: @provider_stop_reason)
         end
@@ -199,7 +205,8 @@ module AssistantChatNative
         call[:parsed] = parse_arguments(call[:arguments])
         return if call[:parsed]
 
-        @malformed ||= "the arguments of tool call #{call[:name]} (#{call[:id]}) are not a JSON object"
+        @malformed ||= "the arguments of tool call #{call[:name].byteslice(0, 64).scrub("")} " \
+          "(#{call[:id].byteslice(0, 64).scrub("")}) are not a JSON object"
       end
 
       def parse_arguments(json)

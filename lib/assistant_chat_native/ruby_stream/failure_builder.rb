@@ -24,8 +24,14 @@ module AssistantChatNative
 
       # transport_error: :connect, :timeout, :stalled, :lost, :incomplete, :malformed,
       # :too_large or :cancelled. status is the response's, or 0 before one came.
-      def transport(transport_error, status:, streamed:)
-        classify(status: status, transport_error: transport_error, streamed: streamed)
+      # detail, when given, says what was seen, in place of the classifier's
+      # general words (as core/classify.c does with a transport detail).
+      def transport(transport_error, status:, streamed:, detail: nil)
+        failure = classify(status: status, transport_error: transport_error, streamed: streamed)
+        return failure if detail.nil? || detail.empty?
+
+        Failure.new(kind: failure.kind, retryable: failure.retryable?, action: failure.action,
+          message: failure.message, detail: detail, retry_after: failure.retry_after, status: failure.status)
       end
 
       # A refusal with no text at all: nothing to show the user. Built here, with the

@@ -679,5 +679,27 @@ RSpec.describe AssistantChatNative::LocalProvider do
     ensure
       provider&.stop
     end
+
+    it "stops the child when the parent process goes away without stopping it" do
+      reader, writer = IO.pipe
+      parent = Process.spawn(RbConfig.ruby, "-I", File.expand_path("../../lib", __dir__), "-rassistant_chat_native",
+        "-e", "puts AssistantChatNative::LocalProvider.spawn.pid; $stdout.flush; exit!(0)", out: writer, err: File::NULL)
+      writer.close
+      Process.wait(parent)
+      child = Integer(reader.read)
+      deadline = monotonic + 5
+      alive = true
+      while alive && monotonic < deadline
+        alive = begin
+          Process.kill(0, child)
+        rescue Errno::ESRCH
+          false
+        end
+        sleep 0.02 if alive
+      end
+      expect(alive).to be(false)
+    ensure
+      reader&.close
+    end
   end
 end

@@ -59,6 +59,9 @@ module AssistantChatNative
             script[:replay] = v
           end
           opts.on("--fixtures DIR", "Where replay fixture names are looked up") { |v| options[:fixtures_dir] = v }
+          opts.on("--exit-with-stdin", "Also stop when stdin closes (the parent process went away)") do
+            @watch_stdin = true
+          end
           opts.on("--script JSON", "Default script as JSON (or @file.json)") do |v|
             json = v.start_with?("@") ? File.read(v[1..]) : v
             script.merge!(JSON.parse(json).transform_keys(&:to_sym))
@@ -81,7 +84,12 @@ module AssistantChatNative
         previous = %w[INT TERM].to_h do |signal|
           [signal, Signal.trap(signal) { writer.write_nonblock(".", exception: false) }]
         end
-        reader.wait_readable
+        watched = @watch_stdin ? [reader, $stdin] : [reader]
+        loop do
+          ready, = IO.select(watched)
+          break if ready.include?(reader)
+          break if $stdin.read_nonblock(4096, exception: false).nil?
+        end
       ensure
         previous&.each { |signal, handler| Signal.trap(signal, handler || "DEFAULT") }
         reader&.close

@@ -41,11 +41,15 @@ module AssistantChatNative
       def initialize(args, timeout:)
         lib = File.expand_path("../..", __dir__)
         reader, writer = IO.pipe
+        # The child's stdin is a pipe only this process writes to: when this
+        # process exits, however it exits, the child sees EOF and stops.
+        lifeline, @lifeline = IO.pipe
         @log = Tempfile.new(["local_provider", ".log"])
         @pid = Process.spawn(RbConfig.ruby, "-I", lib, "-rassistant_chat_native", "-e",
-          "exit AssistantChatNative::LocalProvider::CLI.run(ARGV)", "--", *args,
-          out: writer, err: @log.path, in: File::NULL)
+          "exit AssistantChatNative::LocalProvider::CLI.run(ARGV)", "--", "--exit-with-stdin", *args,
+          out: writer, err: @log.path, in: lifeline)
         writer.close
+        lifeline.close
         @url = read_url(reader, timeout)
       ensure
         reader&.close
@@ -113,6 +117,7 @@ module AssistantChatNative
           sleep 0.02
         end
         @pid = nil
+        @lifeline.close unless @lifeline.closed?
         @log.close!
         self
       rescue Errno::ECHILD

@@ -735,7 +735,7 @@ static void test_secrets_are_redacted_from_provider_text(void **state)
         const char *in;
         const char *out;
     } cases[] = {
-        {"Incorrect API key provided: sk-ant-api03-AbCdEf123456.", "Incorrect API key provided: [redacted]"},
+        {"Incorrect API key provided: sk-ant-api03-AbCdEf123456.", "Incorrect API key provided: [redacted]."},
         {"key AIzaSyA1234567890abcdefghijklmnopqrstu is bad", "key [redacted] is bad"},
         {"GET /v1beta/models?key=AIza_short&alt=sse failed",
          "GET /v1beta/models?key=[redacted]&alt=sse failed"},

@@ -803,8 +803,11 @@ static void write_detail(const acn_classify_input *in, const provider_error *pe,
         snprintf(text, sizeof(text), "HTTP %d with an empty body", in->status);
     } else if (in->body != NULL) {
         /* Not JSON (a proxy's HTML page, say): its first bytes, cleaned. */
+        int prefix = snprintf(text, sizeof(text), "HTTP %d: ", in->status);
         snippet = in->body_len < SNIPPET_MAX ? in->body_len : SNIPPET_MAX;
-        snprintf(text, sizeof(text), "HTTP %d: %.*s", in->status, (int)snippet, in->body);
+        memcpy(text + prefix, in->body, snippet); /* bytes, NULs included: cleaning folds them */
+        acn_failure_set_detail(out, text, (size_t)prefix + snippet);
+        return;
     } else {
         snprintf(text, sizeof(text), "HTTP %d", in->status);
     }
@@ -828,7 +831,7 @@ static void classify_response(const acn_classify_input *in, acn_failure *out)
     if (!pe->json && !empty_body && (in->mid_stream || in->body[0] != '<')) {
         /* Plain text: a mid-stream error's words, or a proxy's one-line answer. */
         size_t len = in->body_len < ACN_FAILURE_DETAIL_MAX - 1 ? in->body_len : ACN_FAILURE_DETAIL_MAX - 1;
-        set_message(pe, in->body, strnlen(in->body, len));
+        set_message(pe, in->body, len);
         pe->has_error = in->mid_stream;
     }
     /* A mid-stream error (HTTP 200) may carry the status it stands for. */

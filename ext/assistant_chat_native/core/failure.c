@@ -179,6 +179,9 @@ static size_t token_len(const unsigned char *s, size_t len)
 
     while (n < len && is_token_char(s[n]))
         n++;
+    /* A key never ends a sentence with its full stop. */
+    while (n > 0 && s[n - 1] == '.')
+        n--;
     return n;
 }
 

@@ -32,14 +32,14 @@ module AssistantChatNative
   class RubyStream
     PROVIDERS = %i[anthropic openai gemini].freeze
     DEFAULT_MAX_EVENT_BYTES = 16 * 1024 * 1024
-    DEFAULT_MAX_ERROR_BODY_BYTES = 1024 * 1024
+    DEFAULT_MAX_ERROR_BODY = 1024 * 1024
     DEFAULT_MAX_REPLY_BYTES = 64 * 1024 * 1024
     # Bytes the reading thread may queue ahead of a slow handler.
     INBOX_BYTES = 1024 * 1024
 
     def initialize(provider:, url:, body:, headers: {}, broadcast_interval: 0.1, heartbeat_interval: 30,
       cancel_poll_interval: 0.5, stall_timeout: 60, connect_timeout: 10, timeout: 600,
-      max_event_bytes: DEFAULT_MAX_EVENT_BYTES, max_error_body_bytes: DEFAULT_MAX_ERROR_BODY_BYTES,
+      max_event_bytes: DEFAULT_MAX_EVENT_BYTES, max_error_body: DEFAULT_MAX_ERROR_BODY,
       max_reply_bytes: DEFAULT_MAX_REPLY_BYTES)
       provider = provider.to_sym
       unless PROVIDERS.include?(provider)
@@ -54,7 +54,7 @@ module AssistantChatNative
         stall_timeout: positive(:stall_timeout, stall_timeout),
         connect_timeout: positive(:connect_timeout, connect_timeout),
         timeout: positive(:timeout, timeout),
-        max_event_bytes: Integer(max_event_bytes), max_error_body_bytes: Integer(max_error_body_bytes),
+        max_event_bytes: Integer(max_event_bytes), max_error_body: Integer(max_error_body),
         max_reply_bytes: Integer(max_reply_bytes)
       }.freeze
       @cancelled = false

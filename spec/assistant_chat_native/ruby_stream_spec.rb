@@ -323,11 +323,11 @@ RSpec.describe AssistantChatNative::RubyStream do
       expect(result.failure.detail).to include("upstream connect error")
     end
 
-    it "reads no more of an error body than max_error_body_bytes" do
+    it "reads no more of an error body than max_error_body" do
       message = "x" * 50_000
       local_provider.enqueue(status: 400, body: JSON.generate(error: {message: message}))
 
-      result = stream(max_error_body_bytes: 1000).run(StreamHandlers::Recording.new)
+      result = stream(max_error_body: 1000).run(StreamHandlers::Recording.new)
 
       expect(result.failure.kind).to eq(:bad_request)
       expect(result.failure.detail.bytesize).to be <= 2048

@@ -26,8 +26,8 @@ module AssistantChatNative
       # :too_large or :cancelled. status is the response's, or 0 before one came.
       # detail, when given, says what was seen, in place of the classifier's
       # general words (as core/classify.c does with a transport detail).
-      def transport(transport_error, status:, streamed:, detail: nil)
-        failure = classify(status: status, transport_error: transport_error, streamed: streamed)
+      def transport(transport_error, status:, streamed:, headers: {}, detail: nil)
+        failure = classify(status: status, headers: headers, transport_error: transport_error, streamed: streamed)
         return failure if detail.nil? || detail.empty?
 
         Failure.new(kind: failure.kind, retryable: failure.retryable?, action: failure.action,

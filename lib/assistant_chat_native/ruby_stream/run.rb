@@ -33,7 +33,6 @@ module AssistantChatNative
         @failure = nil
         @decoder_problem = nil
         @finished = false
-        @output = false
       end
 
       def call
@@ -110,7 +109,7 @@ module AssistantChatNative
 
       # A non-2xx response's body is read, up to its bound, and classified with the status.
       def error_body(bytes)
-        room = @options[:max_error_body_bytes] - @error_body.bytesize
+        room = @options[:max_error_body] - @error_body.bytesize
         @error_body << bytes.byteslice(0, room)
         finish_with(http_failure) if bytes.bytesize >= room
       end
@@ -155,7 +154,6 @@ module AssistantChatNative
 
       def tool_call(event)
         flush(:tool_call)
-        @output = true
         @handler.on_tool_call(event[:name], event[:id]) if @handler.respond_to?(:on_tool_call)
       end
 
@@ -174,7 +172,7 @@ module AssistantChatNative
         elsif time >= @started + @options[:timeout]
           finish_with(transport_failure(:timeout))
         elsif time >= @last_byte + @options[:stall_timeout]
-          finish_with(transport_failure(:stalled))
+          finish_with(transport_failure(:stalled, detail: "no byte arrived for the stall timeout"))
         end
       end
 
@@ -200,12 +198,21 @@ module AssistantChatNative
         text = @accumulator.text.byteslice(@flushed_text..)
         @flushed_thinking += thinking.bytesize
         @flushed_text += text.bytesize
-        return if thinking.empty? && text.empty?
+        deliver(:on_thinking, @accumulator.thinking, thinking)
+        deliver(:on_text, @accumulator.text, text)
+      end
+
+      # One flush callback; stats count those delivered (as the C Stream does).
+      def deliver(callback, accumulated, delta)
+        return if delta.empty? || !@handler.respond_to?(callback)
 
         @stats[:flushes] += 1
-        @output = true
-        @handler.on_thinking(@accumulator.thinking.dup, thinking) if !thinking.empty? && @handler.respond_to?(:on_thinking)
-        @handler.on_text(@accumulator.text.dup, text) if !text.empty? && @handler.respond_to?(:on_text)
+        @handler.public_send(callback, accumulated.dup, delta)
+      end
+
+      # Whether output already reached the user (the classifier's `streamed`).
+      def streamed?
+        @stats[:flushes].positive?
       end
 
       # Ends the loop; failure, when given, is one decided here (HTTP, transport,
@@ -219,16 +226,17 @@ module AssistantChatNative
         @failures.http(status: @status, headers: @headers, body: @error_body)
       end
 
-      def transport_failure(error)
-        @failures.transport(error, status: @status, streamed: @output)
+      def transport_failure(error, detail: nil)
+        @failures.transport(error, status: @status, headers: @headers, streamed: streamed?, detail: detail)
       end
 
-      # Tears the transfer down first, then flushes what is pending and builds the Result.
+      # Tears the transfer down first, decides the failure, then flushes what is
+      # pending and builds the Result (the C Stream's order).
       def finish
         @transfer.close
-        flush(:stream_end)
         failure = @accumulator.finish(failures: @failures, decoder_problem: @decoder_problem,
-          streamed: @output, failure: @failure)
+          streamed: streamed?, failure: @failure)
+        flush(:stream_end)
         @stats[:duration] = now - @started
         @accumulator.result(failure: failure, stats: @stats)
       end

@@ -347,8 +347,14 @@ module AssistantChatNative
         end
         block = @responder_block
       end
-      answer = block&.call(request)
+      answer = call_responder(block, request)
       answer.nil? ? @lock.synchronize { @default } : build_script(answer)
+    end
+
+    def call_responder(block, request)
+      block&.call(request)
+    rescue => e
+      raise Error, "the respond_with block raised #{e.class}: #{e.message} (#{e.backtrace&.first})"
     end
 
     def accepts?(entry, request)

@@ -366,6 +366,23 @@ RSpec.describe AssistantChatNative::LocalProvider do
       expect(text).to eq("You said Hi")
     end
 
+    it "answers 500 with the error when the respond_with block raises" do
+      local_provider.respond_with { |_request| raise ArgumentError, "scripted mistake" }
+      response = post(local_provider, "/v1/messages", anthropic_body)
+      expect(response.code).to eq("500")
+      expect(JSON.parse(response.body)["error"]["message"]).to include("ArgumentError: scripted mistake")
+    end
+
+    it "streams tool arguments that are not JSON as Anthropic fragments, and refuses them for Gemini" do
+      local_provider.enqueue(tool_calls: [{name: "broken", arguments: '{"q": "unterminated'}], times: 2)
+      events = json_events(post(local_provider, "/v1/messages", anthropic_body).body)
+      partial = payloads(events, "content_block_delta").sum("") { |data| data["delta"]["partial_json"].to_s }
+      expect(partial).to eq('{"q": "unterminated')
+      response = post(local_provider, gemini_path, gemini_body)
+      expect(response.code).to eq("500")
+      expect(JSON.parse(response.body)["error"]["message"]).to include("script them as a Hash")
+    end
+
     it "uses a changed default until reset" do
       local_provider.default = "Changed default"
       events = sse_events(post(local_provider, "/v1/chat/completions", openai_body).body)

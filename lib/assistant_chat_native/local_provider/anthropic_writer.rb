@@ -89,7 +89,7 @@ module AssistantChatNative
         content << {type: "text", text: text} unless text.empty?
         script.tool_calls.each do |call|
           content << {type: "tool_use", id: call[:id] || "toolu_local_#{request.id}_#{call[:index]}",
-                      name: call[:name], input: JSON.parse(call[:arguments_json])}
+                      name: call[:name], input: script.arguments_object(call)}
         end
         usage = {input_tokens: script.input_tokens(request), output_tokens: script.output_tokens}
         usage[:cache_read_input_tokens] = script.usage[:cache_read_tokens] if script.usage.key?(:cache_read_tokens)

@@ -39,7 +39,7 @@ module AssistantChatNative
         pieces += (script.text_tokens + script.refusal_tokens).map { |token| [{text: token}] }
         unless script.tool_calls.empty?
           pieces << script.tool_calls.map do |call|
-            {functionCall: {name: call[:name], args: JSON.parse(call[:arguments_json])}}
+            {functionCall: {name: call[:name], args: script.arguments_object(call)}}
           end
         end
         last = pieces.pop || [{text: ""}]
@@ -63,7 +63,7 @@ module AssistantChatNative
         text = (script.text_tokens + script.refusal_tokens).join
         parts << {text: text} unless text.empty?
         script.tool_calls.each do |call|
-          parts << {functionCall: {name: call[:name], args: JSON.parse(call[:arguments_json])}}
+          parts << {functionCall: {name: call[:name], args: script.arguments_object(call)}}
         end
         response = chunk(parts, script.model || request.model || "gemini-local", script.id || "local-#{request.id}")
         response[:candidates][0][:finishReason] = stop_reason(script)

@@ -84,6 +84,17 @@ module AssistantChatNative
         call[:arguments_json].scan(/.{1,#{args_fragment}}/m)
       end
 
+      # A tool call's arguments as an object, for the formats that send them whole
+      # (Gemini's functionCall.args, non-streaming Anthropic tool_use.input).
+      # Arguments scripted as a String that is not JSON can only be streamed as
+      # text fragments (Anthropic input_json_delta, OpenAI function.arguments).
+      def arguments_object(call)
+        JSON.parse(call[:arguments_json])
+      rescue JSON::ParserError
+        raise ConfigurationError, "tool call #{call[:name]}'s arguments #{call[:arguments_json].inspect} " \
+          "are not JSON, and this response format sends them as an object; script them as a Hash"
+      end
+
       # Output tokens reported when usage[:output_tokens] is not scripted.
       def output_tokens
         @usage.fetch(:output_tokens) do

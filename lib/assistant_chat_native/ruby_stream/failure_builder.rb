@@ -31,7 +31,8 @@ module AssistantChatNative
         return failure if detail.nil? || detail.empty?
 
         Failure.new(kind: failure.kind, retryable: failure.retryable?, action: failure.action,
-          message: failure.message, detail: detail, retry_after: failure.retry_after, status: failure.status)
+          message: failure.message, detail: detail + streamed_note(failure, transport_error, status),
+          retry_after: failure.retry_after, status: failure.status)
       end
 
       # A refusal with no text at all: nothing to show the user. Built here, with the
@@ -44,6 +45,13 @@ module AssistantChatNative
       end
 
       private
+
+      # What the classifier adds to a detail when output was already streamed: the
+      # difference between its streamed and its plain detail for the same input.
+      def streamed_note(failure, transport_error, status)
+        plain = classify(status: status, transport_error: transport_error).detail.to_s
+        failure.detail.to_s.start_with?(plain) ? failure.detail.to_s.delete_prefix(plain) : ""
+      end
 
       def classify(status:, headers: {}, body: "", transport_error: nil, streamed: false, mid_stream: false)
         arguments = {provider: @provider, status: status, headers: headers, body: body,

@@ -9,5 +9,9 @@ VALUE acn_mAssistantChatNative;
 RUBY_FUNC_EXPORTED void Init_assistant_chat_native(void)
 {
     acn_mAssistantChatNative = rb_define_module("AssistantChatNative");
+    acn_init_sse_parser();
     acn_init_failure();
+    acn_init_stream();
+    acn_init_result();
+    acn_init_decoder();
 }

@@ -15,9 +15,22 @@
 
 extern VALUE acn_mAssistantChatNative;
 
+void acn_init_sse_parser(void);
+
 /* failure_class.c: AssistantChatNative.classify, and an acn_failure as a Failure (nil for none). */
 struct acn_failure;
 void acn_init_failure(void);
 VALUE acn_failure_to_ruby(const struct acn_failure *failure);
+
+/* result_class.c: the Result of an accumulator, for Decoder#finish and Stream#run. */
+struct acn_accum;
+void acn_init_result(void);
+VALUE acn_result_new(const struct acn_accum *accum, VALUE stats);
+VALUE acn_json_to_ruby(const char *json, size_t len); /* Qundef when not JSON */
+VALUE acn_stop_reason_to_ruby(int reason);           /* acn_stop_reason to a Symbol or nil */
+/* stream_class.c: AssistantChatNative::Stream, libcurl off the GVL. */
+void acn_init_stream(void);
+/* decoder_class.c */
+void acn_init_decoder(void);
 
 #endif

@@ -467,9 +467,11 @@ unsigned acn_transport_step(acn_transport *transport, uint64_t deadline_ns)
         transport->added = 1;
     }
     for (;;) {
+        uint64_t bytes_before = transport->body_bytes;
         curl_multi_perform(transport->multi, &running);
         collect(transport);
-        if (transport->done)
+        /* Body bytes went to on_body: let the caller flush what they produced. */
+        if (transport->done || transport->body_bytes != bytes_before)
             break;
         now = acn_now_ns();
         if (transport->stall_timeout_ns > 0 && now - transport->last_byte_ns >= transport->stall_timeout_ns) {

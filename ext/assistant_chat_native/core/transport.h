@@ -95,8 +95,8 @@ typedef struct acn_transport {
 acn_status acn_transport_init(acn_transport *transport, const acn_transport_request *request,
                               acn_transport_body_fn on_body, void *ctx);
 
-/* Runs the transfer until it is done, a signal arrives, or `deadline_ns` (monotonic,
- * UINT64_MAX for none) passes, whichever comes first. Returns the signals received
+/* Runs the transfer until body bytes have been handed to on_body, it is done, a signal
+ * arrives, or `deadline_ns` (monotonic, UINT64_MAX for none) passes, whichever comes first. Returns the signals received
  * (and clears them); check `done` for the end of the transfer. */
 unsigned acn_transport_step(acn_transport *transport, uint64_t deadline_ns);
 

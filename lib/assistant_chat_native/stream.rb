@@ -1,0 +1,120 @@
+# frozen_string_literal: true
+
+require "uri"
+
+module AssistantChatNative
+  # One LLM request streamed end to end in C: libcurl, the SSE parser, the
+  # provider's decoder, the accumulator and the flush throttle all run with the
+  # GVL released, so other Ruby threads keep running while replies stream. Ruby
+  # is entered only to hand the handler a flush, a tool call's start, a heartbeat
+  # or a cancellation poll.
+  #
+  #   stream = AssistantChatNative::Stream.new(
+  #     provider: :anthropic,
+  #     url: "https://api.anthropic.com/v1/messages",
+  #     headers: {"x-api-key" => key, "anthropic-version" => "2023-06-01"},
+  #     body: JSON.generate(model: "claude-sonnet-4-5", max_tokens: 1024, stream: true, messages: [...]))
+  #   result = stream.run(handler)   # => AssistantChatNative::Result
+  #   stream.cancel                  # from any thread
+  #
+  # The handler may respond to any of (each is optional, asked once per run):
+  #   on_text(accumulated, delta)      text so far and what this flush adds
+  #   on_thinking(accumulated, delta)  the same for the model's reasoning
+  #   on_tool_call(name, id)           a tool call started (text before it is flushed first)
+  #   on_heartbeat(elapsed)            every heartbeat_interval seconds, bytes or not
+  #   cancelled?                       asked every cancel_poll_interval seconds; true cancels
+  #
+  # Every failure (HTTP errors with the provider's words, mid-stream error events,
+  # stalls, resets, refused connections, malformed or oversized streams,
+  # cancellation) comes back classified in result.failure. #run raises only what
+  # the handler raises and interrupts (Thread#raise, Thread#kill, Ctrl-C), after
+  # the transfer is torn down and its connection closed.
+  #
+  # result.stats: {status:, time_to_first_byte:, time_to_first_token:, duration:,
+  # bytes:, events:, flushes:} (seconds; nil when there was none).
+  #
+  # Connections are kept per thread and reused by later requests to the same host.
+  # Headers (API keys) are copied into C and never shown by #inspect or in errors.
+  class Stream
+    PROVIDERS = %i[anthropic openai gemini].freeze
+    DEFAULTS = {
+      broadcast_interval: 0.1,
+      heartbeat_interval: 30,
+      cancel_poll_interval: 0.5,
+      stall_timeout: 60,
+      connect_timeout: 10,
+      timeout: 600,
+      max_error_body: 1024 * 1024,
+      max_event_bytes: 16 * 1024 * 1024,
+      max_reply_bytes: 64 * 1024 * 1024
+    }.freeze
+
+    attr_reader :provider
+
+    # provider:             :anthropic, :openai or :gemini (the stream's dialect)
+    # url:                  the streaming endpoint (http or https; TLS is always verified)
+    # headers:              request headers, e.g. the API key; Content-Type defaults to
+    #                       application/json and Accept to text/event-stream
+    # body:                 the request JSON, a String (it must ask for a stream)
+    # broadcast_interval:   seconds between text flushes; the first delta flushes at once
+    # heartbeat_interval:   seconds between on_heartbeat calls
+    # cancel_poll_interval: seconds between cancelled? calls
+    # stall_timeout:        no byte for this long: failure :stalled
+    # connect_timeout:      seconds to connect: failure :connection_failed or :timeout
+    # timeout:              seconds for the whole request: failure :timeout
+    # max_error_body:       bytes of a non-2xx body kept for classification (also
+    #                       accepted as max_error_body_bytes:, RubyStream's name)
+    # max_event_bytes:      bytes of one SSE event; past it: a classified failure
+    # max_reply_bytes:      bytes of the whole reply; past it: the same
+    def initialize(provider:, url:, body:, headers: {}, **options)
+      # RubyStream's name for the same bound.
+      options[:max_error_body] = options.delete(:max_error_body_bytes) if options.key?(:max_error_body_bytes)
+      unknown = options.keys - DEFAULTS.keys
+      unless unknown.empty?
+        raise ArgumentError, "unknown option(s) #{unknown.map(&:inspect).join(", ")}; " \
+          "Stream.new takes #{DEFAULTS.keys.map(&:inspect).join(", ")}"
+      end
+      unless AssistantChatNative.native?
+        raise NativeUnavailable, "AssistantChatNative::Stream needs the C extension " \
+          "(#{Native.load_error}); use AssistantChatNative.stream_class to fall back to RubyStream"
+      end
+
+      settings = DEFAULTS.merge(options)
+      @provider = provider.to_sym
+      unless PROVIDERS.include?(@provider)
+        raise ConfigurationError, "unknown provider #{provider.inspect}; use :anthropic, :openai or :gemini"
+      end
+      @endpoint = redact(url.to_s)
+      configure_native(@provider.to_s, url.to_s, header_lines(headers), body.to_s,
+        *settings.values_at(*DEFAULTS.keys))
+    end
+
+    # Shows where the stream goes, never its headers or the URL's query (Gemini
+    # keys may ride there).
+    def inspect
+      "#<#{self.class.name} provider=#{provider} url=#{@endpoint}#{" running" if running?}>"
+    end
+    alias_method :to_s, :inspect
+
+    private
+
+    def header_lines(headers)
+      headers.map do |name, value|
+        name = name.to_s
+        value = value.to_s
+        if name.empty? || name.match?(/[\s:]/) || value.match?(/[\r\n\0]/)
+          raise ArgumentError, "header #{name.inspect} is not a valid HTTP header (line break, " \
+            "colon or space in its name, or a line break in its value)"
+        end
+        "#{name}: #{value}"
+      end
+    end
+
+    def redact(url)
+      uri = URI.parse(url)
+      "#{uri.scheme}://#{uri.host}#{":#{uri.port}" if uri.port != uri.default_port}#{uri.path}"
+    rescue URI::InvalidURIError
+      "(unparsable URL)"
+    end
+  end
+end

@@ -630,6 +630,14 @@ RSpec.describe AssistantChatNative::LocalProvider do
       expect(request.inspect).not_to include("sk-test")
     end
 
+    it "keeps a UTF-8 body as UTF-8 text" do
+      post(local_provider, "/v1/messages", anthropic_body.merge(messages: [{role: "user", content: "Grüße ✓"}]))
+      request = local_provider.last_request
+      expect(request.body.encoding).to eq(Encoding::UTF_8)
+      expect(request.body).to include("Grüße ✓")
+      expect(request.json["messages"][0]["content"]).to eq("Grüße ✓")
+    end
+
     it "records requests from many threads at once" do
       local_provider
       threads = Array.new(8) { Thread.new { post(local_provider, "/v1/messages", anthropic_body) } }

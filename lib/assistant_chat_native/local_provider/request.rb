@@ -19,7 +19,7 @@ module AssistantChatNative
         @path = path
         @query = query.freeze
         @headers = headers.freeze
-        @body = body.freeze
+        @body = utf8(body).freeze
         @json = parse_json(body)
         @provider = provider
         @model = model || @json&.fetch("model", nil)
@@ -119,6 +119,12 @@ module AssistantChatNative
       end
 
       private
+
+      # The body as UTF-8 when it is valid UTF-8 (JSON always is), else as sent.
+      def utf8(body)
+        text = body.to_s.dup.force_encoding(Encoding::UTF_8)
+        text.valid_encoding? ? text : body.to_s.b
+      end
 
       def parse_json(body)
         return nil if body.nil? || body.empty?

@@ -136,6 +136,24 @@ RSpec.describe AssistantChatNative::LocalProvider do
       provider&.stop
     end
 
+    it "closes every socket and pipe it opened when it stops" do
+      open_fds = -> { Dir.children("/proc/self/fd").size }
+      GC.start
+      before = open_fds.call
+      3.times do
+        with_local_provider do |provider|
+          provider.enqueue(stall_after: 1)
+          socket = TCPSocket.new("127.0.0.1", provider.port)
+          socket.write(raw_post("/v1/messages", anthropic_body))
+          provider.wait_for_requests(1)
+          post(provider, "/v1/messages", anthropic_body)
+          socket.close
+        end
+      end
+      GC.start
+      expect(open_fds.call).to eq(before)
+    end
+
     it "rejects unknown script options with the list of known ones" do
       expect { local_provider.enqueue(txet: "typo") }
         .to raise_error(AssistantChatNative::ConfigurationError, /unknown LocalProvider script option.*txet/)

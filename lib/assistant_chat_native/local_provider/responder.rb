@@ -22,7 +22,10 @@ module AssistantChatNative
         @script = script
         @fault = script.fault
         @writer = writer
-        @keep_alive = keep_alive && @fault.keep_alive?
+        # A response that ends with a planned close says so ("connection: close");
+        # the abrupt faults (reset, close_after, stall) announce keep-alive, as
+        # the provider would have until its connection failed.
+        @keep_alive = keep_alive && @fault.keep_alive? && !@fault.close_without_terminal?
         @fixtures_dir = fixtures_dir
         @body_bytes = 0
         @random = Random.new(script.seed)

@@ -397,6 +397,9 @@ module AssistantChatNative
       body = case [raw[:method], path.delete_prefix(CONTROL_PREFIX)]
       in ["GET", "health"] then {status: "ok"}
       in ["GET", "requests"] then requests.map(&:to_h)
+      in ["GET", "stats"]
+        {connections_accepted: connections_accepted, open_connections: open_connections,
+         requests: @lock.synchronize { @received }, pending: pending}
       in ["POST", "reset"] then reset && {status: "ok"}
       in ["POST", "enqueue"] then control_enqueue(raw[:body])
       in ["POST", "default"]

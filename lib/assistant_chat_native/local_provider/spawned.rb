@@ -96,6 +96,17 @@ module AssistantChatNative
         control(:get, "requests")
       end
 
+      # {"connections_accepted", "open_connections", "requests" (received since
+      # start), "pending" (queued scripts)} from the child. Each control call
+      # (enqueue, requests, stats...) opens one connection of its own.
+      def stats
+        control(:get, "stats")
+      end
+
+      def connections_accepted
+        stats.fetch("connections_accepted")
+      end
+
       def running?
         return false unless @pid
         Process.wait(@pid, Process::WNOHANG).nil?

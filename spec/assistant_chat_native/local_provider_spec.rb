@@ -716,8 +716,8 @@ RSpec.describe AssistantChatNative::LocalProvider do
       expect(anthropic_text(queued)).to eq("queued in the child")
       expect(anthropic_text(default)).to eq("from the child")
       expect(provider.requests.map { |request| request["model"] }).to eq(%w[claude-sonnet-4-5 claude-sonnet-4-5])
-      # Two requests, one connection each, plus one per control call before stats (enqueue, requests).
-      expect(provider.stats).to include("connections_accepted" => 4, "requests" => 2, "pending" => 0)
+      # Two requests, one connection each, plus one per control call (enqueue, requests, stats itself).
+      expect(provider.stats).to include("connections_accepted" => 5, "requests" => 2, "pending" => 0)
       pid = provider.pid
       provider.stop
       expect { Process.kill(0, pid) }.to raise_error(Errno::ESRCH)

@@ -13,7 +13,7 @@ module AssistantChatNative
   # with parts
   #   {type: "text", text:}
   #   {type: "image" | "document", path: | data: (base64), media_type:, name: (optional)}
-  #   {type: "tool_call", id:, name:, arguments: Hash}              (assistant)
+  #   {type: "tool_call", id:, name:, arguments: Hash, signature: (Gemini thoughtSignature, optional)}
   #   {type: "tool_result", tool_call_id:, content:, is_error:}     (user)
   #   {type: "thinking", thinking:, signature:}, {type: "redacted_thinking", data:}  (assistant)
   module Request

@@ -244,8 +244,10 @@ module AssistantChatNative
       @compactions += 1
       notify(:on_compaction, @compactions, failure)
       log(:info, "compacting the history (#{@compactions} of #{@config.max_compaction_retries}) after #{failure.kind}")
-      compacted = @handler.compact(@messages) if @handler.respond_to?(:compact)
-      compacted ||= (@config.compactor || Compactor.new).call(@messages)
+      compacted = with_heartbeat do
+        (@handler.compact(@messages) if @handler.respond_to?(:compact)) ||
+          (@config.compactor || Compactor.new).call(@messages)
+      end
       compacted = plain(compacted)
       fail_round(compaction_failure(failure), result, 0, failures, usage) if compacted == @messages
       @messages = compacted

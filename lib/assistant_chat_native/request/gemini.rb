@@ -55,7 +55,10 @@ module AssistantChatNative
         when "image", "document"
           {inlineData: {mimeType: History.media_type(part), data: History.base64(part)}}
         when "tool_call"
-          {functionCall: {name: part[:name].to_s, args: History.arguments(part[:arguments])}}
+          call = {functionCall: {name: part[:name].to_s, args: History.arguments(part[:arguments])}}
+          # Gemini's thought signature, when the call carried one, goes back beside it.
+          call[:thoughtSignature] = part[:signature].to_s if part[:signature]
+          call
         when "tool_result"
           name = part[:name] || names.fetch(part[:tool_call_id].to_s, "")
           key = part[:is_error] ? :error : :output

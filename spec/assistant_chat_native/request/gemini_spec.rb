@@ -42,6 +42,12 @@ RSpec.describe AssistantChatNative::Request::Gemini do
     expect(body).not_to have_key(:systemInstruction)
   end
 
+  it "sends a function call's thought signature back beside it" do
+    messages = [{role: "user", content: "x"}, {role: "assistant", content: [{type: "tool_call", id: "c", name: "t", arguments: {}, signature: "CiQB0e2K"}]}]
+    body = described_class.new(entry).build(system: nil, messages: messages)
+    expect(body[:contents].last).to eq(role: "model", parts: [{functionCall: {name: "t", args: {}}, thoughtSignature: "CiQB0e2K"}])
+  end
+
   it "rejects roles other than user and assistant with the message's position" do
     expect { described_class.new(entry).build(system: nil, messages: [{role: "system", content: "x"}]) }
       .to raise_error(ArgumentError, /message 0: role must be "user" or "assistant"/)

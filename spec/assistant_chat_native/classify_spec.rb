@@ -184,6 +184,13 @@ RSpec.describe "AssistantChatNative.classify" do
       expect(rate_limited({"retry-after-ms" => "abc", "retry-after" => "4"}).retry_after).to eq(4)
     end
 
+    it "reads a wait the message states when no header gives one" do
+      body = JSON.generate({error: {message: "Rate limit reached for gpt-4o. Please try again in 1m30.5s.", type: "tokens", code: "rate_limit_exceeded"}})
+
+      expect(classify(provider: :openai, status: 429, body: body).retry_after).to be_within(1e-9).of(90.5)
+      expect(classify(provider: :openai, status: 429, body: body, headers: {"retry-after" => "3"}).retry_after).to eq(3)
+    end
+
     it "is nil when the provider gave none" do
       expect(rate_limited({}).retry_after).to be_nil
     end

@@ -515,6 +515,53 @@ static void test_retry_after_ms_wins_over_retry_after(void **state)
     assert_true(fabs(f.retry_after - 3) < 1e-9);
 }
 
+static void test_a_wait_stated_in_the_message_is_read_when_no_header_gives_one(void **state)
+{
+    static const struct {
+        const char *message;
+        double seconds;
+    } cases[] = {
+        {"Rate limit reached for gpt-4o on tokens per min (TPM). Please try again in 2.504s. Visit x.",
+         2.504},
+        {"Please try again in 120ms.", 0.12},
+        {"Please try again in 1m30.5s.", 90.5},
+        {"Please try again in 6m0s", 360},
+        {"Requests to the ChatCompletions_Create Operation have exceeded call rate limit. Please retry after "
+         "20 "
+         "seconds.",
+         20},
+        {"You exceeded your current quota. Please retry in 56.68s.", 56.68},
+        {"Please try again later.", -1},
+        {"Please retry after a while.", -1},
+    };
+    char body[512];
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        acn_failure f;
+        snprintf(body, sizeof(body), "{\"error\":{\"message\":\"%s\",\"code\":\"rate_limit_exceeded\"}}",
+                 cases[i].message);
+        f = classify_body(ACN_PROVIDER_OPENAI, 429, body);
+        assert_kind(&f, ACN_FAILURE_RATE_LIMITED, ACN_ACTION_RETRY, 1);
+        if (cases[i].seconds < 0 ? f.retry_after >= 0 : fabs(f.retry_after - cases[i].seconds) > 1e-9)
+            fail_msg("\"%s\" gave retry_after %f, expected %f", cases[i].message, f.retry_after,
+                     cases[i].seconds);
+    }
+    /* A header says it better. */
+    {
+        acn_classify_input in = input_for(ACN_PROVIDER_OPENAI, 429,
+                                          "{\"error\":{\"message\":\"Please try again in 20s.\",\"code\":"
+                                          "\"rate_limit_exceeded\"}}");
+        acn_header header = {"retry-after", 11, "7", 1};
+        acn_failure f;
+        in.headers = &header;
+        in.header_count = 1;
+        acn_classify(&in, &f);
+        assert_true(fabs(f.retry_after - 7) < 1e-9);
+    }
+}
+
 static void test_x_should_retry_overrides_retryability(void **state)
 {
     acn_failure yes = classify_with_header(400, "X-Should-Retry", "true");
@@ -876,6 +923,7 @@ int main(void)
         cmocka_unit_test(test_retry_after_http_dates_in_all_three_forms),
         cmocka_unit_test(test_invalid_retry_after_values_are_ignored),
         cmocka_unit_test(test_retry_after_ms_wins_over_retry_after),
+        cmocka_unit_test(test_a_wait_stated_in_the_message_is_read_when_no_header_gives_one),
         cmocka_unit_test(test_x_should_retry_overrides_retryability),
         cmocka_unit_test(test_headers_never_reach_message_or_detail),
         cmocka_unit_test(test_every_transport_error),

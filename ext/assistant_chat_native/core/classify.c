@@ -453,6 +453,73 @@ static int about_auth(const provider_error *pe)
            eq(pe->status, "UNAUTHENTICATED") || pe->api_key_invalid || HAS_ANY(pe, auth_phrases);
 }
 
+/*
+ * A wait the message states, for when no header or RetryInfo does: OpenAI's
+ * "Please try again in 1m30.5s" (a Go duration: h, m, s, ms), Gemini's
+ * "Please retry in 56.68s" and Azure's "Please retry after 20 seconds". -1 when
+ * the message states none.
+ */
+static double go_duration(const char *s, size_t len)
+{
+    double total = 0;
+    size_t i = 0;
+    int parts = 0;
+
+    while (i < len && parts < 4) {
+        double value = 0, scale = 1;
+        size_t start = i;
+        int fraction = 0;
+        while (i < len && ((s[i] >= '0' && s[i] <= '9') || (s[i] == '.' && !fraction))) {
+            if (s[i] == '.')
+                fraction = 1;
+            else if (fraction && scale > 1e-9)
+                value += (s[i] - '0') * (scale /= 10);
+            else if (!fraction && i - start < 9)
+                value = value * 10 + (s[i] - '0');
+            i++;
+        }
+        if (i == start)
+            break;
+        if (i + 1 < len && s[i] == 'm' && s[i + 1] == 's') {
+            total += value / 1000.0;
+            i += 2;
+        } else if (i < len && (s[i] == 'h' || s[i] == 'm' || s[i] == 's')) {
+            total += value * (s[i] == 'h' ? 3600.0 : s[i] == 'm' ? 60.0 : 1.0);
+            i++;
+        } else {
+            break;
+        }
+        parts++;
+    }
+    return parts > 0 ? total : -1;
+}
+
+static double wait_in_words(const provider_error *pe)
+{
+    long at = find(pe->lower, pe->lower_len, "try again in ");
+    size_t i, start;
+    double seconds = 0;
+
+    if (at >= 0) {
+        i = (size_t)at + 13;
+        return go_duration(pe->lower + i, pe->lower_len - i);
+    }
+    at = find(pe->lower, pe->lower_len, "retry in ");
+    if (at >= 0) {
+        i = (size_t)at + 9;
+        return go_duration(pe->lower + i, pe->lower_len - i);
+    }
+    at = find(pe->lower, pe->lower_len, "retry after ");
+    if (at < 0)
+        return -1;
+    i = start = (size_t)at + 12;
+    while (i < pe->lower_len && i - start < 9 && pe->lower[i] >= '0' && pe->lower[i] <= '9')
+        seconds = seconds * 10 + (pe->lower[i++] - '0');
+    if (i == start || pe->lower_len - i < 7 || memcmp(pe->lower + i, " second", 7) != 0)
+        return -1;
+    return seconds;
+}
+
 /* ---- deciding ---- */
 
 typedef struct verdict {
@@ -878,6 +945,8 @@ static void classify_response(const acn_classify_input *in, acn_failure *out)
     write_detail(in, pe, empty_body, out);
     if (pe->retry_delay >= 0)
         out->retry_after = pe->retry_delay;
+    else if (v.kind == ACN_FAILURE_RATE_LIMITED || v.kind == ACN_FAILURE_OVERLOADED)
+        out->retry_after = wait_in_words(pe);
     free(pe);
 }
 

@@ -19,9 +19,11 @@ Gem::Specification.new do |spec|
 
   spec.files = Dir[
     "lib/**/*.rb", "lib/**/*.erb", "lib/**/*.tt", "lib/**/*.rake",
-    "ext/**/*.{c,h,rb}", "README.md", "LICENSE"
+    "ext/**/*.{c,h,rb}", "README.md", "LICENSE", "bin/local_provider"
   ]
   spec.require_paths = ["lib"]
+  spec.bindir = "bin"
+  spec.executables = ["local_provider"]
   spec.extensions = ["ext/assistant_chat_native/extconf.rb"]
 
   spec.add_dependency "event_stream_parser", "~> 1.0"

@@ -63,15 +63,24 @@ module WorkerHarness
         config.redis = {url: TestServices.redis_url}
         config.concurrency = concurrency
         config.queues = %w[default]
-        config[:timeout] = 1
+        # Longer than Sidekiq's 2 s BRPOP, so idle processors have left Redis before
+        # a hard shutdown pushes unfinished jobs back (else one of them may take
+        # a requeued job with it as it is killed).
+        config[:timeout] = 3
         config.logger = Sidekiq::Logger.new(File.join(SpecRailsApp.root, "log", "sidekiq.log"))
         config.logger.level = Logger::INFO
       end
       @sidekiq.run
+      @sidekiq_running = true
     end
 
     def stop_sidekiq!
-      @sidekiq&.stop
+      @sidekiq&.stop if @sidekiq_running
+      @sidekiq_running = false
+    end
+
+    def sidekiq_stopped?
+      @sidekiq && !@sidekiq_running
     end
 
     def reports

@@ -1,0 +1,69 @@
+# frozen_string_literal: true
+
+require "spec_helper"
+require "sidekiq/api"
+
+RSpec.describe "AssistantChatWorker stopped by Sidekiq's shutdown mid-turn", :worker_integration do
+  let(:provider) { WorkerHarness.provider }
+  let(:user) { User.create!(name: "Dana") }
+  let(:conversation) { Conversation.create!(user_id: user.id) }
+  let!(:broadcasts) { WorkerHarness::BroadcastLog.new("assistant_conversation_#{conversation.id}") }
+
+  after do
+    broadcasts.close
+    WorkerHarness.start_sidekiq! if WorkerHarness.sidekiq_stopped?
+  end
+
+  it "leaves no lock held, and run again adds neither a second user message nor a second reply" do
+    provider.enqueue(text: (1..200).map { |index| "slow#{index}" }.join(" "), token_rate: 20)
+    jid = AssistantChatWorker.perform_async(conversation.id, "A long question", "claude-sonnet", [], {"user_id" => user.id})
+    WorkerHarness.wait_until(message: "the reply to start streaming") { broadcasts.of(:chunk).any? }
+    expect(Conversation.find(conversation.id).processing_job_id).to eq(jid)
+
+    WorkerHarness.stop_sidekiq!
+
+    WorkerHarness.wait_until(timeout: 5, message: "the column lock's release") { Conversation.find(conversation.id).processing_by_id.nil? }
+    expect(broadcasts.of(:lock).map { |event| event["locked"] }).to eq([true, false])
+    free = Conversation.with_advisory_lock_result(conversation.processing_lock_key, timeout_seconds: 0) { true }
+    expect(free.lock_was_acquired?).to be(true)
+    queued = WorkerHarness.wait_until(timeout: 5, message: "the job back in its queue") { Sidekiq::Queue.new("default").map(&:jid).presence }
+    expect(queued).to eq([jid])
+    expect(Message.where(conversation_id: conversation.id).pluck(:role)).to eq(["user"])
+    expect(broadcasts.of(:complete)).to be_empty
+    expect(broadcasts.of(:error)).to be_empty
+    expect(WorkerHarness.reports).to be_empty
+
+    provider.enqueue(text: "The whole answer, at last.")
+    WorkerHarness.start_sidekiq!
+    broadcasts.wait_for_end(count: 2)
+
+    rows = Message.where(conversation_id: conversation.id).order(:id)
+    expect(rows.map { |row| [row.role, row.content] })
+      .to eq([["user", "A long question"], ["assistant", "The whole answer, at last."]])
+    expect(broadcasts.of(:complete).map { |event| event["text"] }).to eq(["The whole answer, at last."])
+    expect(Conversation.find(conversation.id).processing_by_id).to be_nil
+  end
+end
+
+RSpec.describe "AssistantChatWorker delivered again after its turn finished", :worker_integration do
+  let(:provider) { WorkerHarness.provider }
+  let(:conversation) { Conversation.create! }
+  let!(:broadcasts) { WorkerHarness::BroadcastLog.new("assistant_conversation_#{conversation.id}") }
+
+  after { broadcasts.close }
+
+  it "shows the saved reply without asking the model again or saving anything twice" do
+    provider.enqueue(text: "Answered once.")
+    args = [conversation.id, "Question", "claude-sonnet", [], {}, []]
+    jid = AssistantChatWorker.perform_async(*args)
+    broadcasts.wait_for_end
+
+    Sidekiq::Client.push("class" => AssistantChatWorker, "args" => args, "jid" => jid)
+    broadcasts.wait_for_end(count: 2)
+
+    expect(provider.requests.size).to eq(1)
+    expect(Message.where(conversation_id: conversation.id).order(:id).pluck(:role, :content))
+      .to eq([["user", "Question"], ["assistant", "Answered once."]])
+    expect(broadcasts.of(:complete).map { |event| event["text"] }).to eq(["Answered once.", "Answered once."])
+  end
+end

@@ -605,7 +605,7 @@ static int by_code(const provider_error *pe, int status, verdict *out)
 /* What the message's words say, for errors whose codes are generic. */
 static int by_phrase(const provider_error *pe, int status, verdict *out)
 {
-    if (about_auth(pe))
+    if (about_auth(pe) || status == 401)
         *out = make(ACN_FAILURE_AUTHENTICATION);
     else if (about_quota(pe))
         *out = make(ACN_FAILURE_QUOTA_EXHAUSTED);
@@ -911,9 +911,6 @@ static void classify_response(const acn_classify_input *in, acn_failure *out)
         /* the words were */
     } else if (status >= 400) {
         v = by_status(pe, status, empty_body);
-        if ((status == 404 || eq(pe->type, "not_found_error") || eq(pe->status, "NOT_FOUND")) &&
-            about_model(pe))
-            v = make(ACN_FAILURE_INVALID_MODEL);
     } else if (pe->has_error || in->mid_stream) {
         /* An error event in a stream that was accepted: the request was fine. */
         if (eq(pe->type, "invalid_request_error") || eq(pe->status, "INVALID_ARGUMENT") ||
@@ -954,7 +951,6 @@ void acn_classify(const acn_classify_input *input, acn_failure *out)
 {
     acn_transport_error error = input->transport_error;
     double now = input->now > 0 ? input->now : (double)time(NULL);
-    header_facts facts;
 
     if (error == ACN_TRANSPORT_NONE && input->curl_code != 0)
         error = acn_transport_error_from_curl(input->curl_code);
@@ -968,8 +964,10 @@ void acn_classify(const acn_classify_input *input, acn_failure *out)
     else
         classify_transport(input, error, out);
 
-    if (input->status > 0) {
-        facts = read_headers(input, now);
+    if (input->status >= 400) {
+        /* retry-after and x-should-retry speak for an error response, not for a 200 whose stream broke. */
+        header_facts facts = read_headers(input, now);
+
         if (facts.retry_after >= 0)
             out->retry_after = facts.retry_after;
         if (facts.should_retry == 1) {

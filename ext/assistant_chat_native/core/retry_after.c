@@ -28,15 +28,15 @@ static void trim(const char **value, size_t *len)
 static double decimal(const char *s, size_t len)
 {
     double value = 0, scale = 1;
-    size_t i = 0, digits = 0;
+    size_t i = 0, whole = 0;
 
     while (i < len && s[i] >= '0' && s[i] <= '9') {
-        if (++digits > 12)
+        if (++whole > 12)
             return -1;
         value = value * 10 + (s[i] - '0');
         i++;
     }
-    if (digits == 0)
+    if (whole == 0)
         return -1;
     if (i < len && s[i] == '.') {
         size_t fraction = 0;

@@ -5,11 +5,29 @@ module AssistantChatNative
   #
   #   kind         one of KINDS
   #   retryable?   whether trying the same request again may succeed
-  #   retry_after  seconds the provider asked us to wait, or nil
+  #   retry_after  seconds the provider asked us to wait (Float), or nil
   #   action       :retry, :compact, :escalate or :fail
   #   message      user-facing copy
   #   detail       the provider's own words (or what the transport saw)
   #   status       the HTTP status, or nil when there was no response
+  #
+  # Build one from a response with the classifier (C extension):
+  #
+  #   AssistantChatNative.classify(provider: :anthropic, status: 429, body: response.body,
+  #     headers: response.headers)
+  #   # => #<AssistantChatNative::Failure kind=rate_limited action=retry status=429 ...>
+  #
+  # Keywords: provider (:anthropic, :openai, :gemini), status (Integer, or nil/0
+  # when no response came), body (the error body, or with mid_stream: true the
+  # payload of an error event that arrived after HTTP 200), headers (a Hash in any
+  # case, or [name, value] pairs; retry-after, retry-after-ms and x-should-retry
+  # are read), transport_error (nil, an Integer libcurl code, or one of :connect,
+  # :timeout, :stalled, :lost, :incomplete, :malformed, :too_large, :cancelled)
+  # and streamed (output was already shown: noted in detail, kind unchanged).
+  #
+  # message is safe to show the person chatting: plain copy per kind, the model's
+  # name for an invalid model, and the provider's own words for an error it does
+  # not recognise. Neither message nor detail ever holds a header or an API key.
   class Failure
     KINDS = %i[
       rate_limited quota_exhausted overloaded server_error context_overflow

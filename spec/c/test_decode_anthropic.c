@@ -59,6 +59,67 @@ static void json_escapes_arrive_as_utf8(void **state)
         ACN_OK, 0, "text_delta 0 text=caf\xc3\xa9 \xf0\x9f\x98\x80 \"q\" \\ / \t\\n\xe2\x80\x94\n");
 }
 
+/* The compact text delta takes a fast path; the same payload with one space added
+ * takes the general JSON walk. Both must agree on every string, valid or not. */
+static void fast_text_path_agrees_with_the_general_path(void **state)
+{
+    static const char *const bodies[] = {
+        "plain ascii",
+        "",
+        "caf\\u00e9 \\u20ac \\ud83d\\ude00 \\uD83D\\uDE00 \\u00E9",
+        "\\\" \\\\ \\/ \\b \\f \\n \\r \\t",
+        "\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xef\xbf\xbf \xf4\x8f\xbf\xbf",
+        "lone high \\ud83d end",
+        "lone low \\ude00 end",
+        "high then text \\ud83dx",
+        "high then high \\ud83d\\ud83d",
+        "nul \\u0000 inside",
+        "bad hex \\u00g9",
+        "short \\u00",
+        "bad escape \\x",
+        "trailing backslash \\",
+        "raw \x01 control",
+        "raw quote \" inside",
+        "overlong \xc0\x80",
+        "surrogate in utf8 \xed\xa0\x80",
+        "truncated \xe2\x82",
+        "invalid \xff byte",
+        "too big \xf4\x90\x80\x80",
+        "\\u0041\\u00410",
+    };
+    static const char *const indexes[] = {"0", "7", "4095", "4096", "01", "123456", "-1", "1.0"};
+    size_t i;
+    size_t j;
+
+    (void)state;
+    for (i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+        for (j = 0; j < sizeof indexes / sizeof indexes[0]; j++) {
+            char fast[512];
+            char general[512];
+            decoded a;
+            decoded b;
+
+            snprintf(
+                fast, sizeof fast,
+                "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":%s,\"delta\":"
+                "{\"type\":\"text_delta\",\"text\":\"%s\"}}\n\n",
+                indexes[j], bodies[i]);
+            snprintf(
+                general, sizeof general,
+                "event: content_block_delta\ndata: {\"type\": \"content_block_delta\",\"index\":%s,\"delta\":"
+                "{\"type\":\"text_delta\",\"text\":\"%s\"}}\n\n",
+                indexes[j], bodies[i]);
+            decode_once(P, 0, fast, &a);
+            decode_once(P, 0, general, &b);
+            if (strcmp(a.transcript, b.transcript) != 0 || a.status != b.status)
+                fail_msg("body %zu index %s: fast path gave status %d\n%s\ngeneral path gave status %d\n%s",
+                         i, indexes[j], a.status, a.transcript, b.status, b.transcript);
+            decoded_free(&a);
+            decoded_free(&b);
+        }
+    }
+}
+
 static void key_order_and_whitespace_do_not_matter(void **state)
 {
     (void)state;
@@ -437,6 +498,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(text_stream_gives_start_deltas_usage_stop_and_done),
         cmocka_unit_test(json_escapes_arrive_as_utf8),
+        cmocka_unit_test(fast_text_path_agrees_with_the_general_path),
         cmocka_unit_test(key_order_and_whitespace_do_not_matter),
         cmocka_unit_test(event_name_is_used_when_the_payload_has_no_type),
         cmocka_unit_test(tool_use_streams_start_argument_fragments_and_end),

@@ -202,9 +202,212 @@ static int known_event(const char *type, size_t len)
     return 0;
 }
 
+static int hex_value(const char *p, unsigned *out)
+{
+    unsigned value = 0;
+    int i;
+
+    for (i = 0; i < 4; i++) {
+        char c = p[i];
+
+        value <<= 4;
+        if (c >= '0' && c <= '9')
+            value |= (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            value |= (unsigned)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            value |= (unsigned)(c - 'A' + 10);
+        else
+            return -1;
+    }
+    *out = value;
+    return 0;
+}
+
+/* Length of the well-formed UTF-8 sequence at p (lead byte >= 0x80), or 0. */
+static size_t utf8_sequence(const unsigned char *p, const unsigned char *end)
+{
+    unsigned char c = p[0];
+    size_t n;
+    size_t i;
+    unsigned char low = 0x80;
+    unsigned char high = 0xBF;
+
+    if (c >= 0xC2 && c <= 0xDF)
+        n = 2;
+    else if (c >= 0xE0 && c <= 0xEF)
+        n = 3;
+    else if (c >= 0xF0 && c <= 0xF4)
+        n = 4;
+    else
+        return 0;
+    if (c == 0xE0)
+        low = 0xA0;
+    else if (c == 0xED)
+        high = 0x9F;
+    else if (c == 0xF0)
+        low = 0x90;
+    else if (c == 0xF4)
+        high = 0x8F;
+    if ((size_t)(end - p) < n || p[1] < low || p[1] > high)
+        return 0;
+    for (i = 2; i < n; i++) {
+        if (p[i] < 0x80 || p[i] > 0xBF)
+            return 0;
+    }
+    return n;
+}
+
+static size_t put_utf8(char *out, unsigned cp)
+{
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xC0 | (cp >> 6));
+        out[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xE0 | (cp >> 12));
+        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out[0] = (char)(0xF0 | (cp >> 18));
+    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* Decodes the JSON string body at s[0, len) in place; returns the decoded length, or
+ * (size_t)-1 when it holds anything the general path should judge (an unescaped
+ * quote or control byte, ill-formed UTF-8, \u0000, an unpaired surrogate). */
+static size_t unescape_in_place(char *s, size_t len)
+{
+    const unsigned char *r = (const unsigned char *)s;
+    const unsigned char *end = r + len;
+    char *w = s;
+
+    while (r < end) {
+        unsigned char c = *r;
+
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+            *w++ = (char)c;
+            r++;
+        } else if (c >= 0x80) {
+            size_t n = utf8_sequence(r, end);
+
+            if (n == 0)
+                return (size_t)-1;
+            memmove(w, r, n);
+            w += n;
+            r += n;
+        } else if (c == '\\' && end - r >= 2) {
+            unsigned cp;
+            unsigned low;
+
+            switch (r[1]) {
+            case '"': *w++ = '"'; break;
+            case '\\': *w++ = '\\'; break;
+            case '/': *w++ = '/'; break;
+            case 'b': *w++ = '\b'; break;
+            case 'f': *w++ = '\f'; break;
+            case 'n': *w++ = '\n'; break;
+            case 'r': *w++ = '\r'; break;
+            case 't': *w++ = '\t'; break;
+            case 'u':
+                if (end - r < 6 || hex_value((const char *)r + 2, &cp) != 0 || cp == 0 ||
+                    (cp >= 0xDC00 && cp <= 0xDFFF))
+                    return (size_t)-1;
+                if (cp >= 0xD800 && cp <= 0xDBFF) {
+                    if (end - r < 12 || r[6] != '\\' || r[7] != 'u' ||
+                        hex_value((const char *)r + 8, &low) != 0 || low < 0xDC00 || low > 0xDFFF)
+                        return (size_t)-1;
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+                    r += 6;
+                }
+                w += put_utf8(w, cp);
+                r += 4;
+                break;
+            default: return (size_t)-1;
+            }
+            r += 2;
+        } else {
+            return (size_t)-1;
+        }
+    }
+    return (size_t)(w - s);
+}
+
+#define FAST_HEAD "{\"type\":\"content_block_delta\",\"index\":"
+#define FAST_MID  ",\"delta\":{\"type\":\"text_delta\",\"text\":\""
+#define FAST_TAIL "\"}}"
+
+/*
+ * The hot path: a text delta exactly as Anthropic writes it,
+ *   {"type":"content_block_delta","index":N,"delta":{"type":"text_delta","text":"..."}}
+ * decoded without the general JSON walk. Anything else, or anything doubtful inside
+ * the string, returns 0 and takes the general path, which gives the same events.
+ */
+static int fast_text_delta(acn_decoder *d, const acn_sse_event *event, acn_status *status)
+{
+    const char *p = event->data;
+    const char *end = p + event->data_len;
+    size_t head = sizeof(FAST_HEAD) - 1;
+    size_t mid = sizeof(FAST_MID) - 1;
+    size_t tail = sizeof(FAST_TAIL) - 1;
+    int index = 0;
+    int digits = 0;
+    size_t off;
+    size_t len;
+    acn_event out;
+
+    if (event->data_len < head + 1 + mid + tail || memcmp(p, FAST_HEAD, head) != 0 ||
+        memcmp(end - tail, FAST_TAIL, tail) != 0)
+        return 0;
+    p += head;
+    while (p < end && *p >= '0' && *p <= '9' && digits < 5) {
+        index = index * 10 + (*p - '0');
+        p++;
+        digits++;
+    }
+    if (digits == 0 || (digits > 1 && p[-digits] == '0') || index >= ACN_DECODER_MAX_BLOCKS)
+        return 0;
+    if ((size_t)(end - p) < mid + tail || memcmp(p, FAST_MID, mid) != 0)
+        return 0;
+    p += mid;
+    off = d->strings.len;
+    if (acn_buf_append(&d->strings, p, (size_t)(end - tail - p)) != ACN_OK) {
+        d->strings.len = off;
+        return 0;
+    }
+    len = unescape_in_place(d->strings.ptr + off, d->strings.len - off);
+    if (len == (size_t)-1) {
+        d->strings.len = off;
+        return 0;
+    }
+    d->strings.len = off + len;
+    *status = ACN_OK;
+    if (len == 0)
+        return 1;
+    acn_decoder_event_init(&out, ACN_EVENT_TEXT_DELTA, index);
+    out.text = d->strings.ptr + off;
+    out.text_len = len;
+    *status = acn_decoder_emit(d, &out);
+    return 1;
+}
+
 static acn_status begin(acn_decoder *d, const acn_sse_event *event, int *handled)
 {
-    (void)d;
+    acn_status status = ACN_OK;
+
+    if (is(event->type, event->type_len, "content_block_delta") && fast_text_delta(d, event, &status)) {
+        *handled = 1;
+        return status;
+    }
     *handled = !known_event(event->type, event->type_len);
     return ACN_OK;
 }

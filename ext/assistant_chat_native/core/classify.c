@@ -371,6 +371,18 @@ static const char *const location_phrases[] = {
     "country, region, or territory not supported",
 };
 
+static const char *const disabled_phrases[] = {
+    "has been disabled",     "has been deactivated",     "has been suspended",
+    "account is not active", "organization is disabled",
+};
+
+static const char *const filter_phrases[] = {
+    "content management policy",
+    "content filtering policy",
+    "content_policy_violation",
+    "safety system",
+};
+
 static const char *const model_phrases[] = {
     "does not exist", "not found",           "invalid model",     "unknown model",
     "no such model",  "model not available", "not a valid model", "unexpected model name",
@@ -594,7 +606,9 @@ static int by_code(const provider_error *pe, int status, verdict *out)
         *out = too_large(pe);
     else if (eq(s, "DEADLINE_EXCEEDED"))
         *out = make(ACN_FAILURE_TIMEOUT);
-    else if (eq(t, "api_error") || eq(t, "server_error") || eq(s, "INTERNAL"))
+    else if (eq(c, "content_filter") || eq(c, "content_policy_violation"))
+        *out = make(ACN_FAILURE_REFUSAL);
+    else if (eq(t, "api_error") || eq(t, "server_error") || eq(c, "server_error") || eq(s, "INTERNAL"))
         *out = make(status == 503 || status == 529 || has(pe, "overloaded") ? ACN_FAILURE_OVERLOADED
                                                                             : ACN_FAILURE_SERVER_ERROR);
     else
@@ -615,8 +629,10 @@ static int by_phrase(const provider_error *pe, int status, verdict *out)
         *out = status == 413 ? too_large(pe) : make(ACN_FAILURE_CONTEXT_OVERFLOW);
     else if (about_model(pe))
         *out = make(ACN_FAILURE_INVALID_MODEL);
-    else if (HAS_ANY(pe, location_phrases))
+    else if (HAS_ANY(pe, location_phrases) || HAS_ANY(pe, disabled_phrases))
         *out = make(ACN_FAILURE_PERMISSION);
+    else if (HAS_ANY(pe, filter_phrases))
+        *out = make(ACN_FAILURE_REFUSAL);
     else
         return 0;
     return 1;

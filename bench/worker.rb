@@ -1,0 +1,202 @@
+# frozen_string_literal: true
+
+# rake bench:worker: a Sidekiq process running 25 chat turns at once, with the
+# native Stream and with RubyStream, on the same LocalProvider (its own process,
+# so its CPU is not the worker's). Each variant runs in a fresh child process:
+# the spec Rails app (installed by the generator) on PostgreSQL, Sidekiq's
+# embedded launcher on Redis, Action Cable broadcasting. Measured per variant:
+# jobs per minute, CPU per turn, and the scheduling delay of a sibling Ruby
+# thread that asks to sleep 1 ms over and over (p50/p99/max): how long the
+# process keeps other Ruby work waiting while it streams. The table goes to
+# bench/results/worker.md with the machine and the date.
+#
+#   TURNS=200 CONCURRENCY=25 WORDS=300 TOKEN_RATE=200 bundle exec rake bench:worker
+#   TOKEN_RATE=0 ...   # replies at full speed (CPU-bound instead of latency-bound)
+
+require "json"
+require "rbconfig"
+require "time"
+require "etc"
+
+module WorkerBench
+  ROOT = File.expand_path("..", __dir__)
+  RESULTS = File.join(__dir__, "results", "worker.md")
+  TURNS = Integer(ENV.fetch("TURNS", "200"))
+  CONCURRENCY = Integer(ENV.fetch("CONCURRENCY", "25"))
+  WORDS = Integer(ENV.fetch("WORDS", "300"))
+  TOKEN_RATE = Integer(ENV.fetch("TOKEN_RATE", "200"))
+  VARIANTS = %w[native ruby].freeze
+
+  module_function
+
+  def run
+    $LOAD_PATH.unshift(File.join(ROOT, "lib"))
+    require "assistant_chat_native"
+    require File.join(ROOT, "spec", "support", "services")
+    TestServices.start
+    sections = [TOKEN_RATE, 0].uniq.map do |rate|
+      provider = AssistantChatNative::LocalProvider.spawn(words: WORDS, token_rate: rate.positive? ? rate : nil)
+      begin
+        section(rate, VARIANTS.map { |variant| run_child(variant, provider) })
+      ensure
+        provider.stop
+      end
+    end
+    table = ([header] + sections).join("\n")
+    puts table
+    File.write(RESULTS, table)
+    puts "\nwritten to #{RESULTS.delete_prefix("#{ROOT}/")}"
+  ensure
+    TestServices.stop if defined?(TestServices)
+  end
+
+  def run_child(variant, provider)
+    env = {"BENCH_CHILD" => variant, "BENCH_REDIS_URL" => TestServices.redis_url,
+           "BENCH_DATABASE_URL" => TestServices.postgres_url, "BENCH_PROVIDER_URL" => provider.base_url_for(:anthropic)}
+    env["ASSISTANT_CHAT_NATIVE_PURE"] = "1" if variant == "ruby"
+    output = IO.popen(env, [RbConfig.ruby, __FILE__], err: [:child, :out], &:read)
+    line = output.lines.reverse.find { |candidate| candidate.start_with?("BENCH_RESULT ") }
+    raise "the #{variant} run failed:\n#{output.lines.last(30).join}" unless $?.success? && line
+
+    JSON.parse(line.delete_prefix("BENCH_RESULT "), symbolize_names: true)
+  end
+
+  # In the child: one variant, start to finish; prints BENCH_RESULT {json}.
+  def child(variant)
+    require File.join(ROOT, "spec", "support", "rails_app")
+    ENV["ACN_CABLE_ADAPTER"] = "async"
+    SpecRailsApp.boot!(database_url: ENV.fetch("BENCH_DATABASE_URL"))
+    require "sidekiq/api"
+    quiet = Logger.new(File.join(SpecRailsApp.root, "log", "bench.log"))
+    stream_class = (variant == "native") ? AssistantChatNative::Stream : AssistantChatNative::RubyStream
+    if variant == "native" && !AssistantChatNative.native?
+      raise "the C extension is not loaded (#{AssistantChatNative::Native.load_error}); run rake compile"
+    end
+
+    AssistantChatNative.configure do |config|
+      config.stream_class = stream_class
+      config.logger = quiet
+      config.models.register("bench", provider: :anthropic, model_id: "claude-sonnet-4-5", tier: :high,
+        base_url: ENV.fetch("BENCH_PROVIDER_URL"), api_key: "local-provider")
+      config.worker.logger = quiet
+    end
+    ActiveRecord::Base.connection.execute("TRUNCATE messages, conversations RESTART IDENTITY")
+    conversations = Array.new(TURNS) { Conversation.create!.id }
+
+    sidekiq = Sidekiq.configure_embed do |config|
+      config.redis = {url: ENV.fetch("BENCH_REDIS_URL")}
+      config.concurrency = CONCURRENCY
+      config.queues = %w[default]
+      config.logger = Sidekiq::Logger.new(File.join(SpecRailsApp.root, "log", "sidekiq.log"))
+    end
+    Sidekiq::Queue.new("default").clear
+    sidekiq.run
+    warm = Conversation.create!.id
+    AssistantChatWorker.perform_async(warm, "warm up", "bench")
+    wait_for { Message.where(conversation_id: warm, role: "assistant").exists? }
+
+    delays = []
+    done = false
+    sibling = Thread.new do
+      until done
+        asked = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+        sleep 0.001
+        delays << (Process.clock_gettime(Process::CLOCK_MONOTONIC) - asked - 0.001)
+      end
+    end
+
+    cpu_before = Process.clock_gettime(Process::CLOCK_PROCESS_CPUTIME_ID)
+    started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+    conversations.each { |id| AssistantChatWorker.perform_async(id, "Tell me about the sales numbers", "bench") }
+    wait_for(timeout: 600) do
+      Message.where(conversation_id: conversations, role: "assistant", status: "completed").count +
+        Conversation.where(id: conversations).where("error_count > 0").count >= TURNS
+    end
+    wall = Process.clock_gettime(Process::CLOCK_MONOTONIC) - started
+    cpu = Process.clock_gettime(Process::CLOCK_PROCESS_CPUTIME_ID) - cpu_before
+    done = true
+    sibling.join
+    sidekiq.stop
+
+    sorted = delays.sort
+    result = {
+      variant: variant, stream_class: stream_class.name, turns: TURNS, concurrency: CONCURRENCY,
+      failed: Conversation.where(id: conversations).where("error_count > 0").count,
+      wall: wall, jobs_per_minute: TURNS / wall * 60, cpu_ms_per_turn: cpu / TURNS * 1000,
+      delay_p50_ms: percentile(sorted, 0.50) * 1000, delay_p99_ms: percentile(sorted, 0.99) * 1000,
+      delay_max_ms: sorted.last.to_f * 1000, samples: sorted.size
+    }
+    puts "BENCH_RESULT #{JSON.generate(result)}"
+    $stdout.flush
+  end
+
+  def wait_for(timeout: 60)
+    deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + timeout
+    until yield
+      raise "timed out after #{timeout}s" if Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
+
+      sleep 0.05
+    end
+  end
+
+  def percentile(sorted, fraction)
+    return 0.0 if sorted.empty?
+
+    sorted[[(sorted.size * fraction).ceil - 1, 0].max]
+  end
+
+  def header
+    cpu = File.read("/proc/cpuinfo")[/model name\s*:\s*(.+)/, 1] if File.exist?("/proc/cpuinfo")
+    <<~TEXT
+      # rake bench:worker
+
+      A Sidekiq process running #{CONCURRENCY} chat turns at once (#{TURNS} turns, one round of #{WORDS} words
+      each, from LocalProvider in its own process), through AssistantChatWorker with PostgreSQL locks and
+      Action Cable broadcasts; the native Stream against RubyStream, each in a fresh process.
+
+      Measured #{Time.now.utc.strftime("%Y-%m-%d %H:%M UTC")} on #{cpu || RUBY_PLATFORM} (#{Etc.nprocessors} cores),
+      #{RUBY_DESCRIPTION}.
+
+      Sibling delay: how much longer than 1 ms a Ruby thread's `sleep 0.001` took while the turns ran, that is
+      the wait any other Ruby work in the process sees. Ratio: how many times better native is (above 1: native
+      better; below 1: RubyStream better).
+    TEXT
+  end
+
+  def section(rate, results)
+    native, ruby = results
+    ratio = ->(key, better: :lower) {
+      a = native[key].to_f
+      b = ruby[key].to_f
+      return "-" if a.zero? || b.zero?
+
+      format("%.2f", (better == :lower) ? b / a : a / b)
+    }
+    row = ->(label, key, digits, better: :lower) {
+      "| #{label} | #{native[key].round(digits)} | #{ruby[key].round(digits)} | #{ratio.call(key, better: better)} |"
+    }
+    pace = rate.positive? ? "replies paced at #{rate} tokens/s per stream (like a provider)" : "replies at full speed (CPU-bound)"
+    [
+      "## #{pace}",
+      "",
+      "| | native Stream | RubyStream | ratio |",
+      "|---|---:|---:|---:|",
+      row.call("jobs per minute", :jobs_per_minute, 1, better: :higher),
+      row.call("CPU per turn (ms)", :cpu_ms_per_turn, 2),
+      row.call("sibling thread delay p50 (ms)", :delay_p50_ms, 3),
+      row.call("sibling thread delay p99 (ms)", :delay_p99_ms, 3),
+      row.call("sibling thread delay max (ms)", :delay_max_ms, 2),
+      "| wall time (s) | #{native[:wall].round(2)} | #{ruby[:wall].round(2)} | |",
+      "| failed turns | #{native[:failed]} | #{ruby[:failed]} | |",
+      "| sibling samples | #{native[:samples]} | #{ruby[:samples]} | |",
+      ""
+    ].join("\n")
+  end
+end
+
+if ENV["BENCH_CHILD"]
+  WorkerBench.child(ENV["BENCH_CHILD"])
+  exit!(0)
+else
+  WorkerBench.run
+end

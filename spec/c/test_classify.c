@@ -393,6 +393,88 @@ static void test_invalid_model_names_the_model_only_when_it_looks_like_one(void 
     assert_null(strchr(injected.message, '<'));
 }
 
+static void test_gemini_resource_exhausted_tells_a_rate_limit_from_a_used_up_quota(void **state)
+{
+    const char *billing = "You exceeded your current quota, please check your plan and billing details.";
+    char body[1024];
+    acn_failure f;
+
+    (void)state;
+    /* Billing words and nothing else: the quota is used up. */
+    snprintf(body, sizeof(body),
+             "{\"error\":{\"code\":429,\"message\":\"%s\",\"status\":\"RESOURCE_EXHAUSTED\"}}", billing);
+    f = classify_body(ACN_PROVIDER_GEMINI, 429, body);
+    assert_kind(&f, ACN_FAILURE_QUOTA_EXHAUSTED, ACN_ACTION_FAIL, 0);
+
+    /* The same words with a RetryInfo: a per-minute limit that lifts. */
+    snprintf(body, sizeof(body),
+             "{\"error\":{\"code\":429,\"message\":\"%s\",\"status\":\"RESOURCE_EXHAUSTED\",\"details\":[{\"@"
+             "type\":"
+             "\"type.googleapis.com/google.rpc.RetryInfo\",\"retryDelay\":\"0.5s\"}]}}",
+             billing);
+    f = classify_body(ACN_PROVIDER_GEMINI, 429, body);
+    assert_kind(&f, ACN_FAILURE_RATE_LIMITED, ACN_ACTION_RETRY, 1);
+    assert_true(fabs(f.retry_after - 0.5) < 1e-9);
+
+    /* A per-minute quota id without RetryInfo: still a rate limit. */
+    snprintf(body, sizeof(body),
+             "{\"error\":{\"code\":429,\"message\":\"%s\",\"status\":\"RESOURCE_EXHAUSTED\",\"details\":[{\"@"
+             "type\":"
+             "\"type.googleapis.com/google.rpc.QuotaFailure\",\"violations\":[{\"quotaId\":"
+             "\"GenerateContentInputTokensPerModelPerMinute-FreeTier\"}]}]}}",
+             billing);
+    f = classify_body(ACN_PROVIDER_GEMINI, 429, body);
+    assert_kind(&f, ACN_FAILURE_RATE_LIMITED, ACN_ACTION_RETRY, 1);
+    assert_true(f.retry_after < 0);
+
+    /* A mid-stream RESOURCE_EXHAUSTED chunk reads the same way. */
+    {
+        acn_classify_input in =
+            input_for(ACN_PROVIDER_GEMINI, 200,
+                      "{\"error\":{\"code\":429,\"message\":\"Resource has been exhausted "
+                      "(e.g. check quota).\",\"status\":\"RESOURCE_EXHAUSTED\"}}");
+        in.mid_stream = 1;
+        acn_classify(&in, &f);
+        assert_kind(&f, ACN_FAILURE_RATE_LIMITED, ACN_ACTION_RETRY, 1);
+        assert_int_equal(f.status, 200);
+    }
+}
+
+static void test_model_names_are_read_from_each_providers_wording(void **state)
+{
+    static const struct {
+        const char *body;
+        const char *name;
+    } cases[] = {
+        {"{\"type\":\"error\",\"error\":{\"type\":\"not_found_error\",\"message\":\"model: "
+         "claude-3-opus-20240229.\"}}",
+         "claude-3-opus-20240229"},
+        {"{\"error\":{\"message\":\"The model 'gpt-4.5-preview' does not "
+         "exist\",\"code\":\"model_not_found\"}}",
+         "gpt-4.5-preview"},
+        {"{\"error\":{\"code\":404,\"message\":\"models/gemini-1.0-pro-vision-latest is not found for API "
+         "version "
+         "v1beta\",\"status\":\"NOT_FOUND\"}}",
+         "gemini-1.0-pro-vision-latest"},
+        {"{\"error\":{\"message\":\"Unknown model: "
+         "\\\"mistral/large\\\"\",\"type\":\"invalid_request_error\"}}",
+         "mistral/large"},
+    };
+    char expected[256];
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        acn_failure f = classify_body(ACN_PROVIDER_OPENAI, 404, cases[i].body);
+        assert_kind(&f, ACN_FAILURE_INVALID_MODEL, ACN_ACTION_FAIL, 0);
+        snprintf(expected, sizeof(expected),
+                 "The selected AI model (%s) isn't available. Please choose a different model.",
+                 cases[i].name);
+        if (strcmp(f.message, expected) != 0)
+            fail_msg("got \"%s\", expected \"%s\"", f.message, expected);
+    }
+}
+
 static void test_mid_stream_payloads(void **state)
 {
     acn_classify_input in = input_for(ACN_PROVIDER_ANTHROPIC, 200, "Overloaded");
@@ -921,6 +1003,8 @@ int main(void)
         cmocka_unit_test(test_context_overflow_is_recognised_by_its_words),
         cmocka_unit_test(test_413_about_tokens_compacts_and_about_bytes_fails),
         cmocka_unit_test(test_invalid_model_names_the_model_only_when_it_looks_like_one),
+        cmocka_unit_test(test_gemini_resource_exhausted_tells_a_rate_limit_from_a_used_up_quota),
+        cmocka_unit_test(test_model_names_are_read_from_each_providers_wording),
         cmocka_unit_test(test_mid_stream_payloads),
         cmocka_unit_test(test_retry_after_in_seconds),
         cmocka_unit_test(test_retry_after_http_dates_in_all_three_forms),

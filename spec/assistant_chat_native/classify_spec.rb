@@ -59,6 +59,26 @@ RSpec.describe "AssistantChatNative.classify" do
     end
   end
 
+  describe "a mid-stream error event, as the Decoder classifies it" do
+    def error_event(provider, payload)
+      (provider == "anthropic") ? "event: error\ndata: #{payload}\n\n" : "data: #{payload}\n\n"
+    end
+
+    manifest["cases"].select { |c| c["mid_stream"] }.each do |c|
+      it "matches classify(mid_stream: true) for #{c["name"]}" do
+        payload = JSON.generate(JSON.parse(File.read(File.join(errors_dir, c["file"]))))
+        decoder = AssistantChatNative::Decoder.new(c["provider"].to_sym)
+        decoder.feed(error_event(c["provider"], payload))
+        from_decoder = decoder.finish.failure
+        direct = classify(provider: c["provider"].to_sym, status: 200, body: payload, mid_stream: true)
+
+        expect(from_decoder.to_h.slice(:kind, :action, :retryable, :message, :detail))
+          .to eq(direct.to_h.slice(:kind, :action, :retryable, :message, :detail))
+        expect(direct.kind).to eq(c.dig("expected", "kind").to_sym)
+      end
+    end
+  end
+
   describe "user-facing copy" do
     it "says an invalid model is unavailable and names it" do
       failure = classify(provider: :anthropic, status: 404, body: anthropic_body("not_found_error", "model: claude-x-9"))

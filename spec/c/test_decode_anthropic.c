@@ -483,6 +483,7 @@ FIXTURE_TEST(text)
 FIXTURE_TEST(text_crlf_cached)
 FIXTURE_TEST(tool_use_parallel)
 FIXTURE_TEST(thinking)
+FIXTURE_TEST(thinking_tool_use)
 FIXTURE_TEST(citations)
 FIXTURE_TEST(server_tool_use)
 FIXTURE_TEST(stop_max_tokens)
@@ -522,6 +523,7 @@ int main(void)
         cmocka_unit_test(fixture_text_crlf_cached),
         cmocka_unit_test(fixture_tool_use_parallel),
         cmocka_unit_test(fixture_thinking),
+        cmocka_unit_test(fixture_thinking_tool_use),
         cmocka_unit_test(fixture_citations),
         cmocka_unit_test(fixture_server_tool_use),
         cmocka_unit_test(fixture_stop_max_tokens),

@@ -232,6 +232,7 @@ FIXTURE_TEST(text)
 FIXTURE_TEST(function_calls_parallel)
 FIXTURE_TEST(function_call_with_id)
 FIXTURE_TEST(thinking)
+FIXTURE_TEST(text_and_function_call)
 FIXTURE_TEST(stop_max_tokens)
 FIXTURE_TEST(stop_safety)
 FIXTURE_TEST(stop_recitation_no_text)
@@ -259,6 +260,7 @@ int main(void)
         cmocka_unit_test(fixture_function_calls_parallel),
         cmocka_unit_test(fixture_function_call_with_id),
         cmocka_unit_test(fixture_thinking),
+        cmocka_unit_test(fixture_text_and_function_call),
         cmocka_unit_test(fixture_stop_max_tokens),
         cmocka_unit_test(fixture_stop_safety),
         cmocka_unit_test(fixture_stop_recitation_no_text),

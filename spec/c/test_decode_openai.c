@@ -273,6 +273,7 @@ static void tool_call_index_past_the_bound_is_a_limit(void **state)
 FIXTURE_TEST(text)
 FIXTURE_TEST(text_no_usage_crlf)
 FIXTURE_TEST(tool_calls_parallel)
+FIXTURE_TEST(text_then_tool_call)
 FIXTURE_TEST(refusal)
 FIXTURE_TEST(stop_length)
 FIXTURE_TEST(stop_content_filter)
@@ -301,6 +302,7 @@ int main(void)
         cmocka_unit_test(fixture_text),
         cmocka_unit_test(fixture_text_no_usage_crlf),
         cmocka_unit_test(fixture_tool_calls_parallel),
+        cmocka_unit_test(fixture_text_then_tool_call),
         cmocka_unit_test(fixture_refusal),
         cmocka_unit_test(fixture_stop_length),
         cmocka_unit_test(fixture_stop_content_filter),

@@ -17,6 +17,7 @@ require "json"
 require "rbconfig"
 require "time"
 require "etc"
+require "fileutils"
 
 module WorkerBench
   ROOT = File.expand_path("..", __dir__)
@@ -195,7 +196,12 @@ module WorkerBench
 end
 
 if ENV["BENCH_CHILD"]
-  WorkerBench.child(ENV["BENCH_CHILD"])
+  begin
+    WorkerBench.child(ENV["BENCH_CHILD"])
+  ensure
+    FileUtils.rm_rf(SpecRailsApp.root) if defined?(SpecRailsApp) && SpecRailsApp.root
+  end
+  # Skips at_exit handlers that would wait on the app's background threads.
   exit!(0)
 else
   WorkerBench.run

@@ -82,16 +82,23 @@ module AssistantChatNative
       processing? && (processing_since.nil? || processing_since < Time.now - after)
     end
 
-    # Counts a turn that ended in an error. Tolerates tables without the columns.
+    # Counts a turn that ended in an error (one atomic UPDATE, so concurrent
+    # errors all count). Tolerates tables without the columns.
     def track_error!
-      updates = {}
-      updates[:error_count] = (self.class.where(id: id).pick(:error_count) || 0) + 1 if has_attribute?(:error_count)
-      updates[:last_error_at] = current_time_from_proper_timezone if has_attribute?(:last_error_at)
-      return false if updates.empty? || !persisted?
+      return false unless persisted?
 
-      self.class.where(id: id).update_all(updates)
-      updates.each { |column, value| self[column] = value }
-      clear_attribute_changes(updates.keys)
+      now = current_time_from_proper_timezone
+      sets = []
+      sets << "error_count = COALESCE(error_count, 0) + 1" if has_attribute?(:error_count)
+      sets << self.class.sanitize_sql(["last_error_at = ?", now]) if has_attribute?(:last_error_at)
+      return false if sets.empty?
+
+      self.class.where(id: id).update_all(sets.join(", "))
+      fresh = self.class.uncached { self.class.where(id: id).pick(*%i[error_count last_error_at].select { |c| has_attribute?(c) }) }
+      Array(fresh).zip(%i[error_count last_error_at].select { |c| has_attribute?(c) }).each do |value, column|
+        self[column] = value
+        clear_attribute_changes([column])
+      end
       true
     end
 
@@ -102,7 +109,7 @@ module AssistantChatNative
     end
 
     def reload_processing_columns
-      fresh = self.class.where(id: id).pick(:processing_by_id, :processing_since, :processing_job_id)
+      fresh = self.class.uncached { self.class.where(id: id).pick(:processing_by_id, :processing_since, :processing_job_id) }
       return unless fresh
 
       self.processing_by_id, self.processing_since, self.processing_job_id = fresh

@@ -203,7 +203,7 @@ module AssistantChatNative
         persist_partial(outcome)
         @continuation_pending = {model: outcome.model.to_s, tool_services: tool_services, user_context: user_context}
       when :cancelled
-        persist_reply(outcome)
+        persist_cancelled(outcome)
         broadcaster.complete(outcome.text.to_s, model: outcome.model.to_s, cancelled: true)
       else
         raise TurnFailed.new(outcome.failure, model: outcome.model)

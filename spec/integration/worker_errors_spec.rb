@@ -132,3 +132,75 @@ RSpec.describe "AssistantChatWorker when a turn fails", :worker_integration do
     expect(log).not_to include(WorkerHarness::API_KEY)
   end
 end
+
+RSpec.describe "AssistantChatWorker when the conversation outgrows the model", :worker_integration do
+  let(:provider) { WorkerHarness.provider }
+  let(:conversation) { Conversation.create! }
+  let!(:broadcasts) { WorkerHarness::BroadcastLog.new("assistant_conversation_#{conversation.id}") }
+  let(:overflow) do
+    JSON.generate({"type" => "error", "error" => {"type" => "invalid_request_error",
+                                                  "message" => "prompt is too long: 215000 tokens > 200000 maximum"}})
+  end
+
+  after { broadcasts.close }
+
+  def seed_history(exchanges)
+    exchanges.times do |index|
+      Message.create!(conversation_id: conversation.id, role: "user", content: "Question #{index} " + ("x" * 200), job_id: "old-#{index}")
+      Message.create!(conversation_id: conversation.id, role: "assistant", content: "Answer #{index}", job_id: "old-#{index}", status: "completed")
+    end
+  end
+
+  it "compacts the history and answers when a shorter history fits" do
+    seed_history(6)
+    provider.enqueue(status: 400, body: overflow)
+    provider.enqueue(text: "Answered after compaction.")
+    AssistantChatWorker.perform_async(conversation.id, "And now?", "claude-sonnet")
+    broadcasts.wait_for_end
+    expect(broadcasts.of(:error)).to be_empty
+    expect(broadcasts.of(:status).map { |event| event["text"] }).to eq(["Shortening the conversation to fit the model…"])
+    expect(broadcasts.of(:complete).map { |event| event["text"] }).to eq(["Answered after compaction."])
+    first, second = provider.requests.map { |request| request.json["messages"] }
+    expect(second.size).to be < first.size
+    expect(second.last["content"].to_s).to include("And now?")
+  end
+
+  it "gives up after MAX_COMPACTION_RETRIES compactions with copy that suggests a new conversation" do
+    seed_history(6)
+    provider.enqueue(status: 400, body: overflow, times: AssistantChatWorker::MAX_COMPACTION_RETRIES + 1)
+    AssistantChatWorker.perform_async(conversation.id, "And now?", "claude-sonnet")
+    broadcasts.wait_for_end
+    WorkerHarness.wait_until(message: "the error broadcast") { broadcasts.of(:error).any? }
+    expect(broadcasts.of(:error).map { |event| event["text"] }.first).to match(/new conversation/i)
+    expect(provider.requests.size).to eq(AssistantChatWorker::MAX_COMPACTION_RETRIES + 1)
+    conversation.reload
+    expect([conversation.processing_by_id, conversation.error_count]).to eq([nil, 1])
+    expect(WorkerHarness.reports.first[:custom_data][:response_body]).to include("prompt is too long")
+  end
+end
+
+RSpec.describe "AssistantChatWorker when the user cancels", :worker_integration do
+  let(:provider) { WorkerHarness.provider }
+  let(:conversation) { Conversation.create! }
+  let!(:broadcasts) { WorkerHarness::BroadcastLog.new("assistant_conversation_#{conversation.id}") }
+
+  after { broadcasts.close }
+
+  it "stops streaming soon after cancel_requested_at is set, keeps what was shown and releases the lock" do
+    provider.enqueue(text: (1..300).map { |index| "w#{index}" }.join(" "), token_rate: 30)
+    AssistantChatWorker.perform_async(conversation.id, "Long one", "claude-sonnet")
+    WorkerHarness.wait_until(message: "streaming") { broadcasts.of(:chunk).any? }
+    conversation.update_columns(cancel_requested_at: Time.current)
+    cancelled_at = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+    broadcasts.wait_for_end
+    expect(Process.clock_gettime(Process::CLOCK_MONOTONIC) - cancelled_at).to be < 3
+    complete = broadcasts.of(:complete)
+    expect(complete.size).to eq(1)
+    expect(complete.first["cancelled"]).to be(true)
+    expect(complete.first["text"]).to start_with("w1 w2")
+    expect(complete.first["text"]).not_to include("w300")
+    expect(broadcasts.of(:error)).to be_empty
+    expect(conversation.reload.processing_by_id).to be_nil
+    expect(Message.where(conversation_id: conversation.id, role: "assistant").pluck(:status)).to eq(["cancelled"])
+  end
+end

@@ -129,3 +129,45 @@ RSpec.describe "AssistantChatWorker running a turn in Sidekiq", :worker_integrat
     expect(Dir.glob(File.join(Dir.tmpdir, "acn-upload-*")) - before).to be_empty
   end
 end
+
+RSpec.describe "AssistantChatWorker's instrumentation", :worker_integration do
+  let(:provider) { WorkerHarness.provider }
+  let(:conversation) { Conversation.create! }
+  let!(:broadcasts) { WorkerHarness::BroadcastLog.new("assistant_conversation_#{conversation.id}") }
+
+  after { broadcasts.close }
+
+  it "publishes one event per stream and one per turn, and logs one line per turn without the API key" do
+    turns = Queue.new
+    streams = Queue.new
+    turn_subscription = ActiveSupport::Notifications.subscribe("turn.assistant_chat_native") { |event| turns << event.payload }
+    stream_subscription = ActiveSupport::Notifications.subscribe("stream.assistant_chat_native") { |event| streams << event.payload }
+    provider.enqueue(tool_calls: [{name: "query_database", id: "toolu_9", arguments: {"sql" => "SELECT 1"}}],
+      usage: {input_tokens: 40, output_tokens: 12})
+    provider.enqueue(text: "One.", usage: {input_tokens: 60, output_tokens: 3})
+    AssistantChatWorker.perform_async(conversation.id, "Count", "claude-sonnet", ["app_db"])
+    broadcasts.wait_for_end
+
+    turn = WorkerHarness.wait_until(message: "the turn event") { turns.empty? ? nil : turns.pop }
+    expect(turn).to include(worker: "AssistantChatWorker", conversation_id: conversation.id, model: "claude-sonnet",
+      final_model: "claude-sonnet", provider: :anthropic, status: :completed, rounds: 2, retries: 0, compactions: 0,
+      input_tokens: 100, output_tokens: 15, failure_kind: nil)
+    expect(turn[:duration]).to be > 0
+    expect(turn[:time_to_first_token]).to be_between(0, turn[:duration])
+    expect(turn[:flushes]).to be >= 1
+
+    rounds = []
+    rounds << streams.pop until streams.empty?
+    expect(rounds.map { |round| [round[:round], round[:model], round[:provider], round[:stop_reason], round[:input_tokens], round[:output_tokens]] })
+      .to eq([[1, "claude-sonnet", :anthropic, :tool_use, 40, 12], [2, "claude-sonnet", :anthropic, :end_turn, 60, 3]])
+
+    log = File.read(File.join(SpecRailsApp.root, "log", "test.log"))
+    line = log.lines.grep(/\[AssistantChatNative\] turn conversation=#{conversation.id} /)
+    expect(line.size).to eq(1)
+    expect(line.first).to include("model=claude-sonnet provider=anthropic status=completed rounds=2", "tokens=100/15")
+    expect(log).not_to include(WorkerHarness::API_KEY)
+  ensure
+    ActiveSupport::Notifications.unsubscribe(turn_subscription)
+    ActiveSupport::Notifications.unsubscribe(stream_subscription)
+  end
+end

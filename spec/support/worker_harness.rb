@@ -163,5 +163,9 @@ RSpec.configure do |config|
 
   config.after(:suite) { WorkerHarness.teardown! }
 
-  config.before(:each, :worker_integration) { WorkerHarness.clean! }
+  # Other specs may reset the gem's configuration: set ours again for each example.
+  config.before(:each, :worker_integration) do
+    WorkerHarness.configure_gem!
+    WorkerHarness.clean!
+  end
 end

@@ -52,7 +52,7 @@ module AssistantChatNative
       # This job's saved reply, when an earlier run of the same job got that far.
       def persisted_reply
         message_model.where(message_key => @conversation.id, :job_id => @job_id, :role => "assistant",
-          :status => "completed").first
+          :status => %w[completed cancelled]).first
       end
 
       # The conversation's messages, oldest first, as normalized messages. An
@@ -93,6 +93,13 @@ module AssistantChatNative
         row
       end
 
+      # Saves what a cancelled turn showed, with its transcript so far.
+      def persist_cancelled(outcome)
+        row = save_assistant_row(outcome, status: "cancelled")
+        @continued_row&.update!(status: "continued")
+        row
+      end
+
       # Saves a turn's transcript, and the state to resume from, before a
       # continuation job picks it up.
       def persist_partial(outcome)
@@ -121,7 +128,10 @@ module AssistantChatNative
       def cancelled?
         return false unless @conversation.has_attribute?(:cancel_requested_at)
 
-        requested = @conversation.class.where(id: @conversation.id).pick(:cancel_requested_at)
+        # Uncached: Sidekiq runs jobs inside the Rails executor, whose query cache
+        # would answer every poll with the first one's result.
+        model = @conversation.class
+        requested = model.uncached { model.where(id: @conversation.id).pick(:cancel_requested_at) }
         !requested.nil? && (@locked_at.nil? || requested >= @locked_at)
       end
 

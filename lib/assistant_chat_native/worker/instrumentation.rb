@@ -35,7 +35,7 @@ module AssistantChatNative
                    provider: provider_for(model)}
         ActiveSupport::Notifications.instrument(TURN, payload) do
           outcome = yield
-          payload.merge!(turn_figures(outcome, handler, monotonic - started))
+          payload.merge!(turn_figures(outcome, handler, started))
           details = round_stats(outcome)
           details.each_with_index do |detail, index|
             last_failed = index == details.size - 1 && outcome.status == :failed
@@ -47,7 +47,9 @@ module AssistantChatNative
         outcome
       end
 
-      def turn_figures(outcome, handler, duration)
+      def turn_figures(outcome, handler, started)
+        duration = monotonic - started
+        first_token = handler.first_token_clock && (handler.first_token_clock - started)
         usage = total_usage(outcome)
         {
           final_model: outcome.model.to_s,
@@ -56,7 +58,7 @@ module AssistantChatNative
           rounds: outcome.rounds.to_i,
           retries: outcome.retries.to_i,
           compactions: outcome.compactions.to_i,
-          time_to_first_token: handler.first_token_at&.round(4),
+          time_to_first_token: first_token&.round(4),
           duration: duration.round(4),
           input_tokens: usage[:input_tokens].to_i,
           output_tokens: usage[:output_tokens].to_i,

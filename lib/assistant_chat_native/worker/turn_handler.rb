@@ -6,7 +6,7 @@ module AssistantChatNative
     # broadcasts (throttled), keeps the column lock fresh on heartbeats, reports
     # progress, and asks the worker's hooks about cancellation and compaction.
     class TurnHandler
-      attr_reader :text, :flushes, :status_lines, :tool_results, :first_token_at
+      attr_reader :text, :flushes, :status_lines, :tool_results, :first_token_clock
 
       # worker:      the Worker (its hooks answer cancelled? and compact)
       # broadcaster: a Broadcaster
@@ -26,12 +26,12 @@ module AssistantChatNative
         @tool_results = 0
         @cancelled = false
         @last_cancel_check_at = nil
-        @first_token_at = nil
+        @first_token_clock = nil
       end
 
       # The reply so far (the whole text: a retried round's text replaces what was shown).
       def on_text(accumulated, _delta = nil)
-        @first_token_at ||= @clock.call - @started_at
+        @first_token_clock ||= @clock.call
         @text = accumulated.to_s
         @flushes += 1
         now = @clock.call
@@ -43,7 +43,7 @@ module AssistantChatNative
       end
 
       def on_thinking(accumulated, _delta = nil)
-        @first_token_at ||= @clock.call - @started_at
+        @first_token_clock ||= @clock.call
         @worker.send(:on_thinking_text, accumulated.to_s)
       end
 

@@ -300,6 +300,22 @@ static void error_event_passes_type_message_and_payload(void **state)
         "\"overloaded_error\", \"message\": \"Overloaded\"}}\n");
 }
 
+static void error_event_that_is_not_json_is_still_an_error(void **state)
+{
+    (void)state;
+    expect_events(
+        P, "event: error\ndata: upstream connect error or disconnect/reset before headers\n\n", ACN_OK, 1,
+        "error text=upstream connect error or disconnect/reset before headers raw=upstream connect error or "
+        "disconnect/reset before headers\n");
+    expect_events(P, "event: error\ndata: \"Overloaded\"\n\n", ACN_OK, 1,
+                  "error text=\"Overloaded\" raw=\"Overloaded\"\n");
+    expect_events(P,
+                  "event: error\ndata: {\"error\": {\"type\": \"api_error\", \"message\": \"Internal\"}}\n\n",
+                  ACN_OK, 1,
+                  "error name=api_error text=Internal raw={\"error\": {\"type\": \"api_error\", \"message\": "
+                  "\"Internal\"}}\n");
+}
+
 static void unknown_event_types_are_ignored_unparsed(void **state)
 {
     (void)state;
@@ -510,6 +526,7 @@ int main(void)
         cmocka_unit_test(every_stop_reason_maps),
         cmocka_unit_test(message_delta_usage_may_carry_every_count),
         cmocka_unit_test(error_event_passes_type_message_and_payload),
+        cmocka_unit_test(error_event_that_is_not_json_is_still_an_error),
         cmocka_unit_test(unknown_event_types_are_ignored_unparsed),
         cmocka_unit_test(truncated_stream_is_not_done_and_drops_the_partial_event),
         cmocka_unit_test(malformed_json_fails_and_stays_failed),

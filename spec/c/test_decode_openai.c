@@ -206,6 +206,8 @@ static void error_object_in_a_data_payload(void **state)
         P, "data: {\"error\":{\"message\":\"Slow down\",\"code\":\"rate_limit_exceeded\"}}\n\n", ACN_OK, 1,
         "error name=rate_limit_exceeded text=Slow down raw={\"error\":{\"message\":\"Slow down\",\"code\":"
         "\"rate_limit_exceeded\"}}\n");
+    expect_events(P, "data: {\"error\": \"Internal server error\"}\n\n", ACN_OK, 1,
+                  "error text=Internal server error raw={\"error\": \"Internal server error\"}\n");
 }
 
 static void stream_without_done_is_not_done(void **state)

@@ -36,8 +36,10 @@
  * - DONE: the terminal event (message_stop, [DONE], a Gemini chunk with finishReason
  *   or promptFeedback.blockReason). acn_decoder_done is then true.
  * - ERROR: a provider error after HTTP 200; name = error type (Gemini `status`),
- *   text = message, raw = the whole data payload for the classifier. acn_decoder_done
- *   is true after it as well: the stream ended, with a failure.
+ *   text = message, raw = the whole data payload for the classifier. An Anthropic
+ *   `error` event whose payload is not a JSON object is still an ERROR (name empty,
+ *   text = raw = the payload), and so is OpenAI-compatible {"error": "message"}.
+ *   acn_decoder_done is true after it as well: the stream ended, with a failure.
  * - BLOCK_END (Anthropic text, thinking and redacted_thinking blocks), SIGNATURE_DELTA,
  *   REDACTED_THINKING (text = the data), CITATION (text = the citation as JSON), PING.
  */

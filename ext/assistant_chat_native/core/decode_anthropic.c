@@ -400,6 +400,31 @@ static int fast_text_delta(acn_decoder *d, const acn_sse_event *event, acn_statu
     return 1;
 }
 
+static acn_status end(acn_decoder *d, const acn_sse_event *sse);
+
+/* An `error` event is an error whatever its payload: one that is not a JSON object
+ * (a proxy's plain text, say) still ends the stream, passed on whole for the classifier. */
+static acn_status error_event(acn_decoder *d, const acn_sse_event *event)
+{
+    acn_status status = acn_json_walk_parse(&d->walk, event->data, event->data_len, &listener, d);
+    acn_event out;
+
+    if (d->failed)
+        return d->status;
+    if (status == ACN_OK && d->walk.root_is_map)
+        return end(d, event);
+    if (status != ACN_OK && status != ACN_ERR_MALFORMED)
+        return acn_decoder_fail(d, status, "could not decode an error event: %s",
+                                acn_json_walk_error(&d->walk));
+    acn_decoder_event_init(&out, ACN_EVENT_ERROR, -1);
+    out.text = event->data;
+    out.text_len = event->data_len;
+    out.raw = event->data;
+    out.raw_len = event->data_len;
+    d->done = 1;
+    return acn_decoder_emit(d, &out);
+}
+
 static acn_status begin(acn_decoder *d, const acn_sse_event *event, int *handled)
 {
     acn_status status = ACN_OK;
@@ -407,6 +432,10 @@ static acn_status begin(acn_decoder *d, const acn_sse_event *event, int *handled
     if (is(event->type, event->type_len, "content_block_delta") && fast_text_delta(d, event, &status)) {
         *handled = 1;
         return status;
+    }
+    if (is(event->type, event->type_len, "error")) {
+        *handled = 1;
+        return error_event(d, event);
     }
     *handled = !known_event(event->type, event->type_len);
     return ACN_OK;

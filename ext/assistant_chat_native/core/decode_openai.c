@@ -122,6 +122,12 @@ static int on_scalar(void *ctx, const acn_json_walk *w, acn_json_kind kind, cons
     if (w->depth == 1) {
         if (kind != ACN_JSON_STRING)
             return 0;
+        if (key_is(w, 0, "error")) {
+            /* some compatible servers send {"error": "message"} */
+            d->num[N_ERROR] = 1;
+            d->num_set |= 1u << N_ERROR;
+            return acn_decoder_keep(d, text, len, &d->str[S_ERROR_MESSAGE]);
+        }
         if (key_is(w, 0, "id"))
             return acn_decoder_keep(d, text, len, &d->str[S_ID]);
         if (key_is(w, 0, "model"))

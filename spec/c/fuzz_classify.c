@@ -16,8 +16,10 @@
  * catches any read past a length. Checked on every input: the failure is one of
  * the taxonomy's kinds with a valid action, its message and detail are valid
  * UTF-8 without control characters and carry no key-shaped secret, cancelled
- * never retries, retry_after is absent or a finite non-negative number, and the
- * same input classifies the same way twice.
+ * never retries, retry_after is absent or a finite non-negative number, the
+ * same input classifies the same way twice, streamed output and x-should-retry
+ * never change the kind, x-should-retry decides an error response's
+ * retryability, and a cancelled transfer is cancelled whatever else came.
  */
 #include <math.h>
 #include <stdint.h>
@@ -172,6 +174,61 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (first.kind != second.kind || first.action != second.action || first.retryable != second.retryable ||
         strcmp(first.message, second.message) != 0 || strcmp(first.detail, second.detail) != 0)
         abort();
+
+    /* Streamed output only adds to the detail: the verdict stays. */
+    in.streamed = !in.streamed;
+    acn_classify(&in, &second);
+    check(&in, &second);
+    if (first.kind != second.kind || first.action != second.action || first.retryable != second.retryable ||
+        strcmp(first.message, second.message) != 0)
+        abort();
+    in.streamed = !in.streamed;
+
+    /* x-should-retry decides retryability of an error response, never the kind; cancelled stays final. */
+    if (in.header_count < MAX_HEADERS) {
+        static const char *const answers[] = {"true", "false"};
+        int a;
+        for (a = 0; a < 2; a++) {
+            headers[in.header_count].name = "x-should-retry";
+            headers[in.header_count].name_len = 14;
+            headers[in.header_count].value = answers[a];
+            headers[in.header_count].value_len = strlen(answers[a]);
+            /* Put it first, so an earlier fuzzed x-should-retry does not shadow it. */
+            {
+                acn_header swap = headers[0];
+                headers[0] = headers[in.header_count];
+                headers[in.header_count] = swap;
+            }
+            in.header_count++;
+            acn_classify(&in, &second);
+            check(&in, &second);
+            in.header_count--;
+            {
+                acn_header swap = headers[0];
+                headers[0] = headers[in.header_count];
+                headers[in.header_count] = swap;
+            }
+            if (second.kind != first.kind)
+                abort();
+            if (second.kind == ACN_FAILURE_CANCELLED) {
+                if (second.retryable)
+                    abort();
+            } else if (in.status >= 400 && second.retryable != (a == 0)) {
+                abort();
+            }
+        }
+    }
+
+    /* Cancelled wins over everything. */
+    {
+        acn_transport_error saved = in.transport_error;
+        in.transport_error = ACN_TRANSPORT_CANCELLED;
+        acn_classify(&in, &second);
+        check(&in, &second);
+        if (second.kind != ACN_FAILURE_CANCELLED)
+            abort();
+        in.transport_error = saved;
+    }
 
     /* The header readers on their own, with the body as a header value. */
     {

@@ -7,7 +7,9 @@
  * whole and split there, with a small event bound: no crash, no leak, identical
  * events either way, every event within its bounds. The same bytes are also handed
  * to acn_decoder_feed_event as one data payload (under an event name the first byte
- * picks), which reaches the JSON dialects without needing SSE framing.
+ * picks), which reaches the JSON dialects without needing SSE framing. With
+ * FUZZ_FAST_TEXT_PATH (Anthropic), the bytes are also the string of a text delta,
+ * decoded by the fast path and by the general walk, which must agree.
  */
 #ifndef FUZZ_DECODE_H
 #define FUZZ_DECODE_H
@@ -112,6 +114,52 @@ static void run_payload(const char *bytes, size_t len, unsigned char pick)
     acn_decoder_free(&decoder);
 }
 
+#ifdef FUZZ_FAST_TEXT_PATH
+static acn_status run_text_delta(const char *head, const char *body, size_t len, digest *d)
+{
+    static const char tail[] = "\"}}";
+    char payload[MAX_EVENT + 128];
+    size_t n = strlen(head);
+    acn_sse_event event;
+    acn_decoder decoder;
+    acn_status status;
+
+    memcpy(payload, head, n);
+    memcpy(payload + n, body, len);
+    memcpy(payload + n + len, tail, sizeof tail - 1);
+    memset(&event, 0, sizeof event);
+    event.type = "content_block_delta";
+    event.type_len = strlen(event.type);
+    event.data = payload;
+    event.data_len = n + len + sizeof tail - 1;
+    event.id = "";
+    event.retry = -1;
+    d->hash = 14695981039346656037ULL;
+    d->events = 0;
+    acn_decoder_init(&decoder, FUZZ_PROVIDER, MAX_EVENT * 2, on_event, d);
+    status = acn_decoder_feed_event(&decoder, &event);
+    acn_decoder_free(&decoder);
+    return status;
+}
+
+/* The compact text delta (fast path) and the same payload with one space (general
+ * JSON walk) must agree on any string body. */
+static void compare_text_paths(const char *body, size_t len)
+{
+    digest fast;
+    digest general;
+    acn_status fast_status = run_text_delta(
+        "{\"type\":\"content_block_delta\",\"index\":3,\"delta\":{\"type\":\"text_delta\",\"text\":\"", body,
+        len, &fast);
+    acn_status general_status = run_text_delta(
+        "{\"type\": \"content_block_delta\",\"index\":3,\"delta\":{\"type\":\"text_delta\",\"text\":\"", body,
+        len, &general);
+
+    if (fast_status != general_status || fast.hash != general.hash || fast.events != general.events)
+        abort();
+}
+#endif
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -139,6 +187,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     if (len <= MAX_EVENT)
         run_payload(bytes, len, data[0]);
+#ifdef FUZZ_FAST_TEXT_PATH
+    if (len <= MAX_EVENT)
+        compare_text_paths(bytes, len);
+#endif
     return 0;
 }
 

@@ -3,5 +3,6 @@
  * no crash, no leak, bounded events, the same events however the input is split.
  */
 #define FUZZ_PROVIDER ACN_PROVIDER_ANTHROPIC
+#define FUZZ_FAST_TEXT_PATH
 
 #include "fuzz_decode.h"

@@ -102,7 +102,7 @@ module AssistantChatNative
       @attachment_tempfiles = []
       @continuation_pending = nil
       @worker_started_at = Time.now
-      @round_count = 0
+      @rounds_before = 0
       @conversation = find_conversation(@conversation_id)
       @sending_user = find_sender(user_context)
 
@@ -192,7 +192,7 @@ module AssistantChatNative
       turn = build_turn(model, user_context, tool_services, attachments, handler, continuation)
       outcome = Instrumentation.turn(worker: self.class.name, conversation_id: @conversation.id,
         model: model, handler: handler, logger: logger_for) { turn.run }
-      report_progress(@round_count + outcome.rounds.to_i)
+      report_progress(@rounds_before + outcome.rounds.to_i)
       handler.flush_chunk
 
       case outcome.status
@@ -218,7 +218,7 @@ module AssistantChatNative
                  deadline: Time.now + settings.job_deadline}
       state = continuation ? continuation_state : nil
       if state
-        @round_count = state["rounds"].to_i
+        @rounds_before = state["rounds"].to_i
         AssistantChatNative::Turn.resume(state, **options)
       else
         AssistantChatNative::Turn.new(model: model, messages: history_messages(attachments), **options)

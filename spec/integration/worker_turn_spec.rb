@@ -171,3 +171,23 @@ RSpec.describe "AssistantChatWorker's instrumentation", :worker_integration do
     ActiveSupport::Notifications.unsubscribe(stream_subscription)
   end
 end
+
+RSpec.describe "AssistantChatWorker with sidekiq-status loaded", :worker_integration do
+  let(:provider) { WorkerHarness.provider }
+  let(:conversation) { Conversation.create! }
+  let!(:broadcasts) { WorkerHarness::BroadcastLog.new("assistant_conversation_#{conversation.id}") }
+
+  after { broadcasts.close }
+
+  it "reports the rounds done as the job's progress" do
+    expect(AssistantChatWorker.ancestors).to include(Sidekiq::Status::Worker)
+    provider.enqueue(tool_calls: [{name: "query_database", id: "toolu_1", arguments: {"sql" => "SELECT 1"}}])
+    provider.enqueue(text: "Two rounds.")
+    jid = AssistantChatWorker.perform_async(conversation.id, "Go", "claude-sonnet", ["app_db"])
+    broadcasts.wait_for_end
+    status = WorkerHarness.wait_until(message: "the job's status") do
+      Sidekiq::Status.get_all(jid).then { |all| (all["status"] == "complete") ? all : nil }
+    end
+    expect(status).to include("at" => "2", "total" => AssistantChatWorker.settings.max_rounds_per_job.to_s)
+  end
+end

@@ -63,6 +63,8 @@ module WorkerHarness
         config.redis = {url: TestServices.redis_url}
         config.concurrency = concurrency
         config.queues = %w[default]
+        Sidekiq::Status.configure_server_middleware(config, expiration: 600)
+        Sidekiq::Status.configure_client_middleware(config, expiration: 600)
         # Longer than Sidekiq's 2 s BRPOP, so idle processors have left Redis before
         # a hard shutdown pushes unfinished jobs back (else one of them may take
         # a requeued job with it as it is killed).

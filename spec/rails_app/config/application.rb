@@ -7,6 +7,7 @@ require "rails"
 require "active_record/railtie"
 require "action_cable/engine"
 require "sidekiq"
+require "sidekiq-status"
 require "assistant_chat_native"
 require "assistant_chat_native/railtie"
 

@@ -463,7 +463,7 @@ static acn_status block_start(acn_decoder *d)
 {
     acn_event event;
     acn_status status;
-    int index;
+    int index = 0;
     int server;
 
     if ((status = block_index(d, "content_block_start", &index)) != ACN_OK)
@@ -510,7 +510,7 @@ static acn_status block_start(acn_decoder *d)
 static acn_status block_delta(acn_decoder *d)
 {
     acn_status status;
-    int index;
+    int index = 0;
 
     if ((status = block_index(d, "content_block_delta", &index)) != ACN_OK)
         return status;
@@ -531,7 +531,7 @@ static acn_status block_stop(acn_decoder *d)
 {
     acn_event event;
     acn_status status;
-    int index;
+    int index = 0;
 
     if ((status = block_index(d, "content_block_stop", &index)) != ACN_OK)
         return status;

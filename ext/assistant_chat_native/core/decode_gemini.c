@@ -170,7 +170,7 @@ static int on_capture(void *ctx, const acn_json_walk *w, const char *json, size_
 static int push_call(acn_decoder *d)
 {
     acn_decode_pending pending;
-    int index;
+    int index = 0;
 
     if (acn_decoder_index(d, d->tool_calls, &index) != ACN_OK)
         return -1;

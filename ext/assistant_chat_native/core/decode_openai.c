@@ -212,7 +212,7 @@ static int push_call(acn_decoder *d, long long position)
 {
     acn_decode_pending pending;
     long long value = acn_decoder_has(d, N_CALL_INDEX) ? d->num[N_CALL_INDEX] : position;
-    int index;
+    int index = 0;
 
     if (acn_decoder_index(d, value, &index) != ACN_OK)
         return -1;

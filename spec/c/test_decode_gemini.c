@@ -54,7 +54,7 @@ static void function_calls_arrive_whole_with_synthesized_ids(void **state)
         "data: {\"candidates\": [{\"content\": {\"parts\": [{\"functionCall\": {\"name\": \"noargs\"}}]},"
         "\"finishReason\": \"STOP\"}]}\n\n",
         ACN_OK, 1,
-        "tool_call_start 0 id=call_0 name=get_weather\n"
+        "tool_call_start 0 id=call_0 name=get_weather text=CiQB\n"
         "tool_args_delta 0 text={\"city\":\"M\xc3\xbcnchen\",\"days\":[1,2.5],\"opts\":{\"x\":null,\"y\":"
         "true}}\n"
         "tool_call_end 0\n"

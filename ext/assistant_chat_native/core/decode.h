@@ -26,7 +26,8 @@
  *   block, OpenAI `tool_calls[].index`, Gemini the stream's function-call count.
  *   OpenAI calls end when finish_reason (or [DONE]) arrives, in index order; Gemini
  *   calls arrive whole (start, the args as compact JSON, end) with id "call_<n>"
- *   unless the part carries its own `id`.
+ *   unless the part carries its own `id`; the start's text is the part's
+ *   `thoughtSignature` (empty when none), which Gemini wants back with the call.
  * - USAGE: every count is -1 when this payload did not carry it; a consumer keeps
  *   its previous value for those. Anthropic counts are as sent (output cumulative);
  *   OpenAI prompt/completion/cached tokens; Gemini promptTokenCount, candidates +

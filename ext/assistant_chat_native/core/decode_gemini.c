@@ -3,7 +3,8 @@
  *
  * Every payload is a GenerateContentResponse: candidates[0].content.parts[] with
  * text parts (thought summaries when "thought": true, in either key order),
- * functionCall parts (name and args whole, optional id), candidates[0].finishReason,
+ * functionCall parts (name and args whole, optional id, the part's thoughtSignature),
+ * candidates[0].finishReason,
  * usageMetadata, promptFeedback.blockReason, responseId and modelVersion (at the
  * end of the chunk, so parts wait until the chunk has parsed), or an `error`
  * object instead. A chunk with finishReason or blockReason is the terminal one.
@@ -23,7 +24,8 @@ enum {
     S_PART_TEXT,
     S_CALL_ID,
     S_CALL_NAME,
-    S_CALL_ARGS
+    S_CALL_ARGS,
+    S_SIGNATURE
 };
 
 enum { N_PROMPT = 0, N_CANDIDATES, N_THOUGHTS, N_CACHED, N_THOUGHT, N_CALL, N_ERROR };
@@ -55,6 +57,8 @@ static int part_scalar(acn_decoder *d, const acn_json_walk *w, acn_json_kind kin
             return acn_decoder_keep(d, text, len, &d->str[S_PART_TEXT]);
         if (kind == ACN_JSON_TRUE && key_is(w, 5, "thought"))
             set_flag(d, N_THOUGHT);
+        if (kind == ACN_JSON_STRING && key_is(w, 5, "thoughtSignature"))
+            return acn_decoder_keep(d, text, len, &d->str[S_SIGNATURE]);
         return 0;
     }
     if (w->depth == 7 && kind == ACN_JSON_STRING && key_is(w, 5, "functionCall")) {
@@ -118,6 +122,7 @@ static void clear_part(acn_decoder *d)
     d->str[S_CALL_ID].set = 0;
     d->str[S_CALL_NAME].set = 0;
     d->str[S_CALL_ARGS].set = 0;
+    d->str[S_SIGNATURE].set = 0;
     acn_decoder_unset(d, N_THOUGHT);
     acn_decoder_unset(d, N_CALL);
 }
@@ -180,6 +185,7 @@ static int push_call(acn_decoder *d)
     pending.index = index;
     pending.name = d->str[S_CALL_NAME];
     pending.id = d->str[S_CALL_ID];
+    pending.text = d->str[S_SIGNATURE]; /* the part's thoughtSignature, to send back with the call */
     if (!pending.id.set || pending.id.len == 0) {
         char id[32];
         int n = snprintf(id, sizeof(id), "call_%d", index);

@@ -191,6 +191,15 @@ RSpec.describe AssistantChatNative::Decoder do
       expect(decoder).to be_finished
     end
 
+    it "keeps its Result through GC compaction" do
+      decoder = described_class.new(:anthropic)
+      decoder.feed(anthropic_stream(text_block(0, "kept")))
+      result = decoder.finish
+      GC.verify_compaction_references(double_heap: true, toward: :empty) if GC.respond_to?(:verify_compaction_references)
+      expect(decoder.finish).to equal(result)
+      expect(decoder.finish.text).to eq("kept")
+    end
+
     it "counts its buffers in ObjectSpace.memsize_of" do
       decoder = described_class.new(:anthropic)
       empty = ObjectSpace.memsize_of(decoder)

@@ -56,6 +56,11 @@ module AssistantChatNative
   def self.reset_config!
     @config = Configuration.new
   end
+
+  # Swaps in a whole Configuration (a test that changes settings puts the old one back).
+  class << self
+    attr_writer :config
+  end
 end
 
 # Inside a Rails app: the worker, broadcaster, lock concern and rake tasks.

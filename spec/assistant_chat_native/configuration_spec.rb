@@ -3,7 +3,13 @@
 require "spec_helper"
 
 RSpec.describe AssistantChatNative::Configuration do
-  after { AssistantChatNative.reset_config! }
+  around do |example|
+    saved = AssistantChatNative.config
+    AssistantChatNative.reset_config!
+    example.run
+  ensure
+    AssistantChatNative.config = saved
+  end
 
   it "has the documented defaults" do
     config = described_class.new

@@ -15,6 +15,7 @@ module AssistantChatNative
       end
       require "assistant_chat_native/broadcaster"
       require "assistant_chat_native/worker"
+      AssistantChatNative::Worker.enable_status_reporting!
     end
 
     initializer "assistant_chat_native.logger", after: :initialize_logger do

@@ -40,7 +40,6 @@ require_relative "worker/instrumentation"
 module AssistantChatNative
   class Worker
     include Sidekiq::Job
-    include Sidekiq::Status::Worker if defined?(::Sidekiq::Status::Worker)
     include Hooks
 
     # Seconds between heartbeats while a turn runs (streams and tools alike).
@@ -61,6 +60,21 @@ module AssistantChatNative
     sidekiq_options retry: 0
 
     class << self
+      # Includes Sidekiq::Status::Worker when the sidekiq-status gem is loaded,
+      # whenever it was loaded: here, for each subclass, and from the Railtie once
+      # every gem is in.
+      def enable_status_reporting!
+        return false unless defined?(::Sidekiq::Status::Worker)
+
+        include ::Sidekiq::Status::Worker unless include?(::Sidekiq::Status::Worker)
+        true
+      end
+
+      def inherited(subclass)
+        super
+        enable_status_reporting!
+      end
+
       def settings
         @settings ||= (superclass.respond_to?(:settings) ? superclass.settings : Settings.new)
       end
@@ -86,6 +100,8 @@ module AssistantChatNative
         [args.first.deep_stringify_keys]
       end
     end
+
+    enable_status_reporting!
 
     # perform(conversation_id, user_message, model, tool_services = [], user_context = {}, upload_ids = [])
     # or perform({"conversation_id" => ..., "user_message" => ..., "model" => ..., ...}).

@@ -642,8 +642,11 @@ static void test_a_failure_set_before_finish_is_kept(void **state)
     cancelled.action = ACN_ACTION_FAIL;
     acn_accum_init(&accum, 0);
     add_text(&accum, ACN_EVENT_TEXT_DELTA, 0, "Some");
+    stop(&accum, ACN_STOP_END_TURN, "end_turn");
     acn_accum_set_failure(&accum, &cancelled);
     assert_int_equal(finish_ok(&accum, ACN_PROVIDER_ANTHROPIC)->kind, ACN_FAILURE_CANCELLED);
+    assert_int_equal(accum.stop_reason, ACN_STOP_NONE);
+    assert_buf(&accum.text, "Some");
     /* finish is idempotent */
     assert_int_equal(finish_ok(&accum, ACN_PROVIDER_ANTHROPIC)->kind, ACN_FAILURE_CANCELLED);
     acn_accum_free(&accum);

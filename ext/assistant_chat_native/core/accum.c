@@ -634,10 +634,9 @@ const acn_failure *acn_accum_finish(acn_accum *accum, acn_provider provider, int
     /* Gemini's finishReason stays STOP when it calls a function. */
     if (provider == ACN_PROVIDER_GEMINI && accum->stop_reason == ACN_STOP_END_TURN && any_client_call(accum))
         accum->stop_reason = ACN_STOP_TOOL_USE;
-    if (accum->failure.kind != ACN_FAILURE_NONE)
-        return &accum->failure;
-
-    if (accum->has_error) {
+    if (accum->failure.kind != ACN_FAILURE_NONE) {
+        /* decided elsewhere (acn_accum_set_failure) */
+    } else if (accum->has_error) {
         classify_error_event(accum, provider, streamed);
     } else if (accum->status != ACN_OK || decoder_status == ACN_ERR_LIMIT ||
                decoder_status == ACN_ERR_NOMEM) {

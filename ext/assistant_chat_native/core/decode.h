@@ -20,7 +20,9 @@
  *   ids: id = message id (Gemini responseId), name = model (Gemini modelVersion).
  * - TEXT_DELTA / THINKING_DELTA: UTF-8 text, JSON escapes decoded; empty deltas are
  *   not emitted. index = Anthropic content block, 0 for OpenAI and Gemini. OpenAI
- *   `delta.refusal` text is a TEXT_DELTA (and the stop reason becomes REFUSAL).
+ *   `delta.refusal` text is a TEXT_DELTA (and the stop reason becomes REFUSAL);
+ *   compatible servers' `delta.reasoning_content` / `delta.reasoning` is thinking.
+ *   OpenAI and Gemini: only the first choice / candidate is read.
  * - TOOL_CALL_START (index, id, name, server_tool), TOOL_ARGS_DELTA (index, text = a
  *   fragment of the arguments JSON), TOOL_CALL_END (index). index = Anthropic content
  *   block, OpenAI `tool_calls[].index`, Gemini the stream's function-call count.
@@ -33,7 +35,9 @@
  *   OpenAI prompt/completion/cached tokens; Gemini promptTokenCount, candidates +
  *   thoughts tokens, cachedContentTokenCount.
  * - STOP: stop_reason normalized, text = the provider's own string. Emitted before
- *   DONE. A normalized reason of NONE never appears.
+ *   DONE. A normalized reason of NONE never appears. A finish of "stop" (OpenAI) or
+ *   STOP (Gemini) after tool calls is TOOL_USE. OpenAI's legacy `delta.function_call`
+ *   is tool call 0.
  * - DONE: the terminal event (message_stop, [DONE], a Gemini chunk with finishReason
  *   or promptFeedback.blockReason). acn_decoder_done is then true.
  * - ERROR: a provider error after HTTP 200; name = error type (Gemini `status`),

@@ -378,6 +378,86 @@ RSpec.describe AssistantChatNative::Turn do
     expect(bodies.last["messages"].map { |m| m["content"].first["text"] }).to eq(["Summary of earlier talk.", "Weather in Paris and Rome?"])
   end
 
+  it "resumes an escalated turn on the escalation model, still escalated" do
+    local_provider.enqueue(tool_calls: two_cities.take(1), model: "gemini-2.5-flash")
+    local_provider.enqueue(status: 400, body: "", provider: :gemini)
+    local_provider.enqueue(text: "Step two.", tool_calls: two_cities.drop(1), provider: :anthropic)
+    local_provider.enqueue(text: "Done.", provider: :anthropic)
+
+    first = turn("gemini-flash", max_rounds: 2).run
+    expect(first).to have_attributes(status: :continue, model: "claude-sonnet", escalated?: true)
+    state = JSON.parse(JSON.generate(first.state))
+    expect(state).to include("model" => "claude-sonnet", "requested_model" => "gemini-flash", "escalated" => true)
+
+    second = described_class.resume(state, system: "Answer briefly.", tools: [weather], handler: handler, config: config).run
+    expect(second).to have_attributes(status: :completed, model: "claude-sonnet", requested_model: "gemini-flash",
+      escalated?: true, text: "Step two.\n\nDone.")
+    expect(local_provider.requests.map(&:provider)).to eq(%i[gemini gemini anthropic anthropic])
+  end
+
+  it "takes a deadline as a Process::CLOCK_MONOTONIC reading too" do
+    local_provider.enqueue(tool_calls: two_cities.take(1))
+    local_provider.enqueue(text: "Done.")
+
+    past = turn("claude-sonnet", deadline: Process.clock_gettime(Process::CLOCK_MONOTONIC)).run
+    expect(past.status).to eq(:continue)
+
+    local_provider.reset
+    local_provider.enqueue(tool_calls: two_cities.take(1))
+    local_provider.enqueue(text: "Done.")
+    future = turn("claude-sonnet", deadline: Process.clock_gettime(Process::CLOCK_MONOTONIC) + 60).run
+    expect(future.status).to eq(:completed)
+  end
+
+  it "streams another round after Anthropic's pause_turn, sending the paused reply back" do
+    local_provider.enqueue(text: "Searching the web", stop_reason: :pause_turn)
+    local_provider.enqueue(text: "Found it.")
+
+    outcome = turn("claude-sonnet").run
+
+    expect(outcome).to have_attributes(status: :completed, rounds: 2, text: "Searching the web\n\nFound it.")
+    expect(bodies.last["messages"].last).to eq("role" => "assistant", "content" => [{"type" => "text", "text" => "Searching the web"}])
+  end
+
+  it "keeps heartbeats going while it waits to retry" do
+    config.heartbeat_interval = 0.05
+    local_provider.enqueue(status: 429, headers: {"retry-after" => "1"})
+    local_provider.enqueue(text: "ok")
+
+    outcome = turn("claude-sonnet").run
+
+    expect(outcome.status).to eq(:completed)
+    retry_at = handler.calls.index { |call| call.first == :on_retry }
+    expect(handler.calls[retry_at..].count { |call| call.first == :on_heartbeat }).to be >= 5
+  end
+
+  it "names the known models when asked for an unknown one" do
+    expect { turn("claude-unknown") }.to raise_error(AssistantChatNative::ConfigurationError, /unknown model "claude-unknown": known models are/)
+  end
+
+  it "runs once" do
+    local_provider.enqueue(text: "ok")
+    running = turn("claude-sonnet")
+    running.run
+    expect { running.run }.to raise_error(AssistantChatNative::Error, /runs once/)
+  end
+
+  it "reports per-round figures for instrumentation" do
+    local_provider.enqueue(status: 503, provider: :anthropic)
+    local_provider.enqueue(tool_calls: two_cities.take(1), usage: {input_tokens: 10, output_tokens: 2})
+    local_provider.enqueue(text: "Done.", usage: {input_tokens: 20, output_tokens: 3})
+
+    outcome = turn("claude-sonnet").run
+
+    expect(outcome.round_stats.map { |r| r.slice(:round, :model, :provider, :attempts, :input_tokens, :output_tokens, :stop_reason, :failure_kind) }).to eq([
+      {round: 1, model: "claude-sonnet", provider: :anthropic, attempts: 2, input_tokens: 10, output_tokens: 2, stop_reason: :tool_use, failure_kind: :overloaded},
+      {round: 2, model: "claude-sonnet", provider: :anthropic, attempts: 1, input_tokens: 20, output_tokens: 3, stop_reason: :end_turn, failure_kind: nil}
+    ])
+    expect(outcome.round_stats.first).to include(:status, :duration, :time_to_first_token, :flushes)
+    expect(outcome.usage).to eq(input_tokens: 30, output_tokens: 5)
+    expect(outcome.to_h).to include(status: :completed, rounds: 2, retries: 1, escalated: false, failure: nil)
+  end
+
   it "escalates a Gemini body-less 400 to claude-sonnet" do
     local_provider.enqueue(status: 400, body: "", provider: :gemini)
     local_provider.enqueue(text: "Answered by Claude.", provider: :anthropic)

@@ -290,7 +290,11 @@ module AssistantChatNative
       parts = result.thinking_blocks.map { |block| plain(block) }
       parts << {"type" => "text", "text" => result.text} unless result.text.empty?
       result.tool_calls.reject(&:server?).each do |call|
-        parts << {"type" => "tool_call", "id" => call.id.to_s, "name" => call.name.to_s, "arguments" => plain(call.arguments || {})}
+        part = {"type" => "tool_call", "id" => call.id.to_s, "name" => call.name.to_s, "arguments" => plain(call.arguments || {})}
+        # Gemini's thoughtSignature, when the decoder kept one, goes back with the call.
+        signature = call.signature if call.respond_to?(:signature)
+        part["signature"] = signature.to_s unless signature.nil? || signature.to_s.empty?
+        parts << part
       end
       unless result.text.empty?
         @text << SEPARATOR unless @text.empty?

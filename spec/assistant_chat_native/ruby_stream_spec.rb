@@ -161,7 +161,7 @@ RSpec.describe AssistantChatNative::RubyStream do
       expect(handler.texts.size).to be < tokens.size
       expect(result.stats[:flushes]).to eq(handler.texts.size)
       gaps = handler.texts.each_cons(2).map { |a, b| b[:at] - a[:at] }
-      expect(gaps[0...-1]).to all(be >= 0.09) # the last flush is the stream's end
+      expect(gaps[0...-1]).to all(be >= 0.08) # the last flush is the stream's end
     end
 
     it "flushes every delta when the broadcast interval is zero" do
@@ -298,6 +298,30 @@ RSpec.describe AssistantChatNative::RubyStream do
 
       expect(result.failure.kind).to eq(:connection_failed)
       expect(result.stats[:status]).to be_nil
+    end
+
+    it "gives up connecting after connect_timeout" do
+      # A listener whose accept backlog is full: the kernel leaves further connects hanging.
+      server = TCPServer.new("127.0.0.1", 0)
+      server.listen(0)
+      port = server.addr[1]
+      fillers = Array.new(4) do
+        Socket.new(:INET, :STREAM).tap do |socket|
+          socket.connect_nonblock(Socket.sockaddr_in(port, "127.0.0.1"), exception: false)
+        end
+      end
+      sleep 0.1
+      s = described_class.new(provider: :anthropic, url: "http://127.0.0.1:#{port}/v1/messages", body: "{}",
+        connect_timeout: 0.3)
+      started = monotonic
+
+      result = s.run(StreamHandlers::Recording.new)
+
+      expect(result.failure.kind).to eq(:timeout)
+      expect(monotonic - started).to be_between(0.3, 2)
+    ensure
+      fillers&.each(&:close)
+      server&.close
     end
 
     it "reads a non-2xx response's body and classifies it with the provider's words" do

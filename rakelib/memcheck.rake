@@ -1,0 +1,40 @@
+# frozen_string_literal: true
+
+# `rake memcheck`: the specs that drive the C extension, run under Valgrind's
+# memcheck through the ruby_memcheck gem, which filters Ruby's own never-freed
+# memory so only the extension's leaks and invalid accesses are reported. The
+# slow, exhaustive specs (every fixture one byte at a time) stay out so the run
+# keeps to a few minutes; time bounds in the specs stretch by ACN_TIME_SCALE.
+
+MEMCHECK_SPECS = FileList[
+  "spec/assistant_chat_native/stream_spec.rb",
+  "spec/integration/stream_faults_spec.rb",
+  "spec/assistant_chat_native/sse/**/*_spec.rb",
+  "spec/assistant_chat_native/decoder_spec.rb",
+  "spec/assistant_chat_native/classify*_spec.rb"
+]
+
+begin
+  require "ruby_memcheck"
+  require "ruby_memcheck/rspec/rake_task"
+
+  memcheck_config = RubyMemcheck::Configuration.new(binary_name: "assistant_chat_native")
+
+  namespace :memcheck do
+    RubyMemcheck::RSpec::RakeTask.new(memcheck_config, :specs) do |task|
+      task.pattern = MEMCHECK_SPECS.existing.join(",")
+      task.rspec_opts = "--order defined"
+    end
+  end
+
+  desc "Run the C-touching specs under Valgrind (ruby_memcheck); fails on leaks or invalid accesses"
+  task memcheck: :compile do
+    ENV["ACN_TIME_SCALE"] ||= "15"
+    Rake::Task["memcheck:specs"].invoke
+  end
+rescue LoadError
+  desc "Run the C-touching specs under Valgrind (needs the ruby_memcheck gem: bundle install --with lint)"
+  task :memcheck do
+    abort "rake memcheck needs the ruby_memcheck gem; run `bundle install` with the lint group"
+  end
+end

@@ -67,10 +67,13 @@ module AssistantChatNative
       def usage(usage, events)
         return unless usage.is_a?(Hash)
 
-        output = usage["candidatesTokenCount"].to_i + usage["thoughtsTokenCount"].to_i
-        event = {type: :usage, input_tokens: usage["promptTokenCount"].to_i, output_tokens: output}
-        event[:cache_read_tokens] = usage["cachedContentTokenCount"] if usage.key?("cachedContentTokenCount")
-        events << event
+        # Each count only when the chunk carried it: a later chunk's fields win.
+        event = {type: :usage, input_tokens: usage["promptTokenCount"]}
+        if usage.key?("candidatesTokenCount") || usage.key?("thoughtsTokenCount")
+          event[:output_tokens] = usage["candidatesTokenCount"].to_i + usage["thoughtsTokenCount"].to_i
+        end
+        event[:cache_read_tokens] = usage["cachedContentTokenCount"]
+        events << event.compact
       end
 
       def finish(candidate, feedback, events)

@@ -31,6 +31,21 @@ static void text_chunks_give_start_deltas_stop_and_done(void **state)
         "done\n");
 }
 
+static void azure_prompt_filter_chunk_does_not_start_the_message(void **state)
+{
+    (void)state;
+    expect_events(
+        P,
+        "data: {\"choices\":[],\"created\":0,\"id\":\"\",\"model\":\"\",\"object\":\"\","
+        "\"prompt_filter_results\":[{\"prompt_index\":0,\"content_filter_results\":{\"hate\":{"
+        "\"filtered\":false,\"severity\":\"safe\"}}}]}\n\n"
+        "data: {\"choices\":[{\"content_filter_results\":{},\"delta\":{\"content\":\"Hi\",\"role\":"
+        "\"assistant\"},\"finish_reason\":null,\"index\":0,\"logprobs\":null}],\"created\":1764339000,"
+        "\"id\":\"chatcmpl-az1\",\"model\":\"gpt-4o-2024-11-20\",\"object\":\"chat.completion.chunk\","
+        "\"system_fingerprint\":\"fp_ee1d74bde0\"}\n\n",
+        ACN_OK, 0, "message_start id=chatcmpl-az1 name=gpt-4o-2024-11-20\ntext_delta 0 text=Hi\n");
+}
+
 static void usage_chunk_with_empty_choices(void **state)
 {
     (void)state;
@@ -286,6 +301,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(text_chunks_give_start_deltas_stop_and_done),
+        cmocka_unit_test(azure_prompt_filter_chunk_does_not_start_the_message),
         cmocka_unit_test(usage_chunk_with_empty_choices),
         cmocka_unit_test(parallel_tool_calls_interleave_by_index_and_end_at_finish),
         cmocka_unit_test(several_calls_in_one_delta_and_a_missing_id),

@@ -262,7 +262,8 @@ acn_status acn_decoder_start(acn_decoder *d, int id_slot, int model_slot)
 {
     acn_event event;
 
-    if (d->started || (!d->str[id_slot].set && !d->str[model_slot].set))
+    /* Azure OpenAI opens with a chunk whose id and model are "": wait for real ones. */
+    if (d->started || (d->str[id_slot].len == 0 && d->str[model_slot].len == 0))
         return ACN_OK;
     d->started = 1;
     acn_decoder_event_init(&event, ACN_EVENT_MESSAGE_START, -1);

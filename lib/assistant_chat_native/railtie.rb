@@ -22,9 +22,17 @@ module AssistantChatNative
       AssistantChatNative::Worker.settings.logger ||= ::Rails.logger
     end
 
+    # The benchmarks need the gem's source tree (bench/ and rakelib/, present when
+    # the gem comes from git or a path). Their `compile` prerequisite builds the
+    # extension in the gem's own checkout; in an app the installed gem is already
+    # built, so a no-op stands in unless the app has a compile task of its own.
     rake_tasks do
       root = File.expand_path("../..", __dir__)
-      Dir[File.join(root, "rakelib", "bench*.rake")].sort.each { |file| load file }
+      files = Dir[File.join(root, "rakelib", "bench*.rake")].sort
+      unless files.empty? || Rake::Task.task_defined?(:compile)
+        Rake::Task.define_task(:compile)
+      end
+      files.each { |file| load file }
     end
 
     generators do

@@ -67,3 +67,14 @@ RSpec.describe "AssistantChatWorker's processing locks", :worker_integration do
     holder&.join(5)
   end
 end
+
+RSpec.describe "The Railtie in an app", :worker_integration do
+  it "loads the worker, the concern and the benchmark tasks into the app" do
+    expect(Conversation.ancestors).to include(AssistantChatNative::ProcessingLock)
+    expect(AssistantChatWorker.superclass).to eq(AssistantChatNative::Worker)
+    env = {"DATABASE_URL" => ENV["DATABASE_URL"], "RAILS_ENV" => "test", "ACN_ROOT" => SpecRailsApp::GEM_ROOT}
+    output, status = Open3.capture2e(env, RbConfig.ruby, "bin/rails", "-T", "bench", chdir: SpecRailsApp.root)
+    expect(status).to be_success, output
+    expect(output).to include("rails bench:worker")
+  end
+end

@@ -112,6 +112,21 @@ static void several_calls_in_one_delta_and_a_missing_id(void **state)
         "done\n");
 }
 
+static void arguments_sent_as_an_object_are_passed_as_json(void **state)
+{
+    (void)state;
+    expect_events(
+        P,
+        "data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"call_o\","
+        "\"function\":{\"name\":\"f\",\"arguments\":{\"city\": \"Paris\", \"days\": [1, 2]}}}]},"
+        "\"finish_reason\":\"tool_calls\"}]}\n\n",
+        ACN_OK, 0,
+        "tool_call_start 0 id=call_o name=f\n"
+        "tool_args_delta 0 text={\"city\":\"Paris\",\"days\":[1,2]}\n"
+        "tool_call_end 0\n"
+        "stop reason=tool_use text=tool_calls\n");
+}
+
 static void done_ends_calls_that_never_got_a_finish_reason(void **state)
 {
     (void)state;
@@ -305,6 +320,7 @@ int main(void)
         cmocka_unit_test(usage_chunk_with_empty_choices),
         cmocka_unit_test(parallel_tool_calls_interleave_by_index_and_end_at_finish),
         cmocka_unit_test(several_calls_in_one_delta_and_a_missing_id),
+        cmocka_unit_test(arguments_sent_as_an_object_are_passed_as_json),
         cmocka_unit_test(done_ends_calls_that_never_got_a_finish_reason),
         cmocka_unit_test(refusal_text_is_text_and_the_stop_reason_is_refusal),
         cmocka_unit_test(every_finish_reason_maps),

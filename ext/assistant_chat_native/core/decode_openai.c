@@ -203,6 +203,11 @@ static int on_open(void *ctx, const acn_json_walk *w, int is_array)
     case 6:
         return acn_json_walk_at(w, "choices[].delta.tool_calls[].function") && !is_array ? ACN_JSON_DESCEND
                                                                                          : ACN_JSON_SKIP;
+    case 7:
+        /* Some compatible servers send the arguments as an object, not a string. */
+        return !is_array && acn_json_walk_at(w, "choices[].delta.tool_calls[].function.arguments")
+                   ? ACN_JSON_CAPTURE
+                   : ACN_JSON_SKIP;
     default: return ACN_JSON_SKIP;
     }
 }
@@ -256,7 +261,17 @@ static int on_close(void *ctx, const acn_json_walk *w, int is_array)
     return 0;
 }
 
-static const acn_json_listener listener = {on_scalar, on_open, on_close, NULL};
+static int on_capture(void *ctx, const acn_json_walk *w, const char *json, size_t len)
+{
+    acn_decoder *d = ctx;
+
+    /* only choices[].delta.tool_calls[].function.arguments is captured */
+    if (!first_choice(d, w))
+        return 0;
+    return acn_decoder_keep(d, json, len, &d->str[S_CALL_ARGS]);
+}
+
+static const acn_json_listener listener = {on_scalar, on_open, on_close, on_capture};
 
 /* Calls end when the choice finishes: OpenAI sends no per-call end. */
 static acn_status end_calls(acn_decoder *d)

@@ -84,8 +84,9 @@ module AssistantChatNative
         settings
       end
 
-      # Enqueues with the seed's keyword form too: symbol keys become strings, so
-      # the job passes Sidekiq 7's strict argument check.
+      # Enqueues with the seed's keyword form too: symbol keys (of the single Hash,
+      # or of user_context) become strings, so the job passes Sidekiq 7's strict
+      # argument check.
       def perform_async(*args)
         super(*stringify_arguments(args))
       end
@@ -95,9 +96,7 @@ module AssistantChatNative
       end
 
       def stringify_arguments(args)
-        return args unless args.size == 1 && args.first.is_a?(Hash)
-
-        [args.first.deep_stringify_keys]
+        args.map { |arg| arg.is_a?(Hash) ? arg.deep_stringify_keys : arg }
       end
     end
 

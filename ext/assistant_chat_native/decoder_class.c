@@ -380,6 +380,7 @@ void acn_init_decoder(void)
     int i;
 
     eError = rb_const_get(acn_mAssistantChatNative, rb_intern("Error"));
+    rb_global_variable(&eError); /* kept up to date by the GC when compaction moves the class */
     cDecoder = rb_define_class_under(acn_mAssistantChatNative, "Decoder", rb_cObject);
     rb_define_alloc_func(cDecoder, decoder_alloc);
     rb_define_method(cDecoder, "initialize", decoder_initialize, -1);

@@ -105,7 +105,8 @@ RSpec.describe "AssistantChatWorker running a turn in Sidekiq", :worker_integrat
       provider.enqueue(tool_calls: [{name: "query_database", id: "toolu_#{index}", arguments: {"sql" => "SELECT #{index}"}}])
     end
     provider.enqueue(text: "All three queries agree.")
-    AssistantChatWorker.perform_async(conversation.id, "Run three queries", "claude-sonnet", ["app_db"], {"user_id" => user.id})
+    AssistantChatWorker.perform_async(conversation.id, "Run three queries", "claude-haiku", ["app_db"],
+      {"user_id" => user.id, "name" => "Dana"})
     broadcasts.wait_for_end(count: 2)
 
     expect(broadcasts.of(:error)).to be_empty
@@ -115,8 +116,43 @@ RSpec.describe "AssistantChatWorker running a turn in Sidekiq", :worker_integrat
     expect(rows.map { |row| [row.role, row.status] }).to eq([["user", nil], ["assistant", "continued"], ["assistant", "completed"]])
     expect(provider.requests.size).to eq(4)
     expect(conversation.reload.processing_by_id).to be_nil
+
+    # The continuation carried the model, the tool services and the user context,
+    # and resumed after the rounds already done.
+    resumed = provider.requests[2].json
+    expect(resumed["model"]).to eq("claude-haiku-4-5")
+    expect(resumed["system"].to_s).to include("name: Dana")
+    expect(resumed["tools"].map { |tool| tool["name"] }).to eq(["query_database"])
+    tool_results = resumed["messages"].flat_map { |message| Array(message["content"]) }
+      .select { |part| part.is_a?(Hash) && part["type"] == "tool_result" }
+    expect(tool_results.map { |part| part["tool_use_id"] }).to eq(%w[toolu_0 toolu_1])
   ensure
     AssistantChatWorker.settings.max_rounds_per_job = 10
+  end
+
+  it "removes the attachment tempfiles when the turn fails too" do
+    upload = Upload.create!(filename: "notes.txt", content_type: "text/plain", data: "quarterly notes")
+    provider.enqueue(status: 401, body: JSON.generate({"type" => "error", "error" => {"type" => "authentication_error", "message" => "invalid x-api-key"}}))
+    before = Dir.glob(File.join(Dir.tmpdir, "acn-upload-*"))
+    AssistantChatWorker.perform_async(conversation.id, "Summarize my notes", "claude-sonnet", [], {}, [upload.id])
+    broadcasts.wait_for_end
+    WorkerHarness.wait_until(message: "the error broadcast") { broadcasts.of(:error).any? }
+    expect(Dir.glob(File.join(Dir.tmpdir, "acn-upload-*")) - before).to be_empty
+  end
+
+  it "keeps the column lock fresh with heartbeats while the turn runs" do
+    AssistantChatNative.config.heartbeat_interval = 0.2
+    provider.enqueue(text: (1..40).map { |index| "beat#{index}" }.join(" "), token_rate: 20)
+    AssistantChatWorker.perform_async(conversation.id, "Slow", "claude-sonnet")
+    WorkerHarness.wait_until(message: "the lock") { Conversation.find(conversation.id).processing_since }
+    taken = Conversation.find(conversation.id).processing_since
+    refreshed = WorkerHarness.wait_until(message: "a heartbeat") do
+      since = Conversation.find(conversation.id).processing_since
+      since if since && since > taken
+    end
+    expect(refreshed).to be > taken
+    broadcasts.wait_for_end
+    expect(Conversation.find(conversation.id).processing_since).to be_nil
   end
 
   it "removes the attachment tempfiles whatever happens" do

@@ -8,6 +8,7 @@ require "active_record/railtie"
 require "action_cable/engine"
 require "sidekiq"
 require "sidekiq-status"
+require "turbo-rails" if ENV["ACN_TURBO"] == "1"
 require "assistant_chat_native"
 require "assistant_chat_native/railtie"
 

@@ -1,0 +1,50 @@
+# frozen_string_literal: true
+
+# Runs one turn through Sidekiq in this app with turbo-rails loaded, and prints
+# every broadcast the stream received as JSON (one line, prefixed TURBO_BROADCASTS).
+# Used by spec/integration/worker_turbo_spec.rb; needs ACN_REDIS_URL.
+require "json"
+require "timeout"
+require "tmpdir"
+require_relative "../../support/rails_app"
+
+ENV["ACN_TURBO"] = "1"
+dir = Dir.mktmpdir("acn-turbo-")
+begin
+  SpecRailsApp.boot!(database_url: "sqlite3:#{File.join(dir, "turbo.sqlite3")}")
+  provider = AssistantChatNative::LocalProvider.start(log: nil)
+  AssistantChatNative.configure do |config|
+    config.models.register("claude-sonnet", provider: :anthropic, model_id: "claude-sonnet-4-5", tier: :high,
+      base_url: provider.base_url_for(:anthropic), api_key: "local-provider")
+    config.worker.logger = Logger.new(File::NULL)
+    config.logger = Logger.new(File::NULL)
+  end
+  provider.enqueue(text: "Sales <b>rose</b> & fell.", token_rate: 50)
+  conversation = Conversation.create!
+  received = Queue.new
+  done = Queue.new
+  ready = Queue.new
+  # Action Cable carries each broadcast JSON-encoded; Turbo's is a String of HTML.
+  ActionCable.server.pubsub.subscribe("assistant_conversation_#{conversation.id}", lambda { |raw|
+    message = JSON.parse(raw)
+    received << message
+    done << true if message.include?("_lock") && message.include?("<template></template>")
+  }, -> { ready << true })
+  ready.pop
+  sidekiq = Sidekiq.configure_embed do |config|
+    config.redis = {url: ENV.fetch("ACN_REDIS_URL")}
+    config.concurrency = 1
+    config.logger = Sidekiq::Logger.new(File::NULL)
+  end
+  sidekiq.run
+  AssistantChatWorker.perform_async(conversation.id, "How did sales go?", "claude-sonnet")
+  Timeout.timeout(30) { done.pop }
+  sidekiq.stop
+  provider.stop
+  messages = []
+  messages << received.pop until received.empty?
+  puts "TURBO_BROADCASTS #{JSON.generate("stream" => "assistant_conversation_#{conversation.id}",
+    "turbo" => defined?(Turbo::StreamsChannel) ? true : false, "messages" => messages)}"
+ensure
+  FileUtils.rm_rf(dir)
+end

@@ -133,7 +133,7 @@ static void set_message(provider_error *pe, const char *text, size_t len)
 
 /* ---- reading the body ---- */
 
-/* True when the JSON in s nests no deeper than the bound (strings skipped). */
+/* True when the JSON in s nests no deeper than the bound (strings are passed over). */
 static int depth_ok(const char *s, size_t len)
 {
     size_t i;

@@ -140,14 +140,14 @@ typedef struct writer {
     char *dst;
     size_t cap; /* bytes available, including the terminating NUL */
     size_t len;
-    int pending_space;
+    int space_due;
     int full;
 } writer;
 
 /* Appends one whole character (or token) or nothing: the text is cut at a boundary. */
 static void emit(writer *w, const char *bytes, size_t n)
 {
-    size_t space = (w->pending_space && w->len > 0) ? 1 : 0;
+    size_t space = (w->space_due && w->len > 0) ? 1 : 0;
 
     if (w->full || n == 0)
         return;
@@ -157,7 +157,7 @@ static void emit(writer *w, const char *bytes, size_t n)
     }
     if (space)
         w->dst[w->len++] = ' ';
-    w->pending_space = 0;
+    w->space_due = 0;
     memcpy(w->dst + w->len, bytes, n);
     w->len += n;
 }
@@ -306,7 +306,7 @@ size_t acn_failure_clean_text(char *dst, size_t cap, const char *text, size_t le
     w.dst = dst;
     w.cap = cap;
     w.len = 0;
-    w.pending_space = 0;
+    w.space_due = 0;
     w.full = 0;
     while (text != NULL && i < len && !w.full) {
         unsigned char c = s[i];
@@ -314,7 +314,7 @@ size_t acn_failure_clean_text(char *dst, size_t cap, const char *text, size_t le
         int word_start = i == 0 || !is_alnum(s[i - 1]);
 
         if (c < 0x20 || c == 0x7F || c == ' ') {
-            w.pending_space = 1;
+            w.space_due = 1;
             i++;
             continue;
         }

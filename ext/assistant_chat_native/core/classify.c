@@ -355,7 +355,7 @@ static const char *const context_phrases[] = {
 static const char *const quota_phrases[] = {
     "credit balance",       "billing",         "insufficient_quota", "insufficient balance",
     "insufficient credits", "api usage limit", "usage limits",       "exceeded your current quota",
-    "spend limit",          "spending limit",
+    "spend limit",
 };
 
 static const char *const auth_phrases[] = {
@@ -1005,7 +1005,7 @@ void acn_classify(const acn_classify_input *input, acn_failure *out)
         }
         if (len + sizeof(note) > sizeof(out->detail))
             len = sizeof(out->detail) - sizeof(note);
-        /* Cut at a character boundary before appending. */
+        /* Cut at a character boundary to make room for the note. */
         while (len > 0 && ((unsigned char)out->detail[len] & 0xC0) == 0x80)
             len--;
         memcpy(out->detail + len, note, sizeof(note));

@@ -35,10 +35,12 @@ module AssistantChatNative
         sender_id = user_context["user_id"] || user_context["party_id"]
         return nil unless sender_id
 
-        model = settings.resolve(settings.sender_class)
+        model = begin
+          settings.resolve(settings.sender_class)
+        rescue NameError
+          return nil # the app has no such model: the lock records sender 0
+        end
         model.find_by(id: sender_id)
-      rescue NameError
-        nil
       end
 
       # Saves the user's message once per job id, so a job Sidekiq runs again

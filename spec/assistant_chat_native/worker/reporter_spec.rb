@@ -1,0 +1,28 @@
+# frozen_string_literal: true
+
+require "spec_helper"
+require "logger"
+require "stringio"
+require "assistant_chat_native/worker"
+
+RSpec.describe AssistantChatNative::Worker::Reporter do
+  it "logs the error with the seed's tag and custom data when neither AppSignal nor Sentry is loaded" do
+    expect([defined?(Appsignal), defined?(Sentry)].compact).to be_empty
+
+    io = StringIO.new
+    reporter = described_class.new(logger: Logger.new(io))
+    error = AssistantChatNative::Error.new("overloaded failure on claude-sonnet: Overloaded")
+    reporter.call(error, user_id: 42, custom_data: {worker: "AssistantChatWorker", conversation_id: 7,
+                                                    model: "claude-sonnet", response_body: "Overloaded"})
+    expect(io.string).to include("ERROR", "[AssistantChatWorker] AssistantChatNative::Error: overloaded failure on claude-sonnet: Overloaded",
+      "conversation_id=7 model=claude-sonnet user_id=42", "response_body=Overloaded")
+  end
+
+  it "leaves the response body out of the line when there is none" do
+    io = StringIO.new
+    described_class.new(logger: Logger.new(io)).call(RuntimeError.new("boom"), user_id: nil,
+      custom_data: {worker: "AssistantChatWorker", conversation_id: 1, model: "gpt", response_body: nil})
+    expect(io.string).to include("RuntimeError: boom", "user_id=nil")
+    expect(io.string).not_to include("response_body")
+  end
+end

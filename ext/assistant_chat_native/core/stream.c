@@ -11,6 +11,8 @@
 
 /* After the terminal event, how long to wait for the response itself to end. */
 #define LINGER_NS 1000000000ull
+/* The longest a coalescing wait leaves bytes unread (stall detection waits on it). */
+#define COALESCE_MAX_NS 100000000ull
 
 static double seconds_between(uint64_t from_ns, uint64_t to_ns)
 {
@@ -324,6 +326,30 @@ static void close_transfer(acn_stream *stream)
     conclude(stream);
 }
 
+/* Whether the next bytes can wait in the socket until the pending flush is due: text is
+ * pending, the first flush has gone out (time to first token is never delayed), and
+ * nothing else would want the bytes sooner. One wake-up per broadcast interval then
+ * reads everything that came, instead of one per network read. */
+static int can_coalesce(acn_stream *stream, uint64_t now)
+{
+    return stream->throttle.flushed && stream->throttle.pending &&
+           acn_throttle_deadline(&stream->throttle) > now &&
+           stream->tools_announced == stream->accum.call_count && !acn_decoder_done(stream->decoder) &&
+           stream->transport.added && !stream->transport.done;
+}
+
+/* Applies what acn_transport_signal sent; returns 1 when acn_stream_run must return. */
+static int take_signals(acn_stream *stream, unsigned signals)
+{
+    if (signals & ACN_TRANSPORT_SIGNAL_CANCEL)
+        stream->cancelled = 1;
+    if (signals & ACN_TRANSPORT_SIGNAL_INTERRUPT) {
+        stream->interrupted = 1;
+        return 1;
+    }
+    return 0;
+}
+
 acn_stream_state acn_stream_run(acn_stream *stream)
 {
     stream->interrupted = 0;
@@ -335,11 +361,17 @@ acn_stream_state acn_stream_run(acn_stream *stream)
     }
     while (!stream->finished) {
         uint64_t now = acn_now_ns();
-        unsigned signals;
         int result;
 
         if (!stream->closing && (stream->cancelled || stream->stopped)) {
             close_transfer(stream);
+            continue;
+        }
+        if (stream->drain_now && !stream->closing && !stream->transport.done) {
+            /* Back from a coalescing wait: read what came before deciding any flush. */
+            stream->drain_now = 0;
+            if (take_signals(stream, acn_transport_step(&stream->transport, 0)))
+                return ACN_STREAM_PAUSED;
             continue;
         }
         if (deliver_one(stream, now, &result) == DELIVERED) {
@@ -366,13 +398,17 @@ acn_stream_state acn_stream_run(acn_stream *stream)
             close_transfer(stream); /* the reply is whole; the server kept the response open */
             continue;
         }
-        signals = acn_transport_step(&stream->transport, next_deadline(stream));
-        if (signals & ACN_TRANSPORT_SIGNAL_CANCEL)
-            stream->cancelled = 1;
-        if (signals & ACN_TRANSPORT_SIGNAL_INTERRUPT) {
-            stream->interrupted = 1;
-            return ACN_STREAM_PAUSED;
+        if (can_coalesce(stream, now)) {
+            uint64_t until = next_deadline(stream);
+            if (until - now > COALESCE_MAX_NS)
+                until = now + COALESCE_MAX_NS;
+            stream->drain_now = 1;
+            if (take_signals(stream, acn_transport_idle(&stream->transport, until)))
+                return ACN_STREAM_PAUSED;
+            continue;
         }
+        if (take_signals(stream, acn_transport_step(&stream->transport, next_deadline(stream))))
+            return ACN_STREAM_PAUSED;
     }
     return ACN_STREAM_FINISHED;
 }

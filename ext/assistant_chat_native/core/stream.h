@@ -17,7 +17,11 @@
  *   on_cancel_poll          every cancel poll interval; non-zero means cancel
  * Any other callback returning non-zero stops the transfer (the reply then fails as
  * cancelled). Heartbeats, cancel polls and pending flushes happen on time while no
- * byte arrives: the transport's wait never outlasts the nearest of them.
+ * byte arrives: the transport's wait never outlasts the nearest of them. Once the first
+ * flush is out and text is pending, bytes are left in the socket until the flush is
+ * due (at most 100 ms), so a trickling stream costs one wake-up per broadcast interval
+ * rather than one per event; a tool call or the stream's end may then reach the
+ * callbacks up to that much later.
  *
  * Runs in steps so a host runtime can take its thread back: a callback may call
  * acn_stream_pause (acn_stream_run then returns ACN_STREAM_PAUSED right after it),
@@ -104,6 +108,7 @@ typedef struct acn_stream {
     int cancelled; /* by acn_stream_cancel or on_cancel_poll */
     int stopped;   /* a callback returned non-zero */
     int pause_requested;
+    int drain_now;   /* a coalescing wait ended: read before flushing */
     int interrupted; /* the last run returned because of acn_stream_interrupt */
 } acn_stream;
 

@@ -326,6 +326,17 @@ static void index_headers(acn_transport *transport)
 
 /* ---- the transfer ---- */
 
+/* A condition variable timed on the monotonic clock, like every deadline here. */
+static void init_wake(pthread_cond_t *wake)
+{
+    pthread_condattr_t attr;
+
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(wake, &attr);
+    pthread_condattr_destroy(&attr);
+}
+
 acn_status acn_transport_init(acn_transport *transport, const acn_transport_request *request,
                               acn_transport_body_fn on_body, void *ctx)
 {
@@ -336,6 +347,7 @@ acn_status acn_transport_init(acn_transport *transport, const acn_transport_requ
     memset(transport, 0, sizeof(*transport));
     pthread_once(&global_once, global_init);
     pthread_mutex_init(&transport->lock, NULL);
+    init_wake(&transport->wake);
     transport->lock_ready = 1;
     acn_buf_init(&transport->header_bytes,
                  request->max_header_bytes ? request->max_header_bytes : ACN_TRANSPORT_DEFAULT_MAX_HEADER);
@@ -396,6 +408,24 @@ refused:
 nomem:
     acn_transport_free(transport);
     return ACN_ERR_NOMEM;
+}
+
+unsigned acn_transport_idle(acn_transport *transport, uint64_t deadline_ns)
+{
+    struct timespec until;
+    unsigned signals;
+
+    until.tv_sec = (time_t)(deadline_ns / 1000000000u);
+    until.tv_nsec = (long)(deadline_ns % 1000000000u);
+    pthread_mutex_lock(&transport->lock);
+    while (transport->signals == 0 && acn_now_ns() < deadline_ns) {
+        if (pthread_cond_timedwait(&transport->wake, &transport->lock, &until) != 0)
+            break;
+    }
+    signals = transport->signals;
+    transport->signals = 0;
+    pthread_mutex_unlock(&transport->lock);
+    return signals;
 }
 
 static unsigned take_signals(acn_transport *transport)
@@ -496,6 +526,7 @@ void acn_transport_signal(acn_transport *transport, unsigned bits)
     transport->signals |= bits;
     if (transport->multi != NULL)
         curl_multi_wakeup(transport->multi);
+    pthread_cond_signal(&transport->wake);
     pthread_mutex_unlock(&transport->lock);
 }
 
@@ -540,6 +571,7 @@ void acn_transport_free(acn_transport *transport)
     acn_buf_free(&transport->header_bytes);
     acn_buf_free(&transport->error_body);
     transport->header_count = 0;
+    pthread_cond_destroy(&transport->wake);
     pthread_mutex_destroy(&transport->lock);
     transport->lock_ready = 0;
 }

@@ -66,6 +66,7 @@ typedef struct acn_transport {
     void *ctx;
 
     pthread_mutex_t lock; /* guards signals and multi against acn_transport_signal */
+    pthread_cond_t wake;  /* signalled by acn_transport_signal, for acn_transport_idle */
     int lock_ready;
     unsigned signals;
 
@@ -96,11 +97,17 @@ acn_status acn_transport_init(acn_transport *transport, const acn_transport_requ
                               acn_transport_body_fn on_body, void *ctx);
 
 /* Runs the transfer until body bytes have been handed to on_body, it is done, a signal
- * arrives, or `deadline_ns` (monotonic, UINT64_MAX for none) passes, whichever comes first. Returns the signals received
- * (and clears them); check `done` for the end of the transfer. */
+ * arrives, or `deadline_ns` (monotonic, UINT64_MAX for none) passes, whichever comes first. Returns the
+ * signals received (and clears them); check `done` for the end of the transfer. */
 unsigned acn_transport_step(acn_transport *transport, uint64_t deadline_ns);
 
-/* Any thread, any time between init and free: records `bits` and wakes a waiting step. */
+/* Waits without reading the socket (bytes that arrive stay in the kernel's buffer) until
+ * `deadline_ns` or a signal; returns the signals (and clears them). For a caller that
+ * has nothing to do with new bytes before a deadline: one wake-up instead of one per read. */
+unsigned acn_transport_idle(acn_transport *transport, uint64_t deadline_ns);
+
+/* Any thread, any time between init and free: records `bits` and wakes a waiting step
+ * or idle. */
 void acn_transport_signal(acn_transport *transport, unsigned bits);
 
 /* Ends the transfer now (closing its connection if the response was not complete). */

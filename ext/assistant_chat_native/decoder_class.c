@@ -19,22 +19,6 @@ static VALUE sym_type, sym_index, sym_text, sym_id, sym_name, sym_model, sym_ser
     sym_citation, sym_input_tokens, sym_output_tokens, sym_cache_read_tokens, sym_cache_write_tokens,
     sym_stop_reason, sym_provider_stop_reason, sym_error_type, sym_message;
 static VALUE event_types[ACN_EVENT_TYPE_COUNT];
-/* Indexed by acn_event_type: the Ruby event's :type. */
-static const char *const event_type_names[ACN_EVENT_TYPE_COUNT] = {"message_start",
-                                                                   "text_delta",
-                                                                   "thinking_delta",
-                                                                   "signature_delta",
-                                                                   "redacted_thinking",
-                                                                   "citation",
-                                                                   "tool_call_start",
-                                                                   "tool_args_delta",
-                                                                   "tool_call_end",
-                                                                   "block_end",
-                                                                   "usage",
-                                                                   "stop",
-                                                                   "done",
-                                                                   "error",
-                                                                   "ping"};
 
 typedef struct decoder_wrapper {
     acn_decoder decoder;
@@ -414,5 +398,5 @@ void acn_init_decoder(void)
     sym_error_type = symbol("error_type");
     sym_message = symbol("message");
     for (i = 0; i < ACN_EVENT_TYPE_COUNT; i++)
-        event_types[i] = symbol(event_type_names[i]);
+        event_types[i] = symbol(acn_event_type_name((acn_event_type)i));
 }

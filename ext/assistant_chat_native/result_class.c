@@ -212,15 +212,11 @@ static VALUE usage_hash(const acn_accum *accum)
     return usage;
 }
 
-/* Indexed by acn_stop_reason; NONE has no name. */
-static const char *const stop_reason_names[] = {
-    NULL, "end_turn", "tool_use", "max_tokens", "stop_sequence", "refusal", "pause_turn"};
-
 VALUE acn_stop_reason_to_ruby(int reason)
 {
-    if (reason <= 0 || (size_t)reason >= sizeof(stop_reason_names) / sizeof(stop_reason_names[0]))
-        return Qnil;
-    return ID2SYM(rb_intern(stop_reason_names[reason]));
+    const char *name = acn_stop_reason_name((acn_stop_reason)reason);
+
+    return name ? ID2SYM(rb_intern(name)) : Qnil;
 }
 
 VALUE acn_result_new(const acn_accum *accum, VALUE stats)

@@ -160,7 +160,8 @@ module WorkerBench
 
       Sibling delay: how much longer than 1 ms a Ruby thread's `sleep 0.001` took while the turns ran, that is
       the wait any other Ruby work in the process sees. Ratio: how many times better native is (above 1: native
-      better; below 1: RubyStream better).
+      better; below 1: RubyStream better). Compare within one run: on a machine shared with other work the
+      tail figures (p99, max) move by 2x or more from run to run.
     TEXT
   end
 

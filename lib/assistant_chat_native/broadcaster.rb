@@ -59,7 +59,7 @@ module AssistantChatNative
       @status_interval = status_interval
       @clock = clock
       @last_status_at = nil
-      @pending_status = nil
+      @held_status = nil
       @counts = Hash.new(0)
     end
 
@@ -76,22 +76,22 @@ module AssistantChatNative
     def status(line)
       now = @clock.call
       if @last_status_at && now - @last_status_at < @status_interval
-        @pending_status = line
+        @held_status = line
         return false
       end
       @last_status_at = now
-      @pending_status = nil
+      @held_status = nil
       deliver(type: :status, text: line)
       true
     end
 
     # Sends the status line held back by the throttle, if any, once its interval passed.
     def flush_status(force: false)
-      return false unless @pending_status
+      return false unless @held_status
       return false if !force && @last_status_at && @clock.call - @last_status_at < @status_interval
 
-      line = @pending_status
-      @pending_status = nil
+      line = @held_status
+      @held_status = nil
       @last_status_at = @clock.call
       deliver(type: :status, text: line)
       true
@@ -102,12 +102,12 @@ module AssistantChatNative
     end
 
     def error(message)
-      @pending_status = nil
+      @held_status = nil
       deliver(type: :error, text: message)
     end
 
     def complete(text, **extra)
-      @pending_status = nil
+      @held_status = nil
       deliver(type: :complete, text: text, **extra)
     end
 

@@ -115,13 +115,13 @@ module AssistantChatNative
 
       @job_id = jid || SecureRandom.hex(12)
       @attachment_tempfiles = []
-      @continuation_pending = nil
+      @continuation_due = nil
       @worker_started_at = Time.now
       @rounds_before = 0
       @conversation = find_conversation(@conversation_id)
       @sending_user = find_sender(user_context)
 
-      # Non-blocking: when another job holds the advisory lock, this one skips.
+      # Non-blocking: when another job holds the advisory lock, this one gives way.
       result = @conversation.class.with_advisory_lock_result(@conversation.processing_lock_key, timeout_seconds: 0) do
         # The advisory lock is won, so a column lock still held belongs to a job
         # that crashed without cleanup: take it over.
@@ -149,9 +149,9 @@ module AssistantChatNative
       end
 
       # After every lock is released, so the continuation acquires them at once.
-      if @continuation_pending
-        schedule_continuation(@continuation_pending[:model], @continuation_pending[:tool_services],
-          @continuation_pending[:user_context])
+      if @continuation_due
+        schedule_continuation(@continuation_due[:model], @continuation_due[:tool_services],
+          @continuation_due[:user_context])
       end
     rescue => e
       handle_error(e, model)
@@ -216,7 +216,7 @@ module AssistantChatNative
         broadcaster.complete(outcome.text.to_s, model: outcome.model.to_s)
       when :continue
         persist_partial(outcome)
-        @continuation_pending = {model: outcome.model.to_s, tool_services: tool_services, user_context: user_context}
+        @continuation_due = {model: outcome.model.to_s, tool_services: tool_services, user_context: user_context}
       when :cancelled
         persist_cancelled(outcome)
         broadcaster.complete(outcome.text.to_s, model: outcome.model.to_s, cancelled: true)

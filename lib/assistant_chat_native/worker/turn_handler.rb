@@ -20,7 +20,7 @@ module AssistantChatNative
         @started_at = clock.call
         @text = +""
         @last_chunk_at = nil
-        @pending_chunk = false
+        @held_chunk = false
         @flushes = 0
         @status_lines = []
         @tool_results = 0
@@ -36,7 +36,7 @@ module AssistantChatNative
         @flushes += 1
         now = @clock.call
         if @last_chunk_at && now - @last_chunk_at < @chunk_interval
-          @pending_chunk = true
+          @held_chunk = true
           return
         end
         send_chunk(now)
@@ -81,7 +81,7 @@ module AssistantChatNative
       end
 
       def on_heartbeat(elapsed = nil, *)
-        flush_chunk if @pending_chunk
+        flush_chunk if @held_chunk
         @broadcaster.flush_status
         @worker.send(:heartbeat, elapsed)
       end
@@ -102,7 +102,7 @@ module AssistantChatNative
 
       # Sends the reply held back by the throttle.
       def flush_chunk
-        return unless @pending_chunk
+        return unless @held_chunk
 
         send_chunk(@clock.call)
       end
@@ -116,7 +116,7 @@ module AssistantChatNative
       end
 
       def send_chunk(now)
-        @pending_chunk = false
+        @held_chunk = false
         @last_chunk_at = now
         @broadcaster.chunk(@text)
       end

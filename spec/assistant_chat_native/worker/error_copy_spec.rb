@@ -29,7 +29,7 @@ RSpec.describe AssistantChatNative::Worker::ErrorCopy do
 
     it "passes an unrecognised message through as it is" do
       expect(described_class.for_message("Couldn't find Upload with 'id'=12")).to eq("Couldn't find Upload with 'id'=12")
-      expect(described_class.for_message("Record 500 of 529 skipped")).to eq("Record 500 of 529 skipped")
+      expect(described_class.for_message("Record 500 of 529 ignored")).to eq("Record 500 of 529 ignored")
     end
 
     it "gives a generic line for a blank message" do

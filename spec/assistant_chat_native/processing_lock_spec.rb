@@ -11,6 +11,9 @@ require "assistant_chat_native/worker"
 RSpec.describe AssistantChatNative::ProcessingLock do
   before(:context) do
     @dir = Dir.mktmpdir("acn-lock-spec-")
+    # with_advisory_lock's file locks (its SQLite path) go to FLOCK_DIR, else the working directory.
+    @flock_dir = ENV["FLOCK_DIR"]
+    ENV["FLOCK_DIR"] = @dir
     # Its own connection, so a Rails app booted by other specs in this process keeps its database.
     base = Class.new(ActiveRecord::Base) { self.abstract_class = true }
     Object.const_set(:LockSpecRecord, base)
@@ -33,6 +36,7 @@ RSpec.describe AssistantChatNative::ProcessingLock do
     LockSpecRecord.remove_connection
     Object.send(:remove_const, :LockSpecConversation)
     Object.send(:remove_const, :LockSpecRecord)
+    ENV["FLOCK_DIR"] = @flock_dir
     FileUtils.rm_rf(@dir)
   end
 

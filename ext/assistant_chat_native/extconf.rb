@@ -41,4 +41,9 @@ $CFLAGS << " -Werror" if ENV["ACN_WERROR"] == "1"
 $CFLAGS << " -O0 -g -fsanitize=address,undefined -fno-omit-frame-pointer" if ENV["ACN_ASAN"] == "1"
 
 create_makefile("assistant_chat_native/assistant_chat_native")
+
+# mkmf's Makefile knows no header dependencies: without these, a changed struct in
+# a header leaves objects built against the old layout (and a crash at run time).
+headers = Dir[File.join(__dir__, "*.h"), File.join(core_dir, "*.h")].sort
+File.open("Makefile", "a") { |makefile| makefile.puts "\n$(OBJS): #{headers.join(" ")}" }
 # rubocop:enable Style/GlobalVars

@@ -176,6 +176,8 @@ static VALUE tool_call_new(VALUE klass, const acn_accum_tool_call *call)
     rb_hash_aset(kwargs, sym_name, buf_string(&call->name));
     rb_hash_aset(kwargs, sym_arguments, arguments);
     rb_hash_aset(kwargs, sym_server, call->server ? Qtrue : Qfalse);
+    if (call->signature.len > 0)
+        rb_hash_aset(kwargs, sym_signature, buf_string(&call->signature));
     return rb_funcallv_kw(klass, id_new, 1, &kwargs, RB_PASS_KEYWORDS);
 }
 

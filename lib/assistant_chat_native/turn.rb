@@ -292,7 +292,7 @@ module AssistantChatNative
       result.tool_calls.reject(&:server?).each do |call|
         part = {"type" => "tool_call", "id" => call.id.to_s, "name" => call.name.to_s, "arguments" => plain(call.arguments || {})}
         # Gemini's thoughtSignature, when the decoder kept one, goes back with the call.
-        signature = call.signature if call.respond_to?(:signature)
+        signature = call.signature
         part["signature"] = signature.to_s unless signature.nil? || signature.to_s.empty?
         parts << part
       end

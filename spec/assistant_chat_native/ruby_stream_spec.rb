@@ -113,8 +113,8 @@ RSpec.describe AssistantChatNative::RubyStream do
       expect(events[first_tool..]).to eq([[:tool, "search", "toolu_1"], [:tool, "fetch", "toolu_2"]])
       expect(result.stop_reason).to eq(:tool_use)
       expect(result.tool_calls.map(&:to_h)).to eq([
-        {id: "toolu_1", name: "search", arguments: {"q" => "ruby"}, server: false},
-        {id: "toolu_2", name: "fetch", arguments: {}, server: false}
+        {id: "toolu_1", name: "search", arguments: {"q" => "ruby"}, server: false, signature: nil},
+        {id: "toolu_2", name: "fetch", arguments: {}, server: false, signature: nil}
       ])
     end
 

@@ -364,6 +364,21 @@ RSpec.describe AssistantChatNative::Turn do
     expect(blocks.first).to eq("type" => "thinking", "thinking" => "Paris first.", "signature" => "sig-local-1")
   end
 
+  it "sends a Gemini function call's thought signature back beside the call" do
+    lookup = AssistantChatNative::Tool.new(name: "lookup_order", description: "Find an order",
+      input_schema: {type: "object", properties: {order_id: {type: "string"}}}) { |arguments| "shipped #{arguments["order_id"]}" }
+    # A recorded Gemini reply whose functionCall part carries "thoughtSignature": "CiwB0e2Kb3xQzTq7".
+    local_provider.enqueue(replay: "text_and_function_call", provider: :gemini)
+    local_provider.enqueue(text: "It shipped.", provider: :gemini)
+
+    outcome = turn("gemini-flash", tools: [lookup]).run
+
+    expect(outcome.status).to eq(:completed)
+    model_turn = bodies.last["contents"].find { |content| content["role"] == "model" }
+    call_part = model_turn["parts"].find { |part| part["functionCall"] }
+    expect(call_part).to include("functionCall" => include("name" => "lookup_order"), "thoughtSignature" => "CiwB0e2Kb3xQzTq7")
+  end
+
   it "compacts through the handler's own compact(messages) when it has one" do
     local_provider.enqueue(status: 400, body: JSON.generate(TurnProviders::CONTEXT_OVERFLOW[:anthropic]))
     local_provider.enqueue(text: "Fits now.")

@@ -37,7 +37,7 @@ module FixtureStreams
   def result_hash(result)
     hash = result.to_h
     hash[:tool_calls] = result.tool_calls.map do |call|
-      {id: call.id, name: call.name, arguments: call.arguments, server: call.server?}
+      {id: call.id, name: call.name, arguments: call.arguments, server: call.server?, signature: call.signature}.compact
     end
     hash[:failure] = result.failure&.to_h
     hash

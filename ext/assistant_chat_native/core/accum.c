@@ -295,9 +295,13 @@ static acn_status start_call(acn_accum *accum, const acn_event *event)
     acn_buf_init(&call->id, accum->max_reply_bytes);
     acn_buf_init(&call->name, accum->max_reply_bytes);
     acn_buf_init(&call->arguments, accum->max_reply_bytes);
+    acn_buf_init(&call->signature, accum->max_reply_bytes);
     status = append(accum, &call->id, event->id, event->id_len);
     if (status == ACN_OK)
         status = append(accum, &call->name, event->name, event->name_len);
+    /* A start event's text is the call's signature (Gemini's thoughtSignature). */
+    if (status == ACN_OK)
+        status = append(accum, &call->signature, event->text, event->text_len);
     return status;
 }
 
@@ -602,6 +606,7 @@ static void drop_unended_calls(acn_accum *accum)
         acn_buf_free(&call->id);
         acn_buf_free(&call->name);
         acn_buf_free(&call->arguments);
+        acn_buf_free(&call->signature);
     }
     accum->call_count = kept;
 }
@@ -681,7 +686,8 @@ size_t acn_accum_memsize(const acn_accum *accum)
 
     size += accum->call_cap * sizeof(acn_accum_tool_call) + accum->block_cap * sizeof(acn_accum_block);
     for (i = 0; i < accum->call_count; i++)
-        size += accum->calls[i].id.cap + accum->calls[i].name.cap + accum->calls[i].arguments.cap;
+        size += accum->calls[i].id.cap + accum->calls[i].name.cap + accum->calls[i].arguments.cap +
+                accum->calls[i].signature.cap;
     for (i = 0; i < accum->block_count; i++)
         size += accum->blocks[i].thinking.cap + accum->blocks[i].signature.cap;
     return size;

@@ -37,6 +37,7 @@ typedef struct acn_accum_tool_call {
     acn_buf id;
     acn_buf name;
     acn_buf arguments; /* the concatenated fragments; "{}" once checked when none came */
+    acn_buf signature; /* Gemini's thoughtSignature for the call, to send back with it */
     int server;        /* the provider runs it itself (Anthropic server_tool_use) */
     int ended;         /* checked: arguments are one JSON object, or invalid is set */
     int invalid;       /* the arguments are not one JSON object */

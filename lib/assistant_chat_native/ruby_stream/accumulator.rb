@@ -183,10 +183,11 @@ module AssistantChatNative
         return unless charge(ENTRY_COST)
 
         call = {index: event[:index], id: +"", name: +"", arguments: +"", server: event[:server] ? true : false,
-                ended: false, parsed: nil}
+                signature: +"", ended: false, parsed: nil}
         @calls << call
         append(call[:id], event[:id].to_s)
         append(call[:name], event[:name].to_s)
+        append(call[:signature], event[:signature].to_s)
       end
 
       def tool_args(event)
@@ -250,7 +251,8 @@ module AssistantChatNative
 
       def tool_calls
         @calls.map do |call|
-          ToolCall.new(id: call[:id].dup, name: call[:name].dup, arguments: call[:parsed] || {}, server: call[:server])
+          ToolCall.new(id: call[:id].dup, name: call[:name].dup, arguments: call[:parsed] || {}, server: call[:server],
+            signature: call[:signature].empty? ? nil : call[:signature].dup)
         end
       end
     end

@@ -44,7 +44,7 @@ module AssistantChatNative
           next unless part.is_a?(Hash)
 
           if part["functionCall"].is_a?(Hash)
-            function_call(part["functionCall"], events)
+            function_call(part["functionCall"], part["thoughtSignature"], events)
           elsif part["text"].is_a?(String) && !part["text"].empty?
             type = part["thought"] ? :thinking_delta : :text_delta
             events << {type: type, index: 0, text: part["text"]}
@@ -52,13 +52,15 @@ module AssistantChatNative
         end
       end
 
-      def function_call(call, events)
+      # The part's thoughtSignature, when Gemini sent one, rides on the call's start.
+      def function_call(call, signature, events)
         index = @calls
         @calls += 1
         @called_function = true
         # Gemini sends no id unless asked to; calls are then named by their order.
         id = (call["id"].is_a?(String) && !call["id"].empty?) ? call["id"] : "call_#{index}"
-        events << {type: :tool_call_start, index: index, id: id, name: call["name"], server: false}
+        events << {type: :tool_call_start, index: index, id: id, name: call["name"], server: false,
+                   signature: signature.is_a?(String) ? signature : nil}
         args = call["args"]
         events << {type: :tool_args_delta, index: index, text: JSON.generate(args)} if args.is_a?(Hash) && !args.empty?
         events << {type: :tool_call_end, index: index}

@@ -31,8 +31,8 @@ RSpec.describe AssistantChatNative::RubyStream::Accumulator do
     ])
 
     expect(result.tool_calls.map(&:to_h)).to eq([
-      {id: "a", name: "search", arguments: {"q" => "ruby"}, server: false},
-      {id: "b", name: "now", arguments: {}, server: false}
+      {id: "a", name: "search", arguments: {"q" => "ruby"}, server: false, signature: nil},
+      {id: "b", name: "now", arguments: {}, server: false, signature: nil}
     ])
     expect(result.failure).to be_nil
   end

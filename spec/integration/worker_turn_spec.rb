@@ -227,3 +227,39 @@ RSpec.describe "AssistantChatWorker with sidekiq-status loaded", :worker_integra
     expect(status).to include("at" => "2", "total" => AssistantChatWorker.settings.max_rounds_per_job.to_s)
   end
 end
+
+RSpec.describe "AssistantChatWorker on each provider", :worker_integration do
+  let(:provider) { WorkerHarness.provider }
+  let(:conversation) { Conversation.create! }
+  let!(:broadcasts) { WorkerHarness::BroadcastLog.new("assistant_conversation_#{conversation.id}") }
+
+  after { broadcasts.close }
+
+  {"claude-sonnet" => "/v1/messages", "gpt" => "/v1/chat/completions",
+   "gemini-pro" => "/v1beta/models/gemini-2.5-pro:streamGenerateContent"}.each do |model, path|
+    it "runs a tool-calling turn on #{model} and saves the reply" do
+      provider.enqueue(tool_calls: [{name: "query_database", id: "call_1", arguments: {"sql" => "SELECT 1"}}])
+      provider.enqueue(text: "Answer from #{model}.")
+      AssistantChatWorker.perform_async(conversation.id, "Hello", model, ["app_db"])
+      broadcasts.wait_for_end
+      expect(broadcasts.of(:error)).to be_empty
+      expect(broadcasts.of(:complete).map { |event| event["text"] }).to eq(["Answer from #{model}."])
+      expect(provider.requests.map(&:path)).to eq([path, path])
+      expect(Message.where(conversation_id: conversation.id, role: "assistant").pluck(:content, :model))
+        .to eq([["Answer from #{model}.", model]])
+    end
+  end
+
+  it "escalates a Gemini body-less 400 to ESCALATION_MODEL and saves which model answered" do
+    provider.enqueue(status: 400, body: "", provider: :gemini)
+    provider.enqueue(text: "Answered by the escalation model.", provider: :anthropic)
+    AssistantChatWorker.perform_async(conversation.id, "Hello", "gemini-flash")
+    broadcasts.wait_for_end
+    expect(broadcasts.of(:error)).to be_empty
+    expect(broadcasts.of(:complete).map { |event| [event["text"], event["model"]] })
+      .to eq([["Answered by the escalation model.", AssistantChatWorker::ESCALATION_MODEL]])
+    expect(Message.where(conversation_id: conversation.id, role: "assistant").pluck(:model)).to eq(["claude-sonnet"])
+    log = File.read(File.join(SpecRailsApp.root, "log", "test.log"))
+    expect(log).to match(/turn conversation=#{conversation.id} model=claude-sonnet \(escalated from gemini-flash\)/)
+  end
+end

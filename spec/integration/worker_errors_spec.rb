@@ -204,3 +204,62 @@ RSpec.describe "AssistantChatWorker when the user cancels", :worker_integration 
     expect(Message.where(conversation_id: conversation.id, role: "assistant").pluck(:status)).to eq(["cancelled"])
   end
 end
+
+RSpec.describe "AssistantChatWorker on more failure kinds", :worker_integration do
+  let(:provider) { WorkerHarness.provider }
+  let(:user) { User.create!(name: "Dana") }
+  let(:conversation) { Conversation.create!(user_id: user.id) }
+  let!(:broadcasts) { WorkerHarness::BroadcastLog.new("assistant_conversation_#{conversation.id}") }
+
+  after { broadcasts.close }
+
+  def anthropic_error(type, message)
+    JSON.generate({"type" => "error", "error" => {"type" => type, "message" => message}})
+  end
+
+  # Runs one job on the scripts given and returns [copy, report] after checking
+  # the lock is released, the error counted and reported once.
+  def fail_with(model: "claude-sonnet")
+    yield
+    AssistantChatWorker.perform_async(conversation.id, "Show me sales", model, [], {"user_id" => user.id})
+    broadcasts.wait_for_end(timeout: 30)
+    WorkerHarness.wait_until(message: "the error broadcast") { broadcasts.of(:error).any? }
+    conversation.reload
+    expect([conversation.processing_by_id, conversation.processing_job_id, conversation.error_count]).to eq([nil, nil, 1])
+    reports = WorkerHarness.wait_until(timeout: 5, message: "a report") { WorkerHarness.reports.presence }
+    expect(reports.size).to eq(1)
+    expect(reports.first[:user_id]).to eq(user.id)
+    copies = broadcasts.of(:error).map { |event| event["text"] }
+    expect(copies.size).to eq(1)
+    [copies.first, reports.first]
+  end
+
+  it "explains a stream that stalls on every attempt" do
+    AssistantChatNative.config.stall_timeout = 0.5
+    copy, report = fail_with { provider.enqueue(text: "one two three four five", stall_after: 2, stall_for: 5, times: 3) }
+    expect(copy).to match(/stopped|stall|took too long|try again/i)
+    expect(report[:error].failure.kind).to eq(:stalled)
+  end
+
+  it "explains a key that may not use the model (403)" do
+    copy, report = fail_with { provider.enqueue(status: 403, body: anthropic_error("permission_error", "Your API key does not have permission to use the specified resource.")) }
+    expect(report[:error].failure.kind).to eq(:permission)
+    expect(report[:custom_data][:response_body]).to include("does not have permission")
+    expect(copy).to match(/permission|not allowed|access|administrator/i)
+  end
+
+  it "explains an exhausted quota" do
+    copy, report = fail_with(model: "gpt") do
+      provider.enqueue(status: 429, body: JSON.generate({"error" => {"message" => "You exceeded your current quota, please check your plan and billing details.",
+                                                                     "type" => "insufficient_quota", "code" => "insufficient_quota"}}))
+    end
+    expect(report[:error].failure.kind).to eq(:quota_exhausted)
+    expect(copy).to match(/quota|credit|billing|usage|limit|administrator/i)
+  end
+
+  it "explains a refusal without any text" do
+    copy, report = fail_with { provider.enqueue(text: "", stop_reason: "refusal") }
+    expect(report[:error].failure.kind).to eq(:refusal)
+    expect(copy).to match(/declin|refus|can't help|cannot help|won't/i)
+  end
+end

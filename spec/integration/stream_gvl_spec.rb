@@ -243,6 +243,32 @@ RSpec.describe "Stream off the GVL", if: AssistantChatNative.native? do
       end
     end
 
+    it "starts a forked child with fresh connections and leaves the parent's reusable" do
+      with_local_provider do |provider|
+        provider.default = {text: "forked"}
+        expect(build_stream(server: provider).run(Object.new).text).to eq("forked")
+
+        reader, writer = IO.pipe
+        pid = fork do
+          reader.close
+          writer.write(build_stream(server: provider).run(Object.new).text)
+          writer.close
+          exit!(0)
+        end
+        writer.close
+        child_text = reader.read
+        _, status = Process.wait2(pid)
+        reader.close
+        parent_text = build_stream(server: provider).run(Object.new).text
+
+        expect([child_text, parent_text]).to eq(%w[forked forked])
+        expect(status.exitstatus).to eq(0)
+        # The parent's connection served its two requests; the child opened its own.
+        expect(provider.requests.size).to eq(3)
+        expect(provider.connections_accepted).to eq(2)
+      end
+    end
+
     it "runs streams on many threads at once, each to its own end" do
       local_provider.default = {tokens: Array.new(20) { "w " }, token_rate: 200}
       results = Array.new(8) { Thread.new { build_stream.run(Object.new) } }.map(&:value)

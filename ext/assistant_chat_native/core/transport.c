@@ -76,7 +76,6 @@ static void global_init(void)
 static CURLSH *process_share(void)
 {
     share_state *state;
-    int i;
 
     pthread_mutex_lock(&share_mutex);
     if (shared == NULL || shared_pid != getpid()) {
@@ -87,6 +86,7 @@ static CURLSH *process_share(void)
             if (state->share == NULL) {
                 free(state);
             } else {
+                int i;
                 for (i = 0; i < CURL_LOCK_DATA_LAST; i++)
                     pthread_mutex_init(&state->locks[i], NULL);
                 curl_share_setopt(state->share, CURLSHOPT_LOCKFUNC, lock_share);
@@ -482,8 +482,6 @@ static void collect(acn_transport *transport)
 unsigned acn_transport_step(acn_transport *transport, uint64_t deadline_ns)
 {
     int running;
-    uint64_t now;
-    uint64_t wake;
 
     if (transport->done || transport->easy == NULL)
         return take_signals(transport);
@@ -498,6 +496,9 @@ unsigned acn_transport_step(acn_transport *transport, uint64_t deadline_ns)
     }
     for (;;) {
         uint64_t bytes_before = transport->body_bytes;
+        uint64_t now;
+        uint64_t wake;
+
         curl_multi_perform(transport->multi, &running);
         collect(transport);
         /* Body bytes went to on_body: let the caller flush what they produced. */

@@ -33,8 +33,11 @@ module AssistantChatNative
   # result.stats: {status:, time_to_first_byte:, time_to_first_token:, duration:,
   # bytes:, events:, flushes:} (seconds; nil when there was none).
   #
-  # Connections are kept per thread and reused by later requests to the same host.
+  # #running? is true while #run streams. Connections are kept per thread and reused
+  # by later requests to the same host (a forked child starts with fresh ones).
   # Headers (API keys) are copied into C and never shown by #inspect or in errors.
+  # An interval or timeout of 0 turns that timer off (broadcast_interval: 0 flushes
+  # every delta).
   class Stream
     PROVIDERS = %i[anthropic openai gemini].freeze
     DEFAULTS = {

@@ -155,6 +155,23 @@ RSpec.describe AssistantChatNative::Stream, if: AssistantChatNative.native? do
       expect { stream.run(handler) }.to raise_error(RuntimeError, /already running/)
     end
 
+    it "keeps calling its handler after GC.compact moves objects mid-stream" do
+      local_provider.enqueue(tokens: Array.new(6) { |i| "p#{i} " }, token_rate: 40)
+      compacted = false
+      handler = StreamHelpers::RecordingHandler.new(on_text: lambda do |*|
+        unless compacted
+          compacted = true
+          GC.compact
+        end
+      end)
+      result = build_stream(broadcast_interval: 0).run(handler)
+
+      expect(compacted).to be(true)
+      expect(handler.texts.size).to be >= 2
+      expect(handler.texts.last.first).to eq(result.text)
+      expect(result.text).to eq(Array.new(6) { |i| "p#{i} " }.join)
+    end
+
     it "counts its C buffers in ObjectSpace.memsize_of" do
       require "objspace"
       small = described_class.new(provider: :openai, url: "http://127.0.0.1:1/", body: "{}")

@@ -59,12 +59,13 @@ module AssistantChatNative
     # The class that streams one request: the C Stream when the extension loaded, RubyStream
     # otherwise. Any class with Stream's constructor and #run(handler) fits.
     def stream_class
-      @stream_class ||
-        if AssistantChatNative.respond_to?(:stream_class)
-          AssistantChatNative.stream_class
-        else
-          AssistantChatNative.native? ? AssistantChatNative::Stream : AssistantChatNative::RubyStream
-        end
+      @stream_class || AssistantChatNative.stream_class
+    end
+
+    # The drop-in worker's settings (Worker::Settings: rounds and time per job, broadcast
+    # intervals, reporter, tool services, the host's models). Loads the worker, and Sidekiq.
+    def worker
+      Worker.settings
     end
 
     # Rails.logger inside Rails, else warnings and errors to standard error.

@@ -64,14 +64,3 @@ module AssistantChatNative
     end
   end
 end
-
-module AssistantChatNative
-  # The worker's settings are reachable from the gem's configuration block too:
-  #
-  #   AssistantChatNative.configure { |config| config.worker.max_rounds_per_job = 8 }
-  class Configuration
-    def worker
-      AssistantChatNative::Worker.settings
-    end
-  end
-end

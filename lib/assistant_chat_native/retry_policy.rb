@@ -42,13 +42,14 @@ module AssistantChatNative
           "Please try again after #{at}.")
     end
 
+    # The classifier's copy already tells the user to try again; how often we tried
+    # belongs in the detail, for the report.
     def exhausted_failure(failure, attempts)
       return failure if failure.action == :fail
 
+      detail = [failure.detail, "gave up after #{attempts} attempts"].compact.reject(&:empty?).join("; ")
       Failure.new(kind: failure.kind, retryable: failure.retryable?, action: :fail, status: failure.status,
-        retry_after: failure.retry_after, detail: failure.detail,
-        message: "#{failure.message.to_s.chomp(".")} (gave up after #{attempts} attempts). " \
-          "Please try again in a minute.")
+        retry_after: failure.retry_after, detail: detail, message: failure.message)
     end
   end
 end

@@ -30,4 +30,11 @@ RSpec.describe AssistantChatNative::RetryPolicy do
     expect(copy).to have_attributes(kind: :rate_limited, action: :fail, retry_after: 90)
     expect(copy.message).to include("wait 90 seconds", "try again after 15:01 UTC")
   end
+
+  it "keeps the classifier's copy when attempts run out, and puts the count in the detail" do
+    given_up = policy.exhausted_failure(failure(retry_after: nil), 3)
+    expect(given_up).to have_attributes(kind: :rate_limited, action: :fail, message: failure.message)
+    expect(given_up.detail).to end_with("gave up after 3 attempts")
+    expect(given_up.message).not_to include("attempts")
+  end
 end

@@ -164,6 +164,30 @@ RSpec.describe "Stream under faults", if: AssistantChatNative.native? do
     expect(result.failure.detail.to_s).not_to include(StreamHelpers::SECRET)
   end
 
+  it "gives up connecting after connect_timeout, as a timeout" do
+    # A listener whose accept backlog is full: the kernel leaves further connects hanging.
+    server = TCPServer.new("127.0.0.1", 0)
+    server.listen(0)
+    port = server.addr[1]
+    fillers = Array.new(4) do
+      Socket.new(:INET, :STREAM).tap do |socket|
+        socket.connect_nonblock(Socket.sockaddr_in(port, "127.0.0.1"), exception: false)
+      end
+    end
+    sleep 0.1
+    stream = AssistantChatNative::Stream.new(provider: :anthropic, url: "http://127.0.0.1:#{port}/v1/messages",
+      body: "{}", connect_timeout: 0.3)
+
+    result = nil
+    took = seconds_taken { result = stream.run(handler) }
+
+    expect(result.failure.kind).to eq(:timeout)
+    expect(took).to be_between(0.25, 2 * time_scale)
+  ensure
+    fillers&.each(&:close)
+    server&.close
+  end
+
   it "fails as a malformed stream on data that is not the provider's JSON" do
     Dir.mktmpdir do |dir|
       path = File.join(dir, "bad.sse")

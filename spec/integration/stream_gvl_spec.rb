@@ -3,6 +3,7 @@
 require "spec_helper"
 require "fileutils"
 require "tmpdir"
+require "rbconfig"
 
 # What running off the GVL buys, and what it must not break: sibling threads keep
 # running, the stream stops promptly on #cancel, cancelled?, Thread#raise and
@@ -190,6 +191,34 @@ RSpec.describe "Stream off the GVL", if: AssistantChatNative.native? do
 
       expect(runner.join(1)).not_to be_nil
       expect(runner).not_to be_alive
+      expect(local_provider.last_request.wait_until_finished(timeout: 1)).to be_truthy
+      expect(local_provider.last_request).to be_disconnected
+    end
+  end
+
+  describe "Ctrl-C" do
+    it "stops a stream on the main thread within a second and closes the connection" do
+      local_provider.enqueue(tokens: Array.new(200) { "x" }, token_rate: 20)
+      lib = File.expand_path("../../lib", __dir__)
+      script = <<~RUBY
+        require "assistant_chat_native"
+        handler = Object.new
+        def handler.on_text(*) = ($started ||= ($stdout.puts("started") || $stdout.flush || true))
+        AssistantChatNative::Stream.new(provider: :anthropic, url: ARGV[0], body: ARGV[1]).run(handler)
+        puts "finished"
+      RUBY
+      reader = IO.popen([RbConfig.ruby, "-I", lib, "-e", script, local_provider.endpoint_for(:anthropic),
+        request_body(:anthropic)], err: File::NULL)
+      expect(reader.gets).to eq("started\n")
+      interrupted_at = monotonic
+      Process.kill("INT", reader.pid)
+      _, status = Process.wait2(reader.pid)
+      rest = reader.read
+      reader.close
+
+      expect(monotonic - interrupted_at).to be < 1
+      expect(rest).not_to include("finished")
+      expect(status.termsig).to eq(Signal.list["INT"])
       expect(local_provider.last_request.wait_until_finished(timeout: 1)).to be_truthy
       expect(local_provider.last_request).to be_disconnected
     end

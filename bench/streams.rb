@@ -238,8 +238,10 @@ module StreamsBench
       per stream at full speed, or #{RATE} events/s for #{PACED_SECONDS} s; broadcast interval
       #{BROADCAST_INTERVAL} s for Stream and RubyStream (ruby-openai calls its block for every chunk).
       Each row is a freshly forked worker. CPU is the worker's; "sleeper" is the lateness of a sibling
-      thread's 1 ms sleep while the streams run; token→flush is how long after its (estimated) arrival a
-      token reached the handler.
+      thread's 1 ms sleep while the streams run; token→flush is how long after its (estimated) arrival the
+      newest token of each flush reached the handler (Stream reads a trickling stream when the flush is due,
+      so its newest token has waited up to one event period; RubyStream flushes on the read that ends the
+      interval).
 
       #{table(rows)}
     MD

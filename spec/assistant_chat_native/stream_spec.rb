@@ -4,6 +4,8 @@ require "spec_helper"
 
 # AssistantChatNative::Stream against LocalProvider (a real HTTP/1.1 server on loopback).
 RSpec.describe AssistantChatNative::Stream, if: AssistantChatNative.native? do
+  include StreamHelpers
+
   describe ".new" do
     it "rejects an option it does not know, naming the ones it takes" do
       expect { build_stream(broadcast_every: 1) }

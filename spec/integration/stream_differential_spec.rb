@@ -6,6 +6,8 @@ require "spec_helper"
 # writes and one byte per write, must give the same Result from the C Stream as
 # from the plain-Ruby RubyStream, and the Result recorded beside the fixture.
 RSpec.describe "Stream against RubyStream on every recorded stream", if: AssistantChatNative.native? do
+  include StreamHelpers
+
   {"whole" => :whole, "in network-sized writes" => 1400, "one byte per write" => 1}.each do |label, chunk_size|
     FixtureStreams.all.each do |provider, name, sse, expected_path|
       it "gives #{provider}/#{name}'s expected Result, equal to RubyStream's, when sent #{label}" do

@@ -7,6 +7,8 @@ require "tmpdir"
 # The fault matrix: each fault LocalProvider can inject gives its failure kind,
 # within a bounded time, with the connection closed and no thread left behind.
 RSpec.describe "Stream under faults", if: AssistantChatNative.native? do
+  include StreamHelpers
+
   let(:handler) { StreamHelpers::RecordingHandler.new }
 
   # Threads other than LocalProvider's own (which keeps persistent connections open).

@@ -10,6 +10,8 @@ require "rbconfig"
 # Thread#kill, handler exceptions propagate after teardown, heartbeats arrive while
 # the provider is silent, and a second request reuses the connection.
 RSpec.describe "Stream off the GVL", if: AssistantChatNative.native? do
+  include StreamHelpers
+
   def monotonic
     Process.clock_gettime(Process::CLOCK_MONOTONIC)
   end

@@ -3,7 +3,7 @@
 require "json"
 
 # Builds Streams (or RubyStreams) pointed at LocalProvider and records what their
-# handler was told, for the Stream specs.
+# handler was told. The Stream specs `include StreamHelpers`.
 module StreamHelpers
   SECRET = "sk-test-4f9c2a-never-printed"
 
@@ -85,8 +85,4 @@ module StreamHelpers
     yield
     Process.clock_gettime(Process::CLOCK_MONOTONIC) - started
   end
-end
-
-RSpec.configure do |config|
-  config.include StreamHelpers
 end

@@ -460,6 +460,35 @@ static void test_thinking_blocks_are_kept_for_anthropic_only(void **state)
     acn_accum_free(&accum);
 }
 
+static void test_a_call_start_carries_its_signature(void **state)
+{
+    acn_accum accum;
+    acn_event event = blank(ACN_EVENT_TOOL_CALL_START, 0);
+
+    (void)state;
+    acn_accum_init(&accum, 0);
+    event.id = "call_0";
+    event.id_len = 6;
+    event.name = "lookup";
+    event.name_len = 6;
+    event.text = "CiQB0e2K";
+    event.text_len = 8;
+    add(&accum, event);
+    add(&accum, blank(ACN_EVENT_TOOL_CALL_END, 0));
+    start_call(&accum, 1, "call_1", "lookup", 0);
+    add(&accum, blank(ACN_EVENT_TOOL_CALL_END, 1));
+    /* A call cut off before its end is dropped at finish: its buffers must go too. */
+    event.index = 2;
+    add(&accum, event);
+    stop(&accum, ACN_STOP_TOOL_USE, "STOP");
+    done(&accum);
+    assert_int_equal(finish_ok(&accum, ACN_PROVIDER_GEMINI)->kind, ACN_FAILURE_NONE);
+    assert_int_equal(accum.call_count, 2);
+    assert_buf(&accum.calls[0].signature, "CiQB0e2K");
+    assert_int_equal(accum.calls[1].signature.len, 0);
+    acn_accum_free(&accum);
+}
+
 static void test_server_tool_calls_are_kept_and_marked(void **state)
 {
     acn_accum accum;
@@ -723,6 +752,7 @@ int main(void)
         cmocka_unit_test(test_arguments_for_a_call_never_started_are_malformed),
         cmocka_unit_test(test_a_call_that_never_ended_is_dropped_at_finish),
         cmocka_unit_test(test_thinking_blocks_are_kept_for_anthropic_only),
+        cmocka_unit_test(test_a_call_start_carries_its_signature),
         cmocka_unit_test(test_server_tool_calls_are_kept_and_marked),
         cmocka_unit_test(test_gemini_function_call_with_stop_is_tool_use),
         cmocka_unit_test(test_usage_last_reported_value_wins_and_unsent_fields_stay_unset),

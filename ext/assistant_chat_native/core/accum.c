@@ -29,15 +29,20 @@ void acn_accum_init(acn_accum *accum, size_t max_reply_bytes)
     accum->failure.retry_after = -1;
 }
 
+static void call_free(acn_accum_tool_call *call)
+{
+    acn_buf_free(&call->id);
+    acn_buf_free(&call->name);
+    acn_buf_free(&call->arguments);
+    acn_buf_free(&call->signature);
+}
+
 void acn_accum_free(acn_accum *accum)
 {
     size_t i;
 
-    for (i = 0; i < accum->call_count; i++) {
-        acn_buf_free(&accum->calls[i].id);
-        acn_buf_free(&accum->calls[i].name);
-        acn_buf_free(&accum->calls[i].arguments);
-    }
+    for (i = 0; i < accum->call_count; i++)
+        call_free(&accum->calls[i]);
     free(accum->calls);
     accum->calls = NULL;
     accum->call_count = accum->call_cap = 0;
@@ -603,10 +608,7 @@ static void drop_unended_calls(acn_accum *accum)
             accum->calls[kept++] = *call;
             continue;
         }
-        acn_buf_free(&call->id);
-        acn_buf_free(&call->name);
-        acn_buf_free(&call->arguments);
-        acn_buf_free(&call->signature);
+        call_free(call);
     }
     accum->call_count = kept;
 }

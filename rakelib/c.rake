@@ -55,6 +55,7 @@ task :fuzz do
     seeds = "#{C_SPEC_DIR}/corpus/#{name}"
     cp_r Dir["#{seeds}/*"], corpus if Dir.exist?(seeds)
     sh sanitizer_env, "#{binary} -max_total_time=#{seconds} -rss_limit_mb=2048 -malloc_limit_mb=256 " \
+                      "-artifact_prefix=#{C_BUILD_DIR}/#{name}- " \
                       "-max_len=65536 -print_final_stats=1 #{corpus}"
   end
 end

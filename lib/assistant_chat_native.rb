@@ -2,6 +2,7 @@
 
 require_relative "assistant_chat_native/version"
 require_relative "assistant_chat_native/error"
+require_relative "assistant_chat_native/clock"
 require_relative "assistant_chat_native/failure"
 require_relative "assistant_chat_native/tool_call"
 require_relative "assistant_chat_native/result"

@@ -258,10 +258,10 @@ module AssistantChatNative
 
     # Waits (at most timeout seconds) until count requests have arrived; returns #requests.
     def wait_for_requests(count, timeout: 2)
-      deadline = monotonic + timeout
+      deadline = Clock.now + timeout
       @lock.synchronize do
         while @requests.size < count
-          remaining = deadline - monotonic
+          remaining = deadline - Clock.now
           break if remaining <= 0
           @changed.wait(@lock, remaining)
         end
@@ -438,10 +438,6 @@ module AssistantChatNative
       when Array then value.map { |inner| symbolize(inner) }
       else value
       end
-    end
-
-    def monotonic
-      Process.clock_gettime(Process::CLOCK_MONOTONIC)
     end
   end
 end

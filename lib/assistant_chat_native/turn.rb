@@ -229,8 +229,8 @@ module AssistantChatNative
         "(attempt #{attempts} of #{@policy.max_attempts})")
       notify(:on_retry, attempts + 1, delay, failure)
       with_heartbeat do
-        finish_at = monotonic + delay
-        while (left = finish_at - monotonic) > 0
+        finish_at = Clock.now + delay
+        while (left = finish_at - Clock.now) > 0
           throw :outcome, finish(:cancelled, failure: cancelled_failure) if cancelled?
           sleep([left, @config.cancel_poll_interval.to_f, 0.05].min)
         end
@@ -348,7 +348,7 @@ module AssistantChatNative
       return true if @round_details.size >= @max_rounds
       return false if @deadline.nil?
 
-      @deadline.is_a?(Time) ? Time.now >= @deadline : monotonic >= @deadline.to_f
+      @deadline.is_a?(Time) ? Time.now >= @deadline : Clock.now >= @deadline.to_f
     end
 
     def fail_round(failure, result, attempts, failures, usage)
@@ -423,10 +423,6 @@ module AssistantChatNative
     # JSON-able copy with String keys, so the history and the state survive JSON round trips.
     def plain(value)
       JSON.parse(JSON.generate(value))
-    end
-
-    def monotonic
-      Process.clock_gettime(Process::CLOCK_MONOTONIC)
     end
 
     def log(level, message)

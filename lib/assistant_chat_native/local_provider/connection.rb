@@ -56,12 +56,12 @@ module AssistantChatNative
       # Writes all of data or raises Disconnected (also when the client stops
       # reading for write_timeout seconds) or Stopped.
       def write(data)
-        deadline = monotonic + @write_timeout
+        deadline = Clock.now + @write_timeout
         data = data.b
         until data.empty?
           written = @socket.write_nonblock(data, exception: false)
           if written == :wait_writable
-            remaining = deadline - monotonic
+            remaining = deadline - Clock.now
             raise Disconnected, "the client stopped reading" if remaining <= 0
             ready = IO.select([@wakeup], [@socket], nil, remaining)
             raise Stopped if ready && ready[0].include?(@wakeup)
@@ -76,9 +76,9 @@ module AssistantChatNative
       # Waits for seconds while watching the connection: raises Disconnected when
       # the client closes or resets it, Stopped when the server stops.
       def pause(seconds)
-        deadline = monotonic + seconds
+        deadline = Clock.now + seconds
         loop do
-          remaining = deadline - monotonic
+          remaining = deadline - Clock.now
           return if remaining <= 0
           ready = IO.select(@watching ? [@socket, @wakeup] : [@wakeup], nil, nil, remaining)
           next unless ready
@@ -120,11 +120,11 @@ module AssistantChatNative
       end
 
       def read_head(idle_timeout)
-        deadline = monotonic + idle_timeout
+        deadline = Clock.now + idle_timeout
         until (ending = @buffer.index("\r\n\r\n"))
           raise Malformed, "request head over #{MAX_HEADER_BYTES} bytes" if @buffer.bytesize > MAX_HEADER_BYTES
           return nil unless fill(deadline, allow_eof: true)
-          deadline = monotonic + REQUEST_TIMEOUT unless @buffer.empty?
+          deadline = Clock.now + REQUEST_TIMEOUT unless @buffer.empty?
         end
         head = @buffer.byteslice(0, ending)
         @buffer = @buffer.byteslice((ending + 4)..)
@@ -168,7 +168,7 @@ module AssistantChatNative
       end
 
       def read_line
-        deadline = monotonic + REQUEST_TIMEOUT
+        deadline = Clock.now + REQUEST_TIMEOUT
         until (ending = @buffer.index("\r\n"))
           raise Malformed, "line over #{MAX_HEADER_BYTES} bytes" if @buffer.bytesize > MAX_HEADER_BYTES
           fill(deadline, allow_eof: false)
@@ -179,7 +179,7 @@ module AssistantChatNative
       end
 
       def read_exactly(length)
-        deadline = monotonic + REQUEST_TIMEOUT
+        deadline = Clock.now + REQUEST_TIMEOUT
         fill(deadline, allow_eof: false) while @buffer.bytesize < length
         data = @buffer.byteslice(0, length)
         @buffer = @buffer.byteslice(length..)
@@ -190,7 +190,7 @@ module AssistantChatNative
       # timeout while idle.
       def fill(deadline, allow_eof:)
         loop do
-          remaining = deadline - monotonic
+          remaining = deadline - Clock.now
           if remaining <= 0
             return false if allow_eof && @buffer.empty?
             raise Malformed, "the client sent an incomplete request and went quiet"
@@ -215,10 +215,6 @@ module AssistantChatNative
         connection = headers["connection"].to_s.downcase
         return false if connection.include?("close")
         version == "HTTP/1.1" || connection.include?("keep-alive")
-      end
-
-      def monotonic
-        Process.clock_gettime(Process::CLOCK_MONOTONIC)
       end
     end
   end

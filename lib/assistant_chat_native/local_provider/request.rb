@@ -65,10 +65,10 @@ module AssistantChatNative
 
       # Waits (at most timeout seconds) until the response has ended; returns finished?.
       def wait_until_finished(timeout: 2)
-        deadline = monotonic + timeout
+        deadline = Clock.now + timeout
         @lock.synchronize do
           until @finished
-            remaining = deadline - monotonic
+            remaining = deadline - Clock.now
             break if remaining <= 0
             @finished_signal.wait(@lock, remaining)
           end
@@ -131,10 +131,6 @@ module AssistantChatNative
         JSON.parse(body)
       rescue JSON::ParserError
         nil
-      end
-
-      def monotonic
-        Process.clock_gettime(Process::CLOCK_MONOTONIC)
       end
     end
   end

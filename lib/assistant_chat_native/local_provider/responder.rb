@@ -100,11 +100,11 @@ module AssistantChatNative
         if size == :whole || (rate.nil? && size)
           return write_body(events.map(&:data).join, size)
         end
-        started = monotonic
+        started = Clock.now
         paced = 0
         events.each do |event|
           if rate && event.paced
-            wait = started + paced / rate - monotonic
+            wait = started + paced / rate - Clock.now
             @connection.pause(wait) if wait.positive?
             paced += 1
           end
@@ -155,10 +155,6 @@ module AssistantChatNative
       def finish(outcome)
         @request.finish(outcome)
         outcome == :completed && @keep_alive && !@connection.closed?
-      end
-
-      def monotonic
-        Process.clock_gettime(Process::CLOCK_MONOTONIC)
       end
     end
   end

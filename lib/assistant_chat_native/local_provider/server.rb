@@ -58,13 +58,13 @@ module AssistantChatNative
         return self if @listener.nil? || @stopping
         @stopping = true
         @wakeup_writer.write("x")
-        deadline = monotonic + timeout
+        deadline = Clock.now + timeout
         join(@accept_thread, deadline)
         threads = @lock.synchronize { @threads.values }
         threads.each { |thread| join(thread, deadline) }
         leftovers = @lock.synchronize { @connections.values }
         leftovers.each(&:close)
-        threads.each { |thread| join(thread, monotonic + 0.5) }
+        threads.each { |thread| join(thread, Clock.now + 0.5) }
         @listener.close unless @listener.closed?
         @wakeup_writer.close
         @wakeup.close
@@ -140,14 +140,10 @@ module AssistantChatNative
 
       def join(thread, deadline)
         return unless thread
-        remaining = deadline - monotonic
+        remaining = deadline - Clock.now
         return if remaining.positive? && thread.join(remaining)
         thread.kill
         thread.join(0.5)
-      end
-
-      def monotonic
-        Process.clock_gettime(Process::CLOCK_MONOTONIC)
       end
     end
   end

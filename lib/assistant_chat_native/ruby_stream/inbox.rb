@@ -35,10 +35,10 @@ module AssistantChatNative
 
       # The next item, or nil when none came within timeout seconds.
       def pop(timeout)
-        deadline = monotonic + [timeout, 0].max
+        deadline = Clock.now + [timeout, 0].max
         @mutex.synchronize do
           while @items.empty?
-            left = deadline - monotonic
+            left = deadline - Clock.now
             return nil if left <= 0
 
             @readable.wait(@mutex, left)
@@ -64,12 +64,6 @@ module AssistantChatNative
           @writable.broadcast
           @readable.broadcast
         end
-      end
-
-      private
-
-      def monotonic
-        Process.clock_gettime(Process::CLOCK_MONOTONIC)
       end
     end
   end

@@ -29,7 +29,7 @@ module AssistantChatNative
 
       # Runs the block (the Turn) and instruments what it returns.
       def turn(worker:, conversation_id:, model:, handler:, logger:)
-        started = monotonic
+        started = Clock.now
         outcome = nil
         payload = {worker: worker, conversation_id: conversation_id, model: model.to_s,
                    provider: provider_for(model)}
@@ -48,7 +48,7 @@ module AssistantChatNative
       end
 
       def turn_figures(outcome, handler, started)
-        duration = monotonic - started
+        duration = Clock.now - started
         first_token = handler.first_token_clock && (handler.first_token_clock - started)
         usage = total_usage(outcome)
         {
@@ -120,10 +120,6 @@ module AssistantChatNative
         entry.respond_to?(:provider) ? entry.provider : nil
       rescue AssistantChatNative::Error, KeyError, NoMethodError
         nil
-      end
-
-      def monotonic
-        Process.clock_gettime(Process::CLOCK_MONOTONIC)
       end
     end
   end

@@ -30,24 +30,13 @@
 
 #define FIXTURE_DIR "spec/fixtures"
 
-static const char *const event_names[ACN_EVENT_TYPE_COUNT] = {"message_start",
-                                                              "text_delta",
-                                                              "thinking_delta",
-                                                              "signature_delta",
-                                                              "redacted_thinking",
-                                                              "citation",
-                                                              "tool_call_start",
-                                                              "tool_args_delta",
-                                                              "tool_call_end",
-                                                              "block_end",
-                                                              "usage",
-                                                              "stop",
-                                                              "done",
-                                                              "error",
-                                                              "ping"};
+/* The stop reason's name as transcripts and expectations spell it ("none" for NONE). */
+static const char *stop_name(acn_stop_reason reason)
+{
+    const char *name = acn_stop_reason_name(reason);
 
-static const char *const stop_names[] = {"none",          "end_turn", "tool_use",  "max_tokens",
-                                         "stop_sequence", "refusal",  "pause_turn"};
+    return name ? name : "none";
+}
 
 /* ---- transcripts ---- */
 
@@ -82,7 +71,7 @@ static void describe(acn_buf *out, const acn_event *e)
 {
     char number[128];
 
-    put(out, event_names[e->type]);
+    put(out, acn_event_type_name(e->type));
     if (e->index >= 0) {
         snprintf(number, sizeof number, " %d", e->index);
         put(out, number);
@@ -99,7 +88,7 @@ static void describe(acn_buf *out, const acn_event *e)
         put(out, " server");
     if (e->type == ACN_EVENT_STOP) {
         put(out, " reason=");
-        put(out, stop_names[e->stop_reason]);
+        put(out, stop_name(e->stop_reason));
     }
     if (e->type == ACN_EVENT_USAGE) {
         snprintf(number, sizeof number, " usage=%lld,%lld,%lld,%lld", e->input_tokens, e->output_tokens,
@@ -551,9 +540,9 @@ static void check_fixture(acn_provider provider, const char *name)
                 s.has_stop);
     if (YAJL_IS_NULL(field(expected, "stop_reason"))) {
         assert_int_equal(s.has_stop, 0);
-    } else if (strcmp(YAJL_GET_STRING(field(expected, "stop_reason")), stop_names[s.stop]) != 0) {
+    } else if (strcmp(YAJL_GET_STRING(field(expected, "stop_reason")), stop_name(s.stop)) != 0) {
         fail_msg("%s: stop_reason expected %s, got %s", name, YAJL_GET_STRING(field(expected, "stop_reason")),
-                 stop_names[s.stop]);
+                 stop_name(s.stop));
     }
     expect_count(name, field(expected, "usage"), "input_tokens", s.usage[0], 0);
     expect_count(name, field(expected, "usage"), "output_tokens", s.usage[1], 0);

@@ -8,6 +8,7 @@
  * the SSE event name; the name is used when the payload has none.
  */
 #include "decode_dialect.h"
+#include "utf8.h"
 
 #include <string.h>
 
@@ -224,40 +225,6 @@ static int hex_value(const char *p, unsigned *out)
     return 0;
 }
 
-/* Length of the well-formed UTF-8 sequence at p (lead byte >= 0x80), or 0. */
-static size_t utf8_sequence(const unsigned char *p, const unsigned char *end)
-{
-    unsigned char c = p[0];
-    size_t n;
-    size_t i;
-    unsigned char low = 0x80;
-    unsigned char high = 0xBF;
-
-    if (c >= 0xC2 && c <= 0xDF)
-        n = 2;
-    else if (c >= 0xE0 && c <= 0xEF)
-        n = 3;
-    else if (c >= 0xF0 && c <= 0xF4)
-        n = 4;
-    else
-        return 0;
-    if (c == 0xE0)
-        low = 0xA0;
-    else if (c == 0xED)
-        high = 0x9F;
-    else if (c == 0xF0)
-        low = 0x90;
-    else if (c == 0xF4)
-        high = 0x8F;
-    if ((size_t)(end - p) < n || p[1] < low || p[1] > high)
-        return 0;
-    for (i = 2; i < n; i++) {
-        if (p[i] < 0x80 || p[i] > 0xBF)
-            return 0;
-    }
-    return n;
-}
-
 static size_t put_utf8(char *out, unsigned cp)
 {
     if (cp < 0x80) {
@@ -298,7 +265,7 @@ static size_t unescape_in_place(char *s, size_t len)
             *w++ = (char)c;
             r++;
         } else if (c >= 0x80) {
-            size_t n = utf8_sequence(r, end);
+            size_t n = acn_utf8_sequence(r, (size_t)(end - r));
 
             if (n == 0)
                 return (size_t)-1;

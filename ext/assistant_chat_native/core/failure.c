@@ -5,6 +5,7 @@
  * characters, bounded). Owns nothing; writes only into the caller's arrays.
  */
 #include "failure.h"
+#include "utf8.h"
 
 #include <string.h>
 
@@ -261,40 +262,6 @@ static size_t secret_at(const unsigned char *s, size_t len, int word_start, size
     return 0;
 }
 
-/* Length of the valid UTF-8 sequence at s[0] (RFC 3629: no overlongs, no
- * surrogates, nothing past U+10FFFF), or 0 when it is not one. */
-static size_t utf8_char(const unsigned char *s, size_t len)
-{
-    unsigned char c = s[0];
-    size_t n, i;
-
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        n = 2;
-    else if (c >= 0xE0 && c <= 0xEF)
-        n = 3;
-    else if (c >= 0xF0 && c <= 0xF4)
-        n = 4;
-    else
-        return 0;
-    if (len < n)
-        return 0;
-    for (i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-    }
-    if (c == 0xE0 && s[1] < 0xA0)
-        return 0;
-    if (c == 0xED && s[1] > 0x9F)
-        return 0;
-    if (c == 0xF0 && s[1] < 0x90)
-        return 0;
-    if (c == 0xF4 && s[1] > 0x8F)
-        return 0;
-    return n;
-}
-
 size_t acn_failure_clean_text(char *dst, size_t cap, const char *text, size_t len)
 {
     const unsigned char *s = (const unsigned char *)text;
@@ -325,7 +292,7 @@ size_t acn_failure_clean_text(char *dst, size_t cap, const char *text, size_t le
             i += secret;
             continue;
         }
-        n = utf8_char(s + i, len - i);
+        n = acn_utf8_sequence(s + i, len - i);
         if (n == 0) {
             emit(&w, "\xEF\xBF\xBD", 3);
             i++;

@@ -13,7 +13,7 @@ namespace :package do
       sh env, "gem install --local --ignore-dependencies --no-document #{dir}/assistant_chat_native.gem"
       probe = 'require "assistant_chat_native"; ' \
               'abort "the installed gem did not load its C extension" unless AssistantChatNative.native?; ' \
-              'puts "package: #{AssistantChatNative::VERSION} installs and loads its extension"'
+              'puts "package: " + AssistantChatNative::VERSION + " installs and loads its extension"'
       Bundler.with_unbundled_env { sh env, "ruby", "-e", probe }
     end
   end

@@ -27,7 +27,7 @@ struct acn_accum;
 void acn_init_result(void);
 VALUE acn_result_new(const struct acn_accum *accum, VALUE stats);
 VALUE acn_json_to_ruby(const char *json, size_t len); /* Qundef when not JSON */
-VALUE acn_stop_reason_to_ruby(int reason);           /* acn_stop_reason to a Symbol or nil */
+VALUE acn_stop_reason_to_ruby(int reason);            /* acn_stop_reason to a Symbol or nil */
 /* stream_class.c: AssistantChatNative::Stream, libcurl off the GVL. */
 void acn_init_stream(void);
 /* decoder_class.c */

@@ -43,12 +43,12 @@ module AssistantChatNative
     include Hooks
 
     # Seconds between heartbeats while a turn runs (streams and tools alike).
-    HEARTBEAT_INTERVAL = AssistantChatNative.const_defined?(:HEARTBEAT_INTERVAL) ? AssistantChatNative::HEARTBEAT_INTERVAL : 30
+    HEARTBEAT_INTERVAL = AssistantChatNative::HEARTBEAT_INTERVAL
     # Context-overflow compactions a turn tries before it gives up.
-    MAX_COMPACTION_RETRIES = AssistantChatNative.const_defined?(:MAX_COMPACTION_RETRIES) ? AssistantChatNative::MAX_COMPACTION_RETRIES : 2
+    MAX_COMPACTION_RETRIES = AssistantChatNative::MAX_COMPACTION_RETRIES
     # The model a low-tier model that stalls after tool calls (or a Gemini body-less
     # 400) is retried on, once.
-    ESCALATION_MODEL = AssistantChatNative.const_defined?(:ESCALATION_MODEL) ? AssistantChatNative::ESCALATION_MODEL : "claude-sonnet"
+    ESCALATION_MODEL = AssistantChatNative::ESCALATION_MODEL
     STATUS_BROADCAST_INTERVAL = Broadcaster::STATUS_BROADCAST_INTERVAL
     TOOLS_WITH_SUMMARIES = Broadcaster::TOOLS_WITH_SUMMARIES
     TOOL_DISPLAY_NAMES = Broadcaster::TOOL_DISPLAY_NAMES

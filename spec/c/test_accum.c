@@ -144,23 +144,6 @@ static void test_text_may_contain_nul_bytes(void **state)
     acn_accum_free(&accum);
 }
 
-static void test_complete_prefix_holds_back_only_incomplete_sequences(void **state)
-{
-    (void)state;
-    assert_int_equal(acn_utf8_complete_prefix("", 0), 0);
-    assert_int_equal(acn_utf8_complete_prefix("abc", 3), 3);
-    assert_int_equal(acn_utf8_complete_prefix("a\xC3", 2), 1);
-    assert_int_equal(acn_utf8_complete_prefix("a\xC3\xA9", 3), 3);
-    assert_int_equal(acn_utf8_complete_prefix("a\xE2\x82", 3), 1);
-    assert_int_equal(acn_utf8_complete_prefix("a\xE2\x82\xAC", 4), 4);
-    assert_int_equal(acn_utf8_complete_prefix("\xF0\x9F\x98", 3), 0);
-    assert_int_equal(acn_utf8_complete_prefix("\xF0\x9F\x98\x80", 4), 4);
-    /* Bytes no character can continue are not held: waiting would never end. */
-    assert_int_equal(acn_utf8_complete_prefix("a\x80\x80\x80", 4), 4);
-    assert_int_equal(acn_utf8_complete_prefix("a\xFF", 2), 2);
-    assert_int_equal(acn_utf8_complete_prefix("a\xC0", 2), 2);
-}
-
 /* Feeds `sample` as one delta per piece cut at `cuts`, flushing after each delta, and
  * checks every flush is whole characters and all flushes together are the sample. */
 static void feed_cut(const char *sample, size_t len, const size_t *cuts, size_t cut_count)
@@ -740,7 +723,6 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_text_deltas_concatenate_and_a_whole_stream_has_no_failure),
         cmocka_unit_test(test_text_may_contain_nul_bytes),
-        cmocka_unit_test(test_complete_prefix_holds_back_only_incomplete_sequences),
         cmocka_unit_test(test_flush_never_splits_2_3_or_4_byte_characters_at_any_cut),
         cmocka_unit_test(test_flush_hands_out_only_what_is_new_and_final_flush_hands_out_the_rest),
         cmocka_unit_test(test_thinking_flushes_apart_from_text),

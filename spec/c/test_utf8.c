@@ -53,6 +53,23 @@ static void test_stray_and_cut_short_sequences_are_refused(void **state)
     assert_int_equal(check("\xF0\x9F\x98\x41", 4), 0);
 }
 
+static void test_complete_prefix_holds_back_only_incomplete_sequences(void **state)
+{
+    (void)state;
+    assert_int_equal(acn_utf8_complete_prefix("", 0), 0);
+    assert_int_equal(acn_utf8_complete_prefix("abc", 3), 3);
+    assert_int_equal(acn_utf8_complete_prefix("a\xC3", 2), 1);
+    assert_int_equal(acn_utf8_complete_prefix("a\xC3\xA9", 3), 3);
+    assert_int_equal(acn_utf8_complete_prefix("a\xE2\x82", 3), 1);
+    assert_int_equal(acn_utf8_complete_prefix("a\xE2\x82\xAC", 4), 4);
+    assert_int_equal(acn_utf8_complete_prefix("\xF0\x9F\x98", 3), 0);
+    assert_int_equal(acn_utf8_complete_prefix("\xF0\x9F\x98\x80", 4), 4);
+    /* Bytes no character can continue are not held: waiting would never end. */
+    assert_int_equal(acn_utf8_complete_prefix("a\x80\x80\x80", 4), 4);
+    assert_int_equal(acn_utf8_complete_prefix("a\xFF", 2), 2);
+    assert_int_equal(acn_utf8_complete_prefix("a\xC0", 2), 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -60,6 +77,7 @@ int main(void)
         cmocka_unit_test(test_overlong_forms_are_refused),
         cmocka_unit_test(test_surrogates_and_code_points_past_the_last_are_refused),
         cmocka_unit_test(test_stray_and_cut_short_sequences_are_refused),
+        cmocka_unit_test(test_complete_prefix_holds_back_only_incomplete_sequences),
     };
 
     return cmocka_run_group_tests_name("utf8", tests, NULL, NULL);

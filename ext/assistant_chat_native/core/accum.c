@@ -472,30 +472,6 @@ int acn_accum_on_event(void *ctx, const acn_event *event)
 
 /* ---- flushing ---- */
 
-size_t acn_utf8_complete_prefix(const char *bytes, size_t len)
-{
-    size_t back;
-
-    /* Look at most 3 bytes back for the lead byte of the last sequence. */
-    for (back = 1; back <= 3 && back <= len; back++) {
-        unsigned char byte = (unsigned char)bytes[len - back];
-        size_t need;
-
-        if ((byte & 0xC0) == 0x80)
-            continue; /* a continuation byte: keep looking for its lead */
-        if (byte >= 0xF0 && byte <= 0xF4)
-            need = 4;
-        else if (byte >= 0xE0 && byte <= 0xEF)
-            need = 3;
-        else if (byte >= 0xC2 && byte <= 0xDF)
-            need = 2;
-        else
-            return len; /* ASCII or a byte no character starts with: nothing to wait for */
-        return back < need ? len - back : len;
-    }
-    return len; /* only continuation bytes: no sequence the next bytes could complete */
-}
-
 static int flush(acn_buf *buf, size_t *flushed, int final, acn_accum_chunk *out)
 {
     size_t end = final ? buf->len : acn_utf8_complete_prefix(buf->ptr, buf->len);

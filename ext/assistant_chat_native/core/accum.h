@@ -24,6 +24,7 @@
 #include "classify.h"
 #include "event.h"
 #include "failure.h"
+#include "utf8.h" /* acn_utf8_complete_prefix, which flushes use */
 
 /* Default bound on one reply, all buffers together: 64 MiB. */
 #define ACN_ACCUM_DEFAULT_MAX_REPLY_BYTES ((size_t)64 * 1024 * 1024)
@@ -118,9 +119,6 @@ int acn_accum_flush_thinking(acn_accum *accum, int final, acn_accum_chunk *out);
 /* Whether a flush would hand anything out (whole characters only). */
 int acn_accum_text_pending(const acn_accum *accum);
 int acn_accum_thinking_pending(const acn_accum *accum);
-/* The length of the longest prefix of bytes[0, len) that does not end inside a UTF-8
- * sequence which the next bytes could still complete. */
-size_t acn_utf8_complete_prefix(const char *bytes, size_t len);
 
 /*
  * Ends the reply and decides its failure (stored in accum->failure, also returned):

@@ -1,23 +1,30 @@
 /* utf8.c: one UTF-8 sequence check for the whole core (utf8.h). */
 #include "utf8.h"
 
+/* How long a sequence this lead byte starts: 2 to 4, or 0 when no multi-byte
+ * character starts with it (ASCII, a continuation byte, C0, C1, F5 to FF). */
+static size_t lead_length(unsigned char lead)
+{
+    if (lead >= 0xC2 && lead <= 0xDF)
+        return 2;
+    if (lead >= 0xE0 && lead <= 0xEF)
+        return 3;
+    if (lead >= 0xF0 && lead <= 0xF4)
+        return 4;
+    return 0;
+}
+
 size_t acn_utf8_sequence(const unsigned char *bytes, size_t len)
 {
     unsigned char lead = bytes[0];
     unsigned char low = 0x80; /* the second byte's range, narrowed for some leads */
     unsigned char high = 0xBF;
-    size_t n;
+    size_t n = lead_length(lead);
     size_t i;
 
     if (lead < 0x80)
         return 1;
-    if (lead >= 0xC2 && lead <= 0xDF)
-        n = 2;
-    else if (lead >= 0xE0 && lead <= 0xEF)
-        n = 3;
-    else if (lead >= 0xF0 && lead <= 0xF4)
-        n = 4;
-    else
+    if (n == 0)
         return 0;
     if (lead == 0xE0)
         low = 0xA0; /* overlong */
@@ -34,4 +41,23 @@ size_t acn_utf8_sequence(const unsigned char *bytes, size_t len)
             return 0;
     }
     return n;
+}
+
+size_t acn_utf8_complete_prefix(const char *bytes, size_t len)
+{
+    size_t back;
+
+    /* Look at most 3 bytes back for the lead byte of the last sequence. */
+    for (back = 1; back <= 3 && back <= len; back++) {
+        unsigned char byte = (unsigned char)bytes[len - back];
+        size_t need;
+
+        if ((byte & 0xC0) == 0x80)
+            continue; /* a continuation byte: keep looking for its lead */
+        need = lead_length(byte);
+        if (need == 0)
+            return len; /* ASCII or a byte no character starts with: nothing to wait for */
+        return back < need ? len - back : len;
+    }
+    return len; /* only continuation bytes: no sequence the next bytes could complete */
 }

@@ -1,7 +1,8 @@
 /*
  * utf8.h: UTF-8 well-formedness (RFC 3629: no overlong forms, no surrogates,
- * nothing past U+10FFFF), shared by the decoders' fast paths and the failure text
- * cleaner. Borrows the bytes it looks at; owns nothing.
+ * nothing past U+10FFFF) and sequence boundaries, shared by the decoders' fast
+ * paths, the failure text cleaner and the accumulator's flushes. Borrows the
+ * bytes it looks at; owns nothing.
  */
 #ifndef ACN_UTF8_H
 #define ACN_UTF8_H
@@ -11,5 +12,9 @@
 /* The length (1 to 4) of the well-formed sequence that starts at bytes[0], or 0 when
  * the bytes there are not one or are cut short by len. len must be at least 1. */
 size_t acn_utf8_sequence(const unsigned char *bytes, size_t len);
+
+/* The length of the longest prefix of bytes[0, len) that does not end inside a UTF-8
+ * sequence which the next bytes could still complete: what a flush may hand out. */
+size_t acn_utf8_complete_prefix(const char *bytes, size_t len);
 
 #endif

@@ -28,6 +28,15 @@ module AssistantChatNative
   #   on_compaction(count, failure)     the history is compacted after a context overflow
   #   on_escalation(from, to, reason)   the turn moves to ESCALATION_MODEL
   #   on_heartbeat(elapsed)             every HEARTBEAT_INTERVAL while streaming, waiting or in tools
+  #   on_stream_end(details)            a streamed attempt ended, successful or not (before any
+  #                                     retry, compaction or escalation it leads to); details is
+  #                                     a new Hash: {round:, attempt: (1 up, restarting on an
+  #                                     escalated model), model: (registry key), provider:,
+  #                                     model_id:, stats: (the Result's: status,
+  #                                     time_to_first_byte, time_to_first_token, duration, bytes,
+  #                                     events, flushes), usage:, stop_reason:, tool_calls: (count),
+  #                                     failures: (kinds of this round's earlier failed attempts),
+  #                                     failure_kind: (this attempt's, nil when it succeeded)}
   #   cancelled?                        true stops the turn (polled while streaming, between
   #                                     rounds, between tools and during retry waits)
   #   compact(messages)                 a shorter history when the context overflows (nil: default)
@@ -161,6 +170,7 @@ module AssistantChatNative
         add_usage(usage, result.usage)
         failure = result.failure
         failure = nil if failure&.kind == :refusal && !result.text.empty?
+        notify(:on_stream_end, stream_detail(result, attempts, failures, failure))
         if failure.nil?
           if escalate_empty?(result)
             reset_text if flushed
@@ -378,6 +388,14 @@ module AssistantChatNative
       {round: round_number, model: @entry.key, provider: @entry.provider, model_id: @entry.model_id,
        attempts: attempts, failures: failures.dup, usage: usage, stop_reason: result.stop_reason,
        tool_calls: result.tool_calls.size, stats: result.stats}
+    end
+
+    # What on_stream_end receives: one attempt's figures, never the request's headers.
+    def stream_detail(result, attempt, failures, failure)
+      {round: round_number, attempt: attempt, model: @entry.key, provider: @entry.provider,
+       model_id: @entry.model_id, stats: (result.stats || {}).to_h.transform_keys(&:to_sym),
+       usage: (result.usage || {}).to_h.transform_keys(&:to_sym), stop_reason: result.stop_reason,
+       tool_calls: result.tool_calls.size, failures: failures.dup, failure_kind: failure&.kind}
     end
 
     def round_number

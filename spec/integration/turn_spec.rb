@@ -473,6 +473,120 @@ RSpec.describe AssistantChatNative::Turn do
     expect(outcome.to_h).to include(status: :completed, rounds: 2, retries: 1, escalated: false, failure: nil)
   end
 
+  [AssistantChatNative.stream_class, AssistantChatNative::RubyStream].uniq.each do |stream_class|
+    context "with a handler that answers on_stream_end, streamed by #{stream_class.name}" do
+      before { config.stream_class = stream_class }
+
+      let(:handler) do
+        RecordingTurnHandler.new.tap do |recording|
+          recording.define_singleton_method(:on_stream_end) { |details| @lock.synchronize { @calls << [:on_stream_end, details] } }
+        end
+      end
+
+      def stream_ends
+        handler.of(:on_stream_end).map(&:first)
+      end
+
+      def summary(details)
+        details.slice(:round, :attempt, :model, :provider, :model_id, :stop_reason, :failures, :failure_kind)
+      end
+
+      it "reports each stream as it ends, before the tools of its round run" do
+        local_provider.enqueue(tool_calls: two_cities.take(1), usage: {input_tokens: 10, output_tokens: 2})
+        local_provider.enqueue(text: "Sunny in Paris.", usage: {input_tokens: 20, output_tokens: 3})
+
+        outcome = turn("claude-sonnet").run
+
+        expect(outcome.status).to eq(:completed)
+        expect(stream_ends.map { |details| summary(details) }).to eq([
+          {round: 1, attempt: 1, model: "claude-sonnet", provider: :anthropic, model_id: "claude-sonnet-4-5",
+           stop_reason: :tool_use, failures: [], failure_kind: nil},
+          {round: 2, attempt: 1, model: "claude-sonnet", provider: :anthropic, model_id: "claude-sonnet-4-5",
+           stop_reason: :end_turn, failures: [], failure_kind: nil}
+        ])
+        expect(stream_ends.map { |details| [details[:usage], details[:tool_calls]] })
+          .to eq([[{input_tokens: 10, output_tokens: 2}, 1], [{input_tokens: 20, output_tokens: 3}, 0]])
+        stream_ends.each do |details|
+          expect(details[:stats].keys).to include(:status, :time_to_first_byte, :time_to_first_token, :duration, :bytes, :events, :flushes)
+          expect(details[:stats]).to include(status: 200)
+          expect(details[:stats][:bytes]).to be > 0
+          expect(details[:stats][:events]).to be > 0
+          expect(details[:stats][:duration]).to be >= details[:stats][:time_to_first_byte]
+        end
+        names = handler.calls.map(&:first)
+        expect(names.each_index.select { |at| names[at] == :on_stream_end })
+          .to eq([names.index(:on_status) - 1, names.rindex(:on_stream_end)])
+        expect(names.index(:on_stream_end)).to be > names.index(:on_round)
+        expect(names.last).to eq(:on_stream_end)
+      end
+
+      it "reports a failed attempt with its failure kind, then the retry that succeeded" do
+        local_provider.enqueue(status: 529, provider: :anthropic)
+        local_provider.enqueue(text: "Sunny in Paris.", usage: {input_tokens: 20, output_tokens: 3})
+
+        outcome = turn("claude-sonnet").run
+
+        expect(outcome.status).to eq(:completed)
+        expect(stream_ends.map { |details| summary(details) }).to eq([
+          {round: 1, attempt: 1, model: "claude-sonnet", provider: :anthropic, model_id: "claude-sonnet-4-5",
+           stop_reason: nil, failures: [], failure_kind: :overloaded},
+          {round: 1, attempt: 2, model: "claude-sonnet", provider: :anthropic, model_id: "claude-sonnet-4-5",
+           stop_reason: :end_turn, failures: [:overloaded], failure_kind: nil}
+        ])
+        failed, succeeded = stream_ends
+        expect(failed[:stats]).to include(status: 529, time_to_first_token: nil)
+        expect(failed[:usage]).to eq(input_tokens: 0, output_tokens: 0)
+        expect(succeeded[:stats]).to include(status: 200)
+        expect(handler.calls.map(&:first).select { |name| %i[on_stream_end on_retry].include?(name) })
+          .to eq(%i[on_stream_end on_retry on_stream_end])
+      end
+
+      it "reports every attempt of a round that fails, the last with the kind the turn failed on" do
+        3.times { local_provider.enqueue(status: 529, provider: :anthropic) }
+
+        outcome = turn("claude-sonnet").run
+
+        expect(outcome.status).to eq(:failed)
+        expect(stream_ends.map { |details| details.values_at(:round, :attempt, :failures, :failure_kind) })
+          .to eq([[1, 1, [], :overloaded], [1, 2, [:overloaded], :overloaded], [1, 3, %i[overloaded overloaded], :overloaded]])
+        expect(outcome.failure.kind).to eq(stream_ends.last[:failure_kind])
+      end
+
+      it "reports the attempt on the escalated model apart from the one that led to it" do
+        local_provider.enqueue(status: 400, body: "", provider: :gemini)
+        local_provider.enqueue(text: "Answered by Claude.", provider: :anthropic)
+
+        turn("gemini-flash").run
+
+        expect(stream_ends.map { |details| details.values_at(:round, :attempt, :model, :provider, :model_id, :failure_kind) })
+          .to eq([[1, 1, "gemini-flash", :gemini, "gemini-2.5-flash", :empty_bad_request],
+            [1, 1, "claude-sonnet", :anthropic, "claude-sonnet-4-5", nil]])
+      end
+
+      it "reports a stream cancelled midway with failure kind :cancelled" do
+        local_provider.enqueue(text: "word " * 200, token_rate: 20)
+        handler.cancel_when = ->(h) { h.of(:on_text).any? }
+
+        outcome = turn("claude-sonnet").run
+
+        expect(outcome.status).to eq(:cancelled)
+        expect(stream_ends.map { |details| details.values_at(:round, :attempt, :failure_kind) }).to eq([[1, 1, :cancelled]])
+        expect(stream_ends.first[:stats][:flushes]).to be >= 1
+      end
+
+      it "passes no request headers, so no API key" do
+        local_provider.enqueue(text: "ok")
+
+        turn("claude-sonnet").run
+
+        expect(stream_ends.size).to eq(1)
+        expect(stream_ends.first.keys).to contain_exactly(:round, :attempt, :model, :provider, :model_id, :stats, :usage,
+          :stop_reason, :tool_calls, :failures, :failure_kind)
+        expect(stream_ends.first.inspect).not_to include("test-key")
+      end
+    end
+  end
+
   it "escalates a Gemini body-less 400 to claude-sonnet" do
     local_provider.enqueue(status: 400, body: "", provider: :gemini)
     local_provider.enqueue(text: "Answered by Claude.", provider: :anthropic)

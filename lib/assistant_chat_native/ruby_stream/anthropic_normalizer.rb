@@ -5,60 +5,110 @@ require "json"
 module AssistantChatNative
   class RubyStream
     # Turns Anthropic Messages API stream events into normalized events (the model of
-    # core/event.h, as Hashes with symbol keys). Block types are remembered by index
-    # so a content_block_stop ends a tool call or a text/thinking block as it should.
-    # Unknown event and block types are ignored, as the API's versioning policy asks.
+    # core/event.h, as Hashes with symbol keys), by core/decode_anthropic.c's rules.
+    # The payload's own "type" wins over the SSE event name, which counts when the
+    # payload has none; events of unknown names are ignored without being parsed, as
+    # the API's versioning policy asks. An `error` event is an error whatever its data
+    # (a proxy's plain text too). Block kinds are remembered by index so a
+    # content_block_stop ends a tool call or a text/thinking block as it should.
     class AnthropicNormalizer
-      TOOL_BLOCKS = %w[tool_use server_tool_use].freeze
+      KNOWN_EVENTS = %w[message message_start content_block_start content_block_delta content_block_stop
+        message_delta message_stop ping error].freeze
+      SERVER_TOOL_BLOCKS = %w[server_tool_use mcp_tool_use].freeze
+      TOOL_BLOCKS = (["tool_use"] + SERVER_TOOL_BLOCKS).freeze
+      MAX_INDEX = 4096 # the C decoder's bound on block indexes
 
       def initialize
         @blocks = {}
+        @started = false
       end
 
-      # type: the SSE event type; data: its JSON payload. Returns an Array of events.
-      def call(_type, data)
+      # type: the SSE event type; data: its payload. Returns an Array of events.
+      def call(type, data)
+        return [] if data.empty? || !KNOWN_EVENTS.include?(type)
+        return error(data) if type == "error"
+
         payload = Normalizer.parse(data)
-        case payload["type"]
-        when "message_start" then message_start(payload["message"] || {})
-        when "content_block_start" then block_start(payload["index"], payload["content_block"] || {})
-        when "content_block_delta" then block_delta(payload["index"], payload["delta"] || {})
-        when "content_block_stop" then block_stop(payload["index"])
-        when "message_delta" then message_delta(payload)
-        when "message_stop" then [{type: :done}]
-        when "ping" then [{type: :ping}]
-        when "error" then [Normalizer.error_event(payload["error"], data)]
-        else []
-        end
+        dispatch(payload["type"].is_a?(String) ? payload["type"] : type, payload, data)
       end
 
       private
 
-      def message_start(message)
-        [{type: :message_start, id: message["id"], model: message["model"]}, usage(message["usage"])].compact
+      def error(data)
+        payload = Normalizer.parse(data)
+        event_type = payload["type"].is_a?(String) ? payload["type"] : "error"
+        dispatch(event_type, payload, data)
+      rescue Normalizer::Malformed
+        [Normalizer.error_event(data, data, type_keys: [])]
       end
 
-      def block_start(index, block)
-        @blocks[index] = block["type"]
-        case block["type"]
-        when "text"
-          text = block["text"].to_s
-          text.empty? ? [] : [{type: :text_delta, index: index, text: text}]
-        when "thinking"
-          text = block["thinking"].to_s
-          text.empty? ? [] : [{type: :thinking_delta, index: index, text: text}]
-        when "redacted_thinking"
-          [{type: :redacted_thinking, index: index, text: block["data"].to_s}]
-        when *TOOL_BLOCKS
-          tool_start(index, block)
+      def dispatch(type, payload, data)
+        case type
+        when "message_start" then message_start(hash(payload["message"]))
+        when "content_block_start" then block_start(index(payload, type), hash(payload["content_block"]))
+        when "content_block_delta" then block_delta(index(payload, type), hash(payload["delta"]))
+        when "content_block_stop" then block_stop(index(payload, type))
+        when "message_delta" then message_delta(payload)
+        when "message_stop" then [{type: :done}]
+        when "ping" then [{type: :ping}]
+        when "error" then [Normalizer.error_event(hash(payload["error"]), data, type_keys: %w[type])]
         else []
         end
       end
 
+      def hash(value)
+        value.is_a?(Hash) ? value : {}
+      end
+
+      def index(payload, type)
+        index = payload["index"]
+        raise Normalizer::Malformed, "#{type} event without an index" if index.nil?
+        unless index.is_a?(Integer) && index >= 0 && index < MAX_INDEX
+          raise Normalizer::Malformed, "#{type} event with an index that is not an integer in 0...#{MAX_INDEX}"
+        end
+
+        index
+      end
+
+      def message_start(message)
+        events = []
+        unless @started
+          start = Normalizer.message_start(message["id"], message["model"])
+          @started = !start.nil?
+          events << start if start
+        end
+        events << usage(message["usage"])
+        events.compact
+      end
+
+      def block_start(index, block)
+        type = block["type"]
+        case type
+        when "text"
+          @blocks[index] = :text
+          text(:text_delta, index, block["text"])
+        when "thinking"
+          @blocks[index] = :thinking
+          text(:thinking_delta, index, block["thinking"]) + text(:signature_delta, index, block["signature"])
+        when "redacted_thinking"
+          @blocks[index] = :redacted
+          [{type: :redacted_thinking, index: index, text: string(block["data"])}]
+        when *TOOL_BLOCKS
+          @blocks[index] = :tool
+          tool_start(index, block)
+        else
+          @blocks.delete(index) # results and future kinds: not ours
+          []
+        end
+      end
+
       def tool_start(index, block)
-        events = [{type: :tool_call_start, index: index, id: block["id"], name: block["name"],
-                   server: block["type"] == "server_tool_use"}]
+        events = [{type: :tool_call_start, index: index, id: string(block["id"]), name: string(block["name"]),
+                   server: SERVER_TOOL_BLOCKS.include?(block["type"])}]
+        # The input arrives as input_json_delta fragments after an empty "input": {}; an
+        # input given whole at the start is passed on as one fragment.
         input = block["input"]
-        if input.is_a?(Hash) && !input.empty?
+        if (input.is_a?(Hash) && !input.empty?) || input.is_a?(Array)
           events << {type: :tool_args_delta, index: index, text: JSON.generate(input)}
         end
         events
@@ -66,24 +116,39 @@ module AssistantChatNative
 
       def block_delta(index, delta)
         case delta["type"]
-        when "text_delta" then [{type: :text_delta, index: index, text: delta["text"].to_s}]
-        when "thinking_delta" then [{type: :thinking_delta, index: index, text: delta["thinking"].to_s}]
-        when "signature_delta" then [{type: :signature_delta, index: index, text: delta["signature"].to_s}]
-        when "input_json_delta" then [{type: :tool_args_delta, index: index, text: delta["partial_json"].to_s}]
-        when "citations_delta" then [{type: :citation, index: index, text: JSON.generate(delta["citation"])}]
+        when "text_delta" then text(:text_delta, index, delta["text"])
+        when "thinking_delta" then text(:thinking_delta, index, delta["thinking"])
+        when "signature_delta" then text(:signature_delta, index, delta["signature"])
+        when "input_json_delta" then text(:tool_args_delta, index, delta["partial_json"])
+        when "citations_delta"
+          citation = delta["citation"]
+          (citation.is_a?(Hash) || citation.is_a?(Array)) ? [{type: :citation, index: index, text: JSON.generate(citation)}] : []
         else []
         end
       end
 
+      def text(type, index, value)
+        (value.is_a?(String) && !value.empty?) ? [{type: type, index: index, text: value}] : []
+      end
+
+      def string(value)
+        value.is_a?(String) ? value : ""
+      end
+
       def block_stop(index)
-        TOOL_BLOCKS.include?(@blocks[index]) ? [{type: :tool_call_end, index: index}] : [{type: :block_end, index: index}]
+        case @blocks[index]
+        when :text, :thinking, :redacted then [{type: :block_end, index: index}]
+        when :tool
+          @blocks[index] = :tool_done
+          [{type: :tool_call_end, index: index}]
+        else []
+        end
       end
 
       def message_delta(payload)
-        events = []
-        reason = payload.dig("delta", "stop_reason")
-        events << {type: :stop, stop_reason: stop_reason(reason), provider_stop_reason: reason} if reason
-        events << usage(payload["usage"])
+        events = [usage(payload["usage"])]
+        reason = payload.dig("delta", "stop_reason") if payload["delta"].is_a?(Hash)
+        events << {type: :stop, stop_reason: stop_reason(reason), provider_stop_reason: reason} if reason.is_a?(String)
         events.compact
       end
 
@@ -91,11 +156,11 @@ module AssistantChatNative
         return nil unless usage.is_a?(Hash)
 
         event = {type: :usage}
-        event[:input_tokens] = usage["input_tokens"] if usage.key?("input_tokens")
-        event[:output_tokens] = usage["output_tokens"] if usage.key?("output_tokens")
-        event[:cache_read_tokens] = usage["cache_read_input_tokens"] if usage.key?("cache_read_input_tokens")
-        event[:cache_write_tokens] = usage["cache_creation_input_tokens"] if usage.key?("cache_creation_input_tokens")
-        event
+        event[:input_tokens] = usage["input_tokens"] unless usage["input_tokens"].nil?
+        event[:output_tokens] = usage["output_tokens"] unless usage["output_tokens"].nil?
+        event[:cache_read_tokens] = usage["cache_read_input_tokens"] unless usage["cache_read_input_tokens"].nil?
+        event[:cache_write_tokens] = usage["cache_creation_input_tokens"] unless usage["cache_creation_input_tokens"].nil?
+        (event.size > 1) ? event : nil
       end
 
       def stop_reason(reason)

@@ -9,7 +9,7 @@ module AssistantChatNative
     # finishReason, usageMetadata, promptFeedback.blockReason and an error object.
     # A chunk with a finishReason or a blockReason is the stream's terminal event.
     class GeminiNormalizer
-      REFUSALS = %w[SAFETY RECITATION BLOCKLIST PROHIBITED_CONTENT SPII LANGUAGE IMAGE_SAFETY OTHER].freeze
+      TOOL_CALL_FAILURES = %w[MALFORMED_FUNCTION_CALL UNEXPECTED_TOOL_CALL TOO_MANY_TOOL_CALLS].freeze
 
       def initialize
         @started = false
@@ -18,13 +18,19 @@ module AssistantChatNative
       end
 
       def call(_type, data)
+        return [] if data.empty?
+
         payload = Normalizer.parse(data)
-        return [Normalizer.error_event(payload["error"], data)] if payload.key?("error")
+        if payload["error"].is_a?(Hash)
+          return [Normalizer.error_event(payload["error"], data, type_keys: %w[status])]
+        end
 
         events = []
         message_start(payload, events)
-        candidate = Array(payload["candidates"]).first
-        parts(candidate.dig("content", "parts"), events) if candidate.is_a?(Hash)
+        candidate = payload["candidates"].first if payload["candidates"].is_a?(Array)
+        candidate = nil unless candidate.is_a?(Hash)
+        content = candidate && candidate["content"]
+        parts(content["parts"], events) if content.is_a?(Hash)
         usage(payload["usageMetadata"], events)
         finish(candidate, payload["promptFeedback"], events)
         events
@@ -35,18 +41,21 @@ module AssistantChatNative
       def message_start(payload, events)
         return if @started
 
-        @started = true
-        events << {type: :message_start, id: payload["responseId"], model: payload["modelVersion"]}
+        event = Normalizer.message_start(payload["responseId"], payload["modelVersion"])
+        @started = !event.nil?
+        events << event if event
       end
 
       def parts(parts, events)
-        Array(parts).each do |part|
+        return unless parts.is_a?(Array)
+
+        parts.each do |part|
           next unless part.is_a?(Hash)
 
           if part["functionCall"].is_a?(Hash)
             function_call(part["functionCall"], part["thoughtSignature"], events)
           elsif part["text"].is_a?(String) && !part["text"].empty?
-            type = part["thought"] ? :thinking_delta : :text_delta
+            type = (part["thought"] == true) ? :thinking_delta : :text_delta
             events << {type: type, index: 0, text: part["text"]}
           end
         end
@@ -59,10 +68,13 @@ module AssistantChatNative
         @called_function = true
         # Gemini sends no id unless asked to; calls are then named by their order.
         id = (call["id"].is_a?(String) && !call["id"].empty?) ? call["id"] : "call_#{index}"
-        events << {type: :tool_call_start, index: index, id: id, name: call["name"], server: false,
+        name = call["name"].is_a?(String) ? call["name"] : ""
+        events << {type: :tool_call_start, index: index, id: id, name: name, server: false,
                    signature: signature.is_a?(String) ? signature : nil}
         args = call["args"]
-        events << {type: :tool_args_delta, index: index, text: JSON.generate(args)} if args.is_a?(Hash) && !args.empty?
+        if (args.is_a?(Hash) && !args.empty?) || args.is_a?(Array)
+          events << {type: :tool_args_delta, index: index, text: JSON.generate(args)}
+        end
         events << {type: :tool_call_end, index: index}
       end
 
@@ -71,29 +83,34 @@ module AssistantChatNative
 
         # Each count only when the chunk carried it: a later chunk's fields win.
         event = {type: :usage, input_tokens: usage["promptTokenCount"]}
-        if usage.key?("candidatesTokenCount") || usage.key?("thoughtsTokenCount")
-          event[:output_tokens] = usage["candidatesTokenCount"].to_i + usage["thoughtsTokenCount"].to_i
-        end
+        candidates = usage["candidatesTokenCount"]
+        thoughts = usage["thoughtsTokenCount"]
+        event[:output_tokens] = candidates.to_i + thoughts.to_i unless candidates.nil? && thoughts.nil?
         event[:cache_read_tokens] = usage["cachedContentTokenCount"]
-        events << event.compact
+        event.compact!
+        events << event if event.size > 1
       end
 
+      # A blocked prompt wins over a finish reason in the same chunk.
       def finish(candidate, feedback, events)
-        reason = candidate["finishReason"] if candidate.is_a?(Hash)
-        if reason
+        block_reason = feedback["blockReason"] if feedback.is_a?(Hash)
+        reason = candidate["finishReason"] if candidate
+        if block_reason.is_a?(String)
+          events << {type: :stop, stop_reason: :refusal, provider_stop_reason: block_reason}
+        elsif reason.is_a?(String)
           events << {type: :stop, stop_reason: stop_reason(reason), provider_stop_reason: reason}
-          events << {type: :done}
-        elsif feedback.is_a?(Hash) && feedback["blockReason"]
-          events << {type: :stop, stop_reason: :refusal, provider_stop_reason: feedback["blockReason"]}
-          events << {type: :done}
+        else
+          return
         end
+        events << {type: :done}
       end
 
+      # Gemini finishes a turn that calls functions with STOP; the model's own
+      # tool-call failures end the turn without being content blocks.
       def stop_reason(reason)
         case reason
-        when "STOP" then @called_function ? :tool_use : :end_turn
+        when "STOP", "FINISH_REASON_UNSPECIFIED", *TOOL_CALL_FAILURES then @called_function ? :tool_use : :end_turn
         when "MAX_TOKENS" then :max_tokens
-        when "MALFORMED_FUNCTION_CALL", "FINISH_REASON_UNSPECIFIED" then :end_turn
         else :refusal
         end
       end

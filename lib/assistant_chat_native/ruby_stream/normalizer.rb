@@ -5,7 +5,7 @@ require "json"
 module AssistantChatNative
   class RubyStream
     # What the three provider normalizers share: picking one by provider, parsing an
-    # event's JSON, and the shape of a mid-stream error event.
+    # event's JSON, and the shapes of the message start and of a mid-stream error.
     module Normalizer
       # The event's data is not the provider's JSON.
       class Malformed < StandardError; end
@@ -28,11 +28,24 @@ module AssistantChatNative
         raise Malformed, "an event's data is not JSON"
       end
 
-      # error: the provider's error object (or a message String); raw: the whole payload.
-      def self.error_event(error, raw)
+      # The message's id and model (Strings, else absent), or nil while both are
+      # absent or empty: the message starts with the first payload that names it.
+      def self.message_start(id, model)
+        id = nil unless id.is_a?(String)
+        model = nil unless model.is_a?(String)
+        return nil if id.to_s.empty? && model.to_s.empty?
+
+        {type: :message_start, id: id, model: model}
+      end
+
+      # error: the provider's error object (or a message String); raw: the whole
+      # payload, which the classifier reads. type_keys: the error object's fields
+      # that name its type, the first one present wins.
+      def self.error_event(error, raw, type_keys:)
         error = {"message" => error.to_s} unless error.is_a?(Hash)
-        type = error["type"] || error["status"] || error["code"]
-        {type: :error, error_type: type&.to_s, message: error["message"].to_s, raw: raw}
+        type = type_keys.map { |key| error[key] }.find { |value| value.is_a?(String) || value.is_a?(Integer) }
+        message = error["message"]
+        {type: :error, error_type: type&.to_s, message: message.is_a?(String) ? message : "", raw: raw}
       end
     end
   end

@@ -4,73 +4,150 @@ require "json"
 
 module AssistantChatNative
   class RubyStream
-    # Turns OpenAI Chat Completions stream chunks into normalized events: content and
-    # refusal deltas as text, tool calls by their index (id and name on the first
-    # fragment, argument fragments after), finish_reason, the usage chunk that comes
-    # with empty choices, an error object inside a data payload, and `[DONE]`.
+    # Turns OpenAI Chat Completions stream chunks (and the OpenAI-compatible servers'
+    # variants) into normalized events, by core/decode_openai.c's rules: content and
+    # refusal deltas as text, reasoning_content / reasoning deltas as thinking, tool
+    # calls by their index (id and name on the first fragment, argument fragments
+    # after, arguments possibly sent as an object, a missing id named call_<index>),
+    # the legacy single function_call, finish_reason, the usage chunk that comes with
+    # empty choices, an error object (or message String) inside a data payload, and
+    # `[DONE]`. Only the first choice is read; calls end when the choice finishes.
     class OpenAINormalizer
       STOP_REASONS = {
         "stop" => :end_turn, "tool_calls" => :tool_use, "function_call" => :tool_use,
         "length" => :max_tokens, "content_filter" => :refusal
       }.freeze
+      MAX_INDEX = 4096 # the C decoder's bound on block and call indexes
 
       def initialize
         @started = false
-        @open_calls = []
+        @calls = {}
+        @call_count = 0
         @refused = false
       end
 
       def call(_type, data)
-        return [{type: :done}] if data.strip == "[DONE]"
+        return [] if data.empty?
+        return finish_calls([]) << {type: :done} if data == "[DONE]"
 
         payload = Normalizer.parse(data)
-        return [Normalizer.error_event(payload["error"], data)] if payload.key?("error")
+        error = payload["error"]
+        if error.is_a?(Hash) || error.is_a?(String)
+          return [Normalizer.error_event(error, data, type_keys: %w[type code])]
+        end
 
         events = []
         message_start(payload, events)
-        choice = Array(payload["choices"]).first
-        choice_events(choice, events) if choice.is_a?(Hash)
+        choice = first_choice(payload["choices"])
+        choice_events(choice, events) if choice
         usage(payload["usage"], events)
         events
       end
 
       private
 
+      # Azure OpenAI opens with a chunk whose id and model are "": wait for real ones.
       def message_start(payload, events)
         return if @started
 
-        @started = true
-        events << {type: :message_start, id: payload["id"], model: payload["model"]}
+        event = Normalizer.message_start(payload["id"], payload["model"])
+        @started = !event.nil?
+        events << event if event
+      end
+
+      # choices[0], when it is the choice with index 0 (a request for n > 1 choices
+      # streams the others, which are not read).
+      def first_choice(choices)
+        choice = choices.first if choices.is_a?(Array)
+        return nil unless choice.is_a?(Hash)
+
+        index = choice["index"]
+        (index.nil? || index == 0) ? choice : nil
       end
 
       def choice_events(choice, events)
-        delta = choice["delta"] || {}
-        text = delta["content"]
-        events << {type: :text_delta, index: 0, text: text} if text.is_a?(String) && !text.empty?
-        refusal = delta["refusal"]
-        if refusal.is_a?(String) && !refusal.empty?
-          @refused = true
-          events << {type: :text_delta, index: 0, text: refusal}
-        end
-        Array(delta["tool_calls"]).each { |call| tool_call(call, events) }
-        finish(choice["finish_reason"], events) if choice["finish_reason"]
+        delta = choice["delta"]
+        # The delta's fields in the order they came, as the C decoder reads them.
+        delta.each { |key, value| delta_field(key, value, events) } if delta.is_a?(Hash)
+        reason = choice["finish_reason"]
+        finish(reason, events) if reason.is_a?(String)
       end
 
-      def tool_call(call, events)
-        index = call["index"] || 0
-        function = call["function"] || {}
-        unless @open_calls.include?(index)
-          @open_calls << index
-          events << {type: :tool_call_start, index: index, id: call["id"], name: function["name"], server: false}
+      def delta_field(key, value, events)
+        case key
+        when "content" then text(:text_delta, value, events)
+        when "refusal"
+          @refused = true if value.is_a?(String) && !value.empty?
+          text(:text_delta, value, events)
+        when "reasoning_content", "reasoning" then text(:thinking_delta, value, events)
+        when "tool_calls"
+          value.each_with_index { |call, position| tool_call(call, position, events) } if value.is_a?(Array)
+        when "function_call"
+          function_call(value, events) if value.is_a?(Hash)
         end
+      end
+
+      def text(type, value, events)
+        events << {type: type, index: 0, text: value} if value.is_a?(String) && !value.empty?
+      end
+
+      def tool_call(call, position, events)
+        return unless call.is_a?(Hash)
+
+        index = call["index"].nil? ? position : call["index"]
+        function = call["function"].is_a?(Hash) ? call["function"] : {}
         arguments = function["arguments"]
+        arguments = JSON.generate(arguments) if arguments.is_a?(Hash)
+        fragment(index, string(call["id"]), string(function["name"]), arguments, events)
+      end
+
+      # The legacy `delta.function_call`: one call, at index 0, never with an id.
+      def function_call(function, events)
+        fragment(0, nil, string(function["name"]), function["arguments"], events)
+      end
+
+      # A call starts on its first fragment with an id or a name; an index that has
+      # already had a call (even one that ended) starts no other.
+      def fragment(index, id, name, arguments, events)
+        raise Normalizer::Malformed, "a tool call's index is not an integer in 0...#{MAX_INDEX}" unless valid_index?(index)
+
+        if !@calls.key?(index) && (id || name)
+          @calls[index] = :open
+          @call_count += 1
+          id = "call_#{index}" if id.nil? || id.empty?
+          events << {type: :tool_call_start, index: index, id: id, name: name, server: false}
+        end
         events << {type: :tool_args_delta, index: index, text: arguments} if arguments.is_a?(String) && !arguments.empty?
       end
 
+      def valid_index?(index)
+        index.is_a?(Integer) && index >= 0 && index < MAX_INDEX
+      end
+
+      def string(value)
+        value.is_a?(String) ? value : nil
+      end
+
+      # OpenAI sends no per-call end: the calls end when the choice finishes (or at [DONE]).
+      def finish_calls(events)
+        @calls.each do |index, state|
+          next unless state == :open
+
+          @calls[index] = :ended
+          events << {type: :tool_call_end, index: index}
+        end
+        events
+      end
+
       def finish(reason, events)
-        @open_calls.each { |index| events << {type: :tool_call_end, index: index} }
-        @open_calls.clear
-        stop_reason = @refused ? :refusal : STOP_REASONS.fetch(reason, :end_turn)
+        finish_calls(events)
+        stop_reason = STOP_REASONS.fetch(reason, :end_turn)
+        # Refusal text comes with "stop"; some compatible servers end tool calls with "stop".
+        if stop_reason == :end_turn && @refused
+          stop_reason = :refusal
+        elsif stop_reason == :end_turn && @call_count > 0
+          stop_reason = :tool_use
+        end
         events << {type: :stop, stop_reason: stop_reason, provider_stop_reason: reason}
       end
 
@@ -78,9 +155,10 @@ module AssistantChatNative
         return unless usage.is_a?(Hash)
 
         event = {type: :usage, input_tokens: usage["prompt_tokens"], output_tokens: usage["completion_tokens"]}
-        cached = usage.dig("prompt_tokens_details", "cached_tokens")
-        event[:cache_read_tokens] = cached if cached
-        events << event.compact
+        details = usage["prompt_tokens_details"]
+        event[:cache_read_tokens] = details["cached_tokens"] if details.is_a?(Hash)
+        event.compact!
+        events << event if event.size > 1
       end
     end
   end

@@ -173,18 +173,34 @@ RSpec.describe "AssistantChatWorker's instrumentation", :worker_integration do
 
   after { broadcasts.close }
 
-  it "publishes one event per stream and one per turn, and logs one line per turn without the API key" do
-    turns = Queue.new
-    streams = Queue.new
-    turn_subscription = ActiveSupport::Notifications.subscribe("turn.assistant_chat_native") { |event| turns << event.payload }
-    stream_subscription = ActiveSupport::Notifications.subscribe("stream.assistant_chat_native") { |event| streams << event.payload }
-    provider.enqueue(tool_calls: [{name: "query_database", id: "toolu_9", arguments: {"sql" => "SELECT 1"}}],
-      usage: {input_tokens: 40, output_tokens: 12})
-    provider.enqueue(text: "One.", usage: {input_tokens: 60, output_tokens: 3})
-    AssistantChatWorker.perform_async(conversation.id, "Count", "claude-sonnet", ["app_db"])
-    broadcasts.wait_for_end
+  # Runs the block and returns every event of both names, in the order subscribers
+  # received them, once the turn's event came.
+  def record_events
+    events = []
+    lock = Mutex.new
+    subscriptions = %w[stream turn].map do |kind|
+      ActiveSupport::Notifications.subscribe("#{kind}.assistant_chat_native") do |event|
+        lock.synchronize { events << [kind.to_sym, event.payload] }
+      end
+    end
+    yield
+    WorkerHarness.wait_until(message: "the turn event") { lock.synchronize { events.any? { |kind, _| kind == :turn } } }
+    lock.synchronize { events.dup }
+  ensure
+    subscriptions&.each { |subscription| ActiveSupport::Notifications.unsubscribe(subscription) }
+  end
 
-    turn = WorkerHarness.wait_until(message: "the turn event") { turns.empty? ? nil : turns.pop }
+  it "publishes one event per stream as it ends and then one per turn, and logs one line per turn without the API key" do
+    events = record_events do
+      provider.enqueue(tool_calls: [{name: "query_database", id: "toolu_9", arguments: {"sql" => "SELECT 1"}}],
+        usage: {input_tokens: 40, output_tokens: 12})
+      provider.enqueue(text: "One.", usage: {input_tokens: 60, output_tokens: 3})
+      AssistantChatWorker.perform_async(conversation.id, "Count", "claude-sonnet", ["app_db"])
+      broadcasts.wait_for_end
+    end
+
+    expect(events.map(&:first)).to eq(%i[stream stream turn])
+    turn = events.last.last
     expect(turn).to include(worker: "AssistantChatWorker", conversation_id: conversation.id, model: "claude-sonnet",
       final_model: "claude-sonnet", provider: :anthropic, status: :completed, rounds: 2, retries: 0, compactions: 0,
       input_tokens: 100, output_tokens: 15, failure_kind: nil)
@@ -192,19 +208,73 @@ RSpec.describe "AssistantChatWorker's instrumentation", :worker_integration do
     expect(turn[:time_to_first_token]).to be_between(0, turn[:duration])
     expect(turn[:flushes]).to be >= 1
 
-    rounds = []
-    rounds << streams.pop until streams.empty?
-    expect(rounds.map { |round| [round[:round], round[:model], round[:provider], round[:stop_reason], round[:input_tokens], round[:output_tokens]] })
-      .to eq([[1, "claude-sonnet", :anthropic, :tool_use, 40, 12], [2, "claude-sonnet", :anthropic, :end_turn, 60, 3]])
+    streams = events.first(2).map(&:last)
+    expect(streams.map { |stream| stream.values_at(:round, :attempt, :attempts, :model, :provider, :model_id, :stop_reason, :input_tokens, :output_tokens, :tool_calls, :failure_kind) })
+      .to eq([[1, 1, 1, "claude-sonnet", :anthropic, "claude-sonnet-4-5", :tool_use, 40, 12, 1, nil],
+        [2, 1, 1, "claude-sonnet", :anthropic, "claude-sonnet-4-5", :end_turn, 60, 3, 0, nil]])
+    streams.each do |stream|
+      expect(stream).to include(worker: "AssistantChatWorker", conversation_id: conversation.id, status: 200, retried_after: [])
+      expect(stream[:duration]).to be_between(stream[:time_to_first_byte], turn[:duration])
+      expect(stream[:time_to_first_token]).to be_between(stream[:time_to_first_byte], stream[:duration])
+      expect([stream[:bytes], stream[:events]]).to all(be > 0)
+    end
+    expect(streams.first[:flushes]).to eq(0)
+    expect(streams.last[:flushes]).to be >= 1
+    expect(streams.sum { |stream| stream[:duration] }).to be <= turn[:duration]
 
     log = File.read(File.join(SpecRailsApp.root, "log", "test.log"))
     line = log.lines.grep(/\[AssistantChatNative\] turn conversation=#{conversation.id} /)
     expect(line.size).to eq(1)
     expect(line.first).to include("model=claude-sonnet provider=anthropic status=completed rounds=2", "tokens=100/15")
     expect(log).not_to include(WorkerHarness::API_KEY)
+    expect(events.inspect).not_to include(WorkerHarness::API_KEY)
+  end
+
+  it "publishes each stream while the turn still runs, before the next request starts" do
+    requests_when_published = []
+    subscription = ActiveSupport::Notifications.subscribe("stream.assistant_chat_native") do |event|
+      requests_when_published << [event.payload[:round], provider.requests.size]
+    end
+    provider.enqueue(tool_calls: [{name: "query_database", id: "toolu_1", arguments: {"sql" => "SELECT 1"}}])
+    provider.enqueue(tool_calls: [{name: "query_database", id: "toolu_2", arguments: {"sql" => "SELECT 2"}}])
+    provider.enqueue(text: "Both ran.")
+    AssistantChatWorker.perform_async(conversation.id, "Twice", "claude-sonnet", ["app_db"])
+    broadcasts.wait_for_end
+
+    expect(requests_when_published).to eq([[1, 1], [2, 2], [3, 3]])
   ensure
-    ActiveSupport::Notifications.unsubscribe(turn_subscription)
-    ActiveSupport::Notifications.unsubscribe(stream_subscription)
+    ActiveSupport::Notifications.unsubscribe(subscription) if subscription
+  end
+
+  it "publishes a failed attempt with its failure kind before the retry that succeeded, once each" do
+    events = record_events do
+      provider.enqueue(status: 529, body: JSON.generate({"type" => "error", "error" => {"type" => "overloaded_error", "message" => "Overloaded"}}))
+      provider.enqueue(text: "Answered on the second try.", usage: {input_tokens: 30, output_tokens: 6})
+      AssistantChatWorker.perform_async(conversation.id, "Hello", "claude-sonnet")
+      broadcasts.wait_for_end
+    end
+
+    expect(broadcasts.of(:complete).map { |event| event["text"] }).to eq(["Answered on the second try."])
+    expect(events.map(&:first)).to eq(%i[stream stream turn])
+    failed, succeeded = events.first(2).map(&:last)
+    expect(failed).to include(round: 1, attempt: 1, attempts: 1, status: 529, retried_after: [], failure_kind: :overloaded,
+      stop_reason: nil, input_tokens: 0, output_tokens: 0, time_to_first_token: nil)
+    expect(succeeded).to include(round: 1, attempt: 2, attempts: 2, status: 200, retried_after: [:overloaded],
+      failure_kind: nil, stop_reason: :end_turn, input_tokens: 30, output_tokens: 6)
+    expect(events.last.last).to include(status: :completed, rounds: 1, retries: 1, failure_kind: nil)
+  end
+
+  it "publishes every attempt of a turn that fails, the last with the kind it failed on" do
+    events = record_events do
+      provider.enqueue(status: 529, body: JSON.generate({"type" => "error", "error" => {"type" => "overloaded_error", "message" => "Overloaded"}}), times: 3)
+      AssistantChatWorker.perform_async(conversation.id, "Hello", "claude-sonnet")
+      broadcasts.wait_for_end
+    end
+
+    expect(events.map(&:first)).to eq(%i[stream stream stream turn])
+    expect(events.first(3).map { |_, stream| stream.values_at(:attempt, :status, :retried_after, :failure_kind) })
+      .to eq([[1, 529, [], :overloaded], [2, 529, [:overloaded], :overloaded], [3, 529, %i[overloaded overloaded], :overloaded]])
+    expect(events.last.last).to include(status: :failed, failure_kind: :overloaded)
   end
 end
 

@@ -6,20 +6,34 @@ module AssistantChatNative
   class Worker
     # ActiveSupport::Notifications events and the one log line per turn.
     #
-    #   "stream.assistant_chat_native"  one per streamed round: model, provider,
-    #                                   round, attempts, retried_after (failure kinds),
-    #                                   time_to_first_token, duration, input_tokens,
-    #                                   output_tokens, flushes, stop_reason, failure_kind
-    #   "turn.assistant_chat_native"    one per turn: worker, conversation_id, model
-    #                                   (asked for), final_model (after escalation),
+    #   "stream.assistant_chat_native"  one per streamed attempt, published as that stream
+    #                                   ends (failed attempts that were retried, compacted
+    #                                   or escalated included), so always before its turn's
+    #                                   event: worker, conversation_id, model (registry key),
+    #                                   provider, model_id, round, attempt, attempts (the
+    #                                   same number: the round's attempts so far),
+    #                                   retried_after (kinds of the round's earlier failed
+    #                                   attempts), status (HTTP), time_to_first_byte,
+    #                                   time_to_first_token, duration, bytes, events,
+    #                                   input_tokens, output_tokens (plus cache_read_tokens,
+    #                                   cache_write_tokens when the provider sent them),
+    #                                   flushes, tool_calls, stop_reason, failure_kind (nil
+    #                                   when the stream succeeded)
+    #   "turn.assistant_chat_native"    one per turn, when it ends: worker, conversation_id,
+    #                                   model (asked for), final_model (after escalation),
     #                                   provider, status, rounds, retries, compactions,
     #                                   time_to_first_token, duration, input_tokens,
     #                                   output_tokens, flushes, failure_kind
     #
-    # Payloads carry no request headers, so no API key reaches a subscriber or the log.
+    # Times are seconds. Payloads carry no request headers, so no API key reaches a
+    # subscriber or the log.
     #
     #   ActiveSupport::Notifications.subscribe("turn.assistant_chat_native") do |event|
     #     StatsD.distribution("chat.ttft", event.payload[:time_to_first_token])
+    #   end
+    #   ActiveSupport::Notifications.subscribe("stream.assistant_chat_native") do |event|
+    #     StatsD.distribution("chat.stream", event.payload[:duration],
+    #       tags: ["model:#{event.payload[:model]}", "failure:#{event.payload[:failure_kind] || "none"}"])
     #   end
     module Instrumentation
       TURN = "turn.assistant_chat_native"
@@ -27,24 +41,30 @@ module AssistantChatNative
 
       module_function
 
-      # Runs the block (the Turn) and instruments what it returns.
+      # Runs the block (the Turn) and instruments what it returns; while it runs, each
+      # stream the handler hears of (TurnHandler#on_stream_end) is published at once.
       def turn(worker:, conversation_id:, model:, handler:, logger:)
         started = Clock.now
         outcome = nil
         payload = {worker: worker, conversation_id: conversation_id, model: model.to_s,
                    provider: provider_for(model)}
+        if handler.respond_to?(:stream_observer=)
+          handler.stream_observer = ->(details) { stream(details, worker: worker, conversation_id: conversation_id) }
+        end
         ActiveSupport::Notifications.instrument(TURN, payload) do
           outcome = yield
           payload.merge!(turn_figures(outcome, handler, started))
-          details = round_stats(outcome)
-          details.each_with_index do |detail, index|
-            last_failed = index == details.size - 1 && outcome.status == :failed
-            ActiveSupport::Notifications.instrument(STREAM,
-              stream_payload(detail, index, payload).merge(failure_kind: last_failed ? outcome.failure&.kind : nil))
-          end
         end
         logger&.info(log_line(payload))
         outcome
+      ensure
+        handler.stream_observer = nil if handler.respond_to?(:stream_observer=)
+      end
+
+      # Publishes one stream's event from Turn's on_stream_end details.
+      def stream(details, worker:, conversation_id:)
+        ActiveSupport::Notifications.instrument(STREAM,
+          stream_payload(details.to_h.transform_keys(&:to_sym), worker: worker, conversation_id: conversation_id))
       end
 
       def turn_figures(outcome, handler, started)
@@ -87,28 +107,31 @@ module AssistantChatNative
         usage.is_a?(Hash) ? usage.transform_keys(&:to_sym) : {}
       end
 
-      # One Hash per streamed round (Outcome#round_details).
-      def round_stats(outcome)
-        details = outcome.respond_to?(:round_details) ? outcome.round_details : nil
-        Array(details).map { |detail| detail.to_h.transform_keys(&:to_sym) }
-      end
-
-      def stream_payload(detail, index, turn_payload)
+      def stream_payload(detail, worker:, conversation_id:)
         stats = (detail[:stats] || {}).to_h.transform_keys(&:to_sym)
         usage = (detail[:usage] || {}).to_h.transform_keys(&:to_sym)
-        {
-          model: (detail[:model] || turn_payload[:final_model]).to_s,
-          provider: detail[:provider] || turn_payload[:final_provider],
-          round: detail[:round] || index + 1,
-          attempts: detail[:attempts],
+        payload = {
+          worker: worker,
+          conversation_id: conversation_id,
+          model: detail[:model].to_s,
+          provider: detail[:provider],
+          model_id: detail[:model_id],
+          round: detail[:round],
+          attempt: detail[:attempt],
+          attempts: detail[:attempt],
           retried_after: Array(detail[:failures]),
+          status: stats[:status],
+          time_to_first_byte: stats[:time_to_first_byte],
           time_to_first_token: stats[:time_to_first_token],
           duration: stats[:duration],
+          bytes: stats[:bytes],
+          events: stats[:events],
           input_tokens: usage[:input_tokens].to_i,
-          output_tokens: usage[:output_tokens].to_i,
-          flushes: stats[:flushes],
-          stop_reason: detail[:stop_reason]
+          output_tokens: usage[:output_tokens].to_i
         }
+        %i[cache_read_tokens cache_write_tokens].each { |key| payload[key] = usage[key].to_i if usage.key?(key) }
+        payload.merge(flushes: stats[:flushes], tool_calls: detail[:tool_calls].to_i,
+          stop_reason: detail[:stop_reason], failure_kind: detail[:failure_kind])
       end
 
       def provider_for(model)

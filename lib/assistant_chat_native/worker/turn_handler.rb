@@ -4,9 +4,12 @@ module AssistantChatNative
   class Worker
     # The Turn's handler inside a job: it turns the turn's callbacks into
     # broadcasts (throttled), keeps the column lock fresh on heartbeats, reports
-    # progress, and asks the worker's hooks about cancellation and compaction.
+    # progress, asks the worker's hooks about cancellation and compaction, and hands
+    # each finished stream to its stream_observer (Instrumentation.turn sets it).
     class TurnHandler
       attr_reader :text, :flushes, :status_lines, :tool_results, :first_token_clock
+      # Called with Turn's on_stream_end details as each stream ends; nil: nobody listens.
+      attr_accessor :stream_observer
 
       # worker:      the Worker (its hooks answer cancelled? and compact)
       # broadcaster: a Broadcaster
@@ -27,6 +30,7 @@ module AssistantChatNative
         @cancelled = false
         @last_cancel_check_at = nil
         @first_token_clock = nil
+        @stream_observer = nil
       end
 
       # The reply so far (the whole text: a retried round's text replaces what was shown).
@@ -67,6 +71,10 @@ module AssistantChatNative
 
       def on_escalation(_from = nil, _to = nil, _reason = nil)
         status_line("Switching to a more capable model…")
+      end
+
+      def on_stream_end(details)
+        @stream_observer&.call(details)
       end
 
       def on_tool_result(*)

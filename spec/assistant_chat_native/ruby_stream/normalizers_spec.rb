@@ -37,4 +37,130 @@ RSpec.describe "RubyStream normalizers on the recorded provider streams" do
       end
     end
   end
+  # Streams the fixtures do not hold, each read as core/decode_*.c reads it. With the
+  # extension loaded the C Decoder is held to the same Result.
+  describe "the cases the C decoders settle" do
+    def data(payload)
+      "data: #{payload.is_a?(String) ? payload : JSON.generate(payload)}\n\n"
+    end
+
+    def event(name, payload)
+      "event: #{name}\n#{data(payload)}"
+    end
+
+    def chunk(delta, finish: nil, index: 0)
+      {id: "chatcmpl-CJb2Rn8Sa4Yl0Uc6Xo3Mq9We5It7K", object: "chat.completion.chunk", created: 1764340100,
+       model: "gpt-4.1-2025-04-14", choices: [{index: index, delta: delta, logprobs: nil, finish_reason: finish}]}
+    end
+
+    def anthropic_start
+      event("message_start", {type: "message_start", message: {id: "msg_01Tq7Wc3Ne9Rb5Yx2Zk8Lm4P", type: "message",
+                                                               role: "assistant", model: "claude-sonnet-4-5-20250929", content: [], usage: {input_tokens: 12, output_tokens: 1}}})
+    end
+
+    def anthropic_end(stop_reason = "end_turn")
+      event("message_delta", {type: "message_delta", delta: {stop_reason: stop_reason}, usage: {output_tokens: 7}}) +
+        event("message_stop", {type: "message_stop"})
+    end
+
+    def gemini_chunk(parts, finish: nil, extra: {})
+      candidate = {content: {parts: parts, role: "model"}, index: 0}
+      candidate[:finishReason] = finish if finish
+      {candidates: [candidate], modelVersion: "gemini-2.5-flash", responseId: "h7KdaQx3Mv8PnvgPr2sBwQe"}.merge(extra)
+    end
+
+    def results(provider, bytes)
+      ruby = decode(provider, [bytes])
+      c = AssistantChatNative.native? ? AssistantChatNative::Decoder.new(provider).tap { |d| d.feed(bytes) }.finish : nil
+      [ruby, c]
+    end
+
+    def expect_both(provider, bytes, **fields)
+      results(provider, bytes).compact.each do |result|
+        fields.each { |field, value| expect([field, result.public_send(field)]).to eq([field, value]) }
+      end
+    end
+
+    it "ends OpenAI tool calls at [DONE] when no finish_reason came" do
+      bytes = data(chunk({role: "assistant", tool_calls: [{index: 0, id: "call_Zr4Lk9", type: "function",
+                                                           function: {name: "lookup_order", arguments: "{\"order_id\":\"A-7\"}"}}]})) + data("[DONE]")
+      expect_both(:openai, bytes, stop_reason: nil, failure: nil,
+        tool_calls: [AssistantChatNative::ToolCall.new(id: "call_Zr4Lk9", name: "lookup_order", arguments: {"order_id" => "A-7"})])
+    end
+
+    it "ignores an OpenAI event with empty data" do
+      bytes = data(chunk({role: "assistant", content: "Hi"})) + "data:\n\n" + data(chunk({}, finish: "stop")) + data("[DONE]")
+      expect_both(:openai, bytes, text: "Hi", stop_reason: :end_turn, failure: nil)
+    end
+
+    it "reads only the OpenAI choice with index 0" do
+      bytes = data(chunk({content: "one"})) + data(chunk({content: "two"}, index: 1)) +
+        data(chunk({}, finish: "stop")) + data(chunk({}, finish: "length", index: 1)) + data("[DONE]")
+      expect_both(:openai, bytes, text: "one", stop_reason: :end_turn, provider_stop_reason: "stop")
+    end
+
+    it "keeps an OpenAI length finish after refusal text as max_tokens" do
+      bytes = data(chunk({refusal: "I can't help with that"})) + data(chunk({}, finish: "length")) + data("[DONE]")
+      expect_both(:openai, bytes, text: "I can't help with that", stop_reason: :max_tokens, failure: nil)
+    end
+
+    it "takes an OpenAI tool call's index from its position when the index is missing" do
+      bytes = data(chunk({tool_calls: [{id: "call_Aa1", function: {name: "a", arguments: "{}"}},
+        {id: "call_Bb2", function: {name: "b", arguments: "{\"x\":1}"}}]})) +
+        data(chunk({}, finish: "tool_calls")) + data("[DONE]")
+      expect_both(:openai, bytes, stop_reason: :tool_use,
+        tool_calls: [AssistantChatNative::ToolCall.new(id: "call_Aa1", name: "a", arguments: {}),
+          AssistantChatNative::ToolCall.new(id: "call_Bb2", name: "b", arguments: {"x" => 1})])
+    end
+
+    it "does not read an OpenAI chunk's \"error\": null as an error" do
+      bytes = data(chunk({content: "fine"}).merge(error: nil)) + data(chunk({}, finish: "stop")) + data("[DONE]")
+      expect_both(:openai, bytes, text: "fine", failure: nil, stop_reason: :end_turn)
+    end
+
+    it "skips Anthropic events of unknown names without parsing their data" do
+      bytes = anthropic_start + event("keepalive", "not json at all") + anthropic_end
+      expect_both(:anthropic, bytes, failure: nil, stop_reason: :end_turn, message_id: "msg_01Tq7Wc3Ne9Rb5Yx2Zk8Lm4P")
+    end
+
+    it "reads an Anthropic payload without a type by its SSE event name" do
+      bytes = anthropic_start +
+        event("content_block_start", {index: 0, content_block: {type: "text", text: ""}}) +
+        event("content_block_delta", {index: 0, delta: {type: "text_delta", text: "named by the event"}}) +
+        event("content_block_stop", {index: 0}) + anthropic_end
+      expect_both(:anthropic, bytes, text: "named by the event", failure: nil)
+    end
+
+    it "keeps a signature that comes with an Anthropic thinking block's start" do
+      bytes = anthropic_start +
+        event("content_block_start", {type: "content_block_start", index: 0,
+          content_block: {type: "thinking", thinking: "Short.", signature: "EqQBCkYIBRgCKkCz"}}) +
+        event("content_block_stop", {type: "content_block_stop", index: 0}) + anthropic_end
+      expect_both(:anthropic, bytes, thinking: "Short.",
+        thinking_blocks: [{type: "thinking", thinking: "Short.", signature: "EqQBCkYIBRgCKkCz"}])
+    end
+
+    it "reads an Anthropic error event whose data is JSON but not an object as an error" do
+      bytes = anthropic_start + event("error", "\"Overloaded\"")
+      expect_both(:anthropic, bytes, stop_reason: nil)
+      results(:anthropic, bytes).compact.each { |result| expect(result.failure.kind).to eq(:overloaded) }
+    end
+
+    it "lets a Gemini blockReason win over a finishReason in the same chunk" do
+      bytes = data(gemini_chunk([{text: ""}], finish: "STOP", extra: {promptFeedback: {blockReason: "PROHIBITED_CONTENT"}}))
+      expect_both(:gemini, bytes, stop_reason: :refusal, provider_stop_reason: "PROHIBITED_CONTENT")
+    end
+
+    it "names a Gemini reply by the first chunk that carries its id" do
+      first = {candidates: [{content: {parts: [{text: "Hel"}], role: "model"}, index: 0}]}
+      bytes = data(first) + data(gemini_chunk([{text: "lo"}], finish: "STOP"))
+      expect_both(:gemini, bytes, text: "Hello", message_id: "h7KdaQx3Mv8PnvgPr2sBwQe", model: "gemini-2.5-flash")
+    end
+
+    it "reads Gemini TOO_MANY_TOOL_CALLS after a function call as tool_use" do
+      bytes = data(gemini_chunk([{functionCall: {name: "get_time", args: {zone: "UTC"}}}], finish: "TOO_MANY_TOOL_CALLS"))
+      expect_both(:gemini, bytes, stop_reason: :tool_use, provider_stop_reason: "TOO_MANY_TOOL_CALLS",
+        tool_calls: [AssistantChatNative::ToolCall.new(id: "call_0", name: "get_time", arguments: {"zone" => "UTC"})])
+    end
+  end
 end

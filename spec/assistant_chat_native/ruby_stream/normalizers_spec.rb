@@ -54,8 +54,9 @@ RSpec.describe "RubyStream normalizers on the recorded provider streams" do
     end
 
     def anthropic_start
-      event("message_start", {type: "message_start", message: {id: "msg_01Tq7Wc3Ne9Rb5Yx2Zk8Lm4P", type: "message",
-                                                               role: "assistant", model: "claude-sonnet-4-5-20250929", content: [], usage: {input_tokens: 12, output_tokens: 1}}})
+      message = {id: "msg_01Tq7Wc3Ne9Rb5Yx2Zk8Lm4P", type: "message", role: "assistant",
+                 model: "claude-sonnet-4-5-20250929", content: [], usage: {input_tokens: 12, output_tokens: 1}}
+      event("message_start", {type: "message_start", message: message})
     end
 
     def anthropic_end(stop_reason = "end_turn")
@@ -82,8 +83,9 @@ RSpec.describe "RubyStream normalizers on the recorded provider streams" do
     end
 
     it "ends OpenAI tool calls at [DONE] when no finish_reason came" do
-      bytes = data(chunk({role: "assistant", tool_calls: [{index: 0, id: "call_Zr4Lk9", type: "function",
-                                                           function: {name: "lookup_order", arguments: "{\"order_id\":\"A-7\"}"}}]})) + data("[DONE]")
+      call = {index: 0, id: "call_Zr4Lk9", type: "function",
+              function: {name: "lookup_order", arguments: "{\"order_id\":\"A-7\"}"}}
+      bytes = data(chunk({role: "assistant", tool_calls: [call]})) + data("[DONE]")
       expect_both(:openai, bytes, stop_reason: nil, failure: nil,
         tool_calls: [AssistantChatNative::ToolCall.new(id: "call_Zr4Lk9", name: "lookup_order", arguments: {"order_id" => "A-7"})])
     end

@@ -1,94 +1,351 @@
 # frozen_string_literal: true
 
-require "json"
+require_relative "fallback_classifier/kinds"
+require_relative "fallback_classifier/phrases"
+require_relative "fallback_classifier/retry_after"
+require_relative "fallback_classifier/clean_text"
+require_relative "fallback_classifier/provider_error"
 
 module AssistantChatNative
   class RubyStream
-    # Classifies failures when the C extension (and its classifier) is not loaded.
-    # Coarser than the C classifier: it decides by HTTP status and transport error
-    # alone, keeps the provider's own message as detail, reads `retry-after` in
-    # seconds, and does not recognise context-length or quota errors by their words.
+    # Classifies failures in plain Ruby when the C extension (and its classifier,
+    # AssistantChatNative.classify) is not loaded. It follows core/classify.c's
+    # decision order and gives the same Failure for the same input:
+    #
+    #   1. the provider's own codes (OpenAI code, Anthropic type, Gemini status and
+    #      its RetryInfo / QuotaFailure / ErrorInfo details);
+    #   2. below HTTP 500, the message's words (context length, quota and billing,
+    #      API keys, unsupported location, disabled accounts, content filters,
+    #      unknown models);
+    #   3. the HTTP status;
+    #   4. for an error event after HTTP 200, what the event says (overloaded,
+    #      invalid request, otherwise a server error).
+    #
+    # retry_after comes from `retry-after-ms`, `Retry-After` (seconds or an
+    # HTTP-date), Gemini's RetryInfo, or a wait the message states;
+    # `x-should-retry` overrides retryability. message is the same user-facing
+    # copy as the C classifier's (the model's name for an invalid model, the
+    # provider's own words for an error it does not recognise); message and
+    # detail have API keys and bearer tokens redacted. Work is bounded whatever
+    # the body's size (see ProviderError).
+    #
+    # Not handled here: libcurl codes as transport_error (RubyStream reads with
+    # Net::HTTP and reports the named transport errors only).
     module FallbackClassifier
-      COPY = {
-        rate_limited: "The AI provider is rate limiting requests. Please try again shortly.",
-        overloaded: "The AI provider is overloaded right now. Please try again shortly.",
-        server_error: "The AI provider had an internal error. Please try again.",
-        request_too_large: "The request is too large for the AI provider.",
-        invalid_model: "The AI model is not available.",
-        authentication: "The AI provider rejected the API key.",
-        permission: "The API key is not allowed to use this model.",
-        bad_request: "The AI provider rejected the request.",
-        empty_bad_request: "The AI provider rejected the request without saying why.",
-        timeout: "The AI provider took too long to answer.",
-        stalled: "The AI provider stopped sending the reply.",
-        connection_failed: "Could not connect to the AI provider.",
-        connection_lost: "The connection to the AI provider was lost before the reply was complete.",
-        malformed_stream: "The AI provider sent a reply that could not be read.",
-        cancelled: "The reply was cancelled."
-      }.freeze
-
-      TRANSPORT_KINDS = {
-        connect: :connection_failed, timeout: :timeout, stalled: :stalled, lost: :connection_lost,
-        incomplete: :connection_lost, malformed: :malformed_stream, too_large: :malformed_stream,
-        cancelled: :cancelled
-      }.freeze
-
-      RETRYABLE = %i[rate_limited overloaded server_error timeout stalled connection_failed connection_lost].freeze
-
-      DETAIL_MAX = 2048
+      MESSAGE_MAX = 511
+      DETAIL_MAX = 2047
+      SNIPPET_MAX = 300
+      STREAMED_NOTE = " (part of the reply had already been streamed)"
 
       module_function
 
       def classify(provider:, status:, body: "", headers: {}, transport_error: nil, streamed: false, mid_stream: false)
-        kind = transport_error ? TRANSPORT_KINDS.fetch(transport_error) : kind_for(status, body, mid_stream)
-        retryable = RETRYABLE.include?(kind) && !(streamed && transport_error)
-        Failure.new(
-          kind: kind, retryable: retryable, action: retryable ? :retry : :fail,
-          message: COPY.fetch(kind), detail: detail(body, transport_error),
-          retry_after: retry_after(headers), status: status.to_i.zero? ? nil : status.to_i
-        )
+        status = status_arg(status)
+        transport = transport_arg(transport_error)
+        pairs = header_pairs(headers)
+        # Cancelled never retries, whatever a header says.
+        return build(**from_transport(:cancelled, status)) if transport == :cancelled
+
+        failure = if status >= 400 || mid_stream || transport.nil?
+          from_response(status, body, mid_stream)
+        else
+          from_transport(transport, status)
+        end
+        apply_headers(failure, pairs) if status >= 400
+        failure[:detail] = with_streamed_note(failure[:detail]) if streamed
+        build(**failure)
       end
 
-      def kind_for(status, body, mid_stream)
-        return :overloaded if mid_stream && body.to_s.include?("overloaded")
-        return :server_error if mid_stream
+      # ---- responses ----
 
-        case status.to_i
-        when 429 then :rate_limited
-        when 529, 503 then :overloaded
-        when 500..599 then :server_error
-        when 401 then :authentication
-        when 403 then :permission
-        when 404 then :invalid_model
-        when 413 then :request_too_large
-        when 408, 504 then :timeout
-        else body.to_s.strip.empty? ? :empty_bad_request : :bad_request
+      def from_response(http_status, body, mid_stream)
+        error = ProviderError.new(body, mid_stream: mid_stream)
+        empty_body = ProviderError.blank?(body)
+        # A mid-stream error (HTTP 200) may carry the status it stands for.
+        status = (http_status < 400 && error.numeric_code >= 400) ? error.numeric_code : http_status
+        kind, compact = decide(error, status, empty_body, mid_stream)
+
+        failure = defaults(kind, http_status)
+        if kind == :connection_failed && status >= 300
+          # A redirect we do not follow answers the same way every time.
+          failure.update(retryable: false, action: :fail)
+        end
+        failure[:action] = :compact if kind == :request_too_large && compact
+        failure[:message] = invalid_model_copy(error) || failure[:message] if kind == :invalid_model
+        if kind == :bad_request && error.message? && (error.json? || mid_stream)
+          # Unrecognised: the provider's own words are the best copy there is.
+          words = CleanText.clean(error.message, MESSAGE_MAX)
+          failure[:message] = words unless words.empty?
+        end
+        failure[:detail] = response_detail(error, http_status, body, empty_body)
+        failure[:retry_after] = error.retry_delay || (%i[rate_limited overloaded].include?(kind) ? error.wait_in_words : nil)
+        failure
+      end
+
+      # [kind, compact]: compact is true for a request too large because of tokens.
+      def decide(error, status, empty_body, mid_stream)
+        by_code(error, status) ||
+          (status < 500 && by_phrase(error, status)) ||
+          (status >= 400 && by_status(error, status, empty_body)) ||
+          after_success(error, status, mid_stream)
+      end
+
+      # What the provider's own codes say, when they say something specific.
+      def by_code(error, status)
+        type, code, grpc = error.type, error.code, error.status
+        if quota_code?(error)
+          [:quota_exhausted]
+        elsif code == "context_length_exceeded" || type == "context_length_exceeded"
+          (status == 413) ? too_large(error) : [:context_overflow]
+        elsif code == "model_not_found" || type == "model_not_found"
+          [:invalid_model]
+        elsif auth_code?(error)
+          [:authentication]
+        elsif code == "rate_limit_exceeded" || type == "rate_limit_error" || type == "rate_limit_exceeded"
+          rate_limit(error)
+        elsif grpc == "RESOURCE_EXHAUSTED"
+          resource_exhausted(error)
+        elsif type == "overloaded_error" || grpc == "UNAVAILABLE"
+          [:overloaded]
+        elsif type == "permission_error" || grpc == "PERMISSION_DENIED"
+          [:permission]
+        elsif type == "request_too_large"
+          too_large(error)
+        elsif grpc == "DEADLINE_EXCEEDED"
+          [:timeout]
+        elsif code == "content_filter" || code == "content_policy_violation"
+          [:refusal]
+        elsif %w[api_error server_error].include?(type) || code == "server_error" || grpc == "INTERNAL"
+          [(status == 503 || status == 529 || error.has?("overloaded")) ? :overloaded : :server_error]
         end
       end
 
-      # The provider's own message when the body is its JSON error, else the body's start.
-      def detail(body, transport_error)
-        return transport_error.to_s if transport_error
-
-        text = body.to_s.dup.force_encoding(Encoding::UTF_8).scrub
-        message = provider_message(text) || text
-        message.byteslice(0, DETAIL_MAX).scrub("")
+      # What the message's words say, for errors whose codes are generic.
+      def by_phrase(error, status)
+        if auth_code?(error) || error.any?(Phrases::AUTH) || status == 401
+          [:authentication]
+        elsif quota_code?(error) || error.any?(Phrases::QUOTA)
+          [:quota_exhausted]
+        elsif status == 429
+          nil
+        elsif about_context?(error)
+          (status == 413) ? too_large(error) : [:context_overflow]
+        elsif about_model?(error)
+          [:invalid_model]
+        elsif error.any?(Phrases::LOCATION) || error.any?(Phrases::DISABLED)
+          [:permission]
+        elsif error.any?(Phrases::FILTER)
+          [:refusal]
+        end
       end
 
-      def provider_message(text)
-        payload = JSON.parse(text)
-        payload = payload.first if payload.is_a?(Array)
-        error = payload["error"] if payload.is_a?(Hash)
-        error.is_a?(Hash) ? error["message"] : error
-      rescue JSON::ParserError
+      def by_status(error, status, empty_body)
+        case status
+        when 400 then [empty_body ? :empty_bad_request : :bad_request]
+        when 401 then [:authentication]
+        when 402 then [:quota_exhausted]
+        when 403 then [:permission]
+        when 408, 504 then [:timeout]
+        when 413 then too_large(error)
+        when 429 then rate_limit(error)
+        when 503, 529 then [:overloaded]
+        when 500.. then [error.has?("overloaded") ? :overloaded : :server_error]
+        else [:bad_request]
+        end
+      end
+
+      # Below HTTP 400 with no specific code: an error event in an accepted stream
+      # (the request was fine), a redirect we do not follow, or a success status
+      # with no stream in it.
+      def after_success(error, status, mid_stream)
+        if error.error? || mid_stream
+          if error.type == "invalid_request_error" || %w[INVALID_ARGUMENT FAILED_PRECONDITION].include?(error.status)
+            [:bad_request]
+          else
+            [error.has?("overloaded") ? :overloaded : :server_error]
+          end
+        elsif status >= 300 || status.zero?
+          [:connection_failed]
+        else
+          [:malformed_stream]
+        end
+      end
+
+      def quota_code?(error)
+        error.code == "insufficient_quota" || error.type == "insufficient_quota" ||
+          %w[billing_hard_limit_reached billing_not_active].include?(error.code)
+      end
+
+      def auth_code?(error)
+        error.type == "authentication_error" || error.code == "invalid_api_key" ||
+          error.status == "UNAUTHENTICATED" || error.api_key_invalid?
+      end
+
+      def about_context?(error)
+        error.code == "context_length_exceeded" || error.type == "context_length_exceeded" ||
+          error.any?(Phrases::CONTEXT)
+      end
+
+      def about_model?(error)
+        return true if error.code == "model_not_found" || error.type == "model_not_found"
+        return true if error.starts_with?("model:")
+
+        error.has?("model") && error.any?(Phrases::MODEL)
+      end
+
+      def too_large(error)
+        [:request_too_large, about_context?(error) || error.has?("token")]
+      end
+
+      # A 429 whose request alone is over the per-minute budget: waiting will not help.
+      def rate_limit(error)
+        error.starts_with?("request too large") ? too_large(error) : [:rate_limited]
+      end
+
+      # Gemini's RESOURCE_EXHAUSTED covers both a per-minute limit and a used-up quota.
+      def resource_exhausted(error)
+        return [:quota_exhausted] if error.quota_per_day?
+        return [:quota_exhausted] if error.has?("billing") && error.retry_delay.nil? && !error.quota_per_minute?
+
+        [:rate_limited]
+      end
+
+      def invalid_model_copy(error)
+        name = error.model_name
+        return nil unless name
+
+        CleanText.clean("The selected AI model (#{name}) isn't available. Please choose a different model.", MESSAGE_MAX)
+      end
+
+      # The provider's own words; else its codes; else what the body was.
+      def response_detail(error, status, body, empty_body)
+        if error.message? && !error.message.empty?
+          words = CleanText.clean(error.message, DETAIL_MAX)
+          return words unless words.empty?
+        end
+        codes = [error.type, error.code, error.status].reject(&:empty?)
+        if codes.any?
+          "HTTP #{status}: #{CleanText.clean(codes.join(" "), DETAIL_MAX)}"
+        elsif empty_body
+          "HTTP #{status} with an empty body"
+        else
+          # Not JSON (a proxy's HTML page, say): its first bytes, cleaned.
+          CleanText.clean("HTTP #{status}: ".b + body.to_s.b.byteslice(0, SNIPPET_MAX), DETAIL_MAX)
+        end
+      end
+
+      # ---- transport ----
+
+      def from_transport(transport, status)
+        failure = defaults(TRANSPORTS.fetch(transport).kind, status)
+        # The same bytes would fail the same way again.
+        failure.update(retryable: false, action: :fail) if transport == :too_large
+        failure[:detail] = TRANSPORTS.fetch(transport).what
+        failure
+      end
+
+      # ---- headers ----
+
+      # retry-after and x-should-retry speak for an error response, not for a 200
+      # whose stream broke.
+      def apply_headers(failure, pairs)
+        wait = header_wait(pairs)
+        failure[:retry_after] = wait if wait
+        case should_retry(pairs)
+        when true
+          failure[:retryable] = true
+          failure[:action] = :retry if failure[:action] == :fail
+        when false
+          failure[:retryable] = false
+          failure[:action] = :fail if failure[:action] == :retry
+        end
+      end
+
+      # The millisecond form is the more precise of the two when both came; the
+      # first valid value of each counts.
+      def header_wait(pairs)
+        now = Time.now.to_f
+        ms = first_value(pairs, "retry-after-ms") { |value| RetryAfter.milliseconds(value) }
+        ms || first_value(pairs, "retry-after") { |value| RetryAfter.seconds(value, now) }
+      end
+
+      def should_retry(pairs)
+        value = pairs.find { |name, _| name.casecmp?("x-should-retry") }&.last
+        return nil unless value
+
+        answer = value.gsub(/\A[ \t]+|[ \t]+\z/, "").downcase
+        {"true" => true, "false" => false}[answer]
+      end
+
+      def first_value(pairs, header)
+        pairs.each do |name, value|
+          next unless name.casecmp?(header)
+
+          parsed = yield(value)
+          return parsed if parsed
+        end
         nil
       end
 
-      def retry_after(headers)
-        header = headers.find { |name, _| name.to_s.casecmp?("retry-after") }&.last
-        Float(header) if header
-      rescue ArgumentError, TypeError
-        nil
+      # ---- arguments and output ----
+
+      # Headers as [name, value] String pairs, from a Hash or pairs, as the C binding takes them.
+      def header_pairs(headers)
+        return [] if headers.nil?
+
+        pairs = case headers
+        when Hash then headers.to_a
+        when Array
+          headers.each do |pair|
+            next if pair.is_a?(Array) && pair.size == 2
+
+            raise ArgumentError, "each header must be a [name, value] pair, got #{pair.inspect}"
+          end
+        else
+          raise TypeError, "headers must be a Hash or an Array of [name, value] pairs, not #{headers.class}"
+        end
+        pairs.map { |name, value| [header_string(name), header_string(value)] }
+      end
+
+      def header_string(value)
+        value = value.first if value.is_a?(Array)
+        value.to_s.b
+      end
+
+      def status_arg(status)
+        return 0 if status.nil?
+        raise TypeError, "status must be an Integer HTTP status or nil, not #{status.class}" unless status.is_a?(Integer)
+        raise ArgumentError, "status #{status} is not an HTTP status" unless status.between?(0, 999)
+
+        status
+      end
+
+      def transport_arg(transport_error)
+        return transport_error if transport_error.nil? || TRANSPORTS.key?(transport_error)
+
+        raise ArgumentError, "unknown transport_error #{transport_error.inspect}: use nil or one of " \
+          "#{TRANSPORTS.keys.map(&:inspect).join(", ")} (libcurl codes need the C extension)"
+      end
+
+      def defaults(kind, status)
+        spec = KINDS.fetch(kind)
+        {kind: kind, retryable: spec.retryable, action: spec.action, message: spec.copy, detail: "",
+         retry_after: nil, status: status}
+      end
+
+      # Cut at a character boundary to make room for the note.
+      def with_streamed_note(detail)
+        return STREAMED_NOTE.strip if detail.empty?
+
+        room = DETAIL_MAX - STREAMED_NOTE.bytesize
+        kept = (detail.bytesize > room) ? detail.byteslice(0, room).scrub("") : detail
+        kept + STREAMED_NOTE
+      end
+
+      def build(kind:, retryable:, action:, message:, detail:, retry_after:, status:)
+        Failure.new(kind: kind, retryable: retryable, action: action, message: message.dup.freeze,
+          detail: detail.empty? ? nil : detail.dup.freeze, retry_after: retry_after&.to_f,
+          status: status.positive? ? status : nil)
       end
     end
   end

@@ -1,60 +1,374 @@
 # frozen_string_literal: true
 
 require "spec_helper"
+require "json"
+require "time"
 require "assistant_chat_native/ruby_stream"
 
-# What RubyStream classifies with when the C extension is not loaded: by status
-# and transport error only, keeping the provider's own words.
+# What RubyStream classifies with when the C extension is not loaded. It is held
+# to the same case manifest as the C classifier (spec/fixtures/errors/cases.json,
+# the providers' documented error bodies), every case of it: none is left out.
 RSpec.describe AssistantChatNative::RubyStream::FallbackClassifier do
-  def classify(**input)
-    described_class.classify(provider: :anthropic, status: 0, **input)
+  errors_dir = File.expand_path("../../fixtures/errors", __dir__)
+  manifest = JSON.parse(File.read(File.join(errors_dir, "cases.json")))
+
+  def classify(provider: :openai, status: 0, **input)
+    described_class.classify(provider: provider, status: status, **input)
   end
 
-  {429 => :rate_limited, 529 => :overloaded, 503 => :overloaded, 500 => :server_error, 401 => :authentication,
-   403 => :permission, 404 => :invalid_model, 413 => :request_too_large}.each do |status, kind|
-    it "classifies HTTP #{status} as #{kind}" do
-      expect(classify(status: status, body: "{}").kind).to eq(kind)
+  def openai_body(message, type: "invalid_request_error", code: nil)
+    JSON.generate({error: {message: message, type: type, code: code}})
+  end
+
+  def rate_limited(headers)
+    classify(status: 429, body: "", headers: headers)
+  end
+
+  describe "the providers' documented error bodies (spec/fixtures/errors/cases.json)" do
+    it "reads a manifest that covers every kind an HTTP error can have" do
+      kinds = manifest["cases"].map { |c| c.dig("expected", "kind") }.uniq
+      expect(kinds).to include("rate_limited", "quota_exhausted", "overloaded", "server_error", "context_overflow",
+        "request_too_large", "invalid_model", "authentication", "permission", "bad_request", "empty_bad_request",
+        "timeout", "refusal")
+    end
+
+    manifest["cases"].each do |c|
+      it "classifies #{c["name"]}" do
+        body = c.key?("file") ? File.binread(File.join(errors_dir, c["file"])) : c.fetch("body")
+        failure = classify(provider: c["provider"].to_sym, status: c["status"], body: body,
+          headers: c.fetch("headers", {}), mid_stream: c.fetch("mid_stream", false))
+        expected = c["expected"]
+
+        expect(failure.kind).to eq(expected["kind"].to_sym)
+        expect(failure.action).to eq(expected["action"].to_sym)
+        expect(failure.retryable?).to eq(expected["retryable"])
+        if expected["retry_after"].nil?
+          expect(failure.retry_after).to be_nil
+        else
+          expect(failure.retry_after).to be_within(1e-6).of(expected["retry_after"])
+        end
+        expect(failure.status).to eq(c["status"])
+        expect(failure.message).to include(expected["message_includes"]) if expected["message_includes"]
+        expect(failure.detail).to include(expected["detail_includes"]) if expected["detail_includes"]
+        Array(expected["absent"]).each do |secret|
+          expect(failure.message).not_to include(secret)
+          expect(failure.detail.to_s).not_to include(secret)
+        end
+        expect(failure.message).to be_valid_encoding.and(satisfy { |message| !message.empty? })
+      end
     end
   end
 
-  it "tells a 400 with a body from an empty one" do
-    expect(classify(status: 400, body: '{"error":{"message":"bad"}}').kind).to eq(:bad_request)
-    expect(classify(status: 400, body: "").kind).to eq(:empty_bad_request)
-  end
+  describe "user-facing copy" do
+    it "uses core/failure.c's copy for each kind, word for word" do
+      expect(classify(status: 529, body: "").message)
+        .to eq("The assistant's AI service is very busy right now. Please try again in a moment.")
+      expect(classify(status: 400, body: openai_body("prompt is too long: 201000 tokens > 200000 maximum")).message)
+        .to eq("This conversation has grown too long for the assistant to read. Please start a new conversation.")
+      expect(classify(status: 400, body: "").message)
+        .to eq("The AI service turned this request down without saying why. Please try again.")
+      expect(classify(transport_error: :cancelled).message).to eq("The reply was stopped.")
+    end
 
-  it "keeps the provider's message from Anthropic, OpenAI and Gemini error bodies, and from a JSON array" do
-    anthropic = '{"type":"error","error":{"type":"invalid_request_error","message":"max_tokens: too big"}}'
-    gemini = '[{"error":{"code":400,"message":"Invalid JSON payload","status":"INVALID_ARGUMENT"}}]'
+    it "names the model that is not available" do
+      body = JSON.generate({type: "error", error: {type: "not_found_error", message: "model: claude-x-9"}})
+      failure = classify(provider: :anthropic, status: 404, body: body)
 
-    expect(classify(status: 400, body: anthropic).detail).to eq("max_tokens: too big")
-    expect(classify(status: 400, body: gemini).detail).to eq("Invalid JSON payload")
-    expect(classify(status: 502, body: "<html>Bad gateway</html>").detail).to eq("<html>Bad gateway</html>")
-  end
+      expect(failure.kind).to eq(:invalid_model)
+      expect(failure.message).to eq("The selected AI model (claude-x-9) isn't available. Please choose a different model.")
+      expect(failure.detail).to eq("model: claude-x-9")
+    end
 
-  it "reads retry-after in seconds, whatever the header's case" do
-    expect(classify(status: 429, headers: {"Retry-After" => "12"}).retry_after).to eq(12.0)
-    expect(classify(status: 429, headers: {}).retry_after).to be_nil
-  end
+    it "passes an unrecognised provider message as-is" do
+      message = "messages.3: tool_result block(s) provided when previous message does not have tool_use"
+      failure = classify(provider: :anthropic, status: 400, body: openai_body(message))
 
-  it "maps each transport error to its kind" do
-    {connect: :connection_failed, timeout: :timeout, stalled: :stalled, lost: :connection_lost,
-     incomplete: :connection_lost, malformed: :malformed_stream, too_large: :malformed_stream,
-     cancelled: :cancelled}.each do |error, kind|
-      expect(classify(transport_error: error).kind).to eq(kind)
+      expect([failure.kind, failure.message, failure.detail]).to eq([:bad_request, message, message])
     end
   end
 
-  it "retries what may pass next time, and not a cancellation or a bad request" do
-    expect(classify(status: 529).action).to eq(:retry)
-    expect(classify(transport_error: :stalled)).to be_retryable
-    expect(classify(transport_error: :cancelled)).not_to be_retryable
-    expect(classify(status: 400, body: "x").action).to eq(:fail)
+  describe "words" do
+    it "recognises context overflow by its words as well as its code" do
+      ["prompt is too long: 201000 tokens > 200000 maximum",
+        "This model's maximum context length is 16385 tokens.",
+        "Your input exceeds the context window of this model.",
+        "The input token count (1200000) exceeds the maximum number of tokens allowed (1048576)."].each do |message|
+        failure = classify(status: 400, body: openai_body(message))
+        expect([failure.kind, failure.action, failure.retryable?]).to eq([:context_overflow, :compact, false]), message
+      end
+    end
+
+    it "tells a used-up quota from a rate limit" do
+      quota = classify(status: 429, body: openai_body("You exceeded your current quota, please check your plan.", type: "x"))
+      limit = classify(status: 429, body: openai_body("Slow down.", type: "x"))
+
+      expect([quota.kind, quota.action]).to eq([:quota_exhausted, :fail])
+      expect([limit.kind, limit.action]).to eq([:rate_limited, :retry])
+    end
+
+    it "compacts a 413 about tokens and fails one about bytes" do
+      expect(classify(status: 413, body: openai_body("too many tokens in the prompt")).action).to eq(:compact)
+      expect(classify(status: 413, body: openai_body("Request exceeds the maximum allowed number of bytes.")).action).to eq(:fail)
+    end
+
+    it "reads a mid-stream error event's words, plain text included" do
+      expect(classify(status: 200, body: "overloaded, try later", mid_stream: true).kind).to eq(:overloaded)
+      gemini = JSON.generate({error: {code: 429, message: "Resource exhausted", status: "RESOURCE_EXHAUSTED"}})
+      expect(classify(provider: :gemini, status: 200, body: gemini, mid_stream: true).kind).to eq(:rate_limited)
+    end
   end
 
-  it "bounds the detail and keeps it valid UTF-8" do
-    failure = classify(status: 400, body: "é" * 5000)
+  describe "bodies" do
+    it "treats a body of spaces and line ends as empty" do
+      failure = classify(status: 400, body: "  \r\n")
 
-    expect(failure.detail.bytesize).to be <= 2048
-    expect(failure.detail).to be_valid_encoding
+      expect([failure.kind, failure.action, failure.detail]).to eq([:empty_bad_request, :escalate, "HTTP 400 with an empty body"])
+    end
+
+    it "shows the start of a body that is not JSON, with the generic copy" do
+      failure = classify(status: 502, body: "<html><title>502 Bad Gateway</title></html>" + "x" * 1000)
+
+      expect(failure.kind).to eq(:server_error)
+      expect(failure.message).to eq("The assistant's AI service ran into a problem. Please try again in a moment.")
+      expect(failure.detail).to eq("HTTP 502: <html><title>502 Bad Gateway</title></html>" + "x" * 257)
+    end
+
+    it "bounds a huge body: not parsed, classified by status, detail cut" do
+      body = JSON.generate({error: {message: "x" * (3 * 1024 * 1024), type: "server_error"}})
+      failure = classify(status: 500, body: body)
+
+      expect(failure.kind).to eq(:server_error)
+      expect(failure.detail.bytesize).to be <= 2047
+    end
+
+    it "does not parse JSON nested deeper than 64 levels" do
+      failure = classify(status: 400, body: "[" * 100 + "]" * 100)
+
+      expect(failure.kind).to eq(:bad_request)
+      expect(failure.detail).to eq("[" * 100 + "]" * 100)
+    end
+
+    it "turns binary garbage into valid UTF-8 text, one replacement character per bad byte" do
+      failure = classify(status: 400, body: "\xFF\xFE\x00\x01bad\xC3".b)
+
+      expect(failure.kind).to eq(:bad_request)
+      expect(failure.detail).to eq("\uFFFD\uFFFD bad\uFFFD")
+    end
+
+    it "folds control characters and runs of spaces into one space" do
+      failure = classify(status: 400, body: openai_body("a\tb\n\nc   d\u0007e "))
+
+      expect(failure.message).to eq("a b c d e")
+    end
+
+    it "cuts message and detail at a character boundary" do
+      failure = classify(status: 400, body: openai_body("é" * 3000))
+
+      expect(failure.message).to eq("é" * 255)
+      expect(failure.detail).to eq("é" * 1023)
+    end
+  end
+
+  describe "retry-after" do
+    it "prefers retry-after-ms, then Retry-After in seconds" do
+      expect(rate_limited({"retry-after" => "9", "retry-after-ms" => "250"}).retry_after).to be_within(1e-9).of(0.25)
+      expect(rate_limited({"Retry-After" => "30"}).retry_after).to eq(30.0)
+      expect(rate_limited({"retry-after-ms" => "abc", "retry-after" => "4"}).retry_after).to eq(4.0)
+    end
+
+    it "reads an IMF-fixdate relative to now" do
+      expect(rate_limited({"Retry-After" => (Time.now + 120).httpdate}).retry_after).to be_between(118, 120)
+    end
+
+    it "reads the obsolete RFC 850 and asctime dates relative to now" do
+      later = (Time.now + 60).utc
+
+      expect(rate_limited({"retry-after" => later.strftime("%A, %d-%b-%y %H:%M:%S GMT")}).retry_after).to be_between(58, 60)
+      expect(rate_limited({"retry-after" => later.strftime("%a %b %e %H:%M:%S %Y")}).retry_after).to be_between(58, 60)
+    end
+
+    it "treats a date in the past as no wait" do
+      expect(rate_limited({"retry-after" => "Sun, 06 Nov 1994 08:49:37 GMT"}).retry_after).to eq(0)
+    end
+
+    it "ignores invalid values" do
+      ["soon", "-1", "", "1e3", "1.", "1234567890123", "Sun, 32 Nov 1994 08:49:37 GMT",
+        "Sun, 06 Nov 1994 08:49:37 CET"].each do |value|
+        expect(rate_limited({"retry-after" => value}).retry_after).to be_nil, value.inspect
+        expect(rate_limited({"retry-after-ms" => value}).retry_after).to be_nil, value.inspect
+      end
+    end
+
+    it "waits as long as Gemini's RetryInfo says" do
+      body = JSON.generate({error: {code: 429, message: "Quota exceeded.", status: "RESOURCE_EXHAUSTED",
+                                    details: [{"@type" => "type.googleapis.com/google.rpc.RetryInfo", "retryDelay" => "7.5s"}]}})
+
+      expect(classify(provider: :gemini, status: 429, body: body).retry_after).to eq(7.5)
+    end
+
+    it "reads a wait the message states when no header gives one" do
+      body = openai_body("Rate limit reached for gpt-4o. Please try again in 1m30.5s.", type: "tokens", code: "rate_limit_exceeded")
+
+      expect(classify(status: 429, body: body).retry_after).to be_within(1e-9).of(90.5)
+      expect(classify(status: 429, body: body, headers: {"retry-after" => "3"}).retry_after).to eq(3)
+      expect(classify(status: 429, body: openai_body("Please retry after 20 seconds.", type: "x")).retry_after).to eq(20)
+    end
+
+    it "accepts headers in any case, as pairs, with Symbol names or Integer values" do
+      expect(rate_limited({"RETRY-AFTER" => "7"}).retry_after).to eq(7)
+      expect(rate_limited([["Retry-After", "8"]]).retry_after).to eq(8)
+      expect(rate_limited({"retry-after": 9}).retry_after).to eq(9)
+      expect(rate_limited({"retry-after" => ["10"]}).retry_after).to eq(10)
+    end
+
+    it "is read only for an error response, not for a 200 whose stream broke" do
+      expect(classify(status: 200, transport_error: :lost, headers: {"retry-after" => "5"}).retry_after).to be_nil
+    end
+  end
+
+  describe "x-should-retry" do
+    it "makes an otherwise final failure retryable when true" do
+      failure = classify(status: 409, body: "", headers: {"X-Should-Retry" => "true"})
+
+      expect([failure.kind, failure.retryable?, failure.action]).to eq([:bad_request, true, :retry])
+    end
+
+    it "makes an otherwise retryable failure final when false" do
+      failure = classify(status: 500, body: "", headers: {"x-should-retry" => " False "})
+
+      expect([failure.kind, failure.retryable?, failure.action]).to eq([:server_error, false, :fail])
+    end
+
+    it "keeps compaction for a context overflow" do
+      failure = classify(status: 400, body: openai_body("prompt is too long"), headers: {"x-should-retry" => "false"})
+
+      expect([failure.kind, failure.action]).to eq([:context_overflow, :compact])
+    end
+
+    it "never revives a cancelled request" do
+      failure = classify(status: 200, transport_error: :cancelled, headers: {"x-should-retry" => "true"})
+
+      expect([failure.kind, failure.retryable?, failure.action]).to eq([:cancelled, false, :fail])
+    end
+  end
+
+  describe "transport errors" do
+    {
+      connect: [:connection_failed, :retry, true],
+      timeout: [:timeout, :retry, true],
+      stalled: [:stalled, :retry, true],
+      lost: [:connection_lost, :retry, true],
+      incomplete: [:connection_lost, :retry, true],
+      malformed: [:malformed_stream, :retry, true],
+      too_large: [:malformed_stream, :fail, false],
+      cancelled: [:cancelled, :fail, false]
+    }.each do |symbol, (kind, action, retryable)|
+      it "classifies :#{symbol} as #{kind}" do
+        failure = classify(status: nil, transport_error: symbol)
+
+        expect([failure.kind, failure.action, failure.retryable?]).to eq([kind, action, retryable])
+        expect([failure.status, failure.retry_after]).to eq([nil, nil])
+        expect(failure.detail).to be_a(String).and(satisfy { |detail| !detail.empty? })
+      end
+    end
+
+    it "lets an HTTP error status win over a lost connection while its body was read" do
+      expect(classify(status: 429, body: "", transport_error: :lost).kind).to eq(:rate_limited)
+    end
+
+    it "rejects an unknown transport error, and a libcurl code, which needs the C extension" do
+      expect { classify(transport_error: :exploded) }.to raise_error(ArgumentError, /unknown transport_error :exploded/)
+      expect { classify(transport_error: 28) }.to raise_error(ArgumentError, /libcurl codes need the C extension/)
+    end
+  end
+
+  describe "streamed output" do
+    it "says so in the detail and keeps the kind and action" do
+      quiet = classify(status: 200, transport_error: :stalled)
+      streamed = classify(status: 200, transport_error: :stalled, streamed: true)
+
+      expect([streamed.kind, streamed.action, streamed.retryable?]).to eq([quiet.kind, quiet.action, quiet.retryable?])
+      expect(streamed.detail).to eq("#{quiet.detail} (part of the reply had already been streamed)")
+    end
+
+    it "cuts a long detail at a character boundary to make room for the note" do
+      failure = classify(status: 400, body: "é" * 3000, streamed: true)
+
+      expect(failure.detail).to eq("é" * 1000 + " (part of the reply had already been streamed)")
+    end
+  end
+
+  describe "secrets" do
+    let(:anthropic_key) { "sk-ant-api03-" + "Zx9" * 30 }
+    let(:google_key) { "AIzaSy" + "Q7w" * 11 }
+
+    it "never shows API keys from the body in message or detail" do
+      bodies = [
+        openai_body("Incorrect API key provided: #{anthropic_key}.", code: "invalid_api_key"),
+        JSON.generate({error: {code: 403, message: "Consumer 'api_key:#{google_key}' has been suspended.", status: "PERMISSION_DENIED"}}),
+        "Forbidden: GET https://example.test/v1beta/models/gemini:streamGenerateContent?key=#{google_key}&alt=sse",
+        openai_body("bad request with Authorization: Bearer #{anthropic_key}"),
+        openai_body("x-goog-api-key: #{google_key}. Bearer #{anthropic_key}")
+      ]
+      bodies.each do |body|
+        failure = classify(status: 400, body: body)
+        [failure.message, failure.detail.to_s, failure.inspect, failure.to_h.inspect].each do |text|
+          expect(text).not_to include("Zx9Zx9")
+          expect(text).not_to include("Q7wQ7w")
+        end
+      end
+    end
+
+    it "keeps the label and marks what it took out" do
+      failure = classify(status: 400, body: openai_body("bad request with Authorization: Bearer #{anthropic_key}."))
+
+      expect(failure.message).to eq("bad request with Authorization: Bearer [redacted].")
+      expect(classify(status: 400, body: openai_body("sk-short is fine")).message).to eq("sk-short is fine")
+    end
+
+    it "never copies request or response headers into the failure" do
+      headers = {"x-api-key" => anthropic_key, "authorization" => "Bearer #{anthropic_key}", "retry-after" => anthropic_key}
+      failure = classify(provider: :anthropic, status: 401, body: "", headers: headers)
+
+      expect(failure.to_h.inspect).not_to include("Zx9")
+      expect(failure.retry_after).to be_nil
+    end
+  end
+
+  describe "arguments" do
+    it "rejects headers that are neither a Hash nor pairs" do
+      expect { rate_limited("retry-after: 1") }.to raise_error(TypeError, /headers must be/)
+      expect { rate_limited([["retry-after"]]) }.to raise_error(ArgumentError, /\[name, value\] pair/)
+    end
+
+    it "rejects a status that is not an HTTP status" do
+      expect { classify(status: 1000) }.to raise_error(ArgumentError)
+      expect { classify(status: "400") }.to raise_error(TypeError)
+    end
+
+    it "returns a frozen Failure with frozen UTF-8 strings" do
+      failure = classify(status: 500, body: "{}")
+
+      expect(failure).to be_frozen
+      expect(failure.message).to be_frozen
+      expect(failure.message.encoding).to eq(Encoding::UTF_8)
+      expect(failure.detail.encoding).to eq(Encoding::UTF_8)
+    end
+  end
+
+  # With the extension loaded, the C classifier is the reference: the fallback
+  # must give the very same Failure for every manifest case and the inputs above.
+  describe "against the C classifier", if: AssistantChatNative.native? do
+    manifest["cases"].each do |c|
+      it "gives the same Failure as AssistantChatNative.classify for #{c["name"]}" do
+        body = c.key?("file") ? File.binread(File.join(errors_dir, c["file"])) : c.fetch("body")
+        [false, true].each do |streamed|
+          input = {provider: c["provider"].to_sym, status: c["status"], body: body, headers: c.fetch("headers", {}),
+                   mid_stream: c.fetch("mid_stream", false), streamed: streamed}
+
+          expect(described_class.classify(**input)).to eq(AssistantChatNative.classify(**input))
+        end
+      end
+    end
   end
 end

@@ -16,7 +16,6 @@ module AssistantChatNative
         message_delta message_stop ping error].freeze
       SERVER_TOOL_BLOCKS = %w[server_tool_use mcp_tool_use].freeze
       TOOL_BLOCKS = (["tool_use"] + SERVER_TOOL_BLOCKS).freeze
-      MAX_INDEX = 4096 # the C decoder's bound on block indexes
 
       def initialize
         @blocks = {}
@@ -63,11 +62,8 @@ module AssistantChatNative
       def index(payload, type)
         index = payload["index"]
         raise Normalizer::Malformed, "#{type} event without an index" if index.nil?
-        unless index.is_a?(Integer) && index >= 0 && index < MAX_INDEX
-          raise Normalizer::Malformed, "#{type} event with an index that is not an integer in 0...#{MAX_INDEX}"
-        end
 
-        index
+        Normalizer.index(index, "a #{type} event")
       end
 
       def message_start(message)

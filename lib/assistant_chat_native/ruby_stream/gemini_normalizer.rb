@@ -63,7 +63,7 @@ module AssistantChatNative
 
       # The part's thoughtSignature, when Gemini sent one, rides on the call's start.
       def function_call(call, signature, events)
-        index = @calls
+        index = Normalizer.index(@calls, "a functionCall part")
         @calls += 1
         @called_function = true
         # Gemini sends no id unless asked to; calls are then named by their order.

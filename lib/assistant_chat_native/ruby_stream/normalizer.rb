@@ -10,6 +10,12 @@ module AssistantChatNative
       # The event's data is not the provider's JSON.
       class Malformed < StandardError; end
 
+      # A block or tool-call index past MAX_INDEX: the reply is too large, as the C
+      # decoder's bound says (a Stream reading it ends with failure too_large).
+      class IndexTooLarge < SSEReader::TooLarge; end
+
+      MAX_INDEX = 4096 # core/decode.h ACN_DECODER_MAX_BLOCKS: indexes 0...4096
+
       def self.for(provider)
         case provider
         when :anthropic then AnthropicNormalizer.new
@@ -26,6 +32,14 @@ module AssistantChatNative
         payload
       rescue JSON::ParserError
         raise Malformed, "an event's data is not JSON"
+      end
+
+      # A payload's block or tool-call index, checked as the C decoder checks it.
+      def self.index(value, what)
+        raise Malformed, "#{what}: the index is not an integer" unless value.is_a?(Integer)
+        raise IndexTooLarge, "#{what}: index #{value} is outside 0..#{MAX_INDEX - 1}" unless value >= 0 && value < MAX_INDEX
+
+        value
       end
 
       # The message's id and model (Strings, else absent), or nil while both are

@@ -17,7 +17,6 @@ module AssistantChatNative
         "stop" => :end_turn, "tool_calls" => :tool_use, "function_call" => :tool_use,
         "length" => :max_tokens, "content_filter" => :refusal
       }.freeze
-      MAX_INDEX = 4096 # the C decoder's bound on block and call indexes
 
       def initialize
         @started = false
@@ -109,8 +108,7 @@ module AssistantChatNative
       # A call starts on its first fragment with an id or a name; an index that has
       # already had a call (even one that ended) starts no other.
       def fragment(index, id, name, arguments, events)
-        raise Normalizer::Malformed, "a tool call's index is not an integer in 0...#{MAX_INDEX}" unless valid_index?(index)
-
+        Normalizer.index(index, "a tool call")
         if !@calls.key?(index) && (id || name)
           @calls[index] = :open
           @call_count += 1
@@ -118,10 +116,6 @@ module AssistantChatNative
           events << {type: :tool_call_start, index: index, id: id, name: name, server: false}
         end
         events << {type: :tool_args_delta, index: index, text: arguments} if arguments.is_a?(String) && !arguments.empty?
-      end
-
-      def valid_index?(index)
-        index.is_a?(Integer) && index >= 0 && index < MAX_INDEX
       end
 
       def string(value)

@@ -20,6 +20,9 @@ RSpec.describe "RubyStream normalizers on the recorded provider streams" do
     rescue AssistantChatNative::RubyStream::Normalizer::Malformed
       problem = :malformed
       break
+    rescue AssistantChatNative::RubyStream::SSEReader::TooLarge
+      problem = :too_large
+      break
     end
     failures = AssistantChatNative::RubyStream::FailureBuilder.new(provider: provider)
     failure = accumulator.finish(failures: failures, decoder_problem: problem, streamed: !accumulator.text.empty?)
@@ -146,6 +149,20 @@ RSpec.describe "RubyStream normalizers on the recorded provider streams" do
       bytes = anthropic_start + event("error", "\"Overloaded\"")
       expect_both(:anthropic, bytes, stop_reason: nil)
       results(:anthropic, bytes).compact.each { |result| expect(result.failure.kind).to eq(:overloaded) }
+    end
+
+    # Past the bound the reply is too large, which the classifier names a malformed stream.
+    it "refuses an Anthropic block index past the C decoder's bound" do
+      bytes = anthropic_start +
+        event("content_block_start", {type: "content_block_start", index: 4096, content_block: {type: "text", text: ""}}) +
+        anthropic_end
+      results(:anthropic, bytes).compact.each { |result| expect(result.failure.kind).to eq(:malformed_stream) }
+    end
+
+    it "refuses an OpenAI tool call whose index is not an integer as malformed" do
+      call = {index: "0", id: "call_Qw3", type: "function", function: {name: "a", arguments: "{}"}}
+      bytes = data(chunk({tool_calls: [call]})) + data(chunk({}, finish: "tool_calls")) + data("[DONE]")
+      results(:openai, bytes).compact.each { |result| expect(result.failure.kind).to eq(:malformed_stream) }
     end
 
     it "lets a Gemini blockReason win over a finishReason in the same chunk" do

@@ -42,6 +42,7 @@ module AssistantChatNative
       end
 
       def dispatch(type, payload, data)
+        Normalizer.count(payload["index"], "a #{type} event's index")
         case type
         when "message_start" then message_start(hash(payload["message"]))
         when "content_block_start" then block_start(index(payload, type), hash(payload["content_block"]))
@@ -148,14 +149,18 @@ module AssistantChatNative
         events.compact
       end
 
+      USAGE = {"input_tokens" => :input_tokens, "output_tokens" => :output_tokens,
+               "cache_read_input_tokens" => :cache_read_tokens,
+               "cache_creation_input_tokens" => :cache_write_tokens}.freeze
+
       def usage(usage)
         return nil unless usage.is_a?(Hash)
 
         event = {type: :usage}
-        event[:input_tokens] = usage["input_tokens"] unless usage["input_tokens"].nil?
-        event[:output_tokens] = usage["output_tokens"] unless usage["output_tokens"].nil?
-        event[:cache_read_tokens] = usage["cache_read_input_tokens"] unless usage["cache_read_input_tokens"].nil?
-        event[:cache_write_tokens] = usage["cache_creation_input_tokens"] unless usage["cache_creation_input_tokens"].nil?
+        USAGE.each do |field, key|
+          value = Normalizer.count(usage[field], "usage.#{field}")
+          event[key] = value unless value.nil?
+        end
         (event.size > 1) ? event : nil
       end
 

@@ -82,11 +82,10 @@ module AssistantChatNative
         return unless usage.is_a?(Hash)
 
         # Each count only when the chunk carried it: a later chunk's fields win.
-        event = {type: :usage, input_tokens: usage["promptTokenCount"]}
-        candidates = usage["candidatesTokenCount"]
-        thoughts = usage["thoughtsTokenCount"]
+        prompt, candidates, thoughts, cached = %w[promptTokenCount candidatesTokenCount thoughtsTokenCount
+          cachedContentTokenCount].map { |field| Normalizer.count(usage[field], "usageMetadata.#{field}") }
+        event = {type: :usage, input_tokens: prompt, cache_read_tokens: cached}
         event[:output_tokens] = candidates.to_i + thoughts.to_i unless candidates.nil? && thoughts.nil?
-        event[:cache_read_tokens] = usage["cachedContentTokenCount"]
         event.compact!
         events << event if event.size > 1
       end

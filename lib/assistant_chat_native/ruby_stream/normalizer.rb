@@ -15,6 +15,7 @@ module AssistantChatNative
       class IndexTooLarge < SSEReader::TooLarge; end
 
       MAX_INDEX = 4096 # core/decode.h ACN_DECODER_MAX_BLOCKS: indexes 0...4096
+      COUNTS = (-(2**63 - 1))..(2**63 - 1) # what the C decoder reads as an integer
 
       def self.for(provider)
         case provider
@@ -40,6 +41,15 @@ module AssistantChatNative
         raise IndexTooLarge, "#{what}: index #{value} is outside 0..#{MAX_INDEX - 1}" unless value >= 0 && value < MAX_INDEX
 
         value
+      end
+
+      # A count (token usage, an index) as the C decoder reads it: absent or null is
+      # nil; anything but an integer (12.0, 1e3, "12") makes the stream malformed.
+      def self.count(value, what)
+        return nil if value.nil?
+        return value if value.is_a?(Integer) && COUNTS.cover?(value)
+
+        raise Malformed, "#{what}: expected an integer, got #{value.inspect[0, 32]}"
       end
 
       # The message's id and model (Strings, else absent), or nil while both are

@@ -57,7 +57,10 @@ module AssistantChatNative
       # choices[0], when it is the choice with index 0 (a request for n > 1 choices
       # streams the others, which are not read).
       def first_choice(choices)
-        choice = choices.first if choices.is_a?(Array)
+        return nil unless choices.is_a?(Array)
+
+        choices.each { |choice| Normalizer.count(choice["index"], "a choice's index") if choice.is_a?(Hash) }
+        choice = choices.first
         return nil unless choice.is_a?(Hash)
 
         index = choice["index"]
@@ -148,9 +151,12 @@ module AssistantChatNative
       def usage(usage, events)
         return unless usage.is_a?(Hash)
 
-        event = {type: :usage, input_tokens: usage["prompt_tokens"], output_tokens: usage["completion_tokens"]}
+        event = {type: :usage, input_tokens: Normalizer.count(usage["prompt_tokens"], "usage.prompt_tokens"),
+                 output_tokens: Normalizer.count(usage["completion_tokens"], "usage.completion_tokens")}
         details = usage["prompt_tokens_details"]
-        event[:cache_read_tokens] = details["cached_tokens"] if details.is_a?(Hash)
+        if details.is_a?(Hash)
+          event[:cache_read_tokens] = Normalizer.count(details["cached_tokens"], "usage.prompt_tokens_details.cached_tokens")
+        end
         event.compact!
         events << event if event.size > 1
       end

@@ -165,6 +165,12 @@ RSpec.describe "RubyStream normalizers on the recorded provider streams" do
       results(:openai, bytes).compact.each { |result| expect(result.failure.kind).to eq(:malformed_stream) }
     end
 
+    it "refuses a token count that is not an integer as malformed" do
+      usage = {choices: [], usage: {prompt_tokens: 12.0, completion_tokens: 3}}
+      bytes = data(chunk({content: "Hi"})) + data(chunk({}, finish: "stop")) + data(chunk({}).merge(usage)) + data("[DONE]")
+      results(:openai, bytes).compact.each { |result| expect(result.failure.kind).to eq(:malformed_stream) }
+    end
+
     it "lets a Gemini blockReason win over a finishReason in the same chunk" do
       bytes = data(gemini_chunk([{text: ""}], finish: "STOP", extra: {promptFeedback: {blockReason: "PROHIBITED_CONTENT"}}))
       expect_both(:gemini, bytes, stop_reason: :refusal, provider_stop_reason: "PROHIBITED_CONTENT")

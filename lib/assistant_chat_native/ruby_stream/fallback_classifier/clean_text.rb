@@ -33,12 +33,16 @@ module AssistantChatNative
               next
             end
             kept = secret(scanner)
-            piece = kept ? kept + REDACTED : scanner.getch
-            space = (space_due && !out.empty?) ? " " : ""
-            break if out.bytesize + space.bytesize + piece.bytesize > max_bytes
+            # The label and the marker go in one by one, each only whole.
+            (kept ? [kept, REDACTED] : [scanner.getch]).each do |piece|
+              next if piece.empty?
 
-            out << space << piece
-            space_due = false
+              space = (space_due && !out.empty?) ? " " : ""
+              return out if out.bytesize + space.bytesize + piece.bytesize > max_bytes
+
+              out << space << piece
+              space_due = false
+            end
           end
           out
         end

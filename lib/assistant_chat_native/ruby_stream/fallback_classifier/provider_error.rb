@@ -31,7 +31,7 @@ module AssistantChatNative
 
         # Nothing but spaces, tabs and line ends (or nothing at all).
         def self.blank?(body)
-          body.nil? || body.to_s.b.match?(/\A[ \t\r\n]*\z/n)
+          body.nil? || body.to_s.b.match?(/\A[ \t\r\n]*+\z/n)
         end
 
         def initialize(body, mid_stream:)
@@ -108,7 +108,7 @@ module AssistantChatNative
         def read_body(body, mid_stream)
           return if self.class.blank?(body)
 
-          parse_json(body) if body.match?(/\A[ \t\r\n]*[{\[]/n) && body.bytesize <= MAX_JSON
+          parse_json(body) if body.bytesize <= MAX_JSON && body.match?(/\A[ \t\r\n]*+[{\[]/n)
           return if @json || (!mid_stream && body.start_with?("<"))
 
           # Plain text: a mid-stream error's words, or a proxy's one-line answer.
@@ -139,7 +139,7 @@ module AssistantChatNative
           elsif error.is_a?(String)
             # {"error": "text", "code": ...}
             @has_error = true
-            set_message(error)
+            set_message(json_text(error))
             read_fields(top)
           elsif top["message"].is_a?(String) || top["detail"].is_a?(String) || error_type?(top["type"])
             # The inner error object on its own, or {"message": ...} / {"detail": ...}.
@@ -168,7 +168,7 @@ module AssistantChatNative
             @numeric_code = status
           end
           text = [error["message"], error["detail"], error["error_description"]].find { |value| value.is_a?(String) }
-          set_message(text) if text && !message?
+          set_message(json_text(text)) if text && !message?
           read_details(error["details"])
         end
 
@@ -208,11 +208,16 @@ module AssistantChatNative
         end
 
         def field(value)
-          value.b.byteslice(0, FIELD_MAX)
+          json_text(value).byteslice(0, FIELD_MAX)
+        end
+
+        # A JSON string as the C reader sees it: it ends at an escaped NUL ("\u0000").
+        def json_text(value)
+          value.b.split("\0", 2).first.to_s
         end
 
         def set_message(text)
-          @message = text.b.byteslice(0, MESSAGE_MAX)
+          @message = text.byteslice(0, MESSAGE_MAX).b
           @lower = @message.downcase
         end
 

@@ -72,7 +72,7 @@ module AssistantChatNative
         events << {type: :tool_call_start, index: index, id: id, name: name, server: false,
                    signature: signature.is_a?(String) ? signature : nil}
         args = call["args"]
-        if (args.is_a?(Hash) && !args.empty?) || args.is_a?(Array)
+        if args.is_a?(Hash) || args.is_a?(Array)
           events << {type: :tool_args_delta, index: index, text: JSON.generate(args)}
         end
         events << {type: :tool_call_end, index: index}

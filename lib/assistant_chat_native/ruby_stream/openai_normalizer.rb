@@ -38,8 +38,10 @@ module AssistantChatNative
         events = []
         message_start(payload, events)
         choice = first_choice(payload["choices"])
-        choice_events(choice, events) if choice
+        delta_events(choice["delta"], events) if choice
         usage(payload["usage"], events)
+        reason = choice["finish_reason"] if choice
+        finish(reason, events) if reason.is_a?(String)
         events
       end
 
@@ -67,12 +69,9 @@ module AssistantChatNative
         (index.nil? || index == 0) ? choice : nil
       end
 
-      def choice_events(choice, events)
-        delta = choice["delta"]
-        # The delta's fields in the order they came, as the C decoder reads them.
+      # The delta's fields in the order they came, as the C decoder reads them.
+      def delta_events(delta, events)
         delta.each { |key, value| delta_field(key, value, events) } if delta.is_a?(Hash)
-        reason = choice["finish_reason"]
-        finish(reason, events) if reason.is_a?(String)
       end
 
       def delta_field(key, value, events)

@@ -161,7 +161,7 @@ RSpec.describe "RubyStream normalizers on the recorded provider streams" do
       expect_both(:openai, bytes, text: "fine", failure: nil, stop_reason: :end_turn)
     end
 
-    it "skips Anthropic events of unknown names without parsing their data" do
+    it "ignores Anthropic events of unknown names without parsing their data" do
       bytes = anthropic_start + event("keepalive", "not json at all") + anthropic_end
       expect_both(:anthropic, bytes, failure: nil, stop_reason: :end_turn, message_id: "msg_01Tq7Wc3Ne9Rb5Yx2Zk8Lm4P")
     end

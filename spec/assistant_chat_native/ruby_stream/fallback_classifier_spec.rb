@@ -370,5 +370,24 @@ RSpec.describe AssistantChatNative::RubyStream::FallbackClassifier do
         end
       end
     end
+
+    {
+      "a key in the middle of a cut message" => {status: 400, body: "x " * 1010 + "Bearer sk-" + "Zx9" * 30},
+      "a JSON string with an escaped NUL" => {status: 400, body: '{"error":{"message":"before\\u0000after"}}'},
+      "plain-text words after HTTP 200" => {status: 200, body: "upstream overloaded", mid_stream: true},
+      "a Gemini error code inside a 200 chunk" => {status: 200, mid_stream: true,
+                                                   body: '{"error":{"code":503,"message":"busy","status":"UNAVAILABLE"}}'},
+      "a redirect" => {status: 302, body: ""},
+      "a 200 with nothing to read" => {status: 200, body: ""},
+      "an HTML page with a key in it" => {status: 502, body: "<html>key=abcdef</html>", streamed: true},
+      "a stated wait in words" => {status: 429, body: '{"error":{"message":"Please retry in 56.68s.","status":"RESOURCE_EXHAUSTED"}}'},
+      "a stall after output" => {status: 200, transport_error: :stalled, streamed: true}
+    }.each do |what, input|
+      it "gives the same Failure as AssistantChatNative.classify for #{what}" do
+        input = {provider: :gemini}.merge(input)
+
+        expect(described_class.classify(**input)).to eq(AssistantChatNative.classify(**input))
+      end
+    end
   end
 end

@@ -29,8 +29,10 @@ module AssistantChatNative
     # detail have API keys and bearer tokens redacted. Work is bounded whatever
     # the body's size (see ProviderError).
     #
-    # Not handled here: libcurl codes as transport_error (RubyStream reads with
-    # Net::HTTP and reports the named transport errors only).
+    # Where it differs: libcurl codes as transport_error are refused (RubyStream
+    # reads with Net::HTTP and reports the named transport errors only), and a
+    # JSON body that repeats a key is read with its last value, where the C
+    # reader takes the first.
     module FallbackClassifier
       MESSAGE_MAX = 511
       DETAIL_MAX = 2047

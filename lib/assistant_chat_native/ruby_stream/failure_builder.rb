@@ -4,7 +4,7 @@ module AssistantChatNative
   class RubyStream
     # Turns what went wrong into a Failure: through the C classifier
     # (AssistantChatNative.classify) when the extension is loaded, so RubyStream and
-    # Stream classify alike, otherwise through the coarser FallbackClassifier.
+    # Stream classify alike, otherwise through FallbackClassifier, its plain-Ruby port.
     class FailureBuilder
       REFUSAL_COPY = "The assistant declined to answer this request. Please try rephrasing it."
 

@@ -66,7 +66,8 @@ RSpec.describe "AssistantChatNative.classify" do
 
     manifest["cases"].select { |c| c["mid_stream"] }.each do |c|
       it "matches classify(mid_stream: true) for #{c["name"]}" do
-        payload = JSON.generate(JSON.parse(File.read(File.join(errors_dir, c["file"]))))
+        raw = c["file"] ? File.read(File.join(errors_dir, c["file"])) : c["body"]
+        payload = JSON.generate(JSON.parse(raw))
         decoder = AssistantChatNative::Decoder.new(c["provider"].to_sym)
         decoder.feed(error_event(c["provider"], payload))
         from_decoder = decoder.finish.failure

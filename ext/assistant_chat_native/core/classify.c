@@ -932,8 +932,12 @@ static void classify_response(const acn_classify_input *in, acn_failure *out)
         if (eq(pe->type, "invalid_request_error") || eq(pe->status, "INVALID_ARGUMENT") ||
             eq(pe->status, "FAILED_PRECONDITION"))
             v = make(ACN_FAILURE_BAD_REQUEST);
+        else if (has(pe, "overloaded"))
+            v = make(ACN_FAILURE_OVERLOADED);
+        else if (has(pe, "rate limit") || has(pe, "too many requests"))
+            v = make(ACN_FAILURE_RATE_LIMITED); /* OpenAI-compatible servers say so mid-stream */
         else
-            v = make(has(pe, "overloaded") ? ACN_FAILURE_OVERLOADED : ACN_FAILURE_SERVER_ERROR);
+            v = make(ACN_FAILURE_SERVER_ERROR);
     } else if (status >= 300 || status == 0) {
         v = make(ACN_FAILURE_CONNECTION_FAILED); /* a redirect we do not follow */
     } else {

@@ -163,8 +163,12 @@ module AssistantChatNative
         if error.error? || mid_stream
           if error.type == "invalid_request_error" || %w[INVALID_ARGUMENT FAILED_PRECONDITION].include?(error.status)
             [:bad_request]
+          elsif error.has?("overloaded")
+            [:overloaded]
+          elsif error.has?("rate limit") || error.has?("too many requests")
+            [:rate_limited] # OpenAI-compatible servers say so mid-stream
           else
-            [error.has?("overloaded") ? :overloaded : :server_error]
+            [:server_error]
           end
         elsif status >= 300 || status.zero?
           [:connection_failed]

@@ -23,6 +23,9 @@ module RailsApp
     config.logger = ActiveSupport::Logger.new(File.join(config.root, "log", "#{Rails.env}.log"))
     config.log_level = :info
     config.active_record.dump_schema_after_migration = false
-    config.action_cable.cable = {"adapter" => ENV.fetch("ACN_CABLE_ADAPTER", "async")}
+    # Inline delivers each broadcast to subscribers in the broadcasting thread, in the
+    # order the worker sent them, as a production Redis adapter does per channel; the
+    # async adapter hands them to a thread pool, which may reorder them.
+    config.action_cable.cable = {"adapter" => ENV.fetch("ACN_CABLE_ADAPTER", "inline")}
   end
 end

@@ -10,6 +10,7 @@ require_relative "../../support/rails_app"
 
 ENV["ACN_TURBO"] = "1"
 dir = Dir.mktmpdir("acn-turbo-")
+ENV["FLOCK_DIR"] = dir # with_advisory_lock's file locks on SQLite, out of the checkout
 begin
   SpecRailsApp.boot!(database_url: "sqlite3:#{File.join(dir, "turbo.sqlite3")}")
   provider = AssistantChatNative::LocalProvider.start(log: nil)

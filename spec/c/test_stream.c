@@ -8,18 +8,10 @@
 
 #include "stream.h"
 
-#include <arpa/inet.h>
 #include <curl/curl.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-typedef enum scenario { SERVE_REPLY, SERVE_429, SERVE_STALL } scenario;
 
 /* An Anthropic Messages stream, as the API documents it. */
 static const char reply[] =
@@ -56,123 +48,10 @@ static const char rate_limited[] =
     "{\"type\":\"error\",\"error\":{\"type\":\"rate_limit_error\",\"message\":\"Number of "
     "request tokens has exceeded your per-minute rate limit\"}}";
 
-typedef struct server {
-    int fd;
-    int port;
-    pthread_t thread;
-    volatile scenario what;
-    volatile int saw_close;
-} server;
-
-static server srv;
-
-static int read_request(int fd)
-{
-    char buf[8192];
-    size_t len = 0;
-    char *end;
-    long content_length = 0;
-    const char *cl;
-
-    for (;;) {
-        ssize_t n = recv(fd, buf + len, sizeof(buf) - 1 - len, 0);
-        if (n <= 0)
-            return -1;
-        len += (size_t)n;
-        buf[len] = '\0';
-        end = strstr(buf, "\r\n\r\n");
-        if (end != NULL)
-            break;
-    }
-    cl = strcasestr(buf, "content-length:");
-    if (cl != NULL)
-        content_length = strtol(cl + 15, NULL, 10);
-    while ((long)(len - (size_t)(end + 4 - buf)) < content_length) {
-        ssize_t n = recv(fd, buf + len, sizeof(buf) - 1 - len, 0);
-        if (n <= 0)
-            return -1;
-        len += (size_t)n;
-        buf[len] = '\0';
-    }
-    return 0;
-}
-
-static void send_all(int fd, const char *data, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
-        if (n <= 0)
-            return;
-        data += n;
-        len -= (size_t)n;
-    }
-}
-
-static void respond(int fd, int status, const char *type, const char *body)
-{
-    char head[256];
-
-    snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n\r\n", status,
-             status == 200 ? "OK" : "Too Many Requests", type, strlen(body));
-    send_all(fd, head, strlen(head));
-    send_all(fd, body, strlen(body));
-}
-
-static void *serve(void *arg)
-{
-    (void)arg;
-    for (;;) {
-        int fd = accept(srv.fd, NULL, NULL);
-        if (fd < 0)
-            return NULL;
-        while (read_request(fd) == 0) {
-            if (srv.what == SERVE_REPLY) {
-                respond(fd, 200, "text/event-stream", reply);
-            } else if (srv.what == SERVE_429) {
-                respond(fd, 429, "application/json", rate_limited);
-            } else {
-                const char head[] = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n";
-                struct pollfd pfd = {.fd = fd, .events = POLLIN};
-                char byte;
-                send_all(fd, head, strlen(head));
-                send_all(fd, first_event, strlen(first_event));
-                if (poll(&pfd, 1, 5000) == 1 && recv(fd, &byte, 1, 0) <= 0)
-                    srv.saw_close = 1;
-                break;
-            }
-        }
-        close(fd);
-    }
-}
-
-static int start_server(void **state)
-{
-    struct sockaddr_in addr;
-    socklen_t len = sizeof(addr);
-    int one = 1;
-
-    (void)state;
-    memset(&srv, 0, sizeof(srv));
-    srv.fd = socket(AF_INET, SOCK_STREAM, 0);
-    setsockopt(srv.fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    memset(&addr, 0, sizeof(addr));
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(srv.fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 || listen(srv.fd, 16) != 0)
-        return -1;
-    getsockname(srv.fd, (struct sockaddr *)&addr, &len);
-    srv.port = ntohs(addr.sin_port);
-    return pthread_create(&srv.thread, NULL, serve, NULL);
-}
-
-static int stop_server(void **state)
-{
-    (void)state;
-    shutdown(srv.fd, SHUT_RDWR);
-    close(srv.fd);
-    pthread_join(srv.thread, NULL);
-    return 0;
-}
+#define LOOPBACK_OK_BODY    reply
+#define LOOPBACK_ERROR_BODY rate_limited
+#define LOOPBACK_STALL_BODY first_event
+#include "loopback_server.h"
 
 /* What the callbacks saw. */
 typedef struct seen {
@@ -265,7 +144,7 @@ static void streams_a_reply_to_the_callbacks_and_the_accumulator(void **state)
     seen s = {0};
 
     (void)state;
-    srv.what = SERVE_REPLY;
+    srv.what = SERVE_OK;
     assert_int_equal(acn_stream_init(&stream, &config, &callbacks, &s), ACN_OK);
     s.stream = &stream;
     run_until_finished(&stream);
@@ -295,7 +174,7 @@ static void a_pause_from_a_callback_returns_and_the_next_run_resumes(void **stat
     int pauses = 0;
 
     (void)state;
-    srv.what = SERVE_REPLY;
+    srv.what = SERVE_OK;
     s.pause_on_text = 1;
     assert_int_equal(acn_stream_init(&stream, &config, &callbacks, &s), ACN_OK);
     s.stream = &stream;
@@ -325,6 +204,7 @@ static void an_http_error_is_classified_from_its_body_and_streams_nothing(void *
     run_until_finished(&stream);
     assert_int_equal(stream.accum.failure.kind, ACN_FAILURE_RATE_LIMITED);
     assert_int_equal(stream.accum.failure.status, 429);
+    assert_true(stream.accum.failure.retry_after == 7.0); /* the response's Retry-After header */
     assert_non_null(strstr(stream.accum.failure.detail, "per-minute rate limit"));
     assert_int_equal(s.texts, 0);
     acn_stream_free(&stream);

@@ -8,142 +8,18 @@
 
 #include "transport.h"
 
-#include <arpa/inet.h>
 #include <curl/curl.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-typedef enum scenario { SERVE_OK, SERVE_429, SERVE_STALL } scenario;
 
 static const char ok_body[] = "event: ping\ndata: {\"type\":\"ping\"}\n\n";
 static const char error_body[] = "{\"type\":\"error\",\"error\":{\"type\":\"rate_limit_error\"}}";
 
-typedef struct server {
-    int fd;
-    int port;
-    pthread_t thread;
-    volatile int accepts;
-    volatile int saw_close; /* a stalled response's client hung up */
-    volatile scenario what;
-    char last_request[4096];
-} server;
-
-static server srv;
-
-static int read_request(int fd, char *out, size_t cap)
-{
-    size_t len = 0;
-    char *end;
-    long content_length = 0;
-    const char *cl;
-
-    for (;;) {
-        ssize_t n = recv(fd, out + len, cap - 1 - len, 0);
-        if (n <= 0)
-            return -1;
-        len += (size_t)n;
-        out[len] = '\0';
-        end = strstr(out, "\r\n\r\n");
-        if (end != NULL)
-            break;
-    }
-    cl = strcasestr(out, "content-length:");
-    if (cl != NULL)
-        content_length = strtol(cl + 15, NULL, 10);
-    while ((long)(len - (size_t)(end + 4 - out)) < content_length) {
-        ssize_t n = recv(fd, out + len, cap - 1 - len, 0);
-        if (n <= 0)
-            return -1;
-        len += (size_t)n;
-        out[len] = '\0';
-    }
-    return 0;
-}
-
-static void send_all(int fd, const char *data, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
-        if (n <= 0)
-            return;
-        data += n;
-        len -= (size_t)n;
-    }
-}
-
-static void *serve(void *arg)
-{
-    (void)arg;
-    for (;;) {
-        int fd = accept(srv.fd, NULL, NULL);
-        char head[512];
-        if (fd < 0)
-            return NULL;
-        srv.accepts++;
-        while (read_request(fd, srv.last_request, sizeof(srv.last_request)) == 0) {
-            if (srv.what == SERVE_OK) {
-                snprintf(head, sizeof(head),
-                         "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: %zu\r\n\r\n",
-                         strlen(ok_body));
-                send_all(fd, head, strlen(head));
-                send_all(fd, ok_body, strlen(ok_body));
-            } else if (srv.what == SERVE_429) {
-                snprintf(head, sizeof(head),
-                         "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 7\r\nContent-Type: "
-                         "application/json\r\nContent-Length: %zu\r\n\r\n",
-                         strlen(error_body));
-                send_all(fd, head, strlen(head));
-                send_all(fd, error_body, strlen(error_body));
-            } else {
-                struct pollfd pfd = {.fd = fd, .events = POLLIN};
-                char byte;
-                strcpy(head, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\ndata: {}\n\n");
-                send_all(fd, head, strlen(head));
-                /* Say nothing more; note when the client hangs up. */
-                if (poll(&pfd, 1, 5000) == 1 && recv(fd, &byte, 1, 0) <= 0)
-                    srv.saw_close = 1;
-                break;
-            }
-        }
-        close(fd);
-    }
-}
-
-static int start_server(void **state)
-{
-    struct sockaddr_in addr;
-    socklen_t len = sizeof(addr);
-    int one = 1;
-
-    (void)state;
-    memset(&srv, 0, sizeof(srv));
-    srv.fd = socket(AF_INET, SOCK_STREAM, 0);
-    setsockopt(srv.fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    memset(&addr, 0, sizeof(addr));
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(srv.fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 || listen(srv.fd, 16) != 0)
-        return -1;
-    getsockname(srv.fd, (struct sockaddr *)&addr, &len);
-    srv.port = ntohs(addr.sin_port);
-    return pthread_create(&srv.thread, NULL, serve, NULL);
-}
-
-static int stop_server(void **state)
-{
-    (void)state;
-    shutdown(srv.fd, SHUT_RDWR);
-    close(srv.fd);
-    pthread_join(srv.thread, NULL);
-    return 0;
-}
+#define LOOPBACK_OK_BODY    ok_body
+#define LOOPBACK_ERROR_BODY error_body
+#define LOOPBACK_STALL_BODY "data: {}\n\n"
+#include "loopback_server.h"
 
 typedef struct sink {
     char data[4096];

@@ -27,39 +27,15 @@
 #include <string.h>
 
 #include "classify.h"
+#include "clean_text_check.h"
 
 #define MAX_HEADERS 5
 
 static int valid_text(const char *s, size_t cap)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    size_t len = strnlen(s, cap);
-
-    if (len == cap)
+    if (strnlen(s, cap) == cap)
         return 0; /* not NUL-terminated within its array */
-    while (*p) {
-        size_t n, i;
-        if (*p < 0x80) {
-            if (*p < 0x20 || *p == 0x7F)
-                return 0;
-            p++;
-            continue;
-        }
-        if (*p >= 0xC2 && *p <= 0xDF)
-            n = 2;
-        else if (*p >= 0xE0 && *p <= 0xEF)
-            n = 3;
-        else if (*p >= 0xF0 && *p <= 0xF4)
-            n = 4;
-        else
-            return 0;
-        for (i = 1; i < n; i++) {
-            if ((p[i] & 0xC0) != 0x80)
-                return 0;
-        }
-        p += n;
-    }
-    return 1;
+    return clean_text_ok(s);
 }
 
 static int alnum(unsigned char c)

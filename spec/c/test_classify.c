@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "classify.h"
+#include "clean_text_check.h"
 
 #define FIXTURES  "spec/fixtures/errors"
 #define NOW       1764345600.0 /* Fri, 28 Nov 2025 16:00:00 GMT */
@@ -85,35 +86,6 @@ static void assert_kind(const acn_failure *f, acn_failure_kind kind, acn_failure
     assert_string_equal(acn_failure_kind_name(f->kind), acn_failure_kind_name(kind));
     assert_string_equal(acn_failure_action_name(f->action), acn_failure_action_name(action));
     assert_int_equal(f->retryable, retryable);
-}
-
-static int valid_utf8(const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-
-    while (*p) {
-        size_t n, i;
-        if (*p < 0x80) {
-            if (*p < 0x20 || *p == 0x7F)
-                return 0; /* no control characters either */
-            p++;
-            continue;
-        }
-        if (*p >= 0xC2 && *p <= 0xDF)
-            n = 2;
-        else if (*p >= 0xE0 && *p <= 0xEF)
-            n = 3;
-        else if (*p >= 0xF0 && *p <= 0xF4)
-            n = 4;
-        else
-            return 0;
-        for (i = 1; i < n; i++) {
-            if ((p[i] & 0xC0) != 0x80)
-                return 0;
-        }
-        p += n;
-    }
-    return 1;
 }
 
 static char *read_file(const char *path, size_t *len)
@@ -240,8 +212,8 @@ static void test_every_fixture_case_classifies_as_the_manifest_says(void **state
                          out.detail);
         }
         assert_true(out.message[0] != '\0');
-        assert_true(valid_utf8(out.message));
-        assert_true(valid_utf8(out.detail));
+        assert_true(clean_text_ok(out.message));
+        assert_true(clean_text_ok(out.detail));
         free(data);
     }
     yajl_tree_free(top);
@@ -856,7 +828,7 @@ static void test_streamed_output_is_noted_in_the_detail_without_changing_the_kin
     acn_classify(&in, &after);
     assert_true(strlen(after.detail) < ACN_FAILURE_DETAIL_MAX);
     assert_non_null(strstr(after.detail, "(part of the reply had already been streamed)"));
-    assert_true(valid_utf8(after.detail));
+    assert_true(clean_text_ok(after.detail));
 }
 
 /* ---- secrets and text ---- */

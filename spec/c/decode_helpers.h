@@ -591,4 +591,13 @@ static void check_fixture(acn_provider provider, const char *name)
     free(expected_text);
 }
 
+/* One cmocka test per fixture stream: FIXTURE_TEST(text) checks spec/fixtures/<P>/text.sse
+ * against its expected.json, P being the including file's provider. */
+#define FIXTURE_TEST(name)                                                                                   \
+    static void fixture_##name(void **state)                                                                 \
+    {                                                                                                        \
+        (void)state;                                                                                         \
+        check_fixture(P, #name);                                                                             \
+    }
+
 #endif

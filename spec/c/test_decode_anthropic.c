@@ -488,13 +488,6 @@ static void one_decoder_decodes_many_streams_worth_of_payloads(void **state)
     acn_buf_free(&t.text);
 }
 
-#define FIXTURE_TEST(name)                                                                                   \
-    static void fixture_##name(void **state)                                                                 \
-    {                                                                                                        \
-        (void)state;                                                                                         \
-        check_fixture(P, #name);                                                                             \
-    }
-
 FIXTURE_TEST(text)
 FIXTURE_TEST(text_crlf_cached)
 FIXTURE_TEST(tool_use_parallel)

@@ -221,13 +221,6 @@ static void malformed_chunks_fail(void **state)
     }
 }
 
-#define FIXTURE_TEST(name)                                                                                   \
-    static void fixture_##name(void **state)                                                                 \
-    {                                                                                                        \
-        (void)state;                                                                                         \
-        check_fixture(P, #name);                                                                             \
-    }
-
 FIXTURE_TEST(text)
 FIXTURE_TEST(function_calls_parallel)
 FIXTURE_TEST(function_call_with_id)

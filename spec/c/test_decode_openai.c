@@ -295,13 +295,6 @@ static void tool_call_index_past_the_bound_is_a_limit(void **state)
     decoded_free(&out);
 }
 
-#define FIXTURE_TEST(name)                                                                                   \
-    static void fixture_##name(void **state)                                                                 \
-    {                                                                                                        \
-        (void)state;                                                                                         \
-        check_fixture(P, #name);                                                                             \
-    }
-
 FIXTURE_TEST(text)
 FIXTURE_TEST(text_no_usage_crlf)
 FIXTURE_TEST(tool_calls_parallel)

@@ -134,9 +134,10 @@ RSpec.describe "AssistantChatWorker running a turn in Sidekiq", :worker_integrat
     upload = Upload.create!(filename: "notes.txt", content_type: "text/plain", data: "quarterly notes")
     provider.enqueue(status: 401, body: JSON.generate({"type" => "error", "error" => {"type" => "authentication_error", "message" => "invalid x-api-key"}}))
     before = Dir.glob(File.join(Dir.tmpdir, "acn-upload-*"))
-    AssistantChatWorker.perform_async(conversation.id, "Summarize my notes", "claude-sonnet", [], {}, [upload.id])
+    jid = AssistantChatWorker.perform_async(conversation.id, "Summarize my notes", "claude-sonnet", [], {}, [upload.id])
     broadcasts.wait_for_end
     WorkerHarness.wait_until(message: "the error broadcast") { broadcasts.of(:error).any? }
+    WorkerHarness.wait_for_job(jid)
     expect(Dir.glob(File.join(Dir.tmpdir, "acn-upload-*")) - before).to be_empty
   end
 
@@ -159,9 +160,15 @@ RSpec.describe "AssistantChatWorker running a turn in Sidekiq", :worker_integrat
     upload = Upload.create!(filename: "notes.txt", content_type: "text/plain", data: "quarterly notes")
     provider.enqueue(text: "I read your notes.")
     before = Dir.glob(File.join(Dir.tmpdir, "acn-upload-*"))
-    AssistantChatWorker.perform_async(conversation.id, "Summarize my notes", "claude-sonnet", [], {}, [upload.id])
+    jid = AssistantChatWorker.perform_async(conversation.id, "Summarize my notes", "claude-sonnet", [], {}, [upload.id])
     broadcasts.wait_for_end
     expect(broadcasts.of(:complete).map { |event| event["text"] }).to eq(["I read your notes."])
+    # The file was read from its tempfile and sent.
+    document = provider.requests.last.json["messages"].last["content"].find { |part| part["type"] == "document" }
+    expect(Base64.decode64(document.dig("source", "data"))).to eq("quarterly notes")
+    # The lock's release is broadcast from inside perform, before its ensure removes
+    # the tempfiles: wait for Sidekiq to see perform return.
+    WorkerHarness.wait_for_job(jid)
     expect(Dir.glob(File.join(Dir.tmpdir, "acn-upload-*")) - before).to be_empty
   end
 end
@@ -291,9 +298,7 @@ RSpec.describe "AssistantChatWorker with sidekiq-status loaded", :worker_integra
     provider.enqueue(text: "Two rounds.")
     jid = AssistantChatWorker.perform_async(conversation.id, "Go", "claude-sonnet", ["app_db"])
     broadcasts.wait_for_end
-    status = WorkerHarness.wait_until(message: "the job's status") do
-      Sidekiq::Status.get_all(jid).then { |all| (all["status"] == "complete") ? all : nil }
-    end
+    status = WorkerHarness.wait_for_job(jid)
     expect(status).to include("at" => "2", "total" => AssistantChatWorker.settings.max_rounds_per_job.to_s)
   end
 end

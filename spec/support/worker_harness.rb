@@ -102,6 +102,14 @@ module WorkerHarness
       REPORTS.clear
     end
 
+    # Waits until Sidekiq saw job jid's perform return (its ensure included), as
+    # sidekiq-status records it; returns the job's status Hash.
+    def wait_for_job(jid)
+      wait_until(message: "job #{jid} to finish") do
+        Sidekiq::Status.get_all(jid).then { |all| (all["status"] == "complete") ? all : nil }
+      end
+    end
+
     # Waits (at most timeout seconds) until the block returns truthy; returns its value.
     def wait_until(timeout: 15, message: "condition")
       deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + timeout

@@ -58,7 +58,7 @@ static void clear_request(stream_obj *obj)
 
     for (i = 0; i < obj->header_count; i++) {
         /* Header values hold API keys: wipe them before the memory goes back. */
-        memset(obj->headers[i], 0, strlen(obj->headers[i]));
+        acn_transport_wipe(obj->headers[i], strlen(obj->headers[i]));
         free(obj->headers[i]);
     }
     free(obj->headers);

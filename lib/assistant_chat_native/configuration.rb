@@ -32,9 +32,10 @@ module AssistantChatNative
       :compactor,                        # default compaction when the handler has no #compact
       :max_rounds                        # rounds per Turn before status :continue; 10
 
-    # Transport: TLS trust (read by Stream / RubyStream)
+    # Transport: TLS trust and plain http (read by Stream / RubyStream and the model registry)
     attr_accessor :ca_file,              # PEM bundle of CAs to trust; nil: SSL_CERT_FILE, else the system's
-      :ca_path                           # directory of hashed CA certificates; nil: SSL_CERT_DIR, else the system's
+      :ca_path,                          # directory of hashed CA certificates; nil: SSL_CERT_DIR, else the system's
+      :allow_plain_http_hosts            # hosts besides loopback that may get an API key over http://; []
 
     attr_writer :stream_class, :logger
 
@@ -58,6 +59,7 @@ module AssistantChatNative
 
       @ca_file = nil
       @ca_path = nil
+      @allow_plain_http_hosts = []
 
       @stream_class = nil
       @logger = nil

@@ -223,4 +223,78 @@ RSpec.describe "Transport: TLS trust, proxies and keys in transit" do
       end
     end
   end
+
+  describe "an API key over plain http://" do
+    let(:config) do
+      AssistantChatNative::Configuration.new.tap do |config|
+        config.logger = Logger.new(nil)
+        config.max_attempts = 1
+        config.stall_timeout = 5
+      end
+    end
+    # A local address that is not loopback, when the machine has one.
+    let(:lan_address) do
+      Socket.ip_address_list.find { |address| address.ipv4? && !address.ipv4_loopback? }&.ip_address
+    end
+
+    def turn_to(base_url)
+      config.models.register("gateway-model", provider: :anthropic, model_id: "claude-sonnet-4-5",
+        base_url: base_url, api_key: secret)
+      AssistantChatNative::Turn.new(model: "gateway-model", messages: [{role: "user", content: "Hi"}],
+        handler: RecordingTurnHandler.new, config: config)
+    end
+
+    it "is refused before any byte is sent to a host that is not loopback, naming the host and the setting" do
+      skip "this machine has no non-loopback IPv4 address" unless lan_address
+      listener = TCPServer.new(lan_address, 0)
+      base_url = "http://#{lan_address}:#{listener.addr[1]}"
+
+      expect { HostileInput.in_worker_thread { turn_to(base_url).run } }.to raise_error(
+        AssistantChatNative::ConfigurationError,
+        /#{Regexp.escape(lan_address)}.*config\.allow_plain_http_hosts/
+      ) { |error| expect(error.message).not_to include(secret) }
+      expect(listener.accept_nonblock(exception: false)).to eq(:wait_readable)
+    ensure
+      listener&.close
+    end
+
+    it "is refused for a named gateway until config.allow_plain_http_hosts names it" do
+      entry = AssistantChatNative::ModelRegistry::Entry.new(key: "gw", provider: :openai, model_id: "gpt-5",
+        base_url: "http://gateway.internal:8080/v1", api_key: secret)
+
+      expect { entry.headers }.to raise_error(AssistantChatNative::ConfigurationError, /"gateway\.internal"/)
+      expect(entry.headers(allow_plain_http_hosts: ["Gateway.Internal"])["authorization"]).to eq("Bearer #{secret}")
+    end
+
+    it "goes to a host named in config.allow_plain_http_hosts" do
+      skip "this machine has no non-loopback IPv4 address" unless lan_address
+      AssistantChatNative::LocalProvider.start(host: lan_address, log: nil).then do |gateway|
+        gateway.enqueue(text: "Hello from the gateway")
+        config.allow_plain_http_hosts = [lan_address]
+
+        outcome = HostileInput.in_worker_thread { turn_to(gateway.url).run }
+
+        expect(outcome.text).to eq("Hello from the gateway")
+        expect(gateway.requests.last.headers["x-api-key"]).to eq(secret)
+      ensure
+        gateway.stop
+      end
+    end
+
+    it "goes to loopback (127.0.0.0/8, ::1, localhost) and to any https host" do
+      ["http://127.0.0.1:9", "http://127.8.9.10", "http://[::1]:9", "http://localhost:9", "http://LOCALHOST.",
+        "https://gateway.example.com"].each do |base_url|
+        entry = AssistantChatNative::ModelRegistry::Entry.new(key: "m", provider: :anthropic, model_id: "x",
+          base_url: base_url, api_key: secret)
+        expect(entry.headers["x-api-key"]).to eq(secret), base_url
+      end
+    end
+
+    it "is not checked when there is no key to protect" do
+      entry = AssistantChatNative::ModelRegistry::Entry.new(key: "m", provider: :anthropic, model_id: "x",
+        base_url: "http://gateway.example.com")
+
+      expect(entry.headers).not_to include("x-api-key")
+    end
+  end
 end

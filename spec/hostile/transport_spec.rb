@@ -11,8 +11,9 @@ require "tmpdir"
 # the standard environment variables, and an API key never crosses plain http:// to
 # a host that is not loopback unless the app names it. Both Stream and RubyStream,
 # through the public API, in a thread with Ruby's default stack.
-PROXY_AND_TLS_ENV = %w[SSL_CERT_FILE SSL_CERT_DIR https_proxy HTTPS_PROXY http_proxy HTTP_PROXY
-  all_proxy ALL_PROXY no_proxy NO_PROXY].freeze
+# Cleared around each example (and restored after): what the transport reads from the environment.
+TRANSPORT_ENV = %w[SSL_CERT_FILE SSL_CERT_DIR https_proxy HTTPS_PROXY http_proxy HTTP_PROXY
+  all_proxy ALL_PROXY no_proxy NO_PROXY ANTHROPIC_API_KEY OPENAI_API_KEY].freeze
 
 # A CA and a leaf certificate for 127.0.0.1 / localhost signed by it, made here:
 # nothing on disk in the repository, no network.
@@ -81,8 +82,8 @@ RSpec.describe "Transport: TLS trust, proxies and keys in transit" do
   end
 
   around do |example|
-    saved = PROXY_AND_TLS_ENV.to_h { |name| [name, ENV[name]] }
-    PROXY_AND_TLS_ENV.each { |name| ENV.delete(name) }
+    saved = TRANSPORT_ENV.to_h { |name| [name, ENV[name]] }
+    TRANSPORT_ENV.each { |name| ENV.delete(name) }
     example.run
   ensure
     saved.each { |name, value| value.nil? ? ENV.delete(name) : ENV[name] = value }
@@ -262,8 +263,10 @@ RSpec.describe "Transport: TLS trust, proxies and keys in transit" do
       entry = AssistantChatNative::ModelRegistry::Entry.new(key: "gw", provider: :openai, model_id: "gpt-5",
         base_url: "http://gateway.internal:8080/v1", api_key: secret)
 
-      expect { entry.headers }.to raise_error(AssistantChatNative::ConfigurationError, /"gateway\.internal"/)
-      expect(entry.headers(allow_plain_http_hosts: ["Gateway.Internal"])["authorization"]).to eq("Bearer #{secret}")
+      expect { HostileInput.in_worker_thread { entry.headers } }
+        .to raise_error(AssistantChatNative::ConfigurationError, /"gateway\.internal"/)
+      headers = HostileInput.in_worker_thread { entry.headers(allow_plain_http_hosts: ["Gateway.Internal"]) }
+      expect(headers["authorization"]).to eq("Bearer #{secret}")
     end
 
     it "goes to a host named in config.allow_plain_http_hosts" do
@@ -281,20 +284,29 @@ RSpec.describe "Transport: TLS trust, proxies and keys in transit" do
       end
     end
 
+    def headers_for(base_url, api_key: secret)
+      entry = AssistantChatNative::ModelRegistry::Entry.new(key: "m", provider: :anthropic, model_id: "x",
+        base_url: base_url, api_key: api_key)
+      HostileInput.in_worker_thread { entry.headers }
+    end
+
     it "goes to loopback (127.0.0.0/8, ::1, localhost) and to any https host" do
-      ["http://127.0.0.1:9", "http://127.8.9.10", "http://[::1]:9", "http://localhost:9", "http://LOCALHOST.",
-        "https://gateway.example.com"].each do |base_url|
-        entry = AssistantChatNative::ModelRegistry::Entry.new(key: "m", provider: :anthropic, model_id: "x",
-          base_url: base_url, api_key: secret)
-        expect(entry.headers["x-api-key"]).to eq(secret), base_url
+      ["http://127.0.0.1:9", "http://127.8.9.10", "http://[::1]:9", "http://[::ffff:127.0.0.1]:9",
+        "http://localhost:9", "http://LOCALHOST.", "https://gateway.example.com"].each do |base_url|
+        expect(headers_for(base_url)["x-api-key"]).to eq(secret), base_url
+      end
+    end
+
+    it "is refused to names and addresses that only look like loopback" do
+      ["http://localhost.evil.example", "http://127.0.0.1.evil.example", "http://evil.localhost",
+        "http://0.0.0.0:9", "http://[::2]:9", "http://10.0.0.1"].each do |base_url|
+        expect { headers_for(base_url) }.to raise_error(AssistantChatNative::ConfigurationError,
+          /refusing to send its API key over plain http/), base_url
       end
     end
 
     it "is not checked when there is no key to protect" do
-      entry = AssistantChatNative::ModelRegistry::Entry.new(key: "m", provider: :anthropic, model_id: "x",
-        base_url: "http://gateway.example.com")
-
-      expect(entry.headers).not_to include("x-api-key")
+      expect(headers_for("http://gateway.example.com", api_key: nil)).not_to include("x-api-key")
     end
   end
 end

@@ -105,7 +105,7 @@ module AssistantChatNative
       # Whether host is loopback: 127.0.0.0/8, ::1 (IPv4-mapped too) or localhost.
       def self.loopback?(host)
         host = host.to_s.downcase.delete_prefix("[").delete_suffix("]")
-        return true if LOOPBACK_NAMES.include?(host) || host.end_with?(".localhost")
+        return true if LOOPBACK_NAMES.include?(host)
 
         address = IPAddr.new(host)
         address = address.native if address.ipv4_mapped?

@@ -169,6 +169,30 @@ RSpec.describe "Transport: TLS trust, proxies and keys in transit" do
           expect(result.text).to eq("explicit wins")
         end
 
+        it "trusts config.ca_file and config.ca_path in the streams a Turn builds" do
+          config = AssistantChatNative::Configuration.new
+          config.stream_class = klass
+          config.max_attempts = 1
+          config.logger = Logger.new(nil)
+          config.models.register("tls-model", provider: :anthropic, model_id: "claude-sonnet-4-5",
+            base_url: @tls_provider.base_url_for(:anthropic), api_key: secret)
+          turn = lambda do
+            AssistantChatNative::Turn.new(model: "tls-model", messages: [{role: "user", content: "Hi"}],
+              handler: RecordingTurnHandler.new, config: config)
+          end
+
+          expect(HostileInput.in_worker_thread { turn.call.run }.failure&.kind).to eq(:connection_failed)
+
+          config.ca_file = @ca_file
+          @tls_provider.enqueue(text: "Trusted by configuration")
+          expect(HostileInput.in_worker_thread { turn.call.run }.text).to eq("Trusted by configuration")
+
+          config.ca_file = nil
+          config.ca_path = @ca_path
+          @tls_provider.enqueue(text: "Trusted by directory")
+          expect(HostileInput.in_worker_thread { turn.call.run }.text).to eq("Trusted by directory")
+        end
+
         it "refuses a ca_file that does not exist with a ConfigurationError naming the setting" do
           expect { run_stream(klass, tls_url, ca_file: File.join(@dir, "missing.pem")) }
             .to raise_error(AssistantChatNative::ConfigurationError, /ca_file .*missing\.pem.*config\.ca_file/)

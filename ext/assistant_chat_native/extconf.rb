@@ -22,6 +22,9 @@ require_library(pkg: "yajl", lib: "yajl", header: "yajl/yajl_parse.h", func: "ya
 
 abort "assistant_chat_native needs libcurl 7.68 or newer (curl_multi_wakeup)." unless have_func("curl_multi_wakeup", "curl/curl.h")
 
+# Wiping secrets before free: explicit_bzero where libc has it (a volatile loop otherwise).
+have_func("explicit_bzero", "string.h")
+
 # Newer C API functions are probed, never assumed (users run Rubies newer than 3.1).
 have_func("rb_gc_mark_movable", "ruby.h")
 have_func("rb_gc_location", "ruby.h")

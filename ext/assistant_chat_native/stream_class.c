@@ -47,6 +47,8 @@ typedef struct stream_obj {
     size_t max_error_body;
     size_t max_event_bytes;
     size_t max_reply_bytes;
+    char *ca_file; /* trusted CA bundle / hashed directory; NULL: libcurl's default */
+    char *ca_path;
     acn_stream *active; /* the running transfer, NULL between runs */
     VALUE handler;      /* the running transfer's handler, Qnil between runs */
     int cancel_requested;
@@ -58,7 +60,7 @@ static void clear_request(stream_obj *obj)
 
     for (i = 0; i < obj->header_count; i++) {
         /* Header values hold API keys: wipe them before the memory goes back. */
-        memset(obj->headers[i], 0, strlen(obj->headers[i]));
+        acn_transport_wipe(obj->headers[i], strlen(obj->headers[i]));
         free(obj->headers[i]);
     }
     free(obj->headers);
@@ -70,6 +72,10 @@ static void clear_request(stream_obj *obj)
     free(obj->body);
     obj->body = NULL;
     obj->body_len = 0;
+    free(obj->ca_file);
+    obj->ca_file = NULL;
+    free(obj->ca_path);
+    obj->ca_path = NULL;
 }
 
 static void stream_mark(void *ptr)
@@ -217,6 +223,25 @@ static VALUE stream_configure(int argc, VALUE *argv, VALUE self)
         obj->header_count++;
         obj->header_bytes += len + 1;
     }
+    return self;
+}
+
+/* Stream#configure_tls(ca_file, ca_path): each a path String, or nil for libcurl's
+ * default. Called after configure_native, which clears them. */
+static VALUE stream_configure_tls(VALUE self, VALUE ca_file, VALUE ca_path)
+{
+    stream_obj *obj = get_stream(self);
+
+    if (!NIL_P(ca_file))
+        StringValueCStr(ca_file);
+    if (!NIL_P(ca_path))
+        StringValueCStr(ca_path);
+    if (obj->active != NULL)
+        rb_raise(rb_eRuntimeError, "cannot reconfigure a running AssistantChatNative::Stream");
+    free(obj->ca_file);
+    obj->ca_file = NIL_P(ca_file) ? NULL : copy_string(ca_file, NULL);
+    free(obj->ca_path);
+    obj->ca_path = NIL_P(ca_path) ? NULL : copy_string(ca_path, NULL);
     return self;
 }
 
@@ -432,6 +457,8 @@ static VALUE stream_run(VALUE self, VALUE handler)
     config.request.timeout_ns = obj->timeout_ns;
     config.request.stall_timeout_ns = obj->stall_timeout_ns;
     config.request.max_error_body = obj->max_error_body;
+    config.request.ca_file = obj->ca_file;
+    config.request.ca_path = obj->ca_path;
     config.broadcast_interval_ns = obj->broadcast_interval_ns;
     config.heartbeat_interval_ns = obj->heartbeat_interval_ns;
     config.cancel_poll_interval_ns = obj->cancel_poll_interval_ns;
@@ -484,6 +511,7 @@ void acn_init_stream(void)
     cStream = rb_define_class_under(acn_mAssistantChatNative, "Stream", rb_cObject);
     rb_define_alloc_func(cStream, stream_alloc);
     rb_define_private_method(cStream, "configure_native", stream_configure, -1);
+    rb_define_private_method(cStream, "configure_tls", stream_configure_tls, 2);
     rb_define_method(cStream, "run", stream_run, 1);
     rb_define_method(cStream, "cancel", stream_cancel, 0);
     rb_define_method(cStream, "running?", stream_running_p, 0);

@@ -32,6 +32,11 @@ module AssistantChatNative
       :compactor,                        # default compaction when the handler has no #compact
       :max_rounds                        # rounds per Turn before status :continue; 10
 
+    # Transport: TLS trust and plain http (read by Stream / RubyStream and the model registry)
+    attr_accessor :ca_file,              # PEM bundle of CAs to trust; nil: SSL_CERT_FILE, else the system's
+      :ca_path,                          # directory of hashed CA certificates; nil: SSL_CERT_DIR, else the system's
+      :allow_plain_http_hosts            # hosts besides loopback that may get an API key over http://; []
+
     attr_writer :stream_class, :logger
 
     def initialize
@@ -51,6 +56,10 @@ module AssistantChatNative
       @escalation_model = ESCALATION_MODEL
       @compactor = nil
       @max_rounds = 10
+
+      @ca_file = nil
+      @ca_path = nil
+      @allow_plain_http_hosts = []
 
       @stream_class = nil
       @logger = nil
@@ -77,11 +86,12 @@ module AssistantChatNative
       end
     end
 
-    # The options Stream.new takes besides provider, url, headers and body.
+    # The options Stream.new takes besides provider, url, headers and body (ca_file and
+    # ca_path only when set, so a custom stream_class without them keeps working).
     def stream_options
       {broadcast_interval: broadcast_interval, heartbeat_interval: heartbeat_interval,
        cancel_poll_interval: cancel_poll_interval, stall_timeout: stall_timeout,
-       connect_timeout: connect_timeout, timeout: request_timeout}
+       connect_timeout: connect_timeout, timeout: request_timeout}.merge({ca_file: ca_file, ca_path: ca_path}.compact)
     end
   end
 end

@@ -124,11 +124,13 @@ module AssistantChatNative
     # (default ./spec/fixtures), idle_timeout: seconds an idle persistent
     # connection is kept, max_requests: how many recorded requests are kept (the
     # oldest are dropped past it), log: where to report scripts that cannot be
-    # served (an IO, or nil for silence).
+    # served (an IO, or nil for silence), tls: {cert:, key:} to serve HTTPS with
+    # that certificate (see Server).
     def initialize(host: "127.0.0.1", port: 0, default: nil, token_rate: nil, chunk_size: nil,
       fixtures_dir: File.join(Dir.pwd, "spec", "fixtures"), idle_timeout: 30, max_requests: 10_000,
-      log: $stderr)
+      log: $stderr, tls: nil)
       @host = host
+      @tls = tls
       @max_requests = Integer(max_requests)
       @log = log
       @port = port
@@ -149,7 +151,8 @@ module AssistantChatNative
     def start
       @lock.synchronize do
         return self if @server
-        @server = Server.new(host: @host, port: @port, handler: method(:handle), idle_timeout: @idle_timeout)
+        @server = Server.new(host: @host, port: @port, handler: method(:handle), idle_timeout: @idle_timeout,
+          tls: @tls)
       end
       @server.start
       self
@@ -171,9 +174,9 @@ module AssistantChatNative
       @server&.port or raise Error, "LocalProvider is not running; call #start first"
     end
 
-    # "http://127.0.0.1:PORT"
+    # "http://127.0.0.1:PORT" ("https://" with tls:)
     def url
-      "http://#{@host}:#{port}"
+      "#{@tls ? "https" : "http"}://#{@host}:#{port}"
     end
 
     # What replaces the provider's documented base URL: for :anthropic

@@ -2,8 +2,11 @@
 
 require "uri"
 
+require_relative "tls_trust"
+
 require_relative "ruby_stream/throttle"
 require_relative "ruby_stream/inbox"
+require_relative "ruby_stream/proxy_env"
 require_relative "ruby_stream/transfer"
 require_relative "ruby_stream/sse_reader"
 require_relative "ruby_stream/normalizer"
@@ -40,7 +43,7 @@ module AssistantChatNative
     def initialize(provider:, url:, body:, headers: {}, broadcast_interval: 0.1, heartbeat_interval: 30,
       cancel_poll_interval: 0.5, stall_timeout: 60, connect_timeout: 10, timeout: 600,
       max_event_bytes: DEFAULT_MAX_EVENT_BYTES, max_error_body: DEFAULT_MAX_ERROR_BODY,
-      max_reply_bytes: DEFAULT_MAX_REPLY_BYTES)
+      max_reply_bytes: DEFAULT_MAX_REPLY_BYTES, ca_file: nil, ca_path: nil)
       provider = provider.to_sym
       unless PROVIDERS.include?(provider)
         raise ConfigurationError, "unknown provider #{provider.inspect}; use :anthropic, :openai or :gemini"
@@ -55,7 +58,8 @@ module AssistantChatNative
         connect_timeout: positive(:connect_timeout, connect_timeout),
         timeout: positive(:timeout, timeout),
         max_event_bytes: Integer(max_event_bytes), max_error_body: Integer(max_error_body),
-        max_reply_bytes: Integer(max_reply_bytes)
+        max_reply_bytes: Integer(max_reply_bytes),
+        **TLSTrust.resolve(ca_file: ca_file, ca_path: ca_path)
       }.freeze
       @cancelled = false
       @inbox = nil

@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require "uri"
+require_relative "tls_trust"
 
 module AssistantChatNative
   # One LLM request streamed end to end in C: libcurl, the SSE parser, the
@@ -51,6 +52,8 @@ module AssistantChatNative
       max_event_bytes: 16 * 1024 * 1024,
       max_reply_bytes: 64 * 1024 * 1024
     }.freeze
+    # TLS trust, resolved by TLSTrust (nil: SSL_CERT_FILE / SSL_CERT_DIR, else libcurl's default).
+    TLS_OPTIONS = %i[ca_file ca_path].freeze
 
     attr_reader :provider
 
@@ -69,14 +72,20 @@ module AssistantChatNative
     #                       accepted as max_error_body_bytes:, RubyStream's name)
     # max_event_bytes:      bytes of one SSE event; past it: a classified failure
     # max_reply_bytes:      bytes of the whole reply; past it: the same
+    # ca_file:, ca_path:    CA bundle / hashed directory to trust instead of the
+    #                       default (SSL_CERT_FILE / SSL_CERT_DIR when not given)
+    #
+    # Proxies come from the environment, read by libcurl for each request:
+    # https_proxy / HTTPS_PROXY, http_proxy, all_proxy / ALL_PROXY, no_proxy / NO_PROXY.
     def initialize(provider:, url:, body:, headers: {}, **options)
       # RubyStream's name for the same bound.
       options[:max_error_body] = options.delete(:max_error_body_bytes) if options.key?(:max_error_body_bytes)
-      unknown = options.keys - DEFAULTS.keys
+      unknown = options.keys - DEFAULTS.keys - TLS_OPTIONS
       unless unknown.empty?
         raise ArgumentError, "unknown option(s) #{unknown.map(&:inspect).join(", ")}; " \
-          "Stream.new takes #{DEFAULTS.keys.map(&:inspect).join(", ")}"
+          "Stream.new takes #{(DEFAULTS.keys + TLS_OPTIONS).map(&:inspect).join(", ")}"
       end
+      trust = TLSTrust.resolve(ca_file: options.delete(:ca_file), ca_path: options.delete(:ca_path))
       unless AssistantChatNative.native?
         raise NativeUnavailable, "AssistantChatNative::Stream needs the C extension " \
           "(#{Native.load_error}); use AssistantChatNative.stream_class to fall back to RubyStream"
@@ -90,6 +99,7 @@ module AssistantChatNative
       @endpoint = redact(url.to_s)
       configure_native(@provider.to_s, url.to_s, header_lines(headers), body.to_s,
         *settings.values_at(*DEFAULTS.keys))
+      configure_tls(trust[:ca_file], trust[:ca_path])
     end
 
     # Shows where the stream goes, never its headers or the URL's query (Gemini

@@ -211,7 +211,8 @@ module AssistantChatNative
     def stream_once
       body = JSON.generate(Request.build(@entry, system: @system, messages: @messages, tools: @tools))
       round_handler = RoundHandler.new(turn: self, handler: @handler, prefix: @text.empty? ? "" : @text + SEPARATOR)
-      @stream = @config.stream_class.new(provider: @entry.provider, url: @entry.url, headers: @entry.headers,
+      @stream = @config.stream_class.new(provider: @entry.provider, url: @entry.url,
+        headers: @entry.headers(allow_plain_http_hosts: @config.allow_plain_http_hosts),
         body: body, **@config.stream_options)
       @stream.cancel if @cancel_requested
       result = @stream.run(round_handler)

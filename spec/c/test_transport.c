@@ -272,6 +272,178 @@ static void a_refused_connection_is_reported_with_curls_code(void **state)
     acn_transport_free(&transport);
 }
 
+/* ---- libcurl's allocations, watched: which freed blocks still held the key ---- */
+
+#define SECRET "sk-test-secret"
+
+typedef struct watch {
+    int on;
+    int freed;             /* blocks freed while on */
+    int freed_with_secret; /* of them, those still holding SECRET */
+} watch;
+
+static watch watched;
+
+/* Each block carries its size in front, so free can look at what it releases. */
+#define WATCH_HEADER 16
+
+static void *watch_malloc(size_t size)
+{
+    unsigned char *base = malloc(size + WATCH_HEADER);
+
+    if (base == NULL)
+        return NULL;
+    memcpy(base, &size, sizeof(size));
+    return base + WATCH_HEADER;
+}
+
+static void watch_free(void *ptr)
+{
+    unsigned char *base;
+    size_t size;
+
+    if (ptr == NULL)
+        return;
+    base = (unsigned char *)ptr - WATCH_HEADER;
+    memcpy(&size, base, sizeof(size));
+    if (watched.on) {
+        watched.freed++;
+        if (memmem(ptr, size, SECRET, strlen(SECRET)) != NULL)
+            watched.freed_with_secret++;
+    }
+    free(base);
+}
+
+static void *watch_realloc(void *ptr, size_t size)
+{
+    unsigned char *grown;
+    size_t old = 0;
+
+    if (ptr == NULL)
+        return watch_malloc(size);
+    memcpy(&old, (unsigned char *)ptr - WATCH_HEADER, sizeof(old));
+    grown = watch_malloc(size);
+    if (grown == NULL)
+        return NULL;
+    memcpy(grown, ptr, old < size ? old : size);
+    watch_free(ptr);
+    return grown;
+}
+
+static char *watch_strdup(const char *str)
+{
+    size_t len = strlen(str) + 1;
+    char *copy = watch_malloc(len);
+
+    if (copy != NULL)
+        memcpy(copy, str, len);
+    return copy;
+}
+
+static void *watch_calloc(size_t count, size_t size)
+{
+    void *ptr;
+
+    if (size != 0 && count > (size_t)-1 / size)
+        return NULL;
+    ptr = watch_malloc(count * size);
+    if (ptr != NULL)
+        memset(ptr, 0, count * size);
+    return ptr;
+}
+
+static void a_header_list_freed_unwiped_is_seen_by_the_watch(void **state)
+{
+    struct curl_slist *list = curl_slist_append(NULL, "x-api-key: " SECRET);
+
+    (void)state;
+    assert_non_null(list);
+    memset(&watched, 0, sizeof(watched));
+    watched.on = 1;
+    curl_slist_free_all(list);
+    watched.on = 0;
+    assert_int_equal(watched.freed_with_secret, 1);
+}
+
+static void libcurls_copies_of_the_header_lines_are_wiped_before_they_are_freed(void **state)
+{
+    char url[128];
+    acn_transport_request request = make_request(url, sizeof(url), srv.port);
+    acn_transport transport;
+    sink out = {0};
+
+    (void)state;
+    assert_int_equal(acn_transport_init(&transport, &request, collect_body, &out), ACN_OK);
+    memset(&watched, 0, sizeof(watched));
+    watched.on = 1;
+    acn_transport_free(&transport);
+    watched.on = 0;
+    /* The list's nodes and lines (six of them), the easy handle and its parts. */
+    assert_true(watched.freed >= 12);
+    assert_int_equal(watched.freed_with_secret, 0);
+}
+
+static void expect_refused_scheme(const char *url)
+{
+    acn_transport_request request;
+    acn_transport transport;
+    sink out = {0};
+    int accepts = srv.accepts;
+    acn_status status;
+    char unused[128];
+
+    request = make_request(unused, sizeof(unused), srv.port);
+    request.url = url;
+    status = acn_transport_init(&transport, &request, collect_body, &out);
+    if (status == ACN_OK) {
+        run_to_end(&transport);
+        assert_true(transport.done);
+        assert_int_equal(transport.curl_code, CURLE_UNSUPPORTED_PROTOCOL);
+        acn_transport_free(&transport);
+    } else {
+        assert_int_equal(status, ACN_ERR_MALFORMED);
+    }
+    assert_int_equal(out.len, 0);
+    assert_int_equal(out.calls, 0);
+    assert_int_equal(srv.accepts, accepts);
+}
+
+static void a_file_url_is_refused_and_nothing_is_read(void **state)
+{
+    (void)state;
+    expect_refused_scheme("file:///etc/hostname");
+}
+
+static void an_ftp_url_is_refused_without_connecting(void **state)
+{
+    char url[128];
+
+    (void)state;
+    snprintf(url, sizeof(url), "ftp://127.0.0.1:%d/v1/messages", srv.port);
+    expect_refused_scheme(url);
+}
+
+static void a_missing_ca_file_fails_the_transfer_as_a_tls_error(void **state)
+{
+    char url[128];
+    acn_transport_request request = make_request(url, sizeof(url), srv.port);
+    acn_transport transport;
+    sink out = {0};
+
+    (void)state;
+    /* The CA options reach libcurl: a bundle that does not exist stops the TLS
+     * handshake before it starts (no TLS listener is needed for that). */
+    snprintf(url, sizeof(url), "https://127.0.0.1:%d/v1/messages", srv.port);
+    request.ca_file = "/nonexistent/ca.pem";
+    request.ca_path = "/nonexistent";
+    assert_int_equal(acn_transport_init(&transport, &request, collect_body, &out), ACN_OK);
+    run_to_end(&transport);
+    assert_true(transport.done);
+    assert_int_equal(transport.curl_code, CURLE_SSL_CACERT_BADFILE);
+    assert_int_equal(out.len, 0);
+    acn_transport_free(&transport);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -282,8 +454,19 @@ int main(void)
         cmocka_unit_test(no_byte_for_the_stall_timeout_ends_the_transfer_as_stalled),
         cmocka_unit_test(a_signal_from_another_thread_wakes_a_waiting_step),
         cmocka_unit_test(a_refused_connection_is_reported_with_curls_code),
+        cmocka_unit_test(a_header_list_freed_unwiped_is_seen_by_the_watch),
+        cmocka_unit_test(libcurls_copies_of_the_header_lines_are_wiped_before_they_are_freed),
+        cmocka_unit_test(a_file_url_is_refused_and_nothing_is_read),
+        cmocka_unit_test(an_ftp_url_is_refused_without_connecting),
+        cmocka_unit_test(a_missing_ca_file_fails_the_transfer_as_a_tls_error),
     };
-    int failed = cmocka_run_group_tests(tests, start_server, stop_server);
+    int failed;
+
+    /* libcurl allocates through the watch (before anything initialises it), so a
+     * test can see what libcurl frees. */
+    curl_global_init_mem(CURL_GLOBAL_DEFAULT, watch_malloc, watch_free, watch_realloc, watch_strdup,
+                         watch_calloc);
+    failed = cmocka_run_group_tests(tests, start_server, stop_server);
 
     /* This thread's cached connections and libcurl's process-wide state, so
      * LeakSanitizer sees only real leaks. */

@@ -264,6 +264,30 @@ static int append_header(struct curl_slist **list, const char *line)
     return 0;
 }
 
+void acn_transport_wipe(void *ptr, size_t len)
+{
+#ifdef HAVE_EXPLICIT_BZERO
+    explicit_bzero(ptr, len);
+#else
+    volatile unsigned char *p = ptr;
+
+    while (len-- > 0)
+        *p++ = 0;
+#endif
+}
+
+/* curl_slist_append copied each line (the API key among them): wipe, then free. */
+static void free_headers(struct curl_slist *list)
+{
+    struct curl_slist *item;
+
+    for (item = list; item != NULL; item = item->next) {
+        if (item->data != NULL)
+            acn_transport_wipe(item->data, strlen(item->data));
+    }
+    curl_slist_free_all(list);
+}
+
 static struct curl_slist *build_headers(const acn_transport_request *request)
 {
     struct curl_slist *list = NULL;
@@ -289,7 +313,7 @@ static struct curl_slist *build_headers(const acn_transport_request *request)
         goto fail;
     return list;
 fail:
-    curl_slist_free_all(list);
+    free_headers(list);
     return NULL;
 }
 
@@ -325,6 +349,40 @@ static void index_headers(acn_transport *transport)
 }
 
 /* ---- the transfer ---- */
+
+/* Only http and https, also on redirects (none are followed anyway). The string form
+ * exists from libcurl 7.85; the bitmask is the fallback for older libraries, at build
+ * time or at run time (a library older than the headers refuses the string option).
+ * Non-zero when neither holds: the transfer is then refused. */
+static int restrict_protocols(CURL *easy)
+{
+#if LIBCURL_VERSION_NUM >= 0x075500
+    if (curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK &&
+        curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") == CURLE_OK)
+        return 0;
+#endif
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+#endif
+    if (curl_easy_setopt(easy, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS)) == CURLE_OK &&
+        curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS)) == CURLE_OK)
+        return 0;
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+    return -1;
+}
+
+/* A CA bundle or directory given by the caller replaces libcurl's default. */
+static int set_trust(CURL *easy, const acn_transport_request *request)
+{
+    if (request->ca_file != NULL && curl_easy_setopt(easy, CURLOPT_CAINFO, request->ca_file) != CURLE_OK)
+        return -1;
+    if (request->ca_path != NULL && curl_easy_setopt(easy, CURLOPT_CAPATH, request->ca_path) != CURLE_OK)
+        return -1;
+    return 0;
+}
 
 /* A condition variable timed on the monotonic clock, like every deadline here. */
 static void init_wake(pthread_cond_t *wake)
@@ -365,6 +423,7 @@ acn_status acn_transport_init(acn_transport *transport, const acn_transport_requ
         goto nomem;
     memcpy(transport->body, request->body, request->body_len);
     transport->body[request->body_len] = '\0';
+    transport->body_len = request->body_len;
 
     transport->multi = borrow_multi(&from_cache);
     if (transport->multi == NULL)
@@ -375,9 +434,16 @@ acn_status acn_transport_init(acn_transport *transport, const acn_transport_requ
     curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, transport->error_text);
     if (curl_easy_setopt(easy, CURLOPT_URL, request->url) != CURLE_OK)
         goto refused;
-#if LIBCURL_VERSION_NUM >= 0x075500
-    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
-#endif
+    if (restrict_protocols(easy) != 0) {
+        acn_transport_free(transport);
+        strcpy(transport->error_text, "libcurl cannot restrict the transfer to http and https");
+        return ACN_ERR_MALFORMED;
+    }
+    if (set_trust(easy, request) != 0) {
+        acn_transport_free(transport);
+        strcpy(transport->error_text, "libcurl refused the CA file or directory");
+        return ACN_ERR_MALFORMED;
+    }
     curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(easy, CURLOPT_POST, 1L);
     curl_easy_setopt(easy, CURLOPT_POSTFIELDS, transport->body);
@@ -559,9 +625,13 @@ void acn_transport_free(acn_transport *transport)
         curl_easy_cleanup(transport->easy);
     transport->easy = NULL;
     if (transport->slist != NULL)
-        curl_slist_free_all(transport->slist);
+        free_headers(transport->slist);
     transport->slist = NULL;
-    free(transport->body);
+    if (transport->body != NULL) {
+        /* The request body holds the conversation. */
+        acn_transport_wipe(transport->body, transport->body_len);
+        free(transport->body);
+    }
     transport->body = NULL;
     pthread_mutex_lock(&transport->lock);
     multi = transport->multi;

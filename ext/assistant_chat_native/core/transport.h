@@ -19,8 +19,17 @@
  * what it inherited: closing would send TLS close_notify on the parent's sockets.
  *
  * Always set: CURLOPT_NOSIGNAL, `Accept-Encoding: identity`, TCP keep-alive, no
- * `Expect: 100-continue`, http/https only, no redirects. TLS verification is
- * libcurl's default (on) and is never turned off.
+ * `Expect: 100-continue`, http/https only (CURLOPT_PROTOCOLS_STR, or the older
+ * CURLOPT_PROTOCOLS bitmask on libcurl before 7.85: a transfer that cannot be
+ * restricted is refused), no redirects. TLS verification is libcurl's default (on)
+ * and is never turned off; ca_file/ca_path replace libcurl's default CA bundle and
+ * directory. Proxies come from libcurl's own reading of the environment
+ * (http_proxy, https_proxy, no_proxy, ...), per transfer.
+ *
+ * Secrets: the header lines (API keys) are copied into libcurl's list; every copy
+ * this module owns (that list, the request body) is wiped with acn_transport_wipe
+ * before it is freed. What libcurl builds internally while sending (its request
+ * buffer) is freed by libcurl and out of reach.
  */
 #ifndef ACN_TRANSPORT_H
 #define ACN_TRANSPORT_H
@@ -50,6 +59,8 @@ typedef struct acn_transport_request {
     uint64_t stall_timeout_ns;   /* no byte for this long: stalled; 0: none */
     size_t max_error_body;       /* 0: ACN_TRANSPORT_DEFAULT_MAX_ERROR_BODY */
     size_t max_header_bytes;     /* 0: ACN_TRANSPORT_DEFAULT_MAX_HEADER */
+    const char *ca_file;         /* PEM bundle of trusted CAs; NULL: libcurl's default */
+    const char *ca_path;         /* directory of hashed CA certificates; NULL: libcurl's default */
 } acn_transport_request;
 
 /* Body bytes of a 2xx response, as they arrive. Return 0 to go on, non-zero to stop
@@ -57,11 +68,12 @@ typedef struct acn_transport_request {
 typedef int (*acn_transport_body_fn)(void *ctx, const char *data, size_t len);
 
 typedef struct acn_transport {
-    void *easy;     /* CURL * */
-    void *multi;    /* CURLM *, lent by the thread's cache */
-    int owns_multi; /* a nested transfer made its own multi: cleaned up on free */
-    void *slist;    /* struct curl_slist * */
-    char *body;     /* our copy of the request body */
+    void *easy;      /* CURL * */
+    void *multi;     /* CURLM *, lent by the thread's cache */
+    int owns_multi;  /* a nested transfer made its own multi: cleaned up on free */
+    void *slist;     /* struct curl_slist * */
+    char *body;      /* our copy of the request body */
+    size_t body_len; /* bytes of it written (wiped on free) */
     acn_transport_body_fn on_body;
     void *ctx;
 
@@ -117,6 +129,9 @@ void acn_transport_stop(acn_transport *transport);
  * returns the multi handle to the thread's cache and frees everything. Safe to call
  * twice, and after a failed init (which has already freed). */
 void acn_transport_free(acn_transport *transport);
+
+/* Zeroes len bytes at ptr in a way the compiler may not drop (for secrets about to be freed). */
+void acn_transport_wipe(void *ptr, size_t len);
 
 /* Bytes held, for memory accounting. */
 size_t acn_transport_memsize(const acn_transport *transport);

@@ -1,5 +1,6 @@
 # frozen_string_literal: true
 
+require "openssl"
 require "socket"
 
 module AssistantChatNative
@@ -8,7 +9,8 @@ module AssistantChatNative
     # header and body sizes, Content-Length or chunked bodies, Expect:
     # 100-continue), writes bytes with a bounded wait, pauses while watching for
     # the client going away, and closes or resets it. Every wait also watches the
-    # server's stop pipe, so stopping the server ends it promptly.
+    # server's stop pipe, so stopping the server ends it promptly. #start_tls
+    # turns it into an HTTPS connection before the first request.
     class Connection
       # The client closed or reset the connection.
       class Disconnected < StandardError; end
@@ -33,6 +35,28 @@ module AssistantChatNative
         @write_timeout = write_timeout
         @buffer = +"".b
         @watching = true
+      end
+
+      # Runs the server side of a TLS handshake (bounded by REQUEST_TIMEOUT); from then
+      # on every read and write goes through TLS. Raises Disconnected when the client
+      # gives up (it rejected the certificate, say) and Stopped.
+      def start_tls(context)
+        tls = OpenSSL::SSL::SSLSocket.new(@socket, context)
+        tls.sync_close = true
+        deadline = Clock.now + REQUEST_TIMEOUT
+        loop do
+          state = tls.accept_nonblock(exception: false)
+          break unless state == :wait_readable || state == :wait_writable
+
+          remaining = deadline - Clock.now
+          raise Disconnected, "the TLS handshake did not finish" if remaining <= 0
+          ready = IO.select([@wakeup] + ((state == :wait_readable) ? [@socket] : []),
+            (state == :wait_writable) ? [@socket] : nil, nil, remaining)
+          raise Stopped if ready && ready[0].include?(@wakeup)
+        end
+        @socket = tls
+      rescue OpenSSL::SSL::SSLError, Errno::ECONNRESET, Errno::EPIPE, IOError => e
+        raise Disconnected, "TLS handshake failed: #{e.message}"
       end
 
       # The next request, as a Hash (method:, target:, version:, headers:, body:,
@@ -60,16 +84,17 @@ module AssistantChatNative
         data = data.b
         until data.empty?
           written = @socket.write_nonblock(data, exception: false)
-          if written == :wait_writable
+          if written == :wait_writable || written == :wait_readable # (TLS may need to read first)
             remaining = deadline - Clock.now
             raise Disconnected, "the client stopped reading" if remaining <= 0
-            ready = IO.select([@wakeup], [@socket], nil, remaining)
+            ready = IO.select([@wakeup] + ((written == :wait_readable) ? [@socket] : []),
+              (written == :wait_writable) ? [@socket] : nil, nil, remaining)
             raise Stopped if ready && ready[0].include?(@wakeup)
           else
             data = data.byteslice(written..)
           end
         end
-      rescue Errno::EPIPE, Errno::ECONNRESET, Errno::ENOTCONN, Errno::ESHUTDOWN, IOError => e
+      rescue Errno::EPIPE, Errno::ECONNRESET, Errno::ENOTCONN, Errno::ESHUTDOWN, IOError, OpenSSL::SSL::SSLError => e
         raise Disconnected, e.message
       end
 
@@ -112,10 +137,10 @@ module AssistantChatNative
       def take_available
         chunk = @socket.read_nonblock(READ_SIZE, exception: false)
         raise Disconnected, "the client closed the connection" if chunk.nil?
-        return if chunk == :wait_readable
+        return if chunk == :wait_readable || chunk == :wait_writable
         @buffer << chunk
         @watching = false if @buffer.bytesize > MAX_HEADER_BYTES + MAX_BODY_BYTES
-      rescue Errno::ECONNRESET, Errno::EPIPE, IOError => e
+      rescue Errno::ECONNRESET, Errno::EPIPE, IOError, OpenSSL::SSL::SSLError => e
         raise Disconnected, e.message
       end
 
@@ -195,11 +220,14 @@ module AssistantChatNative
             return false if allow_eof && @buffer.empty?
             raise Malformed, "the client sent an incomplete request and went quiet"
           end
-          ready = IO.select([@socket, @wakeup], nil, nil, remaining)
-          next unless ready
-          raise Stopped if ready[0].include?(@wakeup)
+          # Bytes TLS already decrypted are not seen by select.
+          unless pending?
+            ready = IO.select([@socket, @wakeup], nil, nil, remaining)
+            next unless ready
+            raise Stopped if ready[0].include?(@wakeup)
+          end
           chunk = @socket.read_nonblock(READ_SIZE, exception: false)
-          next if chunk == :wait_readable
+          next if chunk == :wait_readable || chunk == :wait_writable
           if chunk.nil?
             return false if allow_eof && @buffer.empty?
             raise Disconnected, "the client closed the connection mid-request"
@@ -207,8 +235,12 @@ module AssistantChatNative
           @buffer << chunk
           return true
         end
-      rescue Errno::ECONNRESET, Errno::EPIPE, IOError => e
+      rescue Errno::ECONNRESET, Errno::EPIPE, IOError, OpenSSL::SSL::SSLError => e
         raise Disconnected, e.message
+      end
+
+      def pending?
+        @socket.respond_to?(:pending) && @socket.pending.positive?
       end
 
       def keep_alive?(version, headers)

@@ -1,5 +1,6 @@
 # frozen_string_literal: true
 
+require "openssl"
 require "socket"
 
 module AssistantChatNative
@@ -15,10 +16,16 @@ module AssistantChatNative
     # #stop closes the listening socket, wakes every wait through a stop pipe,
     # joins every thread within its timeout and kills what is left, so nothing
     # outlives it.
+    #
+    # tls: {cert:, key:} (OpenSSL objects or PEM strings; chain: extra
+    # certificates) serves HTTPS through Ruby's OpenSSL: each connection's
+    # handshake runs in its own thread, and a client that rejects the
+    # certificate is simply disconnected.
     class Server
       attr_reader :host, :port
 
-      def initialize(host:, port:, handler:, idle_timeout: 30)
+      def initialize(host:, port:, handler:, idle_timeout: 30, tls: nil)
+        @tls_context = tls && self.class.tls_context(**tls)
         @host = host
         @requested_port = port
         @handler = handler
@@ -42,6 +49,21 @@ module AssistantChatNative
 
       def running?
         !@listener.nil? && !@stopping
+      end
+
+      def tls?
+        !@tls_context.nil?
+      end
+
+      # An SSLContext serving cert (with chain) and key, TLS 1.2 or newer.
+      def self.tls_context(cert:, key:, chain: [])
+        context = OpenSSL::SSL::SSLContext.new
+        context.min_version = OpenSSL::SSL::TLS1_2_VERSION
+        context.cert = cert.is_a?(OpenSSL::X509::Certificate) ? cert : OpenSSL::X509::Certificate.new(cert)
+        context.key = key.is_a?(OpenSSL::PKey::PKey) ? key : OpenSSL::PKey.read(key)
+        context.extra_chain_cert = chain.map { |c| c.is_a?(OpenSSL::X509::Certificate) ? c : OpenSSL::X509::Certificate.new(c) }
+        context.freeze # (SSLContext#freeze returns true, not the context)
+        context
       end
 
       # Number of TCP connections accepted since start.
@@ -111,6 +133,7 @@ module AssistantChatNative
       end
 
       def connection_loop(connection)
+        connection.start_tls(@tls_context) if @tls_context
         loop do
           raw = connection.read_request(idle_timeout: @idle_timeout)
           break unless raw

@@ -1,5 +1,8 @@
 # frozen_string_literal: true
 
+require "ipaddr"
+require "uri"
+
 module AssistantChatNative
   class ModelRegistry
     # One model the app may ask for: which provider serves it, under which id, at which tier,
@@ -72,13 +75,18 @@ module AssistantChatNative
       end
 
       # Request headers, the API key included. Raises ConfigurationError when the public
-      # endpoint is used without a key (a base-URL override, such as LocalProvider, needs none).
-      def headers
+      # endpoint is used without a key (a base-URL override, such as LocalProvider, needs none),
+      # and when a key would travel over plain http:// to a host that is neither loopback
+      # (127.0.0.0/8, ::1, localhost) nor in allow_plain_http_hosts (the setting
+      # config.allow_plain_http_hosts, which Turn passes): the key is never sent in clear text
+      # across a network unless the host is named as a trusted internal gateway.
+      def headers(allow_plain_http_hosts: [])
         key = api_key
         if key.nil? && base_url == ENVIRONMENT.fetch(provider)[:default_base_url]
           raise ConfigurationError, "model #{self.key.inspect} needs an API key: set " \
             "#{ENVIRONMENT.fetch(provider)[:api_key]} or pass api_key: when registering it"
         end
+        refuse_plain_http(allow_plain_http_hosts) if key
         headers = {"content-type" => "application/json", "accept" => "text/event-stream"}
         case provider
         when :anthropic
@@ -90,6 +98,34 @@ module AssistantChatNative
           headers["x-goog-api-key"] = key if key
         end
         headers
+      end
+
+      LOOPBACK_NAMES = %w[localhost localhost.].freeze
+
+      # Whether host is loopback: 127.0.0.0/8, ::1 (IPv4-mapped too) or localhost.
+      def self.loopback?(host)
+        host = host.to_s.downcase.delete_prefix("[").delete_suffix("]")
+        return true if LOOPBACK_NAMES.include?(host)
+
+        address = IPAddr.new(host)
+        address = address.native if address.ipv4_mapped?
+        address.loopback?
+      rescue IPAddr::Error
+        false
+      end
+
+      private def refuse_plain_http(allowed)
+        uri = URI.parse(base_url)
+        return unless uri.scheme&.casecmp?("http")
+
+        host = uri.hostname.to_s
+        return if self.class.loopback?(host) || allowed.any? { |name| name.to_s.casecmp?(host) }
+
+        raise ConfigurationError, "model #{key.inspect}: refusing to send its API key over plain http:// " \
+          "to #{host.inspect}: use an https:// base URL, or, for a trusted internal gateway, " \
+          "add #{host.inspect} to config.allow_plain_http_hosts"
+      rescue URI::InvalidURIError
+        raise ConfigurationError, "model #{key.inspect}: its base URL is not a valid URL"
       end
 
       def to_h

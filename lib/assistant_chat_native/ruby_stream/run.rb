@@ -41,7 +41,8 @@ module AssistantChatNative
         @next_poll = @started + @options[:cancel_poll_interval]
         @transfer = Transfer.new(url: @options[:url], headers: @options[:headers], body: @options[:body],
           connect_timeout: @options[:connect_timeout], inbox: @inbox,
-          read_timeout: [@options[:stall_timeout], @options[:timeout]].min + 5).start
+          read_timeout: [@options[:stall_timeout], @options[:timeout]].min + 5,
+          ca_file: @options[:ca_file], ca_path: @options[:ca_path]).start
         until @finished
           item = @inbox.pop(next_deadline - now)
           receive(item) if item

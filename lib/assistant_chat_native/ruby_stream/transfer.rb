@@ -16,6 +16,10 @@ module AssistantChatNative
     #   [:error, transport_error]      :connect, :timeout, :stalled or :lost
     #
     # #close tears the thread down and with it the socket, from any state.
+    #
+    # TLS trust (ca_file, ca_path) is what TLSTrust resolved; nil leaves Net::HTTP's
+    # default store. The proxy is found in the environment by libcurl's rules
+    # (ProxyEnv), when the transfer is built, so RubyStream goes where Stream goes.
     class Transfer
       CONNECT_ERRORS = [
         Errno::ECONNREFUSED, Errno::EHOSTUNREACH, Errno::ENETUNREACH, Errno::EADDRNOTAVAIL,
@@ -24,8 +28,11 @@ module AssistantChatNative
       # Seconds close waits for the reading thread to end (killing it interrupts any read).
       JOIN_TIMEOUT = 2
 
-      def initialize(url:, headers:, body:, connect_timeout:, read_timeout:, inbox:)
+      def initialize(url:, headers:, body:, connect_timeout:, read_timeout:, inbox:, ca_file: nil, ca_path: nil)
         @uri = URI.parse(url)
+        @proxy = ProxyEnv.for(@uri)
+        @ca_file = ca_file
+        @ca_path = ca_path
         @headers = headers
         @body = body
         @connect_timeout = connect_timeout
@@ -53,8 +60,10 @@ module AssistantChatNative
       private
 
       def read
-        http = Net::HTTP.new(@uri.host, @uri.port)
+        http = Net::HTTP.new(@uri.hostname, @uri.port, *proxy_arguments)
         http.use_ssl = @uri.scheme == "https"
+        http.ca_file = @ca_file if @ca_file
+        http.ca_path = @ca_path if @ca_path
         http.open_timeout = @connect_timeout
         http.read_timeout = @read_timeout
         http.write_timeout = @read_timeout
@@ -64,6 +73,15 @@ module AssistantChatNative
         end
       rescue => e
         @inbox.push([:error, transport_error_for(e)])
+      end
+
+      # Net::HTTP's proxy address, port, user and password; nil (no proxy) when the
+      # environment names none for this URL (Net::HTTP's own lookup is turned off).
+      def proxy_arguments
+        return [nil] unless @proxy
+
+        [@proxy.hostname, @proxy.port, @proxy.user && URI::DEFAULT_PARSER.unescape(@proxy.user),
+          @proxy.password && URI::DEFAULT_PARSER.unescape(@proxy.password)]
       end
 
       def build_request

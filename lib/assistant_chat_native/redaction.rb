@@ -33,7 +33,8 @@ module AssistantChatNative
     def url(value)
       return nil if value.nil?
 
-      uri = URI.parse(value.to_s)
+      # A URL redacted before parses again, so redacting twice changes nothing.
+      uri = URI.parse(value.to_s.gsub(MARKER, "x"))
       return MARKER unless uri.scheme && uri.host
 
       userinfo = uri.userinfo ? "#{MARKER}@" : ""

@@ -18,6 +18,12 @@ RSpec.describe AssistantChatNative::Redaction do
       expect(described_class.url("http://127.0.0.1:4567")).to eq("http://127.0.0.1:4567")
     end
 
+    it "changes nothing in a URL it redacted before" do
+      once = described_class.url("postgres://app:#{key}@db.internal:5432/app?sslpassword=#{key}")
+      expect(described_class.url(once)).to eq(once)
+      expect(described_class.text("at #{once} now")).to eq("at #{once} now")
+    end
+
     it "shows only the marker for text that is not a URL with a host" do
       expect(described_class.url("#{key} not a url")).to eq("[FILTERED]")
       expect(described_class.url("mailto:#{key}")).to eq("[FILTERED]")

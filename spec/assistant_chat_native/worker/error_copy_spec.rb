@@ -61,8 +61,16 @@ RSpec.describe AssistantChatNative::Worker::ErrorCopy do
   end
 
   describe ".for_failure" do
+    # The C classifier, or its Ruby twin where the extension is not loaded.
+    def classify(**input)
+      return AssistantChatNative.classify(**input) if AssistantChatNative.native?
+
+      require "assistant_chat_native/ruby_stream"
+      AssistantChatNative::RubyStream::FallbackClassifier.classify(**input)
+    end
+
     let(:provider_words) do
-      AssistantChatNative.classify(provider: :openai, status: 400,
+      classify(provider: :openai, status: 400,
         body: JSON.generate(error: {message: "Unsupported parameter 'foo' for key sk-proj-planted0123456789", type: "invalid_request_error"}))
     end
 
@@ -77,7 +85,7 @@ RSpec.describe AssistantChatNative::Worker::ErrorCopy do
     end
 
     it "keeps the classifier's copy of a recognised kind in either mode" do
-      overloaded = AssistantChatNative.classify(provider: :anthropic, status: 529, body: "")
+      overloaded = classify(provider: :anthropic, status: 529, body: "")
       expect(described_class.for_failure(overloaded)).to eq(overloaded.message)
       expect(described_class.for_failure(overloaded, unknown: :generic)).to eq(overloaded.message)
     end

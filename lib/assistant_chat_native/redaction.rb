@@ -95,14 +95,23 @@ module AssistantChatNative
     end
 
     def copy_of(error, message)
+      copy = same_class(error, message) || Error.new("#{error.class}: #{message}")
+      copy.set_backtrace(error.backtrace) if error.backtrace
+      copy
+    end
+
+    # A copy of error's class carrying message; nil for a class that cannot be copied
+    # (no allocate, an #exception of its own), which the gem's Error then stands for.
+    def same_class(error, message)
       copy = error.class.allocate.exception(message)
       # A class that builds #message from its own state ignores the one given.
       unless safe_message(copy) == message
         copy.define_singleton_method(:message) { message }
         copy.define_singleton_method(:to_s) { message }
       end
-      copy.set_backtrace(error.backtrace) if error.backtrace
       copy
+    rescue NoMethodError, TypeError, ArgumentError
+      nil
     end
 
     def clean(text, max_bytes)
@@ -112,6 +121,6 @@ module AssistantChatNative
         RubyStream::FallbackClassifier::CleanText.clean(text, max_bytes)
       end
     end
-    private_class_method :safe_message, :copy_of, :clean
+    private_class_method :safe_message, :copy_of, :same_class, :clean
   end
 end

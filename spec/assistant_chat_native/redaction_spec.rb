@@ -119,6 +119,18 @@ RSpec.describe AssistantChatNative::Redaction do
       expect(shown.to_s).not_to include(key)
     end
 
+    it "names the class in the gem's Error when the class cannot be copied" do
+      klass = Class.new(StandardError) { singleton_class.send(:undef_method, :allocate) }
+      stub_const("UncopyableError", klass)
+      error = raised(UncopyableError, "token=#{key}")
+
+      shown = described_class.exception(error)
+
+      expect(shown).to be_a(AssistantChatNative::Error)
+      expect(shown.message).to eq("UncopyableError: token=[redacted]")
+      expect(shown.backtrace).to eq(error.backtrace)
+    end
+
     it "bounds the message" do
       shown = described_class.exception(RuntimeError.new("x" * 10_000), max_bytes: 300)
       expect(shown.message.bytesize).to eq(300)

@@ -3,6 +3,7 @@
 require "spec_helper"
 require "logger"
 require "securerandom"
+require "socket"
 require "stringio"
 require "active_support"
 require "active_support/json"
@@ -175,6 +176,17 @@ RSpec.describe "A planted API key, through Turn, Stream and RubyStream" do
       expect(stream.inspect).to include("http://[FILTERED]@127.0.0.1:")
       expect_no_planted_key(renderings_of("stream" => stream, "result" => result, "failure" => result.failure,
         "stats" => result.stats))
+    end
+
+    it "keeps a key in the URL out of #{stream_class.name}'s failure when nothing listens there" do
+      port = TCPServer.open("127.0.0.1", 0).then { |server| server.addr[1].tap { server.close } }
+      stream = stream_class.new(provider: :gemini, headers: {"x-goog-api-key" => PlantedKey::KEY}, body: "{}",
+        url: "http://relay:#{PlantedKey::KEY}@127.0.0.1:#{port}/v1beta/models/m:streamGenerateContent?alt=sse&key=#{PlantedKey::KEY}")
+
+      result = HostileInput.in_worker_thread { stream.run(handler_class.new) }
+
+      expect(result.failure.kind).to eq(:connection_failed)
+      expect_no_planted_key(renderings_of("stream" => stream, "result" => result, "failure" => result.failure))
     end
   end
 end

@@ -78,8 +78,9 @@ module AssistantChatNative
       end
     end
 
-    # The settings as plain data, each model as ModelRegistry::Entry#to_h shows it (no API
-    # key, base URLs without userinfo or query); the logger, compactor and classes left out.
+    # The streaming and turn settings above as plain data, each model as
+    # ModelRegistry::Entry#to_h shows it (no API key, base URLs without userinfo or query);
+    # the logger, compactor, classes and settings other files add are left out.
     def to_h
       {broadcast_interval: broadcast_interval, heartbeat_interval: heartbeat_interval,
        cancel_poll_interval: cancel_poll_interval, stall_timeout: stall_timeout,

@@ -1,6 +1,8 @@
 # frozen_string_literal: true
 
 require "spec_helper"
+require "logger"
+require "stringio"
 
 RSpec.describe AssistantChatNative::Heartbeat do
   it "beats every interval while the block runs, with the time elapsed, and stops with it" do

@@ -4,6 +4,8 @@
  * becomes an AssistantChatNative::Failure (the Decoder and Stream bindings use it).
  *
  * classify runs with the GVL held: its work is bounded (classify.h) and short.
+ * AssistantChatNative.clean_text hands Ruby the same cleaning the classifier gives
+ * provider text (core/failure.h), so an exception message is redacted the same way.
  */
 #include "binding.h"
 #include "classify.h"
@@ -193,6 +195,35 @@ static VALUE rb_classify(int argc, VALUE *argv, VALUE self)
     return result;
 }
 
+/* The largest bound clean_text takes: more is never shown or logged in one piece. */
+#define CLEAN_TEXT_MAX (64 * 1024)
+
+/*
+ * AssistantChatNative.clean_text(text, max_bytes) => String
+ *
+ * text (any bytes) with API keys and bearer tokens replaced by "[redacted]", control
+ * characters and runs of spaces folded, invalid UTF-8 replaced, cut at a character
+ * boundary to at most max_bytes bytes (1 to 65536) of UTF-8.
+ */
+static VALUE rb_clean_text(VALUE self, VALUE text, VALUE max_bytes)
+{
+    VALUE out, buffer = 0;
+    long max = NUM2LONG(max_bytes);
+    char *dst;
+    size_t len;
+
+    (void)self;
+    if (max < 1 || max > CLEAN_TEXT_MAX)
+        rb_raise(rb_eArgError, "max_bytes must be between 1 and %d, got %ld", CLEAN_TEXT_MAX, max);
+    text = rb_obj_as_string(text);
+    dst = ALLOCV_N(char, buffer, (size_t)max + 1);
+    len = acn_failure_clean_text(dst, (size_t)max + 1, RSTRING_PTR(text), (size_t)RSTRING_LEN(text));
+    RB_GC_GUARD(text);
+    out = rb_utf8_str_new(dst, (long)len);
+    ALLOCV_END(buffer);
+    return out;
+}
+
 void acn_init_failure(void)
 {
     static const char *const names[7] = {"provider",        "status",   "body",      "headers",
@@ -210,4 +241,5 @@ void acn_init_failure(void)
     for (i = 0; i < 7; i++)
         kwarg_ids[i] = rb_intern(names[i]);
     rb_define_module_function(acn_mAssistantChatNative, "classify", rb_classify, -1);
+    rb_define_module_function(acn_mAssistantChatNative, "clean_text", rb_clean_text, 2);
 }

@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require "logger"
+require_relative "redaction"
 
 module AssistantChatNative
   # Every setting the gem reads, with its default. Set them once in an initializer:
@@ -84,6 +85,32 @@ module AssistantChatNative
       else
         Logger.new($stderr, level: Logger::WARN, progname: "assistant_chat_native")
       end
+    end
+
+    # The streaming and turn settings above as plain data, each model as
+    # ModelRegistry::Entry#to_h shows it (no API key, base URLs without userinfo or query);
+    # the logger, compactor, classes and settings other files add are left out.
+    def to_h
+      {broadcast_interval: broadcast_interval, heartbeat_interval: heartbeat_interval,
+       cancel_poll_interval: cancel_poll_interval, stall_timeout: stall_timeout,
+       connect_timeout: connect_timeout, request_timeout: request_timeout, max_attempts: max_attempts,
+       retry_base_delay: retry_base_delay, retry_max_delay: retry_max_delay, max_retry_wait: max_retry_wait,
+       max_compaction_retries: max_compaction_retries, escalation_model: escalation_model,
+       max_rounds: max_rounds, ca_file: ca_file, ca_path: ca_path,
+       allow_plain_http_hosts: allow_plain_http_hosts, models: models.map(&:to_h)}
+    end
+
+    # What ActiveSupport serializes: #to_h, never the instance variables.
+    def as_json(*)
+      to_h.except(:models).transform_keys(&:to_s).merge("models" => models.map(&:as_json))
+    end
+
+    def to_json(*args)
+      as_json.to_json(*args)
+    end
+
+    def inspect
+      "#<#{self.class.name} models=#{models.map(&:key).join(",")} stream_class=#{stream_class.name}>"
     end
 
     # The options Stream.new takes besides provider, url, headers and body (ca_file and

@@ -1,5 +1,7 @@
 # frozen_string_literal: true
 
+require_relative "redaction"
+
 module AssistantChatNative
   # Calls a block every interval seconds from a background thread while other work runs
   # (tools, a retry's wait): Stream beats while it streams, this keeps the beat going
@@ -55,7 +57,7 @@ module AssistantChatNative
     def beat(elapsed)
       @beat.call(elapsed)
     rescue => e
-      @logger&.warn("[AssistantChatNative] heartbeat failed: #{e.class}: #{e.message}")
+      @logger&.warn("[AssistantChatNative] heartbeat failed: #{e.class}: #{Redaction.text(e.message)}")
     end
   end
 end

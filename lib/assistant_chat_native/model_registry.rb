@@ -66,5 +66,14 @@ module AssistantChatNative
     def inspect
       "#<#{self.class.name} #{keys.join(", ")}>"
     end
+
+    # Each entry as Entry#as_json shows it: no API key, base URLs redacted.
+    def as_json(*)
+      map(&:as_json)
+    end
+
+    def to_json(*args)
+      as_json.to_json(*args)
+    end
   end
 end

@@ -3,6 +3,7 @@
 require "uri"
 
 require_relative "tls_trust"
+require_relative "redaction"
 
 require_relative "ruby_stream/throttle"
 require_relative "ruby_stream/inbox"
@@ -87,14 +88,21 @@ module AssistantChatNative
       @cancelled
     end
 
-    # Never shows headers, the body or the URL's path and query: they may hold secrets.
+    # Never shows headers or the body, and the URL only as Redaction.url shows it
+    # (userinfo and query may hold secrets).
     def inspect
-      uri = URI.parse(@options[:url])
-      "#<#{self.class.name} provider=#{provider} host=#{uri.host}:#{uri.port}>"
-    rescue URI::InvalidURIError
-      "#<#{self.class.name} provider=#{provider}>"
+      "#<#{self.class.name} provider=#{provider} url=#{Redaction.url(@options[:url])}>"
     end
     alias_method :to_s, :inspect
+
+    # What ActiveSupport serializes: the same, never the options (headers hold the key).
+    def as_json(*)
+      {"provider" => provider.to_s, "url" => Redaction.url(@options[:url])}
+    end
+
+    def to_json(*args)
+      as_json.to_json(*args)
+    end
 
     private
 

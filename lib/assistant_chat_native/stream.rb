@@ -2,6 +2,7 @@
 
 require "uri"
 require_relative "tls_trust"
+require_relative "redaction"
 
 module AssistantChatNative
   # One LLM request streamed end to end in C: libcurl, the SSE parser, the
@@ -96,18 +97,27 @@ module AssistantChatNative
       unless PROVIDERS.include?(@provider)
         raise ConfigurationError, "unknown provider #{provider.inspect}; use :anthropic, :openai or :gemini"
       end
-      @endpoint = redact(url.to_s)
+      @endpoint = Redaction.url(url.to_s)
       configure_native(@provider.to_s, url.to_s, header_lines(headers), body.to_s,
         *settings.values_at(*DEFAULTS.keys))
       configure_tls(trust[:ca_file], trust[:ca_path])
     end
 
-    # Shows where the stream goes, never its headers or the URL's query (Gemini
-    # keys may ride there).
+    # Shows where the stream goes, never its headers, and the URL as Redaction.url
+    # shows it (Gemini keys may ride in the query, credentials in the userinfo).
     def inspect
       "#<#{self.class.name} provider=#{provider} url=#{@endpoint}#{" running" if running?}>"
     end
     alias_method :to_s, :inspect
+
+    # What ActiveSupport serializes: the same as #inspect shows.
+    def as_json(*)
+      {"provider" => provider.to_s, "url" => @endpoint}
+    end
+
+    def to_json(*args)
+      as_json.to_json(*args)
+    end
 
     private
 
@@ -121,13 +131,6 @@ module AssistantChatNative
         end
         "#{name}: #{value}"
       end
-    end
-
-    def redact(url)
-      uri = URI.parse(url)
-      "#{uri.scheme}://#{uri.host}#{":#{uri.port}" if uri.port != uri.default_port}#{uri.path}"
-    rescue URI::InvalidURIError
-      "(unparsable URL)"
     end
   end
 end

@@ -5,6 +5,7 @@ require_relative "request"
 require_relative "retry_policy"
 require_relative "heartbeat"
 require_relative "compactor"
+require_relative "redaction"
 require_relative "turn/round_handler"
 
 module AssistantChatNative
@@ -113,6 +114,17 @@ module AssistantChatNative
     def inspect
       "#<#{self.class.name} model=#{@entry.key} messages=#{@messages.size} tools=#{@tools.size} " \
         "rounds=#{@round_details.size} escalated=#{@escalated}>"
+    end
+
+    # What ActiveSupport serializes: what #inspect shows, never the instance variables
+    # (the configuration, the stream and its headers, the handler).
+    def as_json(*)
+      {"model" => @entry.key, "messages" => @messages.size, "tools" => @tools.size,
+       "rounds" => @round_details.size, "escalated" => @escalated}
+    end
+
+    def to_json(*args)
+      as_json.to_json(*args)
     end
 
     def cancelled?
@@ -341,8 +353,10 @@ module AssistantChatNative
       value = tool.call(call.arguments || {})
       result_part(call, value.is_a?(String) ? value : plain(value), false)
     rescue => e
-      log(:error, "tool #{call.name} raised #{e.class}: #{e.message}")
-      result_part(call, "#{e.class}: #{e.message}", true)
+      # The model reads the error to recover, the log keeps it: neither gets a key.
+      words = Redaction.text("#{e.class}: #{e.message}")
+      log(:error, "tool #{call.name} raised #{words}")
+      result_part(call, words, true)
     end
 
     def result_part(call, content, error)

@@ -28,6 +28,7 @@ module AssistantChatNative
 end
 
 require_relative "broadcaster"
+require_relative "redaction"
 require_relative "worker/settings"
 require_relative "worker/tool_services"
 require_relative "worker/error_copy"
@@ -55,6 +56,8 @@ module AssistantChatNative
     TOOL_PREFIXES = Broadcaster::TOOL_PREFIXES
 
     BUSY_MESSAGE = ErrorCopy::BUSY
+    # Bytes of the provider's words a log line and an error report carry (the seed's 500).
+    RESPONSE_BODY_BYTES = 500
     ARGUMENT_NAMES = %w[conversation_id user_message model tool_services user_context upload_ids].freeze
 
     sidekiq_options retry: 0
@@ -164,9 +167,10 @@ module AssistantChatNative
       broadcaster.lock_state(locked: locked)
     end
 
-    # Broadcasts the friendly copy for a raw error message (ErrorCopy).
+    # Broadcasts the friendly copy for a raw error message (ErrorCopy; redacted, or
+    # generic when settings.error_messages is :generic).
     def broadcast_error(message)
-      broadcaster.error(ErrorCopy.for_message(message))
+      broadcaster.error(ErrorCopy.for_message(message, unknown: settings.error_messages))
     end
 
     private
@@ -246,24 +250,30 @@ module AssistantChatNative
         "continuation" => true)
     end
 
+    # The log line, the report and the broadcast each get the error as Redaction leaves
+    # it: the reporter receives an exception of the same class and backtrace whose
+    # message (and causes') lost any key, token or credential and was cut to size.
     def handle_error(error, model)
       failure = error.is_a?(TurnFailed) ? error.failure : nil
-      response_body = (failure&.detail || (error.respond_to?(:response) ? error.response.try(:body) : nil))&.to_s&.slice(0, 500)
-      logger_for.error("[#{self.class.name}] Error: #{error.class}: #{error.message}\n" \
-        "#{Array(error.backtrace).first(5).join("\n")}#{"\nResponse body: #{response_body}" if response_body.present?}")
+      shown = Redaction.exception(error)
+      body = failure&.detail || (error.respond_to?(:response) ? error.response.try(:body) : nil)
+      response_body = body && Redaction.text(body, max_bytes: RESPONSE_BODY_BYTES)
+      logger_for.error("[#{self.class.name}] Error: #{shown.class}: #{shown.message}\n" \
+        "#{Array(shown.backtrace).first(5).join("\n")}#{"\nResponse body: #{response_body}" if response_body.present?}")
       @conversation&.release_processing_lock!
       @conversation&.track_error!
-      report_error(error, user_id: @sending_user&.id, custom_data: {
+      report_error(shown, user_id: @sending_user&.id, custom_data: {
         worker: self.class.name, conversation_id: @conversation&.id || @conversation_id,
         model: model, response_body: response_body
       })
       if failure
-        broadcaster.error(failure.message.to_s.empty? ? ErrorCopy.for_message(failure.detail) : failure.message)
+        broadcaster.error(ErrorCopy.for_failure(failure, unknown: settings.error_messages))
       else
         broadcast_error(error.message)
       end
     rescue => nested
-      logger_for.error("[#{self.class.name}] Error while handling #{error.class}: #{nested.class}: #{nested.message}")
+      logger_for.error("[#{self.class.name}] Error while handling #{error.class}: #{nested.class}: " \
+        "#{Redaction.text(nested.message)}")
     end
 
     def report_error(error, user_id:, custom_data:)
@@ -295,7 +305,7 @@ module AssistantChatNative
       total(settings.max_rounds_per_job)
       at([@round_count, settings.max_rounds_per_job].min, "round #{@round_count}")
     rescue => e
-      logger_for.debug("[#{self.class.name}] progress not stored: #{e.message}")
+      logger_for.debug("[#{self.class.name}] progress not stored: #{Redaction.text(e.message)}")
     end
 
     def null_sender
@@ -306,7 +316,7 @@ module AssistantChatNative
       Array(@attachment_tempfiles).each do |tempfile|
         tempfile.close!
       rescue => e
-        logger_for.warn("[#{self.class.name}] could not remove #{tempfile.path}: #{e.message}")
+        logger_for.warn("[#{self.class.name}] could not remove #{tempfile.path}: #{Redaction.text(e.message)}")
       end
       @attachment_tempfiles = []
     end

@@ -40,4 +40,21 @@ RSpec.describe AssistantChatNative::Configuration do
     expect(AssistantChatNative::Turn::MAX_COMPACTION_RETRIES).to eq(2)
     expect(AssistantChatNative::Turn::ESCALATION_MODEL).to eq("claude-sonnet")
   end
+
+  it "shows and serializes its models without API keys or base-URL credentials" do
+    require "active_support"
+    require "active_support/json"
+    config = described_class.new
+    config.models.register("gateway", provider: :anthropic, model_id: "claude-sonnet-4-5",
+      base_url: "https://relay:sk-ant-userinfo-secret@gw.example/anthropic?token=sk-ant-query-secret",
+      api_key: "sk-ant-api03-key-secret")
+
+    json = JSON.parse(config.to_json)
+    expect(json).to include("stall_timeout" => 60, "max_rounds" => 10)
+    expect(json["models"]).to include(a_hash_including("key" => "gateway", "api_key" => "[FILTERED]",
+      "base_url" => "https://[FILTERED]@gw.example/anthropic?[FILTERED]"))
+    [config.inspect, config.to_h.to_s, config.to_json, {config: config}.to_json].each do |text|
+      expect(text).not_to include("secret")
+    end
+  end
 end

@@ -1,6 +1,8 @@
 # frozen_string_literal: true
 
 require "spec_helper"
+require "logger"
+require "stringio"
 
 RSpec.describe AssistantChatNative::Heartbeat do
   it "beats every interval while the block runs, with the time elapsed, and stops with it" do
@@ -21,18 +23,19 @@ RSpec.describe AssistantChatNative::Heartbeat do
     expect(first).to be >= 0.05
   end
 
-  it "keeps beating when a beat raises, and logs it" do
+  it "keeps beating when a beat raises, and logs it redacted" do
     log = StringIO.new
     beats = 0
     heartbeat = described_class.new(interval: 0.03, logger: Logger.new(log)) do
       beats += 1
-      raise "broadcast failed"
+      raise "broadcast failed: api_key=sk-ant-api03-heartbeat-secret"
     end
 
     heartbeat.run { sleep 0.15 }
 
     expect(beats).to be >= 2
-    expect(log.string).to include("heartbeat failed: RuntimeError: broadcast failed")
+    expect(log.string).to include("heartbeat failed: RuntimeError: broadcast failed: api_key=[redacted]")
+    expect(log.string).not_to include("heartbeat-secret")
   end
 
   it "lets the block's exception through and leaves no thread behind" do

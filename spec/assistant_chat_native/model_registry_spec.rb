@@ -78,5 +78,30 @@ RSpec.describe AssistantChatNative::ModelRegistry do
       end
       expect(entry.inspect).to include("[FILTERED]")
     end
+
+    it "shows a base URL without its userinfo and query in inspect, to_h and as_json" do
+      entry = registry.register("gateway", provider: :openai, model_id: "gpt-5", api_key: "sk-very-secret",
+        base_url: "https://proxy:sk-in-userinfo@gw.example:8443/v1?api-key=sk-in-query")
+
+      expect(entry.url).to eq("https://proxy:sk-in-userinfo@gw.example:8443/v1?api-key=sk-in-query/chat/completions")
+      expect(entry.to_h).to include(base_url: "https://[FILTERED]@gw.example:8443/v1?[FILTERED]", api_key: "[FILTERED]")
+      expect(entry.as_json).to include("base_url" => "https://[FILTERED]@gw.example:8443/v1?[FILTERED]",
+        "api_key" => "[FILTERED]", "provider" => "openai")
+      [entry.inspect, entry.to_h.to_s, entry.as_json.to_s].each do |text|
+        expect(text).not_to include("sk-very-secret", "sk-in-userinfo", "sk-in-query")
+      end
+    end
+
+    it "serializes entries and the registry without the key, ActiveSupport loaded or not" do
+      entry = registry.register("mine", provider: :gemini, model_id: "gemini-2.5-pro", api_key: "AIzaSyVerySecretVerySecret0")
+      plain = [JSON.generate(entry), entry.to_json, registry.to_json]
+      require "active_support"
+      require "active_support/json"
+      serialized = plain + [entry.to_json, registry.to_json, {models: registry}.to_json, [entry].as_json.to_s]
+
+      serialized.each { |json| expect(json).not_to include("AIzaSyVerySecret") }
+      expect(JSON.parse(entry.to_json)).to include("key" => "mine", "api_key" => "[FILTERED]")
+      expect(JSON.parse(registry.to_json).map { |model| model["key"] }).to include("mine", "claude-sonnet")
+    end
   end
 end

@@ -474,6 +474,37 @@ RSpec.describe AssistantChatNative::RubyStream do
       expect(s.to_s).not_to include(secret)
     end
 
+    it "shows its URL without userinfo or query, and serializes no header, with ActiveSupport loaded" do
+      require "active_support"
+      require "active_support/json"
+      s = described_class.new(provider: :gemini, url: "http://user:#{secret}@127.0.0.1:1/v1beta/m?key=#{secret}",
+        headers: {"x-goog-api-key" => secret}, body: "{}")
+
+      expect(s.inspect).to include("url=http://[FILTERED]@127.0.0.1:1/v1beta/m?[FILTERED]")
+      expect(s.as_json).to eq("provider" => "gemini", "url" => "http://[FILTERED]@127.0.0.1:1/v1beta/m?[FILTERED]")
+      [s.to_json, JSON.generate(s), {stream: s}.to_json].each { |json| expect(json).not_to include(secret) }
+    end
+
+    it "never shows the headers of a run or a transfer in inspect or JSON" do
+      require "active_support"
+      require "active_support/json"
+      url = "http://127.0.0.1:1/v1/messages?key=#{secret}"
+      inbox = AssistantChatNative::RubyStream::Inbox.new(max_bytes: 1024)
+      transfer = AssistantChatNative::RubyStream::Transfer.new(url: url, headers: {"x-api-key" => secret}, body: secret,
+        connect_timeout: 1, read_timeout: 1, inbox: inbox)
+      options = {provider: :anthropic, url: url, headers: {"x-api-key" => secret}, body: secret,
+                 max_event_bytes: 1024, max_reply_bytes: 1024, broadcast_interval: 0.1}
+      run = AssistantChatNative::RubyStream::Run.new(stream: stream, options: options,
+        handler: StreamHandlers::Recording.new, inbox: inbox)
+
+      expect(transfer.inspect).to eq(%(#<AssistantChatNative::RubyStream::Transfer url=http://127.0.0.1:1/v1/messages?[FILTERED] headers=["x-api-key"]>))
+      expect(transfer.as_json).to eq("url" => "http://127.0.0.1:1/v1/messages?[FILTERED]", "headers" => {"x-api-key" => "[FILTERED]"})
+      expect(run.inspect).to include("provider=anthropic", "status=0")
+      [transfer, run].each do |object|
+        [object.inspect, object.to_s, object.to_json, JSON.generate(object)].each { |text| expect(text).not_to include(secret) }
+      end
+    end
+
     it "keeps the API key out of a failure" do
       local_provider.enqueue(status: 401)
 

@@ -35,6 +35,19 @@ RSpec.describe AssistantChatNative::Stream, if: AssistantChatNative.native? do
       expect(stream.instance_variables.map { |name| stream.instance_variable_get(name).to_s }.join)
         .not_to include(StreamHelpers::SECRET)
     end
+
+    it "shows a URL's userinfo and query as a marker in inspect and JSON" do
+      require "active_support"
+      require "active_support/json"
+      stream = described_class.new(provider: :openai,
+        url: "http://gateway:#{StreamHelpers::SECRET}@127.0.0.1:9/v1/chat/completions?api-key=#{StreamHelpers::SECRET}",
+        headers: {"authorization" => "Bearer #{StreamHelpers::SECRET}"}, body: "{}")
+
+      expect(stream.inspect).to include("url=http://[FILTERED]@127.0.0.1:9/v1/chat/completions?[FILTERED]")
+      expect(JSON.parse(stream.to_json)).to eq("provider" => "openai",
+        "url" => "http://[FILTERED]@127.0.0.1:9/v1/chat/completions?[FILTERED]")
+      expect({stream: stream}.to_json).not_to include(StreamHelpers::SECRET)
+    end
   end
 
   describe "#run" do

@@ -14,6 +14,15 @@ RSpec.describe AssistantChatNative::Worker do
     expect(described_class::TOOL_PREFIXES).to include("app_db" => "app_db_")
   end
 
+  it "shows unrecognised errors redacted by default, and takes only :redacted or :generic" do
+    settings = AssistantChatNative::Worker::Settings.new
+    expect(settings.error_messages).to eq(:redacted)
+    settings.error_messages = :generic
+    expect(settings.error_messages).to eq(:generic)
+    expect { settings.error_messages = :verbatim }
+      .to raise_error(AssistantChatNative::ConfigurationError, /error_messages must be :redacted or :generic/)
+  end
+
   it "is a Sidekiq job" do
     expect(described_class.ancestors).to include(Sidekiq::Job)
   end

@@ -2,12 +2,15 @@
 
 require "ipaddr"
 require "uri"
+require_relative "../redaction"
 
 module AssistantChatNative
   class ModelRegistry
     # One model the app may ask for: which provider serves it, under which id, at which tier,
     # and where to send the request. The API key and base URL come from the environment unless
-    # given; neither the key nor any header carrying it ever appears in #inspect or #to_s.
+    # given; neither the key nor any header carrying it ever appears in #inspect, #to_s,
+    # #to_h, #as_json or #to_json, and the base URL shows there without its userinfo and
+    # query (Redaction.url).
     #
     #   key         the registry key the app uses ("claude-sonnet")
     #   provider    :anthropic, :openai or :gemini
@@ -130,12 +133,21 @@ module AssistantChatNative
 
       def to_h
         {key: key, provider: provider, model_id: model_id, tier: tier, max_tokens: max_tokens,
-         thinking: thinking, base_url: base_url, api_key: api_key ? "[FILTERED]" : nil}
+         thinking: thinking, base_url: Redaction.url(base_url), api_key: Redaction.key(api_key)}
+      end
+
+      # What ActiveSupport serializes (without it, its instance variables, the key among them).
+      def as_json(*)
+        to_h.transform_keys(&:to_s).transform_values { |value| value.is_a?(Symbol) ? value.to_s : value }
+      end
+
+      def to_json(*args)
+        as_json.to_json(*args)
       end
 
       def inspect
-        "#<#{self.class.name} #{key} #{provider}:#{model_id} tier=#{tier} base_url=#{base_url} " \
-          "api_key=#{api_key ? "[FILTERED]" : "nil"}>"
+        "#<#{self.class.name} #{key} #{provider}:#{model_id} tier=#{tier} base_url=#{Redaction.url(base_url)} " \
+          "api_key=#{Redaction.key(api_key) || "nil"}>"
       end
       alias_method :to_s, :inspect
     end

@@ -53,6 +53,22 @@ module AssistantChatNative
         @transfer&.close
       end
 
+      # Never the options' headers or body: the provider, the URL as Redaction.url shows
+      # it and the response status so far.
+      def inspect
+        "#<#{self.class.name} provider=#{@options[:provider]} url=#{Redaction.url(@options[:url])} " \
+          "status=#{@status}#{" finished" if @finished}>"
+      end
+      alias_method :to_s, :inspect
+
+      def as_json(*)
+        {"provider" => @options[:provider].to_s, "url" => Redaction.url(@options[:url]), "status" => @status}
+      end
+
+      def to_json(*args)
+        as_json.to_json(*args)
+      end
+
       private
 
       def now

@@ -57,6 +57,20 @@ module AssistantChatNative
         @thread.join(JOIN_TIMEOUT)
       end
 
+      # The URL as Redaction.url shows it and the headers' names, never their values.
+      def inspect
+        "#<#{self.class.name} url=#{Redaction.url(@uri.to_s)} headers=#{@headers.keys.map(&:to_s).inspect}>"
+      end
+      alias_method :to_s, :inspect
+
+      def as_json(*)
+        {"url" => Redaction.url(@uri.to_s), "headers" => Redaction.headers(@headers)}
+      end
+
+      def to_json(*args)
+        as_json.to_json(*args)
+      end
+
       private
 
       def read

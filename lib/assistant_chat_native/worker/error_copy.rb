@@ -1,14 +1,20 @@
 # frozen_string_literal: true
 
+require_relative "../redaction"
+
 module AssistantChatNative
   class Worker
     # Turns an error message into what the user reads, by pattern, the way the
     # seed's broadcast_error does: a recognised provider or transport message gets
     # friendly copy; an invalid-model error says so and names the model; anything
-    # unrecognised passes through as it is. Classified failures (Failure) carry
-    # their own copy already and do not come through here.
+    # unrecognised passes through as the seed passed it, but only after
+    # Redaction.text took out keys, tokens and credentials and cut it to
+    # Redaction::MESSAGE_BYTES, or, with `unknown: :generic` (the worker's
+    # error_messages setting), as GENERIC. Classified failures (Failure) carry their
+    # own copy already (.for_failure).
     module ErrorCopy
       BUSY = "This conversation is currently being processed. Please try again in a moment."
+      GENERIC = "Something went wrong while answering. Please try again."
 
       PATTERNS = [
         [/\Amodel:|model[_ ]not[_ ]found|unknown model|does not exist.*model|model.*(not found|does not exist|is not supported)/i,
@@ -37,17 +43,33 @@ module AssistantChatNative
 
       module_function
 
-      # The copy for a raw error message. Blank messages get a generic line.
-      def for_message(message)
-        text = message.to_s.strip
-        return "Something went wrong while answering. Please try again." if text.empty?
+      # The copy for a raw error message. Blank messages get GENERIC; so does an
+      # unrecognised one when unknown is :generic.
+      def for_message(message, unknown: :redacted)
+        # Patterns read the redacted text, so a model name they quote is redacted too.
+        text = Redaction.text(message).strip
+        return GENERIC if text.empty?
 
         PATTERNS.each do |pattern, copy|
           next unless text.match?(pattern)
 
-          return copy.respond_to?(:call) ? copy.call(text) : copy
+          return copy.respond_to?(:call) ? Redaction.text(copy.call(text), max_bytes: Redaction::MESSAGE_BYTES) : copy
         end
-        text
+        (unknown == :generic) ? GENERIC : Redaction.text(text, max_bytes: Redaction::MESSAGE_BYTES)
+      end
+
+      # The copy for a classified failure: its own message (the classifier's copy for
+      # its kind, or for an unrecognised bad request the provider's words, cleaned),
+      # or, when unknown is :generic, the kind's plain copy instead of those words.
+      def for_failure(failure, unknown: :redacted)
+        message = failure.message.to_s
+        return for_message(failure.detail, unknown: unknown) if message.empty?
+
+        if unknown == :generic && failure.kind == :bad_request
+          return RubyStream::FallbackClassifier::KINDS.fetch(:bad_request).copy
+        end
+
+        Redaction.text(message, max_bytes: Redaction::MESSAGE_BYTES)
       end
     end
   end

@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require "active_support/notifications"
+require_relative "../redaction"
 
 module AssistantChatNative
   class Worker
@@ -26,7 +27,9 @@ module AssistantChatNative
     #                                   output_tokens, flushes, failure_kind
     #
     # Times are seconds. Payloads carry no request headers, so no API key reaches a
-    # subscriber or the log.
+    # subscriber or the log. When the turn raises, the exception ActiveSupport adds to
+    # the turn's payload (:exception, :exception_object) is the redacted one
+    # (Redaction.exception), which is also what propagates.
     #
     #   ActiveSupport::Notifications.subscribe("turn.assistant_chat_native") do |event|
     #     StatsD.distribution("chat.ttft", event.payload[:time_to_first_token])
@@ -52,13 +55,23 @@ module AssistantChatNative
           handler.stream_observer = ->(details) { stream(details, worker: worker, conversation_id: conversation_id) }
         end
         ActiveSupport::Notifications.instrument(TURN, payload) do
-          outcome = yield
+          outcome = redacting_errors { yield }
           payload.merge!(turn_figures(outcome, handler, started))
         end
         logger&.info(log_line(payload))
         outcome
       ensure
         handler.stream_observer = nil if handler.respond_to?(:stream_observer=)
+      end
+
+      # The block's value; what it raises, raised again as Redaction leaves it.
+      def redacting_errors
+        yield
+      rescue => e
+        shown = Redaction.exception(e)
+        raise if shown.equal?(e)
+
+        raise shown, cause: shown.cause
       end
 
       # Publishes one stream's event from Turn's on_stream_end details.

@@ -9,6 +9,9 @@ module AssistantChatNative
     #     worker.reporter = ->(error, user_id:, custom_data:) { Honeybadger.notify(error, context: custom_data) }
     #   end
     class Settings
+      # What error_messages may be set to (see #error_messages=).
+      ERROR_MESSAGES = %i[redacted generic].freeze
+
       # Model rounds one job runs before it hands the rest to a continuation job.
       attr_accessor :max_rounds_per_job
       # Seconds one job streams before it hands the rest to a continuation job
@@ -31,6 +34,11 @@ module AssistantChatNative
       attr_accessor :message_foreign_key
       # A Logger; nil uses Rails.logger, else Sidekiq's.
       attr_accessor :logger
+      # What the user reads when an error is not one the gem recognises (a host hook's
+      # exception, a provider's unclassified words): :redacted (the default) shows the
+      # message as the seed did, after Redaction.text removed keys, tokens and credentials
+      # and cut it to Redaction::MESSAGE_BYTES; :generic shows ErrorCopy::GENERIC instead.
+      attr_reader :error_messages
       # The tool services (see ToolServices).
       attr_reader :tool_services
 
@@ -48,7 +56,16 @@ module AssistantChatNative
         @upload_class = "Upload"
         @message_foreign_key = "conversation_id"
         @logger = nil
+        @error_messages = :redacted
         @tool_services = ToolServices.new
+      end
+
+      def error_messages=(value)
+        unless ERROR_MESSAGES.include?(value)
+          raise ConfigurationError, "error_messages must be :redacted or :generic, got #{value.inspect}"
+        end
+
+        @error_messages = value
       end
 
       def resolve(name)

@@ -35,5 +35,59 @@ RSpec.describe AssistantChatNative::Worker::ErrorCopy do
     it "gives a generic line for a blank message" do
       expect(described_class.for_message("  ")).to eq("Something went wrong while answering. Please try again.")
     end
+
+    it "passes an unrecognised message through only after removing keys and credentials" do
+      message = "PG::InsufficientPrivilege: ERROR: permission denied; SELECT * FROM secrets WHERE api_key = " \
+        "'sk-ant-api03-planted-0123456789' -- via postgres://app:hunter2@db.internal:5432/app?sslpassword=hunter2"
+
+      copy = described_class.for_message(message)
+
+      expect(copy).to eq("PG::InsufficientPrivilege: ERROR: permission denied; SELECT * FROM secrets WHERE api_key = " \
+        "'[redacted]' -- via postgres://[FILTERED]@db.internal:5432/app?[FILTERED]")
+    end
+
+    it "cuts an unrecognised message to the message bound" do
+      copy = described_class.for_message("Couldn't save the reply: " + ("é" * 2_000))
+      expect(copy.bytesize).to be <= AssistantChatNative::Redaction::MESSAGE_BYTES
+      expect(copy).to start_with("Couldn't save the reply: ééé")
+      expect(copy).to be_valid_encoding
+    end
+
+    it "shows generic copy for an unrecognised message when asked to, and still recognises known ones" do
+      expect(described_class.for_message("Couldn't find Upload with 'id'=12", unknown: :generic))
+        .to eq(described_class::GENERIC)
+      expect(described_class.for_message("Rate limit reached for requests", unknown: :generic)).to match(/too many requests/)
+    end
+  end
+
+  describe ".for_failure" do
+    # The C classifier, or its Ruby twin where the extension is not loaded.
+    def classify(**input)
+      return AssistantChatNative.classify(**input) if AssistantChatNative.native?
+
+      require "assistant_chat_native/ruby_stream"
+      AssistantChatNative::RubyStream::FallbackClassifier.classify(**input)
+    end
+
+    let(:provider_words) do
+      classify(provider: :openai, status: 400,
+        body: JSON.generate(error: {message: "Unsupported parameter 'foo' for key sk-proj-planted0123456789", type: "invalid_request_error"}))
+    end
+
+    it "shows an unrecognised bad request's words as the classifier cleaned them" do
+      expect(provider_words.kind).to eq(:bad_request)
+      expect(described_class.for_failure(provider_words)).to eq("Unsupported parameter 'foo' for key [redacted]")
+    end
+
+    it "shows the kind's plain copy instead of the provider's words when generic copy is asked for" do
+      expect(described_class.for_failure(provider_words, unknown: :generic))
+        .to eq("The assistant couldn't process this request. Please rephrase your message and try again.")
+    end
+
+    it "keeps the classifier's copy of a recognised kind in either mode" do
+      overloaded = classify(provider: :anthropic, status: 529, body: "")
+      expect(described_class.for_failure(overloaded)).to eq(overloaded.message)
+      expect(described_class.for_failure(overloaded, unknown: :generic)).to eq(overloaded.message)
+    end
   end
 end

@@ -25,4 +25,14 @@ RSpec.describe AssistantChatNative::Worker::Reporter do
     expect(io.string).to include("RuntimeError: boom", "user_id=nil")
     expect(io.string).not_to include("response_body")
   end
+
+  it "logs the message and the response body redacted, whoever calls it" do
+    io = StringIO.new
+    described_class.new(logger: Logger.new(io)).call(IOError.new("cannot open /srv/.env: OPENAI_API_KEY=sk-proj-planted0123456789"),
+      user_id: 3, custom_data: {worker: "AssistantChatWorker", conversation_id: 1, model: "gpt",
+                                response_body: "Incorrect API key provided: sk-proj-planted0123456789."})
+    expect(io.string).to include("IOError: cannot open /srv/.env: OPENAI_API_KEY=[redacted]",
+      "response_body=Incorrect API key provided: [redacted].")
+    expect(io.string).not_to include("planted")
+  end
 end

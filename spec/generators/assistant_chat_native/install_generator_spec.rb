@@ -31,7 +31,7 @@ RSpec.describe AssistantChatNative::Generators::InstallGenerator do
   it "writes the initializer, the migration, the worker subclass and both models for an app without them" do
     generate
     expect(read("config/initializers/assistant_chat_native.rb")).to include('config.worker.conversation_class = "Conversation"',
-      'config.worker.message_foreign_key = "conversation_id"')
+      'config.worker.message_foreign_key = "conversation_id"', "# config.worker.error_messages = :generic")
     migration = Dir[File.join(@root, "db/migrate/*_assistant_chat_native_install.rb")]
     expect(migration.size).to eq(1)
     source = File.read(migration.first)

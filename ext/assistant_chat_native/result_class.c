@@ -23,8 +23,8 @@ static VALUE str_thinking, str_redacted_thinking;
 /* ---- JSON to Ruby ---- */
 
 typedef struct json_builder {
-    VALUE stack[ACN_ACCUM_MAX_JSON_DEPTH + 2]; /* open containers; on the C stack, so GC sees them */
-    VALUE keys[ACN_ACCUM_MAX_JSON_DEPTH + 2];  /* the pending key of each open Hash */
+    VALUE stack[ACN_JSON_MAX_DEPTH + 2]; /* open containers; on the C stack, so GC sees them */
+    VALUE keys[ACN_JSON_MAX_DEPTH + 2];  /* the pending key of each open Hash */
     int depth;
     VALUE root;
 } json_builder;
@@ -78,7 +78,7 @@ static int on_key(void *ctx, const unsigned char *key, size_t len)
 
 static int open_container(json_builder *b, VALUE container)
 {
-    if (b->depth > ACN_ACCUM_MAX_JSON_DEPTH)
+    if (b->depth > ACN_JSON_MAX_DEPTH)
         return 0;
     put(b, container);
     b->keys[b->depth] = Qnil;

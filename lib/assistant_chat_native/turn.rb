@@ -51,6 +51,10 @@ module AssistantChatNative
     # Failures a classifier gives up on only because text already reached the user (it
     # cannot take it back); Turn can, through on_text_reset, so it retries them.
     RESETTABLE_KINDS = %i[connection_lost stalled timeout server_error overloaded].freeze
+    # Tool calls one round may ask for (core/accum.h ACN_ACCUM_MAX_TOOL_CALLS): more fail
+    # the round, whatever stream class produced them.
+    MAX_TOOL_CALLS = 128
+    JSON_MAX_DEPTH = 100 # core/acn.h ACN_JSON_MAX_DEPTH, JSON.generate's default max_nesting
 
     attr_reader :model
 
@@ -182,6 +186,7 @@ module AssistantChatNative
         add_usage(usage, result.usage)
         failure = result.failure
         failure = nil if failure&.kind == :refusal && !result.text.empty?
+        failure ||= tool_call_failure(result)
         notify(:on_stream_end, stream_detail(result, attempts, failures, failure))
         if failure.nil?
           if escalate_empty?(result)
@@ -218,6 +223,34 @@ module AssistantChatNative
       else
         fail_round(failure, result, attempts, failures, usage)
       end
+    end
+
+    # A failure when the reply's tool calls cannot be taken as they are: too many, or
+    # arguments the history could not hold as JSON (nested past JSON's limit, say).
+    # Classified as the stream would have classified them; a JSON error never escapes.
+    def tool_call_failure(result)
+      calls = result.tool_calls
+      if calls.size > MAX_TOOL_CALLS
+        return refused_reply(:too_large, "the reply holds more than #{MAX_TOOL_CALLS} tool calls")
+      end
+
+      calls.each do |call|
+        JSON.generate(call.arguments || {})
+      rescue JSON::NestingError
+        return refused_reply(:malformed, "#{arguments_of(call)} nest deeper than #{JSON_MAX_DEPTH} levels")
+      rescue JSON::JSONError, EncodingError, TypeError
+        return refused_reply(:malformed, "#{arguments_of(call)} are not a JSON object")
+      end
+      nil
+    end
+
+    def arguments_of(call)
+      "the arguments of tool call #{call.name.to_s.byteslice(0, 64).scrub("")} (#{call.id.to_s.byteslice(0, 64).scrub("")})"
+    end
+
+    def refused_reply(transport_error, detail)
+      RubyStream::FailureBuilder.new(provider: @entry.provider)
+        .transport(transport_error, status: 200, streamed: false, detail: detail)
     end
 
     def stream_once

@@ -132,18 +132,6 @@ static void test_text_deltas_concatenate_and_a_whole_stream_has_no_failure(void 
     acn_accum_free(&accum);
 }
 
-static void test_text_may_contain_nul_bytes(void **state)
-{
-    acn_accum accum;
-
-    (void)state;
-    acn_accum_init(&accum, 0);
-    add(&accum, text_event(ACN_EVENT_TEXT_DELTA, 0, "a\0b", 3));
-    assert_int_equal(accum.text.len, 3);
-    assert_memory_equal(accum.text.ptr, "a\0b", 3);
-    acn_accum_free(&accum);
-}
-
 /* Feeds `sample` as one delta per piece cut at `cuts`, flushing after each delta, and
  * checks every flush is whole characters and all flushes together are the sample. */
 static void feed_cut(const char *sample, size_t len, const size_t *cuts, size_t cut_count)
@@ -371,27 +359,135 @@ static void test_arguments_that_are_not_one_json_object_fail_as_malformed_stream
     expect_malformed_arguments("{\"q\": \"\xFF\"}");
 }
 
-static void test_deeply_nested_arguments_are_refused(void **state)
+/* Arguments {"a": [[...]]} whose arrays and object nest `depth` levels in all. */
+static size_t nested_arguments(char *out, size_t depth)
 {
-    acn_accum accum;
-    char deep[2 * (ACN_ACCUM_MAX_JSON_DEPTH + 2) + 8];
-    size_t depth = ACN_ACCUM_MAX_JSON_DEPTH + 1;
-    size_t i;
-    size_t n = 0;
+    size_t i, n = 0;
 
-    (void)state;
-    memcpy(deep, "{\"a\":", 5);
+    memcpy(out, "{\"a\":", 5);
     n = 5;
     for (i = 1; i < depth; i++)
-        deep[n++] = '[';
+        out[n++] = '[';
     for (i = 1; i < depth; i++)
-        deep[n++] = ']';
-    deep[n++] = '}';
+        out[n++] = ']';
+    out[n++] = '}';
+    return n;
+}
+
+/* The failure one call with these arguments gives (kind NONE when they pass); detail copied out. */
+static acn_failure_kind arguments_verdict(const char *arguments, size_t len, char *detail, size_t cap)
+{
+    acn_accum accum;
+    acn_failure_kind kind;
+
     acn_accum_init(&accum, 0);
-    start_call(&accum, 0, "c", "f", 0);
-    add(&accum, text_event(ACN_EVENT_TOOL_ARGS_DELTA, 0, deep, n));
+    start_call(&accum, 0, "call_deep", "lookup", 0);
+    add(&accum, text_event(ACN_EVENT_TOOL_ARGS_DELTA, 0, arguments, len));
     add(&accum, blank(ACN_EVENT_TOOL_CALL_END, 0));
-    assert_true(accum.calls[0].invalid);
+    done(&accum);
+    kind = finish_ok(&accum, ACN_PROVIDER_ANTHROPIC)->kind;
+    snprintf(detail, cap, "%s", accum.failure.detail);
+    acn_accum_free(&accum);
+    return kind;
+}
+
+static void test_arguments_nested_to_the_json_depth_pass_and_one_deeper_fail(void **state)
+{
+    char deep[2 * (ACN_JSON_MAX_DEPTH + 2) + 8];
+    char detail[ACN_FAILURE_DETAIL_MAX];
+    size_t n;
+
+    (void)state;
+    assert_int_equal(ACN_JSON_MAX_DEPTH, 100); /* Ruby's JSON max_nesting default */
+    n = nested_arguments(deep, ACN_JSON_MAX_DEPTH);
+    assert_int_equal(arguments_verdict(deep, n, detail, sizeof(detail)), ACN_FAILURE_NONE);
+    n = nested_arguments(deep, ACN_JSON_MAX_DEPTH + 1);
+    assert_int_equal(arguments_verdict(deep, n, detail, sizeof(detail)), ACN_FAILURE_MALFORMED_STREAM);
+    if (strstr(detail, "nest deeper than 100 levels") == NULL || strstr(detail, "lookup") == NULL)
+        fail_msg("detail: %s", detail);
+}
+
+static void test_arguments_nested_300_deep_fail_as_malformed_stream(void **state)
+{
+    char deep[2 * 300 + 8];
+    char detail[ACN_FAILURE_DETAIL_MAX];
+    size_t n = nested_arguments(deep, 300);
+
+    (void)state;
+    assert_int_equal(arguments_verdict(deep, n, detail, sizeof(detail)), ACN_FAILURE_MALFORMED_STREAM);
+    assert_non_null(strstr(detail, "nest deeper"));
+}
+
+static void test_a_number_token_past_its_length_fails_as_malformed_stream(void **state)
+{
+    char args[ACN_ACCUM_MAX_NUMBER_CHARS + 16];
+    char detail[ACN_FAILURE_DETAIL_MAX];
+    size_t n;
+
+    (void)state;
+    memcpy(args, "{\"n\":", 5);
+    memset(args + 5, '7', ACN_ACCUM_MAX_NUMBER_CHARS);
+    args[5 + ACN_ACCUM_MAX_NUMBER_CHARS] = '}';
+    n = 6 + ACN_ACCUM_MAX_NUMBER_CHARS;
+    assert_int_equal(arguments_verdict(args, n, detail, sizeof(detail)), ACN_FAILURE_NONE);
+    memcpy(args, "{\"n\":-", 6);
+    memset(args + 6, '7', ACN_ACCUM_MAX_NUMBER_CHARS);
+    args[6 + ACN_ACCUM_MAX_NUMBER_CHARS] = '}';
+    n = 7 + ACN_ACCUM_MAX_NUMBER_CHARS;
+    assert_int_equal(arguments_verdict(args, n, detail, sizeof(detail)), ACN_FAILURE_MALFORMED_STREAM);
+    if (strstr(detail, "number longer than 100 characters") == NULL)
+        fail_msg("detail: %s", detail);
+}
+
+static void test_arguments_with_a_comment_are_malformed(void **state)
+{
+    (void)state;
+    expect_malformed_arguments("{\"q\": /* \" */ 1}");
+    expect_malformed_arguments("{\"q\": 1} // trailing");
+}
+
+static void test_tool_calls_past_the_limit_fail_the_reply_even_on_one_reused_index(void **state)
+{
+    acn_accum accum;
+    const acn_failure *failure;
+    acn_event event;
+    int i;
+
+    (void)state;
+    acn_accum_init(&accum, 0);
+    for (i = 0; i < ACN_ACCUM_MAX_TOOL_CALLS; i++) {
+        start_call(&accum, 7, "toolu_same", "ping", 0);
+        add_text(&accum, ACN_EVENT_TOOL_ARGS_DELTA, 7, "{}");
+    }
+    assert_int_equal(accum.call_count, ACN_ACCUM_MAX_TOOL_CALLS);
+    event = blank(ACN_EVENT_TOOL_CALL_START, 7);
+    assert_int_equal(acn_accum_add(&accum, &event), ACN_ERR_LIMIT);
+    /* Refused from then on, so a hostile stream stops here. */
+    assert_int_equal(acn_accum_add(&accum, &event), ACN_ERR_LIMIT);
+    assert_int_equal(accum.call_count, ACN_ACCUM_MAX_TOOL_CALLS);
+    failure = acn_accum_finish(&accum, ACN_PROVIDER_ANTHROPIC, 1, ACN_OK, NULL, 0);
+    assert_int_equal(failure->kind, ACN_FAILURE_MALFORMED_STREAM);
+    if (strstr(failure->detail, "more than 128 tool calls") == NULL)
+        fail_msg("detail: %s", failure->detail);
+    acn_accum_free(&accum);
+}
+
+static void test_nul_bytes_are_removed_from_text_and_thinking(void **state)
+{
+    acn_accum accum;
+    acn_accum_chunk chunk;
+
+    (void)state;
+    acn_accum_init(&accum, 0);
+    add(&accum, text_event(ACN_EVENT_TEXT_DELTA, 0, "a\0b\0", 4));
+    add(&accum, text_event(ACN_EVENT_TEXT_DELTA, 0, "\0\0", 2));
+    add(&accum, text_event(ACN_EVENT_TEXT_DELTA, 0, "c", 1));
+    add(&accum, text_event(ACN_EVENT_THINKING_DELTA, 1, "\0hm\0m", 5));
+    assert_buf(&accum.text, "abc");
+    assert_buf(&accum.thinking, "hmm");
+    assert_true(acn_accum_flush_text(&accum, 1, &chunk));
+    assert_int_equal(chunk.all_len, 3);
+    assert_null(memchr(chunk.all, '\0', chunk.all_len));
     acn_accum_free(&accum);
 }
 
@@ -722,7 +818,6 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_text_deltas_concatenate_and_a_whole_stream_has_no_failure),
-        cmocka_unit_test(test_text_may_contain_nul_bytes),
         cmocka_unit_test(test_flush_never_splits_2_3_or_4_byte_characters_at_any_cut),
         cmocka_unit_test(test_flush_hands_out_only_what_is_new_and_final_flush_hands_out_the_rest),
         cmocka_unit_test(test_thinking_flushes_apart_from_text),
@@ -730,7 +825,12 @@ int main(void)
         cmocka_unit_test(test_parallel_tool_calls_concatenate_arguments_per_call),
         cmocka_unit_test(test_empty_or_blank_arguments_mean_an_empty_object),
         cmocka_unit_test(test_arguments_that_are_not_one_json_object_fail_as_malformed_stream),
-        cmocka_unit_test(test_deeply_nested_arguments_are_refused),
+        cmocka_unit_test(test_arguments_nested_to_the_json_depth_pass_and_one_deeper_fail),
+        cmocka_unit_test(test_arguments_nested_300_deep_fail_as_malformed_stream),
+        cmocka_unit_test(test_a_number_token_past_its_length_fails_as_malformed_stream),
+        cmocka_unit_test(test_arguments_with_a_comment_are_malformed),
+        cmocka_unit_test(test_tool_calls_past_the_limit_fail_the_reply_even_on_one_reused_index),
+        cmocka_unit_test(test_nul_bytes_are_removed_from_text_and_thinking),
         cmocka_unit_test(test_arguments_for_a_call_never_started_are_malformed),
         cmocka_unit_test(test_a_call_that_never_ended_is_dropped_at_finish),
         cmocka_unit_test(test_thinking_blocks_are_kept_for_anthropic_only),

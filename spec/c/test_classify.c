@@ -913,6 +913,119 @@ static void test_huge_and_deep_bodies_are_bounded(void **state)
     free(deep);
 }
 
+/* ~80 KB: {"error": then a comment holding a quote, then `levels` arrays, as an attacker sends it. */
+static char *comment_bomb(size_t levels)
+{
+    char *body = malloc(levels * 2 + 64);
+    size_t n, i;
+
+    assert_non_null(body);
+    n = (size_t)sprintf(body, "{\"error\": /* \" */ ");
+    for (i = 0; i < levels; i++)
+        body[n++] = '[';
+    for (i = 0; i < levels; i++)
+        body[n++] = ']';
+    body[n++] = '}';
+    body[n] = '\0';
+    return body;
+}
+
+static void test_a_comment_hiding_deep_nesting_is_read_as_text(void **state)
+{
+    char *body = comment_bomb(40000);
+    acn_classify_input in = input_for(ACN_PROVIDER_ANTHROPIC, 500, body);
+    acn_failure f;
+
+    (void)state;
+    acn_classify(&in, &f);
+    assert_kind(&f, ACN_FAILURE_SERVER_ERROR, ACN_ACTION_RETRY, 1);
+    assert_true(strncmp(f.detail, "{\"error\": /* \" */ [[[", 21) == 0);
+    assert_true(clean_text_ok(f.detail));
+
+    /* the same bytes as a mid-stream error event's payload */
+    in.status = 200;
+    in.mid_stream = 1;
+    acn_classify(&in, &f);
+    assert_string_equal(acn_failure_kind_name(f.kind), "server_error");
+    assert_true(strncmp(f.detail, "{\"error\": /* \" */ [[[", 21) == 0);
+    free(body);
+}
+
+static void test_json_with_a_comment_is_read_as_text(void **state)
+{
+    acn_failure f;
+
+    (void)state;
+    /* The words are phrases the classifier knows; as text they are still read. */
+    f = classify_body(ACN_PROVIDER_OPENAI, 400, "{\"error\": {\"message\": \"prompt is too long\"} /* x */}");
+    assert_string_equal(acn_failure_kind_name(f.kind), "context_overflow");
+    assert_non_null(strstr(f.detail, "/* x */"));
+    f = classify_body(ACN_PROVIDER_OPENAI, 400, "{\"error\": {\"type\": \"invalid_request_error\"}}");
+    assert_string_equal(f.detail, "HTTP 400: invalid_request_error");
+    f = classify_body(ACN_PROVIDER_OPENAI, 400, "{\"error\": {\"type\": /**/ \"invalid_request_error\"}}");
+    assert_null(strstr(f.detail, "HTTP 400: invalid_request_error"));
+}
+
+/* {"error": {"message": "deep"}, "x": [[...]]}: `depth` levels in all. */
+static char *nested_body(size_t depth)
+{
+    char *body = malloc(2 * depth + 64);
+    size_t n, i;
+
+    assert_non_null(body);
+    n = (size_t)sprintf(body, "{\"error\": {\"message\": \"deep\"}, \"x\": ");
+    for (i = 1; i < depth; i++)
+        body[n++] = '[';
+    for (i = 1; i < depth; i++)
+        body[n++] = ']';
+    body[n++] = '}';
+    body[n] = '\0';
+    return body;
+}
+
+static void test_a_body_nested_100_deep_is_json_and_101_is_text(void **state)
+{
+    char *ok = nested_body(ACN_JSON_MAX_DEPTH);
+    char *deep = nested_body(ACN_JSON_MAX_DEPTH + 1);
+    acn_failure f;
+
+    (void)state;
+    f = classify_body(ACN_PROVIDER_GEMINI, 400, ok);
+    assert_string_equal(f.detail, "deep");
+    f = classify_body(ACN_PROVIDER_GEMINI, 400, deep);
+    assert_true(strncmp(f.detail, "{\"error\": {\"message\": \"deep\"}", 28) == 0);
+    free(ok);
+    free(deep);
+}
+
+static void test_fields_are_read_in_any_key_order_and_the_first_of_a_repeated_key_wins(void **state)
+{
+    acn_failure f;
+
+    (void)state;
+    /* @type after the fields it qualifies; details before message. */
+    f = classify_body(ACN_PROVIDER_GEMINI, 429,
+                      "{\"error\": {\"details\": [{\"retryDelay\": \"7s\", \"@type\": "
+                      "\"type.googleapis.com/google.rpc.RetryInfo\"}], \"status\": \"RESOURCE_EXHAUSTED\", "
+                      "\"code\": 429, \"message\": \"Resource has been exhausted\"}}");
+    assert_string_equal(acn_failure_kind_name(f.kind), "rate_limited");
+    assert_true(f.retry_after > 6.9 && f.retry_after < 7.1);
+    /* the root array's first object speaks, whatever comes before it */
+    f = classify_body(
+        ACN_PROVIDER_OPENAI, 400,
+        "[1, [{\"error\": {\"message\": \"no\"}}], {\"error\": {\"message\": \"prompt is too long\"}}, "
+        "{\"error\": {\"message\": \"later\"}}]");
+    assert_string_equal(acn_failure_kind_name(f.kind), "context_overflow");
+    assert_string_equal(f.detail, "prompt is too long");
+    f = classify_body(ACN_PROVIDER_OPENAI, 400,
+                      "{\"error\": {\"message\": \"first words\", \"message\": \"second words\"}}");
+    assert_string_equal(f.detail, "first words");
+    /* an error object's own key named "error" is not the error */
+    f = classify_body(ACN_PROVIDER_OPENAI, 400,
+                      "{\"detail\": \"plain detail\", \"x\": {\"error\": \"inner\"}}");
+    assert_string_equal(f.detail, "plain detail");
+}
+
 static void test_body_is_read_only_within_its_length(void **state)
 {
     /* The length stops before the closing braces: the body is not valid JSON. */
@@ -993,6 +1106,10 @@ int main(void)
         cmocka_unit_test(test_secrets_are_redacted_from_provider_text),
         cmocka_unit_test(test_clean_text_cuts_at_a_character_boundary),
         cmocka_unit_test(test_huge_and_deep_bodies_are_bounded),
+        cmocka_unit_test(test_a_comment_hiding_deep_nesting_is_read_as_text),
+        cmocka_unit_test(test_json_with_a_comment_is_read_as_text),
+        cmocka_unit_test(test_a_body_nested_100_deep_is_json_and_101_is_text),
+        cmocka_unit_test(test_fields_are_read_in_any_key_order_and_the_first_of_a_repeated_key_wins),
         cmocka_unit_test(test_body_is_read_only_within_its_length),
         cmocka_unit_test(test_every_kind_has_a_name_copy_and_default),
     };

@@ -285,6 +285,17 @@ static void message_delta_usage_may_carry_every_count(void **state)
                   ACN_OK, 0, "usage usage=10682,510,5,0\nstop reason=end_turn text=end_turn\n");
 }
 
+static void negative_usage_counts_are_not_sent(void **state)
+{
+    (void)state;
+    expect_events(P,
+                  "event: message_delta\n"
+                  "data: {\"type\":\"message_delta\",\"delta\":{},\"usage\":{"
+                  "\"input_tokens\":-10,\"cache_creation_input_tokens\":-1,\"cache_read_input_tokens\":5,"
+                  "\"output_tokens\":-9223372036854775807}}\n\n",
+                  ACN_OK, 0, "usage usage=-1,-1,5,-1\n");
+}
+
 static void error_event_passes_type_message_and_payload(void **state)
 {
     (void)state;
@@ -518,6 +529,7 @@ int main(void)
         cmocka_unit_test(citations_delta_carries_the_citation_as_json),
         cmocka_unit_test(every_stop_reason_maps),
         cmocka_unit_test(message_delta_usage_may_carry_every_count),
+        cmocka_unit_test(negative_usage_counts_are_not_sent),
         cmocka_unit_test(error_event_passes_type_message_and_payload),
         cmocka_unit_test(error_event_that_is_not_json_is_still_an_error),
         cmocka_unit_test(unknown_event_types_are_ignored_unparsed),

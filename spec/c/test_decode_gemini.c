@@ -129,6 +129,18 @@ static void usage_output_adds_thoughts_and_cached_is_cache_read(void **state)
                   ACN_OK, 0, "usage usage=14,248,4,-1\nusage usage=-1,7,-1,-1\n");
 }
 
+static void usage_sums_saturate_and_negative_counts_are_not_sent(void **state)
+{
+    (void)state;
+    expect_events(P,
+                  "data: {\"usageMetadata\": {\"candidatesTokenCount\": 9223372036854775807,"
+                  "\"thoughtsTokenCount\": 9223372036854775807}}\n\n"
+                  "data: {\"usageMetadata\": {\"promptTokenCount\": -5,\"candidatesTokenCount\": -3,"
+                  "\"thoughtsTokenCount\": 4,\"cachedContentTokenCount\": -1}}\n\n"
+                  "data: {\"usageMetadata\": {\"promptTokenCount\": -5,\"candidatesTokenCount\": -3}}\n\n",
+                  ACN_OK, 0, "usage usage=-1,9223372036854775807,-1,-1\nusage usage=-1,4,-1,-1\n");
+}
+
 static void only_the_first_candidate_is_read(void **state)
 {
     (void)state;
@@ -193,8 +205,9 @@ static void deeply_nested_arguments_are_refused_not_crashed(void **state)
         acn_buf_push(&input, '}');
     acn_buf_append(&input, "}}]}}]}\n\n", strlen("}}]}}]}\n\n"));
     decode_once(P, 0, input.ptr, &out);
-    assert_int_equal(out.status, ACN_ERR_LIMIT);
-    assert_non_null(strstr(out.error, "nested"));
+    /* Malformed, as Ruby's JSON.parse (max_nesting 100) finds it. */
+    assert_int_equal(out.status, ACN_ERR_MALFORMED);
+    assert_non_null(strstr(out.error, "nested deeper than 100 levels"));
     assert_string_equal(out.transcript, "");
     decoded_free(&out);
     acn_buf_free(&input);
@@ -243,6 +256,7 @@ int main(void)
         cmocka_unit_test(every_finish_reason_maps),
         cmocka_unit_test(prompt_block_reason_is_a_terminal_refusal),
         cmocka_unit_test(usage_output_adds_thoughts_and_cached_is_cache_read),
+        cmocka_unit_test(usage_sums_saturate_and_negative_counts_are_not_sent),
         cmocka_unit_test(only_the_first_candidate_is_read),
         cmocka_unit_test(other_part_kinds_are_ignored),
         cmocka_unit_test(error_object_in_a_data_chunk),

@@ -234,6 +234,95 @@ static void skipped_containers_report_nothing(void **state)
     acn_buf_free(&s.log);
 }
 
+/* {"k": [[...]]}: a map whose "k" holds arrays, `depth` levels in all. */
+static char *nested(size_t depth)
+{
+    char *json = malloc(2 * depth + 16);
+    size_t i, n = 0;
+
+    assert_non_null(json);
+    memcpy(json, "{\"k\":", 5);
+    n = 5;
+    for (i = 1; i < depth; i++)
+        json[n++] = '[';
+    for (i = 1; i < depth; i++)
+        json[n++] = ']';
+    json[n++] = '}';
+    json[n] = '\0';
+    return json;
+}
+
+static void nesting_past_the_json_depth_is_malformed_walked_skipped_or_captured(void **state)
+{
+    const char *how[] = {NULL, "k", "k"};
+    acn_json_walk w;
+    seen s;
+    int i;
+
+    (void)state;
+    setup_seen(&s);
+    acn_json_walk_init(&w, 1 << 16);
+    for (i = 0; i < 3; i++) {
+        char *ok = nested(ACN_JSON_MAX_DEPTH);
+        char *deep = nested(ACN_JSON_MAX_DEPTH + 1);
+
+        s.skip_at = i == 1 ? how[i] : NULL;
+        s.capture_at = i == 2 ? how[i] : NULL;
+        assert_int_equal(walk_once(&w, &s, ok), ACN_OK);
+        assert_int_equal(walk_once(&w, &s, deep), ACN_ERR_MALFORMED);
+        assert_non_null(strstr(acn_json_walk_error(&w), "nested deeper than 100 levels"));
+        /* the walk goes on after the refusal */
+        assert_int_equal(walk_once(&w, &s, ok), ACN_OK);
+        free(ok);
+        free(deep);
+    }
+    acn_json_walk_free(&w);
+    acn_buf_free(&s.log);
+}
+
+static void forty_thousand_levels_behind_a_comment_are_refused_without_recursion(void **state)
+{
+    size_t levels = 40000, n = 0, i;
+    char *json = malloc(levels * 2 + 64);
+    acn_json_walk w;
+    seen s;
+
+    (void)state;
+    assert_non_null(json);
+    n = (size_t)sprintf(json, "{\"error\": /* \" */ ");
+    for (i = 0; i < levels; i++)
+        json[n++] = '[';
+    for (i = 0; i < levels; i++)
+        json[n++] = ']';
+    json[n++] = '}';
+    json[n] = '\0';
+    setup_seen(&s);
+    acn_json_walk_init(&w, 1 << 16);
+    assert_int_equal(walk_once(&w, &s, json), ACN_ERR_MALFORMED);
+    /* without the comment, the nesting bound refuses it */
+    memmove(json + 10, json + 18, n - 18 + 1);
+    assert_int_equal(walk_once(&w, &s, json), ACN_ERR_MALFORMED);
+    assert_non_null(strstr(acn_json_walk_error(&w), "nested deeper"));
+    acn_json_walk_free(&w);
+    acn_buf_free(&s.log);
+    free(json);
+}
+
+static void comments_are_refused(void **state)
+{
+    acn_json_walk w;
+    seen s;
+
+    (void)state;
+    setup_seen(&s);
+    acn_json_walk_init(&w, 1 << 16);
+    assert_int_equal(walk_once(&w, &s, "{\"a\": 1 /* note */}"), ACN_ERR_MALFORMED);
+    assert_int_equal(walk_once(&w, &s, "// note\n{\"a\": 1}"), ACN_ERR_MALFORMED);
+    assert_int_equal(walk_once(&w, &s, "{\"a\": 1}"), ACN_OK);
+    acn_json_walk_free(&w);
+    acn_buf_free(&s.log);
+}
+
 static void deep_paths_and_long_keys_never_match(void **state)
 {
     acn_json_walk w;
@@ -333,6 +422,9 @@ int main(void)
         cmocka_unit_test(captures_a_container_as_compact_json),
         cmocka_unit_test(capture_is_bounded),
         cmocka_unit_test(skipped_containers_report_nothing),
+        cmocka_unit_test(nesting_past_the_json_depth_is_malformed_walked_skipped_or_captured),
+        cmocka_unit_test(forty_thousand_levels_behind_a_comment_are_refused_without_recursion),
+        cmocka_unit_test(comments_are_refused),
         cmocka_unit_test(deep_paths_and_long_keys_never_match),
         cmocka_unit_test(one_value_per_parse_and_reuse_after_errors),
         cmocka_unit_test(a_moved_walk_rebuilds_its_parser),

@@ -111,6 +111,24 @@ static acn_status replace(acn_accum *accum, acn_buf *buf, const char *data, size
     return append(accum, buf, data, len);
 }
 
+/* Appends text with its NUL bytes left out; only the bytes kept count. */
+static acn_status append_text(acn_accum *accum, acn_buf *buf, const char *data, size_t len)
+{
+    while (len > 0) {
+        const char *nul = memchr(data, '\0', len);
+        size_t run = nul != NULL ? (size_t)(nul - data) : len;
+        acn_status status = append(accum, buf, data, run);
+
+        if (status != ACN_OK)
+            return status;
+        if (nul == NULL)
+            break;
+        data += run + 1;
+        len -= run + 1;
+    }
+    return accum->status;
+}
+
 static void mark_malformed(acn_accum *accum, const char *detail)
 {
     if (accum->malformed)
@@ -121,10 +139,13 @@ static void mark_malformed(acn_accum *accum, const char *detail)
 
 /* ---- tool-call arguments: one JSON object, bounded depth ---- */
 
+typedef enum json_refusal { JSON_VALID = 0, JSON_TOO_DEEP, JSON_NUMBER_TOO_LONG } json_refusal;
+
 typedef struct json_check {
     int depth;
     int top_is_map;
     int values; /* top-level values seen */
+    json_refusal refusal;
 } json_check;
 
 static int check_scalar(void *ctx)
@@ -149,8 +170,13 @@ static int check_boolean(void *ctx, int value)
 
 static int check_number(void *ctx, const char *number, size_t len)
 {
+    json_check *check = ctx;
+
     (void)number;
-    (void)len;
+    if (len > ACN_ACCUM_MAX_NUMBER_CHARS) {
+        check->refusal = JSON_NUMBER_TOO_LONG;
+        return 0;
+    }
     return check_scalar(ctx);
 }
 
@@ -176,7 +202,11 @@ static int check_open(json_check *check, int is_map)
         check->top_is_map = is_map;
     }
     check->depth++;
-    return check->depth <= ACN_ACCUM_MAX_JSON_DEPTH;
+    if (check->depth > ACN_JSON_MAX_DEPTH) {
+        check->refusal = JSON_TOO_DEEP;
+        return 0;
+    }
+    return 1;
 }
 
 static int check_start_map(void *ctx)
@@ -214,29 +244,35 @@ static int is_blank(const char *bytes, size_t len)
     return 1;
 }
 
-/* 1 when bytes are exactly one JSON object (whitespace around it allowed). */
-static int is_json_object(const char *bytes, size_t len, int *nomem)
+/* 1 when bytes are exactly one JSON object (whitespace around it allowed); *refusal
+ * says when a bound, not the syntax, refused them. */
+static int is_json_object(const char *bytes, size_t len, int *nomem, json_refusal *refusal)
 {
-    json_check check = {0, 0, 0};
+    json_check check = {0, 0, 0, JSON_VALID};
     yajl_handle handle = yajl_alloc(&json_check_callbacks, NULL, &check);
     yajl_status status;
 
     *nomem = 0;
+    *refusal = JSON_VALID;
     if (handle == NULL) {
         *nomem = 1;
         return 0;
     }
+    yajl_config(handle, yajl_allow_comments, 0); /* strict JSON, as Ruby reads it back */
     status = yajl_parse(handle, (const unsigned char *)bytes, len);
     if (status == yajl_status_ok)
         status = yajl_complete_parse(handle);
     yajl_free(handle);
+    *refusal = check.refusal;
     return status == yajl_status_ok && check.values == 1 && check.top_is_map;
 }
 
 static void end_call(acn_accum *accum, acn_accum_tool_call *call)
 {
     int nomem = 0;
+    json_refusal refusal = JSON_VALID;
     char detail[200];
+    char why[64];
 
     if (call->ended)
         return;
@@ -247,7 +283,7 @@ static void end_call(acn_accum *accum, acn_accum_tool_call *call)
             call->invalid = 1;
         return;
     }
-    if (is_json_object(call->arguments.ptr, call->arguments.len, &nomem))
+    if (is_json_object(call->arguments.ptr, call->arguments.len, &nomem, &refusal))
         return;
     if (nomem) {
         fail(accum, ACN_ERR_NOMEM);
@@ -255,9 +291,15 @@ static void end_call(acn_accum *accum, acn_accum_tool_call *call)
         return;
     }
     call->invalid = 1;
-    snprintf(detail, sizeof(detail), "the arguments of tool call %.*s (%.*s) are not a JSON object",
+    if (refusal == JSON_TOO_DEEP)
+        snprintf(why, sizeof(why), "nest deeper than %d levels", ACN_JSON_MAX_DEPTH);
+    else if (refusal == JSON_NUMBER_TOO_LONG)
+        snprintf(why, sizeof(why), "hold a number longer than %d characters", ACN_ACCUM_MAX_NUMBER_CHARS);
+    else
+        snprintf(why, sizeof(why), "are not a JSON object");
+    snprintf(detail, sizeof(detail), "the arguments of tool call %.*s (%.*s) %s",
              (int)(call->name.len > 64 ? 64 : call->name.len), call->name.ptr ? call->name.ptr : "",
-             (int)(call->id.len > 64 ? 64 : call->id.len), call->id.ptr ? call->id.ptr : "");
+             (int)(call->id.len > 64 ? 64 : call->id.len), call->id.ptr ? call->id.ptr : "", why);
     mark_malformed(accum, detail);
 }
 
@@ -281,6 +323,13 @@ static acn_status start_call(acn_accum *accum, const acn_event *event)
 
     if (call != NULL)
         end_call(accum, call); /* a new call at an index ends the one before it */
+    if (accum->call_count >= ACN_ACCUM_MAX_TOOL_CALLS) {
+        /* Counted per call, not per index: indexes may be reused without end. Stopping
+         * here also keeps open_call's backward scan within this many calls. */
+        snprintf(accum->limit_detail, sizeof(accum->limit_detail), "the reply holds more than %d tool calls",
+                 ACN_ACCUM_MAX_TOOL_CALLS);
+        return fail(accum, ACN_ERR_LIMIT);
+    }
     status = charge(accum, ACN_ACCUM_ENTRY_COST);
     if (status != ACN_OK)
         return status;
@@ -363,7 +412,7 @@ static acn_status add_thinking(acn_accum *accum, const acn_event *event)
 
     if (block == NULL)
         return accum->status;
-    status = append(accum, &accum->thinking, event->text, event->text_len);
+    status = append_text(accum, &accum->thinking, event->text, event->text_len);
     if (status == ACN_OK)
         status = append(accum, &block->thinking, event->text, event->text_len);
     return status;
@@ -438,7 +487,7 @@ acn_status acn_accum_add(acn_accum *accum, const acn_event *event)
         if (event->name_len > 0)
             return replace(accum, &accum->model, event->name, event->name_len);
         return ACN_OK;
-    case ACN_EVENT_TEXT_DELTA: return append(accum, &accum->text, event->text, event->text_len);
+    case ACN_EVENT_TEXT_DELTA: return append_text(accum, &accum->text, event->text, event->text_len);
     case ACN_EVENT_THINKING_DELTA: return add_thinking(accum, event);
     case ACN_EVENT_SIGNATURE_DELTA: return add_signature(accum, event);
     case ACN_EVENT_REDACTED_THINKING: return add_redacted(accum, event);
@@ -623,7 +672,9 @@ const acn_failure *acn_accum_finish(acn_accum *accum, acn_provider provider, int
         classify_error_event(accum, provider, streamed);
     } else if (accum->status != ACN_OK || decoder_status == ACN_ERR_LIMIT ||
                decoder_status == ACN_ERR_NOMEM) {
-        if (accum->status != ACN_OK)
+        if (accum->status == ACN_ERR_LIMIT && accum->limit_detail[0] != '\0')
+            snprintf(detail, sizeof(detail), "%s", accum->limit_detail);
+        else if (accum->status != ACN_OK)
             snprintf(detail, sizeof(detail), "the reply is larger than its bound of %zu bytes (%s)",
                      accum->max_reply_bytes, acn_status_name(accum->status));
         else

@@ -10,8 +10,12 @@
  * Borrows: nothing; events' strings are copied during acn_accum_add.
  *
  * Tool-call arguments are concatenated per call and checked with yajl when the call
- * ends: empty arguments mean `{}`;
- * anything but one JSON object fails the reply as a malformed stream.
+ * ends: empty arguments mean `{}`; anything but one strict JSON object (no comments,
+ * nesting and number tokens within their bounds below) fails the reply as a
+ * malformed stream.
+ *
+ * Text and thinking deltas lose their NUL bytes (a JSON \u0000): no text column
+ * or Ruby consumer downstream wants them, and PostgreSQL refuses them.
  *
  * Flushing: acn_accum_flush_text / _thinking hand out what was added since the last
  * flush and mark it flushed. A flush never splits a UTF-8 character: an incomplete
@@ -30,8 +34,13 @@
 #define ACN_ACCUM_DEFAULT_MAX_REPLY_BYTES ((size_t)64 * 1024 * 1024)
 /* What each tool call or thinking block counts against the bound besides its bytes. */
 #define ACN_ACCUM_ENTRY_COST 256
-/* Tool-call arguments nested deeper than this are refused as malformed. */
-#define ACN_ACCUM_MAX_JSON_DEPTH 512
+/* Tool calls one reply may hold, however the provider numbers them (Anthropic may
+ * reuse block indexes): the next one fails the reply as a malformed stream. */
+#define ACN_ACCUM_MAX_TOOL_CALLS 128
+/* The longest number token tool-call arguments may hold, in characters: no longer
+ * number is ever converted. Past it, or nested deeper than ACN_JSON_MAX_DEPTH (acn.h),
+ * the arguments are refused and the reply fails as a malformed stream. */
+#define ACN_ACCUM_MAX_NUMBER_CHARS 100
 
 typedef struct acn_accum_tool_call {
     int index; /* the provider's block or tool-call index */
@@ -95,7 +104,8 @@ typedef struct acn_accum {
     acn_status status; /* the first bound crossed or allocation failed; sticky */
     int malformed;     /* an event the reply cannot hold (args for no call, bad JSON) */
     char malformed_detail[256];
-    acn_failure failure; /* decided by acn_accum_finish (kind NONE when the reply is whole) */
+    char limit_detail[160]; /* which count limit set status, "" for the byte bound */
+    acn_failure failure;    /* decided by acn_accum_finish (kind NONE when the reply is whole) */
     int finished;
 } acn_accum;
 

@@ -30,6 +30,14 @@ typedef enum acn_provider {
 /* Default bound on one SSE line, one event, one error body: 16 MiB. */
 #define ACN_DEFAULT_MAX_EVENT_BYTES ((size_t)16 * 1024 * 1024)
 
+/*
+ * The deepest JSON any part of the core accepts from a provider: event payloads,
+ * error bodies, tool-call arguments. 100 is Ruby's JSON `max_nesting` default and
+ * is counted the same way (the outermost array or object is level 1), so what C
+ * accepts, Ruby's JSON.parse accepts too.
+ */
+#define ACN_JSON_MAX_DEPTH 100
+
 const char *acn_status_name(acn_status status);
 const char *acn_provider_name(acn_provider provider);
 /* Parses "anthropic" | "openai" | "gemini"; returns 0 on success, -1 otherwise. */

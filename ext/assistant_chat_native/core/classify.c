@@ -9,15 +9,16 @@
  *             (and `[{"error":{...}}]`, as some compatible endpoints send)
  *   Gemini    {"error":{"code":429,"message":"...","status":"RESOURCE_EXHAUSTED",
  *              "details":[RetryInfo, QuotaFailure, ErrorInfo, ...]}}
- * Borrows every input for the call only. Work is bounded: at most
- * ACN_CLASSIFY_MAX_JSON bytes are copied and parsed (yajl_tree), JSON nested
- * deeper than ACN_CLASSIFY_MAX_DEPTH is not parsed, and at most
- * ACN_CLASSIFY_MAX_SCAN bytes of a message are searched for phrases.
+ * Borrows every input for the call only. Work is bounded: a body of at most
+ * ACN_CLASSIFY_MAX_JSON bytes is read in one pass by the JSON walker (no tree, no
+ * recursion, no comments, no nesting past ACN_JSON_MAX_DEPTH; a body it refuses is
+ * read as text), and at most ACN_CLASSIFY_MAX_SCAN bytes of a message are searched
+ * for phrases.
  */
 #include "classify.h"
 
 #include <curl/curl.h>
-#include <yajl/yajl_tree.h>
+#include "json_walk.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,163 +134,322 @@ static void set_message(provider_error *pe, const char *text, size_t len)
 
 /* ---- reading the body ---- */
 
-/* True when the JSON in s nests no deeper than the bound (strings are passed over). */
-static int depth_ok(const char *s, size_t len)
+/*
+ * The body is read in one pass by the JSON walker (json_walk.h): no tree is built,
+ * nothing recurses, nesting past ACN_JSON_MAX_DEPTH and comments are refused, and
+ * a body that is refused counts as text. The fields of two objects are collected
+ * as they stream by, the body's own ("top": the root object, or the first object
+ * of a root array) and those of its `error` object; which of them speaks is decided
+ * once the whole body has parsed (read_json). A key that repeats keeps its first value.
+ */
+
+enum { OBJ_TOP = 0, OBJ_ERROR = 1, OBJ_COUNT = 2 };
+
+/* What one of a detail list's entries (google.rpc.*) says; applied when it closes. */
+typedef struct detail_entry {
+    int seen_type, seen_delay, seen_reason;
+    int retry_info, quota_failure, error_info; /* the entry's "@type" */
+    double retry_delay;                        /* -1 when none */
+    int per_day, per_minute, api_key_invalid;
+} detail_entry;
+
+typedef struct object_fields {
+    int has_type, has_code, has_status;
+    char type[FIELD_MAX];
+    char code[FIELD_MAX];   /* when a string */
+    char status[FIELD_MAX]; /* when a string */
+    long long code_number;  /* when an integer */
+    long long status_number;
+    int code_is_number, status_is_number;
+    int message_rank; /* 3 message, 2 detail, 1 error_description, 0 none */
+    char message[ACN_FAILURE_DETAIL_MAX];
+    size_t message_len;
+    detail_entry entry; /* the details entry being read */
+    double retry_delay; /* the first RetryInfo's */
+    int quota_per_day, quota_per_minute, api_key_invalid;
+} object_fields;
+
+typedef struct body_reader {
+    long chosen;    /* index of the root array's object that speaks; -1 until found */
+    int error_kind; /* the top object's `error`: 0 absent, 1 object, 2 string, 3 other */
+    char error_text[ACN_FAILURE_DETAIL_MAX];
+    size_t error_text_len;
+    object_fields obj[OBJ_COUNT];
+} body_reader;
+
+static int ends_with(const char *s, size_t n, const char *suffix)
 {
-    size_t i;
-    int depth = 0, in_string = 0, escaped = 0;
-
-    for (i = 0; i < len; i++) {
-        char c = s[i];
-        if (in_string) {
-            if (escaped)
-                escaped = 0;
-            else if (c == '\\')
-                escaped = 1;
-            else if (c == '"')
-                in_string = 0;
-            continue;
-        }
-        if (c == '"')
-            in_string = 1;
-        else if (c == '[' || c == '{') {
-            if (++depth > ACN_CLASSIFY_MAX_DEPTH)
-                return 0;
-        } else if (c == ']' || c == '}')
-            depth--;
-    }
-    return 1;
-}
-
-static yajl_val member(yajl_val object, const char *key)
-{
-    size_t i;
-
-    if (!YAJL_IS_OBJECT(object))
-        return NULL;
-    for (i = 0; i < object->u.object.len; i++) {
-        if (object->u.object.keys[i] != NULL && eq(object->u.object.keys[i], key))
-            return object->u.object.values[i];
-    }
-    return NULL;
-}
-
-static const char *string_member(yajl_val object, const char *key)
-{
-    yajl_val value = member(object, key);
-
-    return YAJL_IS_STRING(value) ? YAJL_GET_STRING(value) : NULL;
-}
-
-static int ends_with(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), m = strlen(suffix);
+    size_t m = strlen(suffix);
 
     return n >= m && memcmp(s + n - m, suffix, m) == 0;
 }
 
-/* Gemini's google.rpc details: RetryInfo, QuotaFailure, ErrorInfo. */
-static void read_details(yajl_val details, provider_error *pe)
+static int key_is(const acn_json_walk *walk, size_t level, const char *key)
 {
-    size_t i, j;
+    const acn_json_frame *frame = &walk->frames[level];
 
-    if (!YAJL_IS_ARRAY(details))
-        return;
-    for (i = 0; i < details->u.array.len && i < MAX_DETAILS; i++) {
-        yajl_val detail = details->u.array.values[i];
-        const char *type = string_member(detail, "@type");
-        if (type == NULL)
+    return !frame->is_array && frame->key_len == strlen(key) && memcmp(frame->key, key, frame->key_len) == 0;
+}
+
+/* Strings keep what C strings kept: the text before a NUL (cleaning folds the rest anyway). */
+static size_t c_length(const char *text, size_t len)
+{
+    const char *nul = text != NULL ? memchr(text, '\0', len) : NULL;
+
+    return nul != NULL ? (size_t)(nul - text) : len;
+}
+
+static void keep(char *dst, size_t cap, const char *text, size_t len)
+{
+    len = c_length(text, len);
+    if (len >= cap)
+        len = cap - 1;
+    if (len > 0)
+        memcpy(dst, text, len);
+    dst[len] = '\0';
+}
+
+/* The level of the top object's map in the walk: 0, or 1 under a root array. */
+static size_t top_level(const acn_json_walk *walk)
+{
+    return walk->root_is_map ? 0 : 1;
+}
+
+/* Which object's frame is at `level`, or -1: the top object, or its `error` map. */
+static int object_at(const acn_json_walk *walk, const body_reader *reader, size_t level)
+{
+    size_t top = top_level(walk);
+
+    if (walk->depth <= level || walk->frames[level].is_array)
+        return -1;
+    if (top == 1 && (reader->chosen < 0 || walk->frames[0].index != reader->chosen))
+        return -1;
+    if (level == top)
+        return OBJ_TOP;
+    if (level == top + 1 && key_is(walk, top, "error"))
+        return OBJ_ERROR;
+    return -1;
+}
+
+/* Whether the walk is inside entry `details[i]` (i < MAX_DETAILS) of the object whose
+ * frame is at `level`: the entry's map is then at level + 2. */
+static int in_details(const acn_json_walk *walk, size_t level)
+{
+    return walk->depth > level + 2 && key_is(walk, level, "details") && walk->frames[level + 1].is_array &&
+           walk->frames[level + 1].index < MAX_DETAILS && !walk->frames[level + 2].is_array;
+}
+
+static void read_field(object_fields *o, const char *key, size_t key_len, acn_json_kind kind,
+                       const char *text, size_t len)
+{
+    long long number;
+    int rank = 0;
+
+#define KEY(k) (key_len == sizeof(k) - 1 && memcmp(key, k, key_len) == 0)
+    if (KEY("type")) {
+        if (!o->has_type && kind == ACN_JSON_STRING)
+            keep(o->type, sizeof(o->type), text, len);
+        o->has_type = 1;
+    } else if (KEY("code") || KEY("status")) {
+        int is_code = KEY("code");
+        int *has = is_code ? &o->has_code : &o->has_status;
+
+        if (*has)
+            return;
+        *has = 1;
+        if (kind == ACN_JSON_STRING) {
+            keep(is_code ? o->code : o->status, FIELD_MAX, text, len);
+        } else if (kind == ACN_JSON_NUMBER && acn_json_integer(text, len, &number) == 0) {
+            *(is_code ? &o->code_number : &o->status_number) = number;
+            *(is_code ? &o->code_is_number : &o->status_is_number) = 1;
+        }
+    } else if (KEY("message")) {
+        rank = 3;
+    } else if (KEY("detail")) {
+        rank = 2;
+    } else if (KEY("error_description")) {
+        rank = 1;
+    }
+#undef KEY
+    if (rank > o->message_rank && kind == ACN_JSON_STRING) {
+        o->message_rank = rank;
+        len = c_length(text, len);
+        o->message_len = len < sizeof(o->message) ? len : sizeof(o->message) - 1;
+        memcpy(o->message, text, o->message_len);
+    }
+}
+
+static void read_entry_field(detail_entry *e, const acn_json_walk *walk, size_t entry_level,
+                             acn_json_kind kind, const char *text, size_t len)
+{
+    size_t depth = walk->depth;
+    int string = kind == ACN_JSON_STRING;
+
+    if (depth == entry_level + 1) {
+        if (key_is(walk, entry_level, "@type") && !e->seen_type) {
+            e->seen_type = 1;
+            len = string ? c_length(text, len) : 0;
+            e->retry_info = string && ends_with(text, len, "google.rpc.RetryInfo");
+            e->quota_failure = string && ends_with(text, len, "google.rpc.QuotaFailure");
+            e->error_info = string && ends_with(text, len, "google.rpc.ErrorInfo");
+        } else if (key_is(walk, entry_level, "retryDelay") && !e->seen_delay) {
+            e->seen_delay = 1;
+            if (string)
+                e->retry_delay = acn_duration_parse(text, c_length(text, len));
+        } else if (key_is(walk, entry_level, "reason") && !e->seen_reason) {
+            e->seen_reason = 1;
+            e->api_key_invalid = string && len == 15 && memcmp(text, "API_KEY_INVALID", 15) == 0;
+        }
+    } else if (string && depth == entry_level + 3 && key_is(walk, entry_level, "violations") &&
+               walk->frames[entry_level + 1].is_array && walk->frames[entry_level + 1].index < MAX_DETAILS &&
+               key_is(walk, entry_level + 2, "quotaId")) {
+        char id[FIELD_MAX * 2];
+
+        keep(id, sizeof(id), text, len);
+        if (strstr(id, "PerDay") != NULL)
+            e->per_day = 1;
+        if (strstr(id, "PerMinute") != NULL)
+            e->per_minute = 1;
+    }
+}
+
+static void apply_entry(object_fields *o)
+{
+    const detail_entry *e = &o->entry;
+
+    if (e->retry_info && e->retry_delay >= 0 && o->retry_delay < 0)
+        o->retry_delay = e->retry_delay;
+    if (e->quota_failure) {
+        o->quota_per_day |= e->per_day;
+        o->quota_per_minute |= e->per_minute;
+    }
+    if (e->error_info)
+        o->api_key_invalid |= e->api_key_invalid;
+}
+
+static int reader_scalar(void *ctx, const acn_json_walk *walk, acn_json_kind kind, const char *text,
+                         size_t len)
+{
+    body_reader *reader = ctx;
+    size_t top = top_level(walk);
+    size_t level;
+
+    if (walk->depth == top + 1 && reader->error_kind == 0 && object_at(walk, reader, top) == OBJ_TOP &&
+        key_is(walk, top, "error")) {
+        reader->error_kind = kind == ACN_JSON_STRING ? 2 : 3;
+        if (kind == ACN_JSON_STRING)
+            keep(reader->error_text, sizeof(reader->error_text), text, len);
+        reader->error_text_len = strlen(reader->error_text);
+    }
+    for (level = top; level <= top + 1 && level < walk->depth; level++) {
+        int which = object_at(walk, reader, level);
+        const acn_json_frame *frame;
+
+        if (which < 0)
             continue;
-        if (ends_with(type, "google.rpc.RetryInfo")) {
-            const char *delay = string_member(detail, "retryDelay");
-            if (delay != NULL && pe->retry_delay < 0)
-                pe->retry_delay = acn_duration_parse(delay, strlen(delay));
-        } else if (ends_with(type, "google.rpc.QuotaFailure")) {
-            yajl_val violations = member(detail, "violations");
-            if (!YAJL_IS_ARRAY(violations))
-                continue;
-            for (j = 0; j < violations->u.array.len && j < MAX_DETAILS; j++) {
-                const char *id = string_member(violations->u.array.values[j], "quotaId");
-                if (id == NULL)
-                    continue;
-                if (strstr(id, "PerDay") != NULL)
-                    pe->quota_per_day = 1;
-                if (strstr(id, "PerMinute") != NULL)
-                    pe->quota_per_minute = 1;
-            }
-        } else if (ends_with(type, "google.rpc.ErrorInfo")) {
-            const char *reason = string_member(detail, "reason");
-            if (reason != NULL && eq(reason, "API_KEY_INVALID"))
-                pe->api_key_invalid = 1;
-        }
+        frame = &walk->frames[level];
+        if (walk->depth == level + 1 && frame->key_len != (size_t)-1)
+            read_field(&reader->obj[which], frame->key, frame->key_len, kind, text, len);
+        else if (in_details(walk, level))
+            read_entry_field(&reader->obj[which].entry, walk, level + 2, kind, text, len);
     }
+    return 0;
 }
 
-static void read_fields(yajl_val error, provider_error *pe)
+static int reader_open(void *ctx, const acn_json_walk *walk, int is_array)
 {
-    yajl_val code = member(error, "code");
-    yajl_val status = member(error, "status");
-    const char *type = string_member(error, "type");
-    const char *message = string_member(error, "message");
+    body_reader *reader = ctx;
+    size_t top = top_level(walk);
+    size_t level;
 
-    if (type != NULL)
-        copy_field(pe->type, sizeof(pe->type), type);
-    if (YAJL_IS_STRING(code))
-        copy_field(pe->code, sizeof(pe->code), YAJL_GET_STRING(code));
-    else if (YAJL_IS_INTEGER(code) && YAJL_GET_INTEGER(code) >= 100 && YAJL_GET_INTEGER(code) <= 599)
-        pe->numeric_code = (int)YAJL_GET_INTEGER(code);
-    if (YAJL_IS_STRING(status))
-        copy_field(pe->status, sizeof(pe->status), YAJL_GET_STRING(status));
-    else if (YAJL_IS_INTEGER(status) && pe->numeric_code == 0 && YAJL_GET_INTEGER(status) >= 100 &&
-             YAJL_GET_INTEGER(status) <= 599)
-        pe->numeric_code = (int)YAJL_GET_INTEGER(status);
-    if (message == NULL)
-        message = string_member(error, "detail");
-    if (message == NULL)
-        message = string_member(error, "error_description");
-    if (message != NULL && !pe->has_message)
-        set_message(pe, message, strlen(message));
-    read_details(member(error, "details"), pe);
+    /* `[{"error": {...}}]`: the first object among the root array's first entries speaks. */
+    if (top == 1 && walk->depth == 1) {
+        if (is_array || reader->chosen >= 0 || walk->frames[0].index >= MAX_DETAILS)
+            return ACN_JSON_SKIP;
+        reader->chosen = walk->frames[0].index;
+        return ACN_JSON_DESCEND;
+    }
+    if (walk->depth == top + 1 && reader->error_kind == 0 && object_at(walk, reader, top) == OBJ_TOP &&
+        key_is(walk, top, "error"))
+        reader->error_kind = is_array ? 3 : 1;
+    /* A details entry opens: start reading it afresh. */
+    for (level = top; level <= top + 1; level++) {
+        if (!is_array && walk->depth == level + 2 && object_at(walk, reader, level) >= 0 &&
+            key_is(walk, level, "details") && walk->frames[level + 1].is_array &&
+            walk->frames[level + 1].index < MAX_DETAILS) {
+            detail_entry *e = &reader->obj[object_at(walk, reader, level)].entry;
+
+            memset(e, 0, sizeof(*e));
+            e->retry_delay = -1;
+        }
+    }
+    return ACN_JSON_DESCEND;
 }
 
-static void read_json(yajl_val top, provider_error *pe)
+static int reader_close(void *ctx, const acn_json_walk *walk, int is_array)
 {
-    yajl_val error;
-    size_t i;
+    body_reader *reader = ctx;
+    size_t top = top_level(walk);
+    size_t level;
 
-    /* `[{"error": {...}}]`: the first object of the array speaks for it. */
-    if (YAJL_IS_ARRAY(top)) {
-        yajl_val first = NULL;
-        for (i = 0; i < top->u.array.len && i < MAX_DETAILS && first == NULL; i++) {
-            if (YAJL_IS_OBJECT(top->u.array.values[i]))
-                first = top->u.array.values[i];
-        }
-        top = first;
+    if (is_array)
+        return 0;
+    for (level = top; level <= top + 1; level++) {
+        if (walk->depth == level + 2 && object_at(walk, reader, level) >= 0 &&
+            key_is(walk, level, "details") && walk->frames[level + 1].is_array &&
+            walk->frames[level + 1].index < MAX_DETAILS)
+            apply_entry(&reader->obj[object_at(walk, reader, level)]);
     }
-    if (!YAJL_IS_OBJECT(top))
+    return 0;
+}
+
+static const acn_json_listener body_listener = {reader_scalar, reader_open, reader_close, NULL};
+
+/* One object's fields into the provider error (read_fields of the tree reader). */
+static void take_fields(const object_fields *o, provider_error *pe)
+{
+    if (o->type[0] != '\0')
+        copy_field(pe->type, sizeof(pe->type), o->type);
+    if (o->has_code && o->code[0] != '\0')
+        copy_field(pe->code, sizeof(pe->code), o->code);
+    else if (o->code_is_number && o->code_number >= 100 && o->code_number <= 599)
+        pe->numeric_code = (int)o->code_number;
+    if (o->has_status && o->status[0] != '\0')
+        copy_field(pe->status, sizeof(pe->status), o->status);
+    else if (o->status_is_number && pe->numeric_code == 0 && o->status_number >= 100 &&
+             o->status_number <= 599)
+        pe->numeric_code = (int)o->status_number;
+    if (o->message_rank > 0 && !pe->has_message)
+        set_message(pe, o->message, o->message_len);
+    if (o->retry_delay >= 0 && pe->retry_delay < 0)
+        pe->retry_delay = o->retry_delay;
+    pe->quota_per_day |= o->quota_per_day;
+    pe->quota_per_minute |= o->quota_per_minute;
+    pe->api_key_invalid |= o->api_key_invalid;
+}
+
+/* Which object speaks for the body, once it has all been read. */
+static void read_json(const body_reader *reader, int has_top, provider_error *pe)
+{
+    const object_fields *top = &reader->obj[OBJ_TOP];
+
+    if (!has_top)
         return;
-    error = member(top, "error");
-    if (YAJL_IS_OBJECT(error)) {
+    if (reader->error_kind == 1) {
         pe->has_error = 1;
-        read_fields(error, pe);
-    } else if (YAJL_IS_STRING(error)) {
+        take_fields(&reader->obj[OBJ_ERROR], pe);
+    } else if (reader->error_kind == 2) {
         /* {"error": "text", "code": ...} */
-        const char *text = YAJL_GET_STRING(error);
-
         pe->has_error = 1;
-        if (text != NULL)
-            set_message(pe, text, strlen(text));
-        read_fields(top, pe);
-    } else {
+        set_message(pe, reader->error_text, reader->error_text_len);
+        take_fields(top, pe);
+    } else if (top->message_rank >= 2 ||
+               (top->type[0] != '\0' && ends_with(top->type, strlen(top->type), "_error"))) {
         /* The inner error object on its own, or {"message": ...} / {"detail": ...}. */
-        const char *type = string_member(top, "type");
-        if (string_member(top, "message") != NULL || string_member(top, "detail") != NULL ||
-            (type != NULL && ends_with(type, "_error"))) {
-            pe->has_error = 1;
-            read_fields(top, pe);
-            if (eq(pe->type, "error"))
-                pe->type[0] = '\0';
-        }
+        pe->has_error = 1;
+        take_fields(top, pe);
+        if (eq(pe->type, "error"))
+            pe->type[0] = '\0';
     }
 }
 
@@ -307,31 +467,31 @@ static int blank(const char *s, size_t len)
 static void read_body(const char *body, size_t len, provider_error *pe)
 {
     size_t start = 0;
-    char *copy;
-    yajl_val top;
+    body_reader *reader;
+    acn_json_walk walk;
+    acn_status status;
 
     if (body == NULL || len == 0)
         return;
     while (start < len &&
            (body[start] == ' ' || body[start] == '\t' || body[start] == '\r' || body[start] == '\n'))
         start++;
-    if (start == len || (body[start] != '{' && body[start] != '['))
+    if (start == len || (body[start] != '{' && body[start] != '[') || len > ACN_CLASSIFY_MAX_JSON)
         return;
-    if (len > ACN_CLASSIFY_MAX_JSON || !depth_ok(body, len))
+    reader = calloc(1, sizeof(*reader));
+    if (reader == NULL)
         return;
-    /* yajl_tree wants a NUL-terminated string; the body may be neither. */
-    copy = malloc(len + 1);
-    if (copy == NULL)
-        return;
-    memcpy(copy, body, len);
-    copy[len] = '\0';
-    top = yajl_tree_parse(copy, NULL, 0);
-    free(copy);
-    if (top == NULL)
-        return;
-    pe->json = 1;
-    read_json(top, pe);
-    yajl_tree_free(top);
+    reader->chosen = -1;
+    reader->obj[OBJ_TOP].retry_delay = -1;
+    reader->obj[OBJ_ERROR].retry_delay = -1;
+    acn_json_walk_init(&walk, 0);
+    status = acn_json_walk_parse(&walk, body, len, &body_listener, reader);
+    if (status == ACN_OK) {
+        pe->json = 1;
+        read_json(reader, walk.root_is_map || reader->chosen >= 0, pe);
+    }
+    acn_json_walk_free(&walk);
+    free(reader);
 }
 
 /* ---- phrases ---- */

@@ -52,13 +52,12 @@ int acn_transport_error_parse(const char *name, size_t len, acn_transport_error 
 
 /*
  * Bounds on the work one call does: a body longer than ACN_CLASSIFY_MAX_JSON is
- * not parsed as JSON (its first bytes are still read as text), JSON nested deeper
- * than ACN_CLASSIFY_MAX_DEPTH is not parsed, and only the first
- * ACN_CLASSIFY_MAX_SCAN bytes of a message are searched for known phrases.
+ * not parsed as JSON (its first bytes are still read as text); JSON with comments
+ * or nested deeper than ACN_JSON_MAX_DEPTH (acn.h) is read as text too; only the
+ * first ACN_CLASSIFY_MAX_SCAN bytes of a message are searched for known phrases.
  */
-#define ACN_CLASSIFY_MAX_JSON  ((size_t)1024 * 1024)
-#define ACN_CLASSIFY_MAX_DEPTH 64
-#define ACN_CLASSIFY_MAX_SCAN  ((size_t)4096)
+#define ACN_CLASSIFY_MAX_JSON ((size_t)1024 * 1024)
+#define ACN_CLASSIFY_MAX_SCAN ((size_t)4096)
 
 /*
  * retry_after.c. Seconds to wait from a `Retry-After` value: delay-seconds or an

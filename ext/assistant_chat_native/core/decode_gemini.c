@@ -11,6 +11,8 @@
  */
 #include "decode_dialect.h"
 
+#include <limits.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -249,11 +251,16 @@ static acn_status end(acn_decoder *d, const acn_sse_event *sse)
         return status;
     if ((status = acn_decoder_emit_pending(d)) != ACN_OK)
         return status;
-    if (acn_decoder_has(d, N_CANDIDATES) || acn_decoder_has(d, N_THOUGHTS)) {
-        long long candidates = acn_decoder_has(d, N_CANDIDATES) ? d->num[N_CANDIDATES] : 0;
-        long long thoughts = acn_decoder_has(d, N_THOUGHTS) ? d->num[N_THOUGHTS] : 0;
+    {
+        /* A negative count is no count; the sum saturates rather than overflow. */
+        long long candidates = acn_decoder_slot(d, N_CANDIDATES);
+        long long thoughts = acn_decoder_slot(d, N_THOUGHTS);
 
-        output = candidates + thoughts;
+        if (candidates >= 0 || thoughts >= 0) {
+            candidates = candidates < 0 ? 0 : candidates;
+            thoughts = thoughts < 0 ? 0 : thoughts;
+            output = candidates > LLONG_MAX - thoughts ? LLONG_MAX : candidates + thoughts;
+        }
     }
     status = acn_decoder_usage(d, acn_decoder_slot(d, N_PROMPT), output, acn_decoder_slot(d, N_CACHED), -1);
     if (status != ACN_OK)

@@ -289,6 +289,11 @@ acn_status acn_decoder_usage(acn_decoder *d, long long input, long long output, 
 {
     acn_event event;
 
+    /* A negative count is refused: it is treated as not sent (-1), in every dialect. */
+    input = input < 0 ? -1 : input;
+    output = output < 0 ? -1 : output;
+    cache_read = cache_read < 0 ? -1 : cache_read;
+    cache_write = cache_write < 0 ? -1 : cache_write;
     if (input < 0 && output < 0 && cache_read < 0 && cache_write < 0)
         return ACN_OK;
     acn_decoder_event_init(&event, ACN_EVENT_USAGE, -1);

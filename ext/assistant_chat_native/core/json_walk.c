@@ -100,6 +100,15 @@ static int open_container(acn_json_walk *walk, int is_array)
 {
     int action = ACN_JSON_DESCEND;
 
+    /* The nesting of the container opening now: the walked levels, plus those inside a
+     * skipped or captured value (both count from that value itself). */
+    if (walk->depth + walk->skip_depth + walk->capture_depth + 1 > ACN_JSON_MAX_DEPTH) {
+        char message[64];
+
+        snprintf(message, sizeof(message), "JSON nested deeper than %d levels", ACN_JSON_MAX_DEPTH);
+        fail(walk, ACN_ERR_MALFORMED, message);
+        return 0;
+    }
     if (walk->skip_depth > 0) {
         walk->skip_depth++;
         return 1;
@@ -260,6 +269,9 @@ static acn_status prepare(acn_json_walk *walk)
         if (walk->parser == NULL)
             return ACN_ERR_NOMEM;
         yajl_config(walk->parser, yajl_allow_multiple_values, 1);
+        /* Comments are not JSON; a comment can also hide brackets from a reader that
+         * skips strings, so they are refused explicitly rather than by default. */
+        yajl_config(walk->parser, yajl_allow_comments, 0);
     }
     walk->bound = walk;
     return ACN_OK;

@@ -11,6 +11,9 @@
  * handed to the listener are valid only during its call.
  * Limits: paths deeper than ACN_JSON_WALK_MAX_DEPTH never match (the values are
  * still parsed and validated); keys longer than ACN_JSON_WALK_KEY_MAX never match.
+ * A document nested deeper than ACN_JSON_MAX_DEPTH (acn.h), counting skipped and
+ * captured values, is malformed. Comments are refused (strict JSON only). Nothing
+ * recurses: yajl's parser keeps its own bounded stack, and so does the walk.
  * One parse takes exactly one JSON value; a second value after it is malformed.
  */
 #ifndef ACN_JSON_WALK_H

@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require "json"
+require_relative "strict_json"
 
 module AssistantChatNative
   class RubyStream
@@ -18,9 +19,14 @@ module AssistantChatNative
     #
     # The reply is bounded: text, thinking, ids and arguments together (plus
     # ENTRY_COST per tool call and thinking block) may hold max_reply_bytes; past
-    # that, later events are refused and the failure is too large.
+    # that, later events are refused and the failure is too large. So is a reply
+    # that starts more than MAX_TOOL_CALLS tool calls (counted per call: Anthropic
+    # may reuse an index). Arguments are strict JSON (StrictJSON: no comments,
+    # nesting to 100, numbers to 100 characters). NUL bytes are left out of text
+    # and thinking, as PostgreSQL text refuses them.
     class Accumulator
       ENTRY_COST = 256
+      MAX_TOOL_CALLS = 128 # core/accum.h ACN_ACCUM_MAX_TOOL_CALLS
 
       attr_reader :text, :thinking
 
@@ -29,6 +35,7 @@ module AssistantChatNative
         @keep_blocks = thinking_blocks
         @total = 0
         @over = false
+        @limit = nil
         @malformed = nil
         @text = +""
         @thinking = +""
@@ -58,7 +65,7 @@ module AssistantChatNative
 
         case event[:type]
         when :message_start then message_start(event)
-        when :text_delta then append(@text, event[:text])
+        when :text_delta then append(@text, without_nul(event[:text]))
         when :thinking_delta then thinking_delta(event)
         when :signature_delta then append(open_block(:thinking, event[:index])&.fetch(:signature), event[:text])
         when :redacted_thinking then append(open_block(:redacted, event[:index])&.fetch(:data), event[:text])
@@ -104,7 +111,7 @@ module AssistantChatNative
           failures.mid_stream(raw: @error[:raw].to_s.empty? ? @error[:message].to_s : @error[:raw], streamed: streamed)
         elsif @over
           failures.transport(:too_large, status: 200, streamed: streamed,
-            detail: "the reply is larger than its bound of #{@max_reply_bytes} bytes (size limit exceeded)")
+            detail: @limit || "the reply is larger than its bound of #{@max_reply_bytes} bytes (size limit exceeded)")
         elsif decoder_problem == :too_large
           failures.transport(:too_large, status: 200, streamed: streamed)
         elsif decoder_problem == :malformed
@@ -139,13 +146,17 @@ module AssistantChatNative
         @model = event[:model] if present?(event[:model]) && charge(event[:model].bytesize)
       end
 
+      def without_nul(text)
+        (text.is_a?(String) && text.include?("\0")) ? text.delete("\0") : text
+      end
+
       def present?(value)
         value.is_a?(String) && !value.empty?
       end
 
       def thinking_delta(event)
         block = open_block(:thinking, event[:index])
-        append(@thinking, event[:text])
+        append(@thinking, without_nul(event[:text]))
         append(block[:thinking], event[:text]) if block
       end
 
@@ -180,6 +191,11 @@ module AssistantChatNative
       def tool_call_start(event)
         previous = open_call(event[:index])
         end_call(previous) if previous
+        if @calls.size >= MAX_TOOL_CALLS
+          @limit = "the reply holds more than #{MAX_TOOL_CALLS} tool calls"
+          @over = true
+          return
+        end
         return unless charge(ENTRY_COST)
 
         call = {index: event[:index], id: +"", name: +"", arguments: +"", server: event[:server] ? true : false,
@@ -203,18 +219,26 @@ module AssistantChatNative
         return if call[:ended]
 
         call[:ended] = true
-        call[:parsed] = parse_arguments(call[:arguments])
+        refusal = nil
+        call[:parsed] = parse_arguments(call[:arguments]) { |why| refusal = why }
         return if call[:parsed]
 
         @malformed ||= "the arguments of tool call #{call[:name].byteslice(0, 64).scrub("")} " \
-          "(#{call[:id].byteslice(0, 64).scrub("")}) are not a JSON object"
+          "(#{call[:id].byteslice(0, 64).scrub("")}) #{refusal || "are not a JSON object"}"
       end
 
+      # The arguments as a Hash, or nil; a refusal by a bound is yielded in words.
       def parse_arguments(json)
         return {} if json.match?(/\A[ \t\r\n]*\z/)
 
-        arguments = JSON.parse(json, max_nesting: 512)
+        arguments = StrictJSON.parse(json, numbers: true)
         arguments if arguments.is_a?(Hash)
+      rescue JSON::NestingError
+        yield "nest deeper than #{StrictJSON::MAX_DEPTH} levels" if block_given?
+        nil
+      rescue StrictJSON::NumberTooLong
+        yield "hold a number longer than #{StrictJSON::MAX_NUMBER_CHARS} characters" if block_given?
+        nil
       rescue JSON::ParserError
         nil
       end

@@ -158,7 +158,7 @@ module AssistantChatNative
 
         event = {type: :usage}
         USAGE.each do |field, key|
-          value = Normalizer.count(usage[field], "usage.#{field}")
+          value = Normalizer.token_count(usage[field], "usage.#{field}")
           event[key] = value unless value.nil?
         end
         (event.size > 1) ? event : nil

@@ -83,9 +83,9 @@ module AssistantChatNative
 
         # Each count only when the chunk carried it: a later chunk's fields win.
         prompt, candidates, thoughts, cached = %w[promptTokenCount candidatesTokenCount thoughtsTokenCount
-          cachedContentTokenCount].map { |field| Normalizer.count(usage[field], "usageMetadata.#{field}") }
+          cachedContentTokenCount].map { |field| Normalizer.token_count(usage[field], "usageMetadata.#{field}") }
         event = {type: :usage, input_tokens: prompt, cache_read_tokens: cached}
-        event[:output_tokens] = candidates.to_i + thoughts.to_i unless candidates.nil? && thoughts.nil?
+        event[:output_tokens] = Normalizer.token_sum(candidates, thoughts) unless candidates.nil? && thoughts.nil?
         event.compact!
         events << event if event.size > 1
       end

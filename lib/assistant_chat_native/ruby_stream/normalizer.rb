@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require "json"
+require_relative "strict_json"
 
 module AssistantChatNative
   class RubyStream
@@ -27,7 +28,7 @@ module AssistantChatNative
       end
 
       def self.parse(data)
-        payload = JSON.parse(data)
+        payload = StrictJSON.parse(data)
         raise Malformed, "an event's data is JSON but not an object" unless payload.is_a?(Hash)
 
         payload
@@ -50,6 +51,18 @@ module AssistantChatNative
         return value if value.is_a?(Integer) && COUNTS.cover?(value)
 
         raise Malformed, "#{what}: expected an integer, got #{value.inspect[0, 32]}"
+      end
+
+      # A token count: a count (see count) that is nil when negative, as the C
+      # decoders treat a negative count as not sent.
+      def self.token_count(value, what)
+        value = count(value, what)
+        (value.nil? || value.negative?) ? nil : value
+      end
+
+      # Two token counts added as the C decoder adds them: saturating at its largest.
+      def self.token_sum(first, second)
+        [first.to_i + second.to_i, COUNTS.max].min
       end
 
       # The message's id and model (Strings, else absent), or nil while both are

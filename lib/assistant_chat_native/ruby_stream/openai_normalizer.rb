@@ -150,11 +150,11 @@ module AssistantChatNative
       def usage(usage, events)
         return unless usage.is_a?(Hash)
 
-        event = {type: :usage, input_tokens: Normalizer.count(usage["prompt_tokens"], "usage.prompt_tokens"),
-                 output_tokens: Normalizer.count(usage["completion_tokens"], "usage.completion_tokens")}
+        event = {type: :usage, input_tokens: Normalizer.token_count(usage["prompt_tokens"], "usage.prompt_tokens"),
+                 output_tokens: Normalizer.token_count(usage["completion_tokens"], "usage.completion_tokens")}
         details = usage["prompt_tokens_details"]
         if details.is_a?(Hash)
-          event[:cache_read_tokens] = Normalizer.count(details["cached_tokens"], "usage.prompt_tokens_details.cached_tokens")
+          event[:cache_read_tokens] = Normalizer.token_count(details["cached_tokens"], "usage.prompt_tokens_details.cached_tokens")
         end
         event.compact!
         events << event if event.size > 1

@@ -37,6 +37,64 @@ RSpec.describe AssistantChatNative::RubyStream::Accumulator do
     expect(result.failure).to be_nil
   end
 
+  def one_call(arguments)
+    accumulate([
+      {type: :tool_call_start, index: 0, id: "call_x", name: "lookup"},
+      {type: :tool_args_delta, index: 0, text: arguments},
+      {type: :tool_call_end, index: 0},
+      *done
+    ])
+  end
+
+  def nested(depth)
+    %({"a":#{"[" * (depth - 1)}#{"]" * (depth - 1)}})
+  end
+
+  it "takes arguments nested 100 deep and fails 101 deep as a malformed stream, as C does" do
+    expect(one_call(nested(100)).failure).to be_nil
+    failure = one_call(nested(101)).failure
+
+    expect(failure.kind).to eq(:malformed_stream)
+    expect(failure.detail).to include("lookup", "nest deeper than 100 levels")
+    expect(one_call(nested(300)).failure.kind).to eq(:malformed_stream)
+  end
+
+  it "fails arguments holding a number token longer than 100 characters without converting it" do
+    expect(one_call(%({"n": #{"7" * 100}})).failure).to be_nil
+    failure = one_call(%({"n": -#{"7" * 100}})).failure
+
+    expect(failure.kind).to eq(:malformed_stream)
+    expect(failure.detail).to include("number longer than 100 characters")
+    expect(one_call(%({"n": "#{"7" * 500}"})).failure).to be_nil
+  end
+
+  it "fails arguments holding a comment, whatever the json gem allows" do
+    expect(one_call(%({"q": /* " */ 1})).failure.kind).to eq(:malformed_stream)
+    expect(one_call(%({"q": "a /* b */ c // d"})).failure).to be_nil
+  end
+
+  it "fails a reply past 128 tool calls even when they reuse one index" do
+    accumulator = described_class.new(max_reply_bytes: 1024 * 1024)
+    accepted = 200.times.map { |i| accumulator.apply({type: :tool_call_start, index: 3, id: "t#{i}", name: "ping"}) }
+    failure = accumulator.finish(failures: failures)
+
+    expect(accepted.count(true)).to eq(128)
+    expect(failure.kind).to eq(:malformed_stream)
+    expect(failure.detail).to eq("the reply holds more than 128 tool calls")
+  end
+
+  it "leaves NUL bytes out of text and thinking" do
+    result = accumulate([
+      {type: :text_delta, index: 0, text: "a\u0000b"},
+      {type: :text_delta, index: 0, text: "\u0000"},
+      {type: :thinking_delta, index: 1, text: "h\u0000m"},
+      *done
+    ])
+
+    expect(result.text).to eq("ab")
+    expect(result.thinking).to eq("hm")
+  end
+
   it "fails as a malformed stream when a call that ended holds anything but one JSON object" do
     result = accumulate([
       {type: :tool_call_start, index: 0, id: "a", name: "search"},

@@ -141,11 +141,22 @@ RSpec.describe AssistantChatNative::RubyStream::FallbackClassifier do
       expect(failure.detail.bytesize).to be <= 2047
     end
 
-    it "does not parse JSON nested deeper than 64 levels" do
-      failure = classify(status: 400, body: "[" * 100 + "]" * 100)
+    it "reads JSON nested 100 deep and reads 101 deep as text, as the C classifier does" do
+      nested = ->(depth) { %({"error": {"message": "deep"}, "x": #{"[" * (depth - 1)}#{"]" * (depth - 1)}}) }
 
-      expect(failure.kind).to eq(:bad_request)
-      expect(failure.detail).to eq("[" * 100 + "]" * 100)
+      expect(classify(status: 400, body: nested.call(100)).detail).to eq("deep")
+      expect(classify(status: 400, body: nested.call(101)).detail).to start_with(%({"error": {"message": "deep"}))
+      expect(classify(status: 400, body: "[" * 101 + "]" * 101).detail).to eq("[" * 101 + "]" * 101)
+    end
+
+    it "reads JSON with a comment as text, and never raises on a comment hiding deep nesting" do
+      bomb = %({"error": /* " */ #{"[" * 40_000}#{"]" * 40_000}})
+      failure = classify(status: 500, body: bomb)
+
+      expect(failure.kind).to eq(:server_error)
+      expect(failure.detail).to start_with(%({"error": /* " */ [[[))
+      expect(classify(status: 400, body: %({"error": {"type": /**/ "invalid_request_error"}})).detail)
+        .not_to eq("HTTP 400: invalid_request_error")
     end
 
     it "turns binary garbage into valid UTF-8 text, one replacement character per bad byte" do

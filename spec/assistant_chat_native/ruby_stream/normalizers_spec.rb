@@ -209,6 +209,63 @@ RSpec.describe "RubyStream normalizers on the recorded provider streams" do
       results(:openai, bytes).compact.each { |result| expect(result.failure.kind).to eq(:malformed_stream) }
     end
 
+    it "treats negative token counts as not sent and saturates Gemini's sum, in every dialect" do
+      huge = 2**63 - 1
+      usage = {usageMetadata: {promptTokenCount: -4, candidatesTokenCount: huge, thoughtsTokenCount: huge}}
+      bytes = data(gemini_chunk([{text: "Hi"}], finish: "STOP", extra: usage))
+      expect_both(:gemini, bytes, usage: {input_tokens: 0, output_tokens: huge}, failure: nil)
+      bytes = anthropic_start + event("message_delta", {type: "message_delta", delta: {stop_reason: "end_turn"},
+        usage: {output_tokens: -7, cache_read_input_tokens: -1}}) + event("message_stop", {type: "message_stop"})
+      expect_both(:anthropic, bytes, usage: {input_tokens: 12, output_tokens: 1}, failure: nil)
+      usage = {choices: [], usage: {prompt_tokens: -12, completion_tokens: 3}}
+      bytes = data(chunk({content: "Hi"})) + data(chunk({}, finish: "stop")) + data(chunk({}).merge(usage)) + data("[DONE]")
+      expect_both(:openai, bytes, usage: {input_tokens: 0, output_tokens: 3}, failure: nil)
+    end
+
+    it "leaves NUL bytes out of text and thinking" do
+      bytes = anthropic_start +
+        event("content_block_delta", {type: "content_block_delta", index: 0, delta: {type: "text_delta", text: "a\u0000b"}}) +
+        anthropic_end
+      expect_both(:anthropic, bytes, text: "ab", failure: nil)
+    end
+
+    def anthropic_call(arguments, index: 1, id: "toolu_01")
+      event("content_block_start", {type: "content_block_start", index: index,
+        content_block: {type: "tool_use", id: id, name: "lookup", input: {}}}) +
+        event("content_block_delta", {type: "content_block_delta", index: index,
+          delta: {type: "input_json_delta", partial_json: arguments}}) +
+        event("content_block_stop", {type: "content_block_stop", index: index})
+    end
+
+    it "takes tool arguments nested 100 deep and refuses 101 deep as malformed" do
+      nested = ->(depth) { %({"a":#{"[" * (depth - 1)}#{"]" * (depth - 1)}}) }
+      expect_both(:anthropic, anthropic_start + anthropic_call(nested.call(100)) + anthropic_end("tool_use"), failure: nil)
+      results(:anthropic, anthropic_start + anthropic_call(nested.call(101)) + anthropic_end("tool_use")).compact.each do |result|
+        expect([result.failure.kind, result.failure.detail]).to match([:malformed_stream, /nest deeper than 100 levels/])
+      end
+    end
+
+    it "refuses tool arguments with a comment or a number longer than 100 characters as malformed" do
+      [%({"q": /* " */ 1}), %({"n": #{"9" * 101}})].each do |arguments|
+        results(:anthropic, anthropic_start + anthropic_call(arguments) + anthropic_end("tool_use")).compact.each do |result|
+          expect(result.failure.kind).to eq(:malformed_stream)
+        end
+      end
+    end
+
+    it "refuses more than 128 tool calls in one reply, though they reuse one index" do
+      calls = 129.times.map { |i| anthropic_call("{}", id: "toolu_#{i}") }.join
+      results(:anthropic, anthropic_start + calls + anthropic_end("tool_use")).compact.each do |result|
+        expect([result.failure.kind, result.failure.detail]).to eq([:malformed_stream, "the reply holds more than 128 tool calls"])
+      end
+    end
+
+    it "refuses an event nested deeper than 100 levels as malformed" do
+      chunk = JSON.generate(gemini_chunk([{functionCall: {name: "f", args: "ARGS"}}], finish: "STOP"))
+      bytes = data(chunk.sub('"ARGS"', %({"a":#{"[" * 97}#{"]" * 97}})))
+      results(:gemini, bytes).compact.each { |result| expect(result.failure.kind).to eq(:malformed_stream) }
+    end
+
     it "lets a Gemini blockReason win over a finishReason in the same chunk" do
       bytes = data(gemini_chunk([{text: ""}], finish: "STOP", extra: {promptFeedback: {blockReason: "PROHIBITED_CONTENT"}}))
       expect_both(:gemini, bytes, stop_reason: :refusal, provider_stop_reason: "PROHIBITED_CONTENT")

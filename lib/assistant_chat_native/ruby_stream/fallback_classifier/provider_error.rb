@@ -2,6 +2,7 @@
 
 require "json"
 require "strscan"
+require_relative "../strict_json"
 
 module AssistantChatNative
   class RubyStream
@@ -17,11 +18,11 @@ module AssistantChatNative
       # a proxy's one-line answer) unless it looks like an HTML page.
       #
       # Bounded work: a body over MAX_JSON bytes is not parsed (its first bytes
-      # are still read as text), JSON nested deeper than MAX_DEPTH is not parsed,
-      # and the message kept and searched is at most MESSAGE_MAX bytes.
+      # are still read as text); JSON with a comment or nested deeper than
+      # StrictJSON::MAX_DEPTH (100, as in C) is read as text too; the message kept
+      # and searched is at most MESSAGE_MAX bytes.
       class ProviderError
         MAX_JSON = 1024 * 1024
-        MAX_DEPTH = 64
         MESSAGE_MAX = 2047
         FIELD_MAX = 95
         MAX_DETAILS = 16
@@ -120,7 +121,7 @@ module AssistantChatNative
           text = body.dup.force_encoding(Encoding::UTF_8)
           return unless text.valid_encoding?
 
-          top = JSON.parse(text, max_nesting: MAX_DEPTH, allow_duplicate_key: true)
+          top = StrictJSON.parse(text, allow_duplicate_key: true)
           @json = true
           read_json(top)
         rescue JSON::ParserError

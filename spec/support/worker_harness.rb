@@ -64,6 +64,7 @@ module WorkerHarness
         config.concurrency = concurrency
         config.queues = %w[default]
         Sidekiq::Status.configure_server_middleware(config, expiration: 600)
+        config.server_middleware { |chain| chain.add(InFlight) }
         Sidekiq::Status.configure_client_middleware(config, expiration: 600)
         # Longer than Sidekiq's 2 s BRPOP, so idle processors have left Redis before
         # a hard shutdown pushes unfinished jobs back (else one of them may take
@@ -91,9 +92,12 @@ module WorkerHarness
       list
     end
 
-    # Empties the queues and the app's tables between examples.
+    # Empties the queues and the app's tables between examples, once no job of an
+    # earlier example is still running (a job ends with its error report and
+    # tempfile cleanup after its last broadcast, which is all most examples wait for).
     def clean!
       require "sidekiq/api"
+      wait_until(timeout: 30, message: "the jobs of earlier examples to finish") { InFlight.count.zero? }
       Sidekiq::Queue.all.each(&:clear)
       Sidekiq::ScheduledSet.new.clear
       Sidekiq::RetrySet.new.clear
@@ -120,6 +124,29 @@ module WorkerHarness
 
         sleep 0.02
       end
+    end
+  end
+
+  # Sidekiq server middleware that counts the jobs running in this process.
+  class InFlight
+    @count = 0
+    @lock = Mutex.new
+
+    class << self
+      def count
+        @lock.synchronize { @count }
+      end
+
+      def change(by)
+        @lock.synchronize { @count += by }
+      end
+    end
+
+    def call(_job_instance, _job, _queue)
+      self.class.change(1)
+      yield
+    ensure
+      self.class.change(-1)
     end
   end
 

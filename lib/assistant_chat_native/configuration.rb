@@ -19,7 +19,8 @@ module AssistantChatNative
       :cancel_poll_interval,             # seconds between cancelled? polls; 0.5
       :stall_timeout,                    # seconds without a byte before :stalled; 60
       :connect_timeout,                  # seconds to connect; 10
-      :request_timeout                   # seconds one request may take in all; 600
+      :request_timeout,                  # seconds one request may take in all; 600
+      :max_event_bytes                   # bytes all event-level buffers of one stream share; 16 MiB
 
     # Rounds, retries, compaction, escalation (read by Turn)
     attr_accessor :models,               # ModelRegistry; ModelRegistry.default
@@ -41,6 +42,7 @@ module AssistantChatNative
       @stall_timeout = 60
       @connect_timeout = 10
       @request_timeout = 600
+      @max_event_bytes = 16 * 1024 * 1024
 
       @models = ModelRegistry.default
       @max_attempts = 3
@@ -81,7 +83,7 @@ module AssistantChatNative
     def stream_options
       {broadcast_interval: broadcast_interval, heartbeat_interval: heartbeat_interval,
        cancel_poll_interval: cancel_poll_interval, stall_timeout: stall_timeout,
-       connect_timeout: connect_timeout, timeout: request_timeout}
+       connect_timeout: connect_timeout, timeout: request_timeout, max_event_bytes: max_event_bytes}
     end
   end
 end

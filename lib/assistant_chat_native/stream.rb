@@ -49,7 +49,7 @@ module AssistantChatNative
       timeout: 600,
       max_error_body: 1024 * 1024,
       max_event_bytes: 16 * 1024 * 1024,
-      max_reply_bytes: 64 * 1024 * 1024
+      max_reply_bytes: 16 * 1024 * 1024
     }.freeze
 
     attr_reader :provider
@@ -67,7 +67,10 @@ module AssistantChatNative
     # timeout:              seconds for the whole request: failure :timeout
     # max_error_body:       bytes of a non-2xx body kept for classification (also
     #                       accepted as max_error_body_bytes:, RubyStream's name)
-    # max_event_bytes:      bytes of one SSE event; past it: a classified failure
+    # max_event_bytes:      the stream's event budget: bytes all its event-level buffers
+    #                       (SSE line, data, event type and id, decoded strings, the
+    #                       error body) may hold together; past it: a classified failure
+    #                       (:request_too_large). Event type and id: 256 bytes at most
     # max_reply_bytes:      bytes of the whole reply; past it: the same
     def initialize(provider:, url:, body:, headers: {}, **options)
       # RubyStream's name for the same bound.

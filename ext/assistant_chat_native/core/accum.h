@@ -26,8 +26,10 @@
 #include "failure.h"
 #include "utf8.h" /* acn_utf8_complete_prefix, which flushes use */
 
-/* Default bound on one reply, all buffers together: 64 MiB. */
-#define ACN_ACCUM_DEFAULT_MAX_REPLY_BYTES ((size_t)64 * 1024 * 1024)
+/* Default bound on one reply, all buffers together: 16 MiB. A real reply of 128k
+ * tokens is about 0.5 MB; with the stream's event budget (acn.h) a hostile stream
+ * stays under 64 MiB. */
+#define ACN_ACCUM_DEFAULT_MAX_REPLY_BYTES ((size_t)16 * 1024 * 1024)
 /* What each tool call or thinking block counts against the bound besides its bytes. */
 #define ACN_ACCUM_ENTRY_COST 256
 /* Tool-call arguments nested deeper than this are refused as malformed. */
@@ -75,6 +77,8 @@ typedef struct acn_accum {
     acn_accum_tool_call *calls;
     size_t call_count;
     size_t call_cap;
+    size_t announced; /* calls[0..announced) were handed out by the owner (acn_stream);
+                         finish's dropping of unended calls keeps it pointing past them */
     acn_accum_block *blocks;
     size_t block_count;
     size_t block_cap;

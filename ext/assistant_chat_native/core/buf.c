@@ -4,12 +4,33 @@
 #include <stdlib.h>
 #include <string.h>
 
+void acn_budget_init(acn_budget *budget, size_t max)
+{
+    budget->used = 0;
+    budget->max = max;
+}
+
 void acn_buf_init(acn_buf *buf, size_t max)
 {
     buf->ptr = NULL;
     buf->len = 0;
     buf->cap = 0;
     buf->max = max;
+    buf->budget = NULL;
+}
+
+void acn_buf_share(acn_buf *buf, acn_budget *budget)
+{
+    buf->budget = budget;
+}
+
+/* Whether the budget (if any) has room for growing from buf->cap to cap. */
+static int budget_allows(const acn_buf *buf, size_t cap)
+{
+    const acn_budget *budget = buf->budget;
+    size_t more = cap - buf->cap;
+
+    return budget == NULL || (budget->used <= budget->max && more <= budget->max - budget->used);
 }
 
 static acn_status reserve(acn_buf *buf, size_t extra)
@@ -20,15 +41,25 @@ static acn_status reserve(acn_buf *buf, size_t extra)
 
     if (extra > buf->max || buf->len > buf->max - extra)
         return ACN_ERR_LIMIT;
-    need = buf->len + extra + 1; /* room for the terminating NUL */
+    need = buf->len + extra + 1; /* room for the terminating NUL; at most max + 1 */
     if (need <= buf->cap)
         return ACN_OK;
     cap = buf->cap ? buf->cap : 64;
     while (cap < need)
         cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+    /* Doubling never overshoots the bound, and takes no more than the budget has
+     * left: the last growth may be exact. */
+    if (buf->max < SIZE_MAX && cap > buf->max + 1)
+        cap = buf->max + 1;
+    if (!budget_allows(buf, cap))
+        cap = need;
+    if (!budget_allows(buf, cap))
+        return ACN_ERR_LIMIT;
     grown = realloc(buf->ptr, cap);
     if (grown == NULL)
         return ACN_ERR_NOMEM;
+    if (buf->budget != NULL)
+        buf->budget->used += cap - buf->cap;
     buf->ptr = grown;
     buf->cap = cap;
     return ACN_OK;
@@ -61,8 +92,13 @@ void acn_buf_clear(acn_buf *buf)
 
 void acn_buf_free(acn_buf *buf)
 {
+    acn_budget *budget = buf->budget;
+
     free(buf->ptr);
+    if (budget != NULL)
+        budget->used -= buf->cap < budget->used ? buf->cap : budget->used;
     acn_buf_init(buf, buf->max);
+    buf->budget = budget;
 }
 
 const char *acn_status_name(acn_status status)

@@ -18,14 +18,24 @@ void acn_sse_init(acn_sse_parser *parser, size_t max_event_bytes, acn_sse_event_
     parser->on_event = on_event;
     parser->ctx = ctx;
     parser->max_event_bytes = max_event_bytes;
+    acn_budget_init(&parser->own_budget, max_event_bytes);
     acn_buf_init(&parser->line, max_event_bytes);
     acn_buf_init(&parser->data, max_event_bytes);
-    acn_buf_init(&parser->event_type, max_event_bytes);
-    acn_buf_init(&parser->last_id, max_event_bytes);
+    acn_buf_init(&parser->event_type, ACN_SSE_MAX_FIELD_BYTES);
+    acn_buf_init(&parser->last_id, ACN_SSE_MAX_FIELD_BYTES);
+    acn_sse_share_budget(parser, &parser->own_budget);
     parser->retry = -1;
     parser->bom_state = 0;
     parser->pending_cr = 0;
     parser->failed = ACN_OK;
+}
+
+void acn_sse_share_budget(acn_sse_parser *parser, acn_budget *budget)
+{
+    acn_buf_share(&parser->line, budget);
+    acn_buf_share(&parser->data, budget);
+    acn_buf_share(&parser->event_type, budget);
+    acn_buf_share(&parser->last_id, budget);
 }
 
 void acn_sse_free(acn_sse_parser *parser)
@@ -99,11 +109,13 @@ static acn_status process_field(acn_sse_parser *parser, const char *field, size_
         return status == ACN_OK ? acn_buf_push(&parser->data, '\n') : status;
     }
     if (field_is(field, field_len, "event")) {
+        if (value_len > ACN_SSE_MAX_FIELD_BYTES)
+            return ACN_ERR_MALFORMED;
         acn_buf_clear(&parser->event_type);
         return acn_buf_append(&parser->event_type, value, value_len);
     }
     if (field_is(field, field_len, "id")) {
-        if (memchr(value, '\0', value_len) != NULL)
+        if (value_len > ACN_SSE_MAX_FIELD_BYTES || memchr(value, '\0', value_len) != NULL)
             return ACN_OK;
         acn_buf_clear(&parser->last_id);
         return acn_buf_append(&parser->last_id, value, value_len);

@@ -70,7 +70,7 @@ module AssistantChatNative
     # max_event_bytes:      the stream's event budget: bytes all its event-level buffers
     #                       (SSE line, data, event type and id, decoded strings, the
     #                       error body) may hold together; past it: a classified failure
-    #                       (:request_too_large). Event type and id: 256 bytes at most
+    #                       (:malformed_stream). Event type and id: 256 bytes at most
     # max_reply_bytes:      bytes of the whole reply; past it: the same
     def initialize(provider:, url:, body:, headers: {}, **options)
       # RubyStream's name for the same bound.

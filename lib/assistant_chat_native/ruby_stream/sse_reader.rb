@@ -33,6 +33,9 @@ module AssistantChatNative
       def feed(chunk, &block)
         chunk = strip_bom(chunk.b)
         return if chunk.empty?
+        # No line ends here: nothing to interpret yet. Held without rescanning the
+        # line so far, so an endless line costs linear time up to the bound.
+        return hold(chunk) unless chunk.match?(/[\r\n]/)
 
         super do |type, data, _id, _retry|
           raise TooLarge, "an event is over #{@max_event_bytes} bytes" if data.bytesize > @max_event_bytes
@@ -43,6 +46,11 @@ module AssistantChatNative
       end
 
       private
+
+      def hold(chunk)
+        @buffer << chunk
+        raise TooLarge, "an event is over #{@max_event_bytes} bytes" if pending_bytes > @max_event_bytes
+      end
 
       # Bytes held for the line and the event being built.
       def pending_bytes

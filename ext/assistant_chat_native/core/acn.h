@@ -64,6 +64,9 @@ typedef struct acn_budget {
 } acn_budget;
 
 void acn_budget_init(acn_budget *budget, size_t max);
+/* Counts `bytes` held outside any buffer: ACN_ERR_LIMIT when there is no room. */
+acn_status acn_budget_take(acn_budget *budget, size_t bytes);
+void acn_budget_give(acn_budget *budget, size_t bytes);
 
 typedef struct acn_buf {
     char *ptr;
@@ -79,6 +82,9 @@ void acn_buf_share(acn_buf *buf, acn_budget *budget);
 acn_status acn_buf_append(acn_buf *buf, const char *data, size_t len);
 acn_status acn_buf_push(acn_buf *buf, char byte);
 void acn_buf_clear(acn_buf *buf); /* len = 0, keeps the memory */
+/* Shrinks the capacity to len + 1, giving the rest back to the budget (kept as it
+ * is if the allocator refuses). */
+void acn_buf_fit(acn_buf *buf);
 void acn_buf_free(acn_buf *buf); /* gives its capacity back to its budget, keeps max and budget */
 
 #endif

@@ -10,6 +10,19 @@ void acn_budget_init(acn_budget *budget, size_t max)
     budget->max = max;
 }
 
+acn_status acn_budget_take(acn_budget *budget, size_t bytes)
+{
+    if (budget->used > budget->max || bytes > budget->max - budget->used)
+        return ACN_ERR_LIMIT;
+    budget->used += bytes;
+    return ACN_OK;
+}
+
+void acn_budget_give(acn_budget *budget, size_t bytes)
+{
+    budget->used -= bytes < budget->used ? bytes : budget->used;
+}
+
 void acn_buf_init(acn_buf *buf, size_t max)
 {
     buf->ptr = NULL;
@@ -90,13 +103,28 @@ void acn_buf_clear(acn_buf *buf)
         buf->ptr[0] = '\0';
 }
 
+void acn_buf_fit(acn_buf *buf)
+{
+    char *fitted;
+
+    if (buf->ptr == NULL || buf->cap <= buf->len + 1)
+        return;
+    fitted = realloc(buf->ptr, buf->len + 1);
+    if (fitted == NULL)
+        return;
+    if (buf->budget != NULL)
+        acn_budget_give(buf->budget, buf->cap - (buf->len + 1));
+    buf->ptr = fitted;
+    buf->cap = buf->len + 1;
+}
+
 void acn_buf_free(acn_buf *buf)
 {
     acn_budget *budget = buf->budget;
 
     free(buf->ptr);
     if (budget != NULL)
-        budget->used -= buf->cap < budget->used ? buf->cap : budget->used;
+        acn_budget_give(budget, buf->cap);
     acn_buf_init(buf, buf->max);
     buf->budget = budget;
 }

@@ -4,6 +4,11 @@
  * Bytes are scanned once: a line wholly inside one chunk is interpreted in place,
  * and only the unfinished tail of a chunk is copied into `line`, so the cost is
  * linear in the input however it is split.
+ *
+ * The budget decides the same however the input is split: a line interpreted in
+ * place counts its length + 1 against the budget while it is interpreted, exactly
+ * what a line completed in `line` holds once fitted, and `line` is freed after. So
+ * every other buffer grows with the same room either way.
  */
 #include "sse.h"
 
@@ -179,13 +184,22 @@ static acn_status feed_lines(acn_sse_parser *parser, const char *p, const char *
         }
         if (parser->line.len > 0) {
             status = acn_buf_append(&parser->line, p, (size_t)(eol - p));
-            if (status == ACN_OK)
+            if (status == ACN_OK) {
+                acn_buf_fit(&parser->line);
                 status = process_line(parser, parser->line.ptr, parser->line.len);
-            acn_buf_clear(&parser->line);
+            }
+            acn_buf_free(&parser->line);
         } else {
-            if ((size_t)(eol - p) > parser->max_event_bytes)
+            size_t len = (size_t)(eol - p);
+
+            if (len > parser->max_event_bytes)
                 return ACN_ERR_LIMIT;
-            status = process_line(parser, p, (size_t)(eol - p));
+            status = len > 0 ? acn_budget_take(parser->line.budget, len + 1) : ACN_OK;
+            if (status == ACN_OK) {
+                status = process_line(parser, p, len);
+                if (len > 0)
+                    acn_budget_give(parser->line.budget, len + 1);
+            }
         }
         if (status != ACN_OK)
             return status;

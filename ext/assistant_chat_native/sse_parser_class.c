@@ -136,11 +136,11 @@ static sse_parser_wrapper *get_parser(VALUE self)
 static void raise_for(sse_parser_wrapper *wrapper, acn_status status)
 {
     if (status == ACN_ERR_LIMIT)
-        rb_raise(
-            eLimitError,
-            "an SSE line or event exceeded max_event_bytes (%zu bytes, all of the parser's buffers together); "
-            "raise the limit or check the stream",
-            wrapper->parser.max_event_bytes);
+        rb_raise(eLimitError,
+                 "an SSE line or event exceeded max_event_bytes (%zu bytes, all of the parser's buffers "
+                 "together); "
+                 "raise the limit or check the stream",
+                 wrapper->parser.max_event_bytes);
     if (status == ACN_ERR_NOMEM)
         rb_raise(rb_eNoMemError, "out of memory while parsing server-sent events");
     if (status == ACN_ERR_MALFORMED)

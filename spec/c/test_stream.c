@@ -335,7 +335,8 @@ static void an_interrupt_from_another_thread_pauses_a_waiting_run_and_cancel_end
 
 static const char tool_message_start[] =
     "event: message_start\n"
-    "data: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_2\",\"type\":\"message\",\"role\":\"assistant\","
+    "data: "
+    "{\"type\":\"message_start\",\"message\":{\"id\":\"msg_2\",\"type\":\"message\",\"role\":\"assistant\","
     "\"model\":\"claude-test\",\"content\":[],\"stop_reason\":null,\"usage\":{\"input_tokens\":5,"
     "\"output_tokens\":1}}}\n\n";
 static const char tool_message_end[] =

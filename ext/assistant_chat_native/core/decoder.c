@@ -116,10 +116,12 @@ static acn_status sse_status(acn_decoder *d, acn_status status)
     if (status == ACN_OK || d->failed)
         return d->failed ? d->status : ACN_OK;
     if (status == ACN_ERR_LIMIT)
-        return acn_decoder_fail(d, status, "an SSE line or event went past the stream's event budget of %zu bytes",
+        return acn_decoder_fail(d, status,
+                                "an SSE line or event went past the stream's event budget of %zu bytes",
                                 d->max_event_bytes);
     if (status == ACN_ERR_MALFORMED)
-        return acn_decoder_fail(d, status, "an SSE event type is longer than %d bytes", ACN_SSE_MAX_FIELD_BYTES);
+        return acn_decoder_fail(d, status, "an SSE event type is longer than %d bytes",
+                                ACN_SSE_MAX_FIELD_BYTES);
     return acn_decoder_fail(d, status, "SSE parsing failed: %s", acn_status_name(status));
 }
 

@@ -40,10 +40,10 @@ typedef struct acn_sse_parser {
     void *ctx;
     size_t max_event_bytes;
     acn_budget own_budget; /* used unless acn_sse_share_budget gave another */
-    acn_buf line;       /* the current, incomplete line */
-    acn_buf data;       /* the data buffer of the event being built */
-    acn_buf event_type; /* the event type buffer */
-    acn_buf last_id;    /* the last event ID buffer */
+    acn_buf line;          /* the current, incomplete line */
+    acn_buf data;          /* the data buffer of the event being built */
+    acn_buf event_type;    /* the event type buffer */
+    acn_buf last_id;       /* the last event ID buffer */
     long long retry;
     int bom_state;  /* bytes of a leading UTF-8 BOM seen so far; -1 once past it */
     int pending_cr; /* the previous chunk ended in CR: an LF starting the next is the same line end */

@@ -223,7 +223,7 @@ static size_t size_option(VALUE value, const char *name, size_t fallback)
 }
 
 /*
- * Decoder.new(provider, max_event_bytes: 16 MiB, max_reply_bytes: 16 MiB)
+ * Decoder.new(provider, max_event_bytes: 16 MiB, max_reply_bytes: 8 MiB)
  */
 static VALUE decoder_initialize(int argc, VALUE *argv, VALUE self)
 {

@@ -49,7 +49,7 @@ module AssistantChatNative
       timeout: 600,
       max_error_body: 1024 * 1024,
       max_event_bytes: 16 * 1024 * 1024,
-      max_reply_bytes: 16 * 1024 * 1024
+      max_reply_bytes: 8 * 1024 * 1024
     }.freeze
 
     attr_reader :provider

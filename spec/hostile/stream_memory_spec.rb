@@ -11,8 +11,8 @@ require "tmpdir"
 # job: in a thread with Ruby's default stack.
 module StreamMemorySpec
   MIB = 1024 * 1024
-  # The event budget plus the reply bound with its buffers at most doubled.
-  C_BOUND = 16 * MIB + 2 * 16 * MIB + MIB
+  # The event budget plus the reply bound (8 MiB) with its buffers at most doubled.
+  C_BOUND = 16 * MIB + 2 * 8 * MIB + MIB
 
   # Counts flushes and samples what the stream object reports holding; keeps no
   # text (each flush hands out the whole reply so far).

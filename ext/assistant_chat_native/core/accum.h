@@ -26,10 +26,13 @@
 #include "failure.h"
 #include "utf8.h" /* acn_utf8_complete_prefix, which flushes use */
 
-/* Default bound on one reply, all buffers together: 16 MiB. A real reply of 128k
- * tokens is about 0.5 MB; with the stream's event budget (acn.h) a hostile stream
- * stays under 64 MiB. */
-#define ACN_ACCUM_DEFAULT_MAX_REPLY_BYTES ((size_t)16 * 1024 * 1024)
+/* Default bound on one reply, all buffers together: 8 MiB. A real reply of 128k
+ * tokens is about 0.5 MB. A reply at the bound is held several times over by the
+ * process (the C buffers, a reallocation's old and new copies, the Ruby strings a
+ * flush and the Result hand out): measured, a hostile 8 MiB reply grows RSS by under
+ * 40 MiB, a 16 MiB one by about 80, so with the event budget (acn.h) a hostile
+ * stream stays under 64 MiB. */
+#define ACN_ACCUM_DEFAULT_MAX_REPLY_BYTES ((size_t)8 * 1024 * 1024)
 /* What each tool call or thinking block counts against the bound besides its bytes. */
 #define ACN_ACCUM_ENTRY_COST 256
 /* Tool-call arguments nested deeper than this are refused as malformed. */

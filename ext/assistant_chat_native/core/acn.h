@@ -33,11 +33,12 @@ typedef enum acn_provider {
  * type and id, the decoder's strings and pending list, json_walk's capture, the
  * transport's error-body capture) counts its capacity against this one budget, so
  * a hostile stream holds at most this much beside the reply (accum.h bounds the
- * reply: ACN_ACCUM_DEFAULT_MAX_REPLY_BYTES, 16 MiB, buffers at most doubled: 32 MiB
- * of capacity), under 64 MiB in all. Real provider events are a few KiB; a whole
- * Gemini function call in one event, the largest seen, is well under 1 MiB, and one
- * event occupies about three times its size (line, data, decoded strings), so this
- * leaves real streams a wide margin.
+ * reply: ACN_ACCUM_DEFAULT_MAX_REPLY_BYTES, 8 MiB). Measured, the worst hostile
+ * stream grows RSS by about 20 MiB through the budget and under 40 MiB through the
+ * reply, under 64 MiB either way. Real provider events are a few KiB; a whole Gemini
+ * function call in one event, the largest seen, is well under 1 MiB, and one event
+ * occupies about three times its size (line, data, decoded strings), so this leaves
+ * real streams a wide margin.
  */
 #define ACN_DEFAULT_MAX_EVENT_BYTES ((size_t)16 * 1024 * 1024)
 

@@ -43,11 +43,11 @@ static void decoder_free(void *ptr)
     xfree(wrapper);
 }
 
-/* The decoder's own buffers (its JSON walker's yajl state is not counted). */
+/* The decoder's own buffers, all counted by its budget (its JSON walker's yajl
+ * state is not counted). */
 static size_t decoder_memsize(const acn_decoder *d)
 {
-    return d->strings.cap + d->pending.cap + d->blocks.cap + d->sse.line.cap + d->sse.data.cap +
-           d->sse.event_type.cap + d->sse.last_id.cap;
+    return d->budget.used;
 }
 
 static size_t decoder_size(const void *ptr)
@@ -223,7 +223,7 @@ static size_t size_option(VALUE value, const char *name, size_t fallback)
 }
 
 /*
- * Decoder.new(provider, max_event_bytes: 16 MiB, max_reply_bytes: 64 MiB)
+ * Decoder.new(provider, max_event_bytes: 16 MiB, max_reply_bytes: 8 MiB)
  */
 static VALUE decoder_initialize(int argc, VALUE *argv, VALUE self)
 {

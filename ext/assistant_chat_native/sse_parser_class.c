@@ -2,6 +2,13 @@
  * sse_parser_class.c: AssistantChatNative::SSE::Parser, the SSE parser of core/sse.c
  * for Ruby. Events are yielded as AssistantChatNative::SSE::Event structs with
  * UTF-8 strings (invalid bytes replaced with U+FFFD, as the standard's decoding does).
+ *
+ * feed first lets the core parse the whole chunk, turning each event into Ruby inside
+ * rb_protect, so no raise (NoMemoryError included) ever jumps over the core's frames;
+ * only then, with no C parser state live, are the events yielded, under rb_ensure.
+ * `busy` is therefore always cleared, and a block that raises leaves the parser
+ * usable: the events after the one it raised on stay queued and come first from the
+ * next feed.
  */
 #include "binding.h"
 #include "sse.h"
@@ -14,9 +21,9 @@ static VALUE replacement_character;
 
 typedef struct sse_parser_wrapper {
     acn_sse_parser parser;
-    VALUE events; /* the Array to collect into when no block was given; only set during feed */
+    VALUE events; /* parsed, not yet handed out: filled by the core, emptied by feed */
     int busy;
-    int state; /* rb_protect's tag when a block raised */
+    int state; /* rb_protect's tag when turning an event into Ruby raised */
 } sse_parser_wrapper;
 
 static void parser_free(void *ptr)
@@ -31,8 +38,7 @@ static size_t parser_size(const void *ptr)
 {
     const sse_parser_wrapper *wrapper = ptr;
 
-    return sizeof(*wrapper) + wrapper->parser.line.cap + wrapper->parser.data.cap +
-           wrapper->parser.event_type.cap + wrapper->parser.last_id.cap;
+    return sizeof(*wrapper) + wrapper->parser.own_budget.used;
 }
 
 static void parser_mark(void *ptr)
@@ -92,23 +98,30 @@ static VALUE event_to_ruby(const acn_sse_event *event)
                          retry);
 }
 
-static VALUE yield_event(VALUE event)
+typedef struct convert_args {
+    sse_parser_wrapper *wrapper;
+    const acn_sse_event *event;
+} convert_args;
+
+static VALUE convert_event(VALUE arg)
 {
-    return rb_yield(event);
+    convert_args *args = (convert_args *)arg;
+
+    rb_ary_push(args->wrapper->events, event_to_ruby(args->event));
+    return Qnil;
 }
 
-/* Called by the core for each event. A raising block stops the parser (non-zero),
- * and feed re-raises once the core has returned, so no C frame is skipped. */
+/* Called by the core for each event. Allocation (and so NoMemoryError) happens under
+ * rb_protect: a raise stops the core (non-zero), and feed re-raises once the core has
+ * returned, so no C frame is skipped. */
 static int on_event(void *ctx, const acn_sse_event *event)
 {
     sse_parser_wrapper *wrapper = ctx;
-    VALUE value = event_to_ruby(event);
+    convert_args args;
 
-    if (wrapper->events != Qnil) {
-        rb_ary_push(wrapper->events, value);
-        return 0;
-    }
-    rb_protect(yield_event, value, &wrapper->state);
+    args.wrapper = wrapper;
+    args.event = event;
+    rb_protect(convert_event, (VALUE)&args, &wrapper->state);
     return wrapper->state != 0;
 }
 
@@ -123,12 +136,16 @@ static sse_parser_wrapper *get_parser(VALUE self)
 static void raise_for(sse_parser_wrapper *wrapper, acn_status status)
 {
     if (status == ACN_ERR_LIMIT)
-        rb_raise(
-            eLimitError,
-            "an SSE line or event exceeded max_event_bytes (%zu bytes); raise the limit or check the stream",
-            wrapper->parser.max_event_bytes);
+        rb_raise(eLimitError,
+                 "an SSE line or event exceeded max_event_bytes (%zu bytes, all of the parser's buffers "
+                 "together); "
+                 "raise the limit or check the stream",
+                 wrapper->parser.max_event_bytes);
     if (status == ACN_ERR_NOMEM)
         rb_raise(rb_eNoMemError, "out of memory while parsing server-sent events");
+    if (status == ACN_ERR_MALFORMED)
+        rb_raise(eSSEError, "an SSE event type is longer than %d bytes; the parser is unusable",
+                 ACN_SSE_MAX_FIELD_BYTES);
     rb_raise(eSSEError, "the SSE parser stopped earlier (%s); start a new parser", acn_status_name(status));
 }
 
@@ -157,7 +174,25 @@ static VALUE parser_initialize(int argc, VALUE *argv, VALUE self)
     }
     acn_sse_free(&wrapper->parser);
     acn_sse_init(&wrapper->parser, max_bytes, on_event, wrapper);
+    wrapper->events = Qnil;
     return self;
+}
+
+/* Hands the queued events to the block, oldest first, each removed before its
+ * yield: one the block raised on is not handed out again. */
+static VALUE yield_queued(VALUE arg)
+{
+    sse_parser_wrapper *wrapper = (sse_parser_wrapper *)arg;
+
+    while (RARRAY_LEN(wrapper->events) > 0)
+        rb_yield(rb_ary_shift(wrapper->events));
+    return Qnil;
+}
+
+static VALUE clear_busy(VALUE arg)
+{
+    ((sse_parser_wrapper *)arg)->busy = 0;
+    return Qnil;
 }
 
 /* call-seq: feed(bytes) { |event| ... } -> nil;  feed(bytes) -> [event, ...] */
@@ -165,25 +200,32 @@ static VALUE parser_feed(VALUE self, VALUE bytes)
 {
     sse_parser_wrapper *wrapper = get_parser(self);
     acn_status status;
-    VALUE events = Qnil;
+    VALUE events;
     int state;
 
     StringValue(bytes);
     if (wrapper->busy)
         rb_raise(eSSEError, "feed was called again from inside its own block");
-    if (!rb_block_given_p())
-        events = rb_ary_new();
-    wrapper->events = events;
+    if (NIL_P(wrapper->events))
+        wrapper->events = rb_ary_new();
     wrapper->state = 0;
     wrapper->busy = 1;
-    /* The bytes are copied by the core as it needs them; keep the String alive. */
+    /* No Ruby code runs in here but the protected conversions. */
     status = acn_sse_feed(&wrapper->parser, RSTRING_PTR(bytes), (size_t)RSTRING_LEN(bytes));
     RB_GC_GUARD(bytes);
-    wrapper->busy = 0;
-    wrapper->events = Qnil;
     state = wrapper->state;
-    if (state)
+    if (state) {
+        wrapper->busy = 0;
         rb_jump_tag(state);
+    }
+    if (rb_block_given_p()) {
+        rb_ensure(yield_queued, (VALUE)wrapper, clear_busy, (VALUE)wrapper);
+        events = Qnil;
+    } else {
+        wrapper->busy = 0;
+        events = wrapper->events;
+        wrapper->events = Qnil;
+    }
     if (status != ACN_OK)
         raise_for(wrapper, status);
     return events;

@@ -50,6 +50,7 @@ typedef struct stream_obj {
     char *ca_file; /* trusted CA bundle / hashed directory; NULL: libcurl's default */
     char *ca_path;
     acn_stream *active; /* the running transfer, NULL between runs */
+    size_t active_size; /* its memsize, published with the GVL held (see stream_memsize) */
     VALUE handler;      /* the running transfer's handler, Qnil between runs */
     int cancel_requested;
 } stream_obj;
@@ -100,9 +101,12 @@ static size_t stream_memsize(const void *ptr)
 
     if (obj->url != NULL)
         size += strlen(obj->url) + 1;
-    if (obj->active != NULL)
-        size += acn_stream_memsize(obj->active);
-    return size;
+    /* Not acn_stream_memsize(obj->active): ObjectSpace.memsize_of, heap dumps and
+     * profilers call this from another thread while the transfer runs without the
+     * GVL and reallocates its buffers. The running thread publishes the size each
+     * time it holds the GVL (at the start and at every pause to call Ruby), and
+     * clears it at teardown, so this reads only a value written under the GVL. */
+    return size + obj->active_size;
 }
 
 static void stream_compact(void *ptr)
@@ -399,6 +403,7 @@ static VALUE run_loop(VALUE arg)
         /* Checks interrupts before and after; a raise goes through rb_ensure. */
         acn_stream_state state =
             (acn_stream_state)(uintptr_t)rb_thread_call_without_gvl(run_without_gvl, ctx, unblock_run, ctx);
+        ctx->obj->active_size = acn_stream_memsize(ctx->stream);
         if (state == ACN_STREAM_FINISHED)
             break;
         deliver(ctx);
@@ -411,6 +416,7 @@ static VALUE run_teardown(VALUE arg)
     run_ctx *ctx = (run_ctx *)arg;
 
     ctx->obj->active = NULL;
+    ctx->obj->active_size = 0;
     ctx->obj->handler = Qnil;
     acn_stream_free(ctx->stream);
     free(ctx->stream);
@@ -484,6 +490,7 @@ static VALUE stream_run(VALUE self, VALUE handler)
         ctx.stream->cancelled = 1;
     }
     obj->active = ctx.stream;
+    obj->active_size = acn_stream_memsize(ctx.stream);
     obj->handler = handler;
     return rb_ensure(run_loop, (VALUE)&ctx, run_teardown, (VALUE)&ctx);
 }

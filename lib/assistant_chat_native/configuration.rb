@@ -20,7 +20,8 @@ module AssistantChatNative
       :cancel_poll_interval,             # seconds between cancelled? polls; 0.5
       :stall_timeout,                    # seconds without a byte before :stalled; 60
       :connect_timeout,                  # seconds to connect; 10
-      :request_timeout                   # seconds one request may take in all; 600
+      :request_timeout,                  # seconds one request may take in all; 600
+      :max_event_bytes                   # bytes all event-level buffers of one stream share; 16 MiB
 
     # Rounds, retries, compaction, escalation (read by Turn)
     attr_accessor :models,               # ModelRegistry; ModelRegistry.default
@@ -47,6 +48,7 @@ module AssistantChatNative
       @stall_timeout = 60
       @connect_timeout = 10
       @request_timeout = 600
+      @max_event_bytes = 16 * 1024 * 1024
 
       @models = ModelRegistry.default
       @max_attempts = 3
@@ -96,7 +98,7 @@ module AssistantChatNative
        connect_timeout: connect_timeout, request_timeout: request_timeout, max_attempts: max_attempts,
        retry_base_delay: retry_base_delay, retry_max_delay: retry_max_delay, max_retry_wait: max_retry_wait,
        max_compaction_retries: max_compaction_retries, escalation_model: escalation_model,
-       max_rounds: max_rounds, ca_file: ca_file, ca_path: ca_path,
+       max_rounds: max_rounds, max_event_bytes: max_event_bytes, ca_file: ca_file, ca_path: ca_path,
        allow_plain_http_hosts: allow_plain_http_hosts, models: models.map(&:to_h)}
     end
 
@@ -118,7 +120,8 @@ module AssistantChatNative
     def stream_options
       {broadcast_interval: broadcast_interval, heartbeat_interval: heartbeat_interval,
        cancel_poll_interval: cancel_poll_interval, stall_timeout: stall_timeout,
-       connect_timeout: connect_timeout, timeout: request_timeout}.merge({ca_file: ca_file, ca_path: ca_path}.compact)
+       connect_timeout: connect_timeout, timeout: request_timeout,
+       max_event_bytes: max_event_bytes}.merge({ca_file: ca_file, ca_path: ca_path}.compact)
     end
   end
 end

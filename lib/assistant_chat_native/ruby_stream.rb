@@ -37,7 +37,7 @@ module AssistantChatNative
     PROVIDERS = %i[anthropic openai gemini].freeze
     DEFAULT_MAX_EVENT_BYTES = 16 * 1024 * 1024
     DEFAULT_MAX_ERROR_BODY = 1024 * 1024
-    DEFAULT_MAX_REPLY_BYTES = 64 * 1024 * 1024
+    DEFAULT_MAX_REPLY_BYTES = 8 * 1024 * 1024
     # Bytes the reading thread may queue ahead of a slow handler.
     INBOX_BYTES = 1024 * 1024
 

@@ -51,7 +51,7 @@ module AssistantChatNative
       timeout: 600,
       max_error_body: 1024 * 1024,
       max_event_bytes: 16 * 1024 * 1024,
-      max_reply_bytes: 64 * 1024 * 1024
+      max_reply_bytes: 8 * 1024 * 1024
     }.freeze
     # TLS trust, resolved by TLSTrust (nil: SSL_CERT_FILE / SSL_CERT_DIR, else libcurl's default).
     TLS_OPTIONS = %i[ca_file ca_path].freeze
@@ -71,7 +71,10 @@ module AssistantChatNative
     # timeout:              seconds for the whole request: failure :timeout
     # max_error_body:       bytes of a non-2xx body kept for classification (also
     #                       accepted as max_error_body_bytes:, RubyStream's name)
-    # max_event_bytes:      bytes of one SSE event; past it: a classified failure
+    # max_event_bytes:      the stream's event budget: bytes all its event-level buffers
+    #                       (SSE line, data, event type and id, decoded strings, the
+    #                       error body) may hold together; past it: a classified failure
+    #                       (:malformed_stream). Event type and id: 256 bytes at most
     # max_reply_bytes:      bytes of the whole reply; past it: the same
     # ca_file:, ca_path:    CA bundle / hashed directory to trust instead of the
     #                       default (SSL_CERT_FILE / SSL_CERT_DIR when not given)

@@ -194,6 +194,26 @@ RSpec.describe AssistantChatNative::Stream, if: AssistantChatNative.native? do
 
       expect(ObjectSpace.memsize_of(large) - ObjectSpace.memsize_of(small)).to be >= 99_000
     end
+
+    it "counts the running transfer in ObjectSpace.memsize_of as of its last call into Ruby" do
+      require "objspace"
+      local_provider.enqueue(tokens: ["a" * 50_000, "b"], token_rate: 20)
+      stream = build_stream(broadcast_interval: 0)
+      idle = ObjectSpace.memsize_of(stream)
+      during = []
+      stream.run(StreamHelpers::RecordingHandler.new(on_text: ->(*) { during << ObjectSpace.memsize_of(stream) }))
+
+      expect(during.last).to be >= idle + 50_000
+      expect(ObjectSpace.memsize_of(stream)).to eq(idle)
+    end
+
+    it "fails a reply whose event is over max_event_bytes as a malformed stream, naming the budget" do
+      local_provider.enqueue(text: "x" * 4096)
+      result = build_stream(max_event_bytes: 2048).run(StreamHelpers::RecordingHandler.new)
+
+      expect(result.failure.kind).to eq(:malformed_stream)
+      expect(result.failure.detail).to include("event budget of 2048 bytes")
+    end
   end
 
   describe "AssistantChatNative.stream_class" do

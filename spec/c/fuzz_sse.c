@@ -1,7 +1,9 @@
 /*
  * fuzz_sse.c: arbitrary bytes, split at a point the input chooses, with a small
- * event bound. The parser must never crash or leak, must give the same events
- * however the input is split, and must never hand out an event over its bound.
+ * event bound. The parser must never crash or leak, must give the same events (and
+ * cross its budget or not) however the input is split, must never hand out an event
+ * over its bound or a type or id over ACN_SSE_MAX_FIELD_BYTES, and its buffers must
+ * never hold more than the budget together.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -29,7 +31,8 @@ static int on_event(void *ctx, const acn_sse_event *event)
 {
     digest *d = ctx;
 
-    if (event->data_len > MAX_EVENT || event->type_len > MAX_EVENT)
+    if (event->data_len > MAX_EVENT || event->type_len > ACN_SSE_MAX_FIELD_BYTES ||
+        event->id_len > ACN_SSE_MAX_FIELD_BYTES)
         abort();
     d->hash = mix(d->hash, event->type, event->type_len);
     d->hash = mix(d->hash, event->data, event->data_len);
@@ -48,11 +51,17 @@ static acn_status run(const char *bytes, size_t len, size_t cut, digest *d)
     d->events = 0;
     acn_sse_init(&parser, MAX_EVENT, on_event, d);
     status = acn_sse_feed(&parser, bytes, cut);
+    if (parser.own_budget.used > MAX_EVENT)
+        abort();
     if (status == ACN_OK)
         status = acn_sse_feed(&parser, bytes + cut, len - cut);
+    if (parser.own_budget.used > MAX_EVENT)
+        abort();
     if (status == ACN_OK)
         status = acn_sse_finish(&parser);
     acn_sse_free(&parser);
+    if (parser.own_budget.used != 0)
+        abort();
     return status;
 }
 

@@ -301,6 +301,103 @@ static void test_large_stream_one_byte_at_a_time(void **state)
     acn_buf_free(&input);
 }
 
+/* Feeds `input` in chunks of `step` bytes into a parser bounded by `max`; returns the
+ * first status that is not ACN_OK (or ACN_OK), and checks the budget held at every step. */
+static acn_status feed_bounded(const char *input, size_t len, size_t step, size_t max, transcript *t)
+{
+    acn_sse_parser parser;
+    acn_status status = ACN_OK;
+    size_t off;
+
+    acn_sse_init(&parser, max, record, t);
+    for (off = 0; off < len && status == ACN_OK; off += step) {
+        status = acn_sse_feed(&parser, input + off, len - off < step ? len - off : step);
+        assert_true(parser.own_budget.used <= max);
+        assert_int_equal(parser.own_budget.used,
+                         parser.line.cap + parser.data.cap + parser.event_type.cap + parser.last_id.cap);
+    }
+    acn_sse_free(&parser);
+    assert_int_equal(parser.own_budget.used, 0);
+    return status;
+}
+
+static void test_line_data_type_and_id_share_one_budget(void **state)
+{
+    char input[2048];
+    size_t len;
+    size_t head;
+    int i;
+    transcript t = {0};
+
+    (void)state;
+    acn_buf_init(&t.text, 1 << 16);
+    /* 200-byte id and type, then 90-byte data lines: about 820 bytes of data fit a
+     * data buffer bounded by 1024 alone, but not beside the id and the type. */
+    head = (size_t)snprintf(input, sizeof input, "id: %0200d\nevent: %0200d\n", 0, 0);
+    len = head;
+    for (i = 0; i < 9; i++)
+        len += (size_t)snprintf(input + len, sizeof input - len, "data: %090d\n", i);
+    len += (size_t)snprintf(input + len, sizeof input - len, "\n");
+    assert_int_equal(feed_bounded(input, len, len, 1024, &t), ACN_ERR_LIMIT);
+    assert_int_equal(t.events, 0);
+    /* Split into small chunks the line buffer counts too: still refused. */
+    assert_int_equal(feed_bounded(input, len, 7, 1024, &t), ACN_ERR_LIMIT);
+    /* Without the id and the type the same data fits. */
+    assert_int_equal(feed_bounded(input + head, len - head, 7, 1024, &t), ACN_OK);
+    assert_int_equal(t.events, 1);
+    acn_buf_free(&t.text);
+}
+
+static void test_an_event_type_over_the_cap_is_malformed(void **state)
+{
+    char input[700];
+    transcript t = {0};
+    size_t len;
+
+    (void)state;
+    acn_buf_init(&t.text, 1 << 16);
+    len = (size_t)snprintf(input, sizeof input, "event: %0256d\ndata: 1\n\n", 0);
+    assert_int_equal(feed_bounded(input, len, 5, ACN_DEFAULT_MAX_EVENT_BYTES, &t), ACN_OK);
+    assert_int_equal(t.events, 1);
+    len = (size_t)snprintf(input, sizeof input, "event: %0257d\ndata: 1\n\n", 0);
+    assert_int_equal(feed_bounded(input, len, 5, ACN_DEFAULT_MAX_EVENT_BYTES, &t), ACN_ERR_MALFORMED);
+    assert_int_equal(t.events, 1);
+    acn_buf_free(&t.text);
+}
+
+static void test_an_id_over_the_cap_is_ignored_and_the_last_id_stays(void **state)
+{
+    char input[700];
+    char expected[700];
+
+    (void)state;
+    snprintf(input, sizeof input, "id: a\ndata: 1\n\nid: %0257d\ndata: 2\n\nid: %0256d\ndata: 3\n\n", 0, 0);
+    snprintf(expected, sizeof expected, "message|1|a|-1\nmessage|2|a|-1\nmessage|3|%0256d|-1\n", 0);
+    check_stream(input, expected);
+}
+
+static void test_a_huge_event_line_without_end_stops_at_the_budget(void **state)
+{
+    static char chunk[4096];
+    acn_sse_parser parser;
+    transcript t = {0};
+    acn_status status;
+    int i;
+
+    (void)state;
+    memset(chunk, 'x', sizeof chunk);
+    acn_buf_init(&t.text, 4096);
+    acn_sse_init(&parser, 64 * 1024, record, &t);
+    status = acn_sse_feed(&parser, "event: ", 7);
+    for (i = 0; i < 100 && status == ACN_OK; i++)
+        status = acn_sse_feed(&parser, chunk, sizeof chunk);
+    assert_int_equal(status, ACN_ERR_LIMIT);
+    assert_true(i <= 17);
+    assert_true(parser.own_budget.used <= 64 * 1024);
+    acn_sse_free(&parser);
+    acn_buf_free(&t.text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -322,6 +419,10 @@ int main(void)
         cmocka_unit_test(test_event_over_bound_is_an_error),
         cmocka_unit_test(test_callback_can_stop_the_parser),
         cmocka_unit_test(test_large_stream_one_byte_at_a_time),
+        cmocka_unit_test(test_line_data_type_and_id_share_one_budget),
+        cmocka_unit_test(test_an_event_type_over_the_cap_is_malformed),
+        cmocka_unit_test(test_an_id_over_the_cap_is_ignored_and_the_last_id_stays),
+        cmocka_unit_test(test_a_huge_event_line_without_end_stops_at_the_budget),
     };
 
     return cmocka_run_group_tests_name("sse", tests, NULL, NULL);

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "decode.h"
 #include "stream.h"
 
 #include <curl/curl.h>
@@ -48,7 +49,10 @@ static const char rate_limited[] =
     "{\"type\":\"error\",\"error\":{\"type\":\"rate_limit_error\",\"message\":\"Number of "
     "request tokens has exceeded your per-minute rate limit\"}}";
 
-#define LOOPBACK_OK_BODY    reply
+/* A test may serve another body (NULL: `reply`). */
+static const char *ok_body;
+
+#define LOOPBACK_OK_BODY    (ok_body != NULL ? ok_body : reply)
 #define LOOPBACK_ERROR_BODY rate_limited
 #define LOOPBACK_STALL_BODY first_event
 #include "loopback_server.h"
@@ -327,6 +331,178 @@ static void an_interrupt_from_another_thread_pauses_a_waiting_run_and_cancel_end
     acn_stream_free(&stream);
 }
 
+/* ---- tool calls: the delivery loop and the announce count ---- */
+
+static const char tool_message_start[] =
+    "event: message_start\n"
+    "data: "
+    "{\"type\":\"message_start\",\"message\":{\"id\":\"msg_2\",\"type\":\"message\",\"role\":\"assistant\","
+    "\"model\":\"claude-test\",\"content\":[],\"stop_reason\":null,\"usage\":{\"input_tokens\":5,"
+    "\"output_tokens\":1}}}\n\n";
+static const char tool_message_end[] =
+    "event: message_delta\n"
+    "data: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"tool_use\",\"stop_sequence\":null},"
+    "\"usage\":{\"output_tokens\":2}}\n\n"
+    "event: message_stop\n"
+    "data: {\"type\":\"message_stop\"}\n\n";
+
+static void append_tool_start(acn_buf *body, int index, const char *name)
+{
+    char event[512];
+
+    snprintf(event, sizeof(event),
+             "event: content_block_start\n"
+             "data: {\"type\":\"content_block_start\",\"index\":%d,\"content_block\":{\"type\":\"tool_use\","
+             "\"id\":\"toolu_%s\",\"name\":\"%s\",\"input\":{}}}\n\n",
+             index, name, name);
+    assert_int_equal(acn_buf_append(body, event, strlen(event)), ACN_OK);
+}
+
+static void append_block_stop(acn_buf *body, int index)
+{
+    char event[256];
+
+    snprintf(event, sizeof(event),
+             "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":%d}\n\n", index);
+    assert_int_equal(acn_buf_append(body, event, strlen(event)), ACN_OK);
+}
+
+typedef struct calls_seen {
+    int count;
+    int stop_on_first;
+    char names[4][16];
+} calls_seen;
+
+static int saw_tool_call(void *ctx, const acn_accum_tool_call *call)
+{
+    calls_seen *c = ctx;
+
+    if (c->count < 4)
+        snprintf(c->names[c->count], sizeof(c->names[0]), "%.*s", (int)call->name.len, call->name.ptr);
+    c->count++;
+    return c->stop_on_first && c->count == 1;
+}
+
+/* Many tool calls pending at once, with and without a tool-call callback: the stream
+ * delivers them in a loop, each exactly once, and finishes. */
+static void many_pending_tool_calls_are_each_announced_once(void **state)
+{
+    static const acn_stream_callbacks counting = {.on_tool_call = saw_tool_call};
+    const int calls = 2000;
+    char url[128];
+    acn_stream_config config = make_config(url, sizeof(url));
+    acn_buf body;
+    int pass;
+    int i;
+
+    (void)state;
+    acn_buf_init(&body, (size_t)1 << 26);
+    acn_buf_append(&body, tool_message_start, strlen(tool_message_start));
+    for (i = 0; i < calls; i++) {
+        /* Anthropic may reuse a block index once the block ended. */
+        append_tool_start(&body, 0, "t");
+        append_block_stop(&body, 0);
+    }
+    acn_buf_append(&body, tool_message_end, strlen(tool_message_end));
+    ok_body = body.ptr;
+    config.max_reply_bytes = (size_t)1 << 26;
+    for (pass = 0; pass < 2; pass++) {
+        acn_stream stream;
+        calls_seen c = {0};
+
+        srv.what = SERVE_OK;
+        assert_int_equal(acn_stream_init(&stream, &config, pass == 0 ? NULL : &counting, &c), ACN_OK);
+        run_until_finished(&stream);
+        assert_int_equal(stream.accum.announced, stream.accum.call_count);
+        if (pass == 1)
+            assert_int_equal((size_t)c.count, stream.accum.call_count);
+        if (stream.accum.failure.kind == ACN_FAILURE_NONE)
+            assert_int_equal(stream.accum.call_count, (size_t)calls);
+        acn_stream_free(&stream);
+    }
+    ok_body = NULL;
+    acn_buf_free(&body);
+}
+
+/* Call a never ends; b, after it, does. The handler stops the stream at a's
+ * announcement, so the reply ends while b is still unannounced: dropping a must not
+ * make the stream skip b. */
+static void a_call_that_ended_after_a_dropped_one_is_still_announced(void **state)
+{
+    static const acn_stream_callbacks counting = {.on_tool_call = saw_tool_call};
+    char url[128];
+    acn_stream_config config = make_config(url, sizeof(url));
+    acn_stream stream;
+    acn_buf body;
+    calls_seen c = {0};
+
+    (void)state;
+    acn_buf_init(&body, 1 << 16);
+    acn_buf_append(&body, tool_message_start, strlen(tool_message_start));
+    append_tool_start(&body, 0, "a");
+    append_tool_start(&body, 1, "b");
+    append_block_stop(&body, 1);
+    acn_buf_append(&body, tool_message_end, strlen(tool_message_end));
+    ok_body = body.ptr;
+    c.stop_on_first = 1;
+    srv.what = SERVE_OK;
+    assert_int_equal(acn_stream_init(&stream, &config, &counting, &c), ACN_OK);
+    run_until_finished(&stream);
+    assert_int_equal(stream.accum.failure.kind, ACN_FAILURE_CANCELLED);
+    assert_int_equal(stream.accum.call_count, 1);
+    assert_int_equal(stream.accum.call_count, stream.accum.announced);
+    assert_int_equal(c.count, 2);
+    assert_string_equal(c.names[0], "a");
+    assert_string_equal(c.names[1], "b");
+    acn_stream_free(&stream);
+    ok_body = NULL;
+    acn_buf_free(&body);
+}
+
+/* ---- the event budget ---- */
+
+static void an_event_over_the_stream_budget_fails_the_reply_as_too_large(void **state)
+{
+    char url[128];
+    acn_stream_config config = make_config(url, sizeof(url));
+    acn_stream stream;
+    seen s = {0};
+
+    (void)state;
+    srv.what = SERVE_OK;
+    config.max_event_bytes = 160; /* the message_start event alone needs more */
+    assert_int_equal(acn_stream_init(&stream, &config, &callbacks, &s), ACN_OK);
+    s.stream = &stream;
+    run_until_finished(&stream);
+    /* The taxonomy's kind for an event, body or reply over its bound; never retried. */
+    assert_int_equal(stream.accum.failure.kind, ACN_FAILURE_MALFORMED_STREAM);
+    assert_false(stream.accum.failure.retryable);
+    assert_non_null(strstr(stream.accum.failure.detail, "event budget of 160 bytes"));
+    assert_true(stream.decoder->budget.used <= 160);
+    acn_stream_free(&stream);
+}
+
+static void the_error_body_counts_against_the_stream_budget(void **state)
+{
+    char url[128];
+    acn_stream_config config = make_config(url, sizeof(url));
+    acn_stream stream;
+    seen s = {0};
+
+    (void)state;
+    srv.what = SERVE_429;
+    config.max_event_bytes = 64; /* smaller than the body; max_error_body stays 1 MiB */
+    assert_int_equal(acn_stream_init(&stream, &config, &callbacks, &s), ACN_OK);
+    s.stream = &stream;
+    run_until_finished(&stream);
+    assert_int_equal(stream.accum.failure.kind, ACN_FAILURE_RATE_LIMITED);
+    assert_true(stream.transport.error_body.cap <= 64);
+    assert_true(stream.transport.error_body.len < strlen(rate_limited));
+    assert_true(stream.decoder->budget.used <= 64);
+    assert_true(acn_stream_memsize(&stream) >= sizeof(stream) + stream.transport.error_body.cap);
+    acn_stream_free(&stream);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -337,6 +513,10 @@ int main(void)
         cmocka_unit_test(a_cancel_poll_answering_yes_cancels_while_no_byte_arrives),
         cmocka_unit_test(a_callback_returning_non_zero_stops_the_transfer),
         cmocka_unit_test(an_interrupt_from_another_thread_pauses_a_waiting_run_and_cancel_ends_it),
+        cmocka_unit_test(many_pending_tool_calls_are_each_announced_once),
+        cmocka_unit_test(a_call_that_ended_after_a_dropped_one_is_still_announced),
+        cmocka_unit_test(an_event_over_the_stream_budget_fails_the_reply_as_too_large),
+        cmocka_unit_test(the_error_body_counts_against_the_stream_budget),
     };
     int failed = cmocka_run_group_tests(tests, start_server, stop_server);
 

@@ -621,21 +621,27 @@ static int any_client_call(const acn_accum *accum)
 }
 
 /* A call whose end never came may have its arguments cut: it is not part of the reply. */
+/* Calls already announced stay a prefix: `announced` then counts the kept ones among
+ * them, so every kept call after them is still announced exactly once. */
 static void drop_unended_calls(acn_accum *accum)
 {
     size_t i;
     size_t kept = 0;
+    size_t announced = 0;
 
     for (i = 0; i < accum->call_count; i++) {
         acn_accum_tool_call *call = &accum->calls[i];
 
         if (call->ended) {
+            if (i < accum->announced)
+                announced++;
             accum->calls[kept++] = *call;
             continue;
         }
         call_free(call);
     }
     accum->call_count = kept;
+    accum->announced = announced;
 }
 
 static void drop_blocks(acn_accum *accum)

@@ -30,8 +30,13 @@
 #include "failure.h"
 #include "utf8.h" /* acn_utf8_complete_prefix, which flushes use */
 
-/* Default bound on one reply, all buffers together: 64 MiB. */
-#define ACN_ACCUM_DEFAULT_MAX_REPLY_BYTES ((size_t)64 * 1024 * 1024)
+/* Default bound on one reply, all buffers together: 8 MiB. A real reply of 128k
+ * tokens is about 0.5 MB. A reply at the bound is held several times over by the
+ * process (the C buffers, a reallocation's old and new copies, the Ruby strings a
+ * flush and the Result hand out): measured, a hostile 8 MiB reply grows RSS by under
+ * 40 MiB, a 16 MiB one by about 80, so with the event budget (acn.h) a hostile
+ * stream stays under 64 MiB. */
+#define ACN_ACCUM_DEFAULT_MAX_REPLY_BYTES ((size_t)8 * 1024 * 1024)
 /* What each tool call or thinking block counts against the bound besides its bytes. */
 #define ACN_ACCUM_ENTRY_COST 256
 /* Tool calls one reply may hold, however the provider numbers them (Anthropic may
@@ -84,6 +89,8 @@ typedef struct acn_accum {
     acn_accum_tool_call *calls;
     size_t call_count;
     size_t call_cap;
+    size_t announced; /* calls[0..announced) were handed out by the owner (acn_stream);
+                         finish's dropping of unended calls keeps it pointing past them */
     acn_accum_block *blocks;
     size_t block_count;
     size_t block_cap;

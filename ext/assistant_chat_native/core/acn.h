@@ -27,7 +27,19 @@ typedef enum acn_provider {
 
 #define ACN_PROVIDER_COUNT 3
 
-/* Default bound on one SSE line, one event, one error body: 16 MiB. */
+/*
+ * Default event-level memory budget of one stream: 16 MiB. Every buffer that holds
+ * a part of the response that is not the reply itself (the SSE line, data, event
+ * type and id, the decoder's strings and pending list, json_walk's capture, the
+ * transport's error-body capture) counts its capacity against this one budget, so
+ * a hostile stream holds at most this much beside the reply (accum.h bounds the
+ * reply: ACN_ACCUM_DEFAULT_MAX_REPLY_BYTES, 8 MiB). Measured, the worst hostile
+ * stream grows RSS by about 20 MiB through the budget and under 40 MiB through the
+ * reply, under 64 MiB either way. Real provider events are a few KiB; a whole Gemini
+ * function call in one event, the largest seen, is well under 1 MiB, and one event
+ * occupies about three times its size (line, data, decoded strings), so this leaves
+ * real streams a wide margin.
+ */
 #define ACN_DEFAULT_MAX_EVENT_BYTES ((size_t)16 * 1024 * 1024)
 
 /*
@@ -49,17 +61,39 @@ int acn_provider_parse(const char *name, size_t len, acn_provider *out);
  * `ptr` is always NUL-terminated after the first append (for yajl and printing),
  * but the bytes may contain NUL: use `len`.
  */
+/*
+ * acn_budget: bytes of capacity that several buffers share. A buffer that counts
+ * against a budget refuses to grow (ACN_ERR_LIMIT) when the budget has no room,
+ * whatever its own `max`; freeing the buffer gives its capacity back.
+ * Not thread-safe: the buffers sharing one budget belong to one thread at a time.
+ */
+typedef struct acn_budget {
+    size_t used;
+    size_t max;
+} acn_budget;
+
+void acn_budget_init(acn_budget *budget, size_t max);
+/* Counts `bytes` held outside any buffer: ACN_ERR_LIMIT when there is no room. */
+acn_status acn_budget_take(acn_budget *budget, size_t bytes);
+void acn_budget_give(acn_budget *budget, size_t bytes);
+
 typedef struct acn_buf {
     char *ptr;
     size_t len;
-    size_t cap;
+    size_t cap; /* never more than max + 1 (the NUL): growth is clamped to the bound */
     size_t max;
+    acn_budget *budget; /* NULL, or the budget its capacity counts against (borrowed) */
 } acn_buf;
 
 void acn_buf_init(acn_buf *buf, size_t max);
+/* Before the first append: count this buffer's capacity against `budget` too. */
+void acn_buf_share(acn_buf *buf, acn_budget *budget);
 acn_status acn_buf_append(acn_buf *buf, const char *data, size_t len);
 acn_status acn_buf_push(acn_buf *buf, char byte);
 void acn_buf_clear(acn_buf *buf); /* len = 0, keeps the memory */
-void acn_buf_free(acn_buf *buf);
+/* Shrinks the capacity to len + 1, giving the rest back to the budget (kept as it
+ * is if the allocator refuses). */
+void acn_buf_fit(acn_buf *buf);
+void acn_buf_free(acn_buf *buf); /* gives its capacity back to its budget, keeps max and budget */
 
 #endif

@@ -72,6 +72,7 @@ typedef struct acn_decoder {
     acn_event_fn on_event;
     void *ctx;
     size_t max_event_bytes;
+    acn_budget budget; /* of max_event_bytes: sse, walk, strings, pending and blocks share it */
     acn_sse_parser sse;
     acn_json_walk walk;
     acn_buf strings; /* copies of the current payload's strings */
@@ -91,8 +92,8 @@ typedef struct acn_decoder {
     char error[ACN_DECODER_ERROR_MAX];
 } acn_decoder;
 
-/* ACN_OK, or ACN_ERR_MALFORMED for an unknown provider. max_event_bytes 0 means
- * ACN_DEFAULT_MAX_EVENT_BYTES. */
+/* ACN_OK, or ACN_ERR_MALFORMED for an unknown provider. max_event_bytes (0 means
+ * ACN_DEFAULT_MAX_EVENT_BYTES) is the budget all the decoder's buffers share. */
 acn_status acn_decoder_init(acn_decoder *d, acn_provider provider, size_t max_event_bytes,
                             acn_event_fn on_event, void *ctx);
 /* Raw response bytes, split anywhere. ACN_ERR_LIMIT (an SSE line or event, or a

@@ -40,11 +40,20 @@ acn_status acn_decoder_init(acn_decoder *d, acn_provider provider, size_t max_ev
     d->ctx = ctx;
     d->max_event_bytes = max_event_bytes;
     d->status = ACN_OK;
+    /* One budget for every buffer of the decoder: an event is held as its line, its
+     * data, its decoded strings and maybe a capture at once, and only their sum is
+     * what a hostile stream can make the process hold. */
+    acn_budget_init(&d->budget, max_event_bytes);
     acn_sse_init(&d->sse, max_event_bytes, on_sse_event, d);
+    acn_sse_share_budget(&d->sse, &d->budget);
     acn_json_walk_init(&d->walk, max_event_bytes);
+    acn_buf_share(&d->walk.capture, &d->budget);
     acn_buf_init(&d->strings, max_event_bytes);
+    acn_buf_share(&d->strings, &d->budget);
     acn_buf_init(&d->pending, pending_bound(max_event_bytes));
+    acn_buf_share(&d->pending, &d->budget);
     acn_buf_init(&d->blocks, ACN_DECODER_MAX_BLOCKS);
+    acn_buf_share(&d->blocks, &d->budget);
     if (dialect_of(provider) == NULL)
         return acn_decoder_fail(d, ACN_ERR_MALFORMED, "unknown provider %d", (int)provider);
     return ACN_OK;
@@ -107,8 +116,12 @@ static acn_status sse_status(acn_decoder *d, acn_status status)
     if (status == ACN_OK || d->failed)
         return d->failed ? d->status : ACN_OK;
     if (status == ACN_ERR_LIMIT)
-        return acn_decoder_fail(d, status, "an SSE line or event is larger than %zu bytes",
+        return acn_decoder_fail(d, status,
+                                "an SSE line or event went past the stream's event budget of %zu bytes",
                                 d->max_event_bytes);
+    if (status == ACN_ERR_MALFORMED)
+        return acn_decoder_fail(d, status, "an SSE event type is longer than %d bytes",
+                                ACN_SSE_MAX_FIELD_BYTES);
     return acn_decoder_fail(d, status, "SSE parsing failed: %s", acn_status_name(status));
 }
 
@@ -153,7 +166,8 @@ int acn_decoder_keep(acn_decoder *d, const char *text, size_t len, acn_decode_st
     acn_status status = acn_buf_append(&d->strings, text != NULL ? text : "", len);
 
     if (status != ACN_OK) {
-        acn_decoder_fail(d, status, "the decoded payload is larger than %zu bytes", d->max_event_bytes);
+        acn_decoder_fail(d, status, "the decoded payload went past the stream's event budget of %zu bytes",
+                         d->max_event_bytes);
         return -1;
     }
     out->off = off;

@@ -4,6 +4,11 @@
  * Bytes are scanned once: a line wholly inside one chunk is interpreted in place,
  * and only the unfinished tail of a chunk is copied into `line`, so the cost is
  * linear in the input however it is split.
+ *
+ * The budget decides the same however the input is split: a line interpreted in
+ * place counts its length + 1 against the budget while it is interpreted, exactly
+ * what a line completed in `line` holds once fitted, and `line` is freed after. So
+ * every other buffer grows with the same room either way.
  */
 #include "sse.h"
 
@@ -18,14 +23,24 @@ void acn_sse_init(acn_sse_parser *parser, size_t max_event_bytes, acn_sse_event_
     parser->on_event = on_event;
     parser->ctx = ctx;
     parser->max_event_bytes = max_event_bytes;
+    acn_budget_init(&parser->own_budget, max_event_bytes);
     acn_buf_init(&parser->line, max_event_bytes);
     acn_buf_init(&parser->data, max_event_bytes);
-    acn_buf_init(&parser->event_type, max_event_bytes);
-    acn_buf_init(&parser->last_id, max_event_bytes);
+    acn_buf_init(&parser->event_type, ACN_SSE_MAX_FIELD_BYTES);
+    acn_buf_init(&parser->last_id, ACN_SSE_MAX_FIELD_BYTES);
+    acn_sse_share_budget(parser, &parser->own_budget);
     parser->retry = -1;
     parser->bom_state = 0;
     parser->pending_cr = 0;
     parser->failed = ACN_OK;
+}
+
+void acn_sse_share_budget(acn_sse_parser *parser, acn_budget *budget)
+{
+    acn_buf_share(&parser->line, budget);
+    acn_buf_share(&parser->data, budget);
+    acn_buf_share(&parser->event_type, budget);
+    acn_buf_share(&parser->last_id, budget);
 }
 
 void acn_sse_free(acn_sse_parser *parser)
@@ -99,11 +114,13 @@ static acn_status process_field(acn_sse_parser *parser, const char *field, size_
         return status == ACN_OK ? acn_buf_push(&parser->data, '\n') : status;
     }
     if (field_is(field, field_len, "event")) {
+        if (value_len > ACN_SSE_MAX_FIELD_BYTES)
+            return ACN_ERR_MALFORMED;
         acn_buf_clear(&parser->event_type);
         return acn_buf_append(&parser->event_type, value, value_len);
     }
     if (field_is(field, field_len, "id")) {
-        if (memchr(value, '\0', value_len) != NULL)
+        if (value_len > ACN_SSE_MAX_FIELD_BYTES || memchr(value, '\0', value_len) != NULL)
             return ACN_OK;
         acn_buf_clear(&parser->last_id);
         return acn_buf_append(&parser->last_id, value, value_len);
@@ -167,13 +184,22 @@ static acn_status feed_lines(acn_sse_parser *parser, const char *p, const char *
         }
         if (parser->line.len > 0) {
             status = acn_buf_append(&parser->line, p, (size_t)(eol - p));
-            if (status == ACN_OK)
+            if (status == ACN_OK) {
+                acn_buf_fit(&parser->line);
                 status = process_line(parser, parser->line.ptr, parser->line.len);
-            acn_buf_clear(&parser->line);
+            }
+            acn_buf_free(&parser->line);
         } else {
-            if ((size_t)(eol - p) > parser->max_event_bytes)
+            size_t len = (size_t)(eol - p);
+
+            if (len > parser->max_event_bytes)
                 return ACN_ERR_LIMIT;
-            status = process_line(parser, p, (size_t)(eol - p));
+            status = len > 0 ? acn_budget_take(parser->line.budget, len + 1) : ACN_OK;
+            if (status == ACN_OK) {
+                status = process_line(parser, p, len);
+                if (len > 0)
+                    acn_budget_give(parser->line.budget, len + 1);
+            }
         }
         if (status != ACN_OK)
             return status;

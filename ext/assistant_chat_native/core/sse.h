@@ -2,7 +2,12 @@
  * sse.h: an incremental parser for server-sent events, to the WHATWG HTML
  * standard's "event stream interpretation" rules.
  *
- * Owns: its line and data buffers (bounded by `max_event_bytes`).
+ * Owns: its line, data, event type and id buffers. Their capacity together counts
+ * against one budget: its own of `max_event_bytes`, or one shared with the rest of a
+ * stream (acn_sse_share_budget). Past it a feed fails with ACN_ERR_LIMIT.
+ * An event type over ACN_SSE_MAX_FIELD_BYTES is ACN_ERR_MALFORMED (no provider sends
+ * one, and no decoder could match it); an id over it is ignored, as the standard
+ * ignores an id holding NUL, and the last id stays.
  * Borrows: the bytes passed to acn_sse_feed (not kept after it returns) and the
  * callback context. Pointers in an acn_sse_event are valid only during the callback.
  * Cost is linear in input bytes however the input is split: buffered bytes are
@@ -12,6 +17,9 @@
 #define ACN_SSE_H
 
 #include "acn.h"
+
+/* The longest event type or id kept. */
+#define ACN_SSE_MAX_FIELD_BYTES 256
 
 typedef struct acn_sse_event {
     const char *type; /* "message" when the event set none */
@@ -31,10 +39,11 @@ typedef struct acn_sse_parser {
     acn_sse_event_fn on_event;
     void *ctx;
     size_t max_event_bytes;
-    acn_buf line;       /* the current, incomplete line */
-    acn_buf data;       /* the data buffer of the event being built */
-    acn_buf event_type; /* the event type buffer */
-    acn_buf last_id;    /* the last event ID buffer */
+    acn_budget own_budget; /* used unless acn_sse_share_budget gave another */
+    acn_buf line;          /* the current, incomplete line */
+    acn_buf data;          /* the data buffer of the event being built */
+    acn_buf event_type;    /* the event type buffer */
+    acn_buf last_id;       /* the last event ID buffer */
     long long retry;
     int bom_state;  /* bytes of a leading UTF-8 BOM seen so far; -1 once past it */
     int pending_cr; /* the previous chunk ended in CR: an LF starting the next is the same line end */
@@ -42,7 +51,12 @@ typedef struct acn_sse_parser {
 } acn_sse_parser;
 
 void acn_sse_init(acn_sse_parser *parser, size_t max_event_bytes, acn_sse_event_fn on_event, void *ctx);
-/* ACN_OK, ACN_ERR_LIMIT (a line or event over the bound), ACN_ERR_NOMEM or ACN_ERR_ABORTED. */
+/* Before the first feed: count the buffers against `budget` (borrowed, outlives the
+ * parser) instead of the parser's own. */
+void acn_sse_share_budget(acn_sse_parser *parser, acn_budget *budget);
+/* ACN_OK, ACN_ERR_LIMIT (a line or event over the bound, or the budget spent),
+ * ACN_ERR_MALFORMED (an event type over ACN_SSE_MAX_FIELD_BYTES), ACN_ERR_NOMEM or
+ * ACN_ERR_ABORTED. */
 acn_status acn_sse_feed(acn_sse_parser *parser, const char *bytes, size_t len);
 /* End of stream: an unterminated event is discarded, as the standard says. */
 acn_status acn_sse_finish(acn_sse_parser *parser);

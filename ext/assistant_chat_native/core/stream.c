@@ -85,6 +85,8 @@ acn_status acn_stream_init(acn_stream *stream, const acn_stream_config *config,
         status = acn_transport_init(&stream->transport, &config->request, on_body, stream);
     else
         memset(&stream->transport, 0, sizeof(stream->transport));
+    if (status == ACN_OK) /* an error body is held instead of events: one budget for both */
+        acn_buf_share(&stream->transport.error_body, &stream->decoder->budget);
     if (status != ACN_OK) {
         acn_decoder_free(stream->decoder);
         free(stream->decoder);
@@ -112,7 +114,10 @@ size_t acn_stream_memsize(const acn_stream *stream)
 
     if (stream->decoder == NULL)
         return size;
-    return size + sizeof(*stream->decoder) + acn_transport_memsize(&stream->transport) +
+    /* The decoder's budget counts the error body too: the transport's share is
+     * taken out once. */
+    return size + sizeof(*stream->decoder) + stream->decoder->budget.used +
+           acn_transport_memsize(&stream->transport) - stream->transport.error_body.cap +
            acn_accum_memsize(&stream->accum);
 }
 
@@ -235,55 +240,60 @@ static int call_flush(acn_stream *stream, int thinking, int final)
     return callback(stream->ctx, &chunk);
 }
 
-/* Runs at most one callback that is due. Sets *result to its answer. */
+/* Runs at most one callback that is due. Sets *result to its answer. A loop, not
+ * recursion: deciding a flush, skipping calls nobody listens for and the final
+ * flush each go round again, however many tool calls are pending. */
 static delivery deliver_one(acn_stream *stream, uint64_t now, int *result)
 {
     acn_accum *accum = &stream->accum;
-    int pending;
 
     *result = 0;
-    if (stream->flush_thinking_now) {
-        stream->flush_thinking_now = 0;
-        *result = call_flush(stream, 1, stream->closing);
-        return DELIVERED;
-    }
-    if (stream->flush_text_now) {
-        stream->flush_text_now = 0;
-        *result = call_flush(stream, 0, stream->closing);
-        return DELIVERED;
-    }
-    pending = acn_accum_text_pending(accum) || acn_accum_thinking_pending(accum);
-    if (pending) {
-        int due = acn_throttle_should_flush(&stream->throttle, ACN_FLUSH_DELTA, now);
-        if (!due && stream->tools_announced < accum->call_count)
-            due = acn_throttle_should_flush(&stream->throttle, ACN_FLUSH_TOOL_CALL, now);
-        if (!due && stream->block_ended)
-            due = acn_throttle_should_flush(&stream->throttle, ACN_FLUSH_BLOCK_END, now);
-        if (due) {
-            acn_throttle_flushed(&stream->throttle, now);
-            stream->block_ended = 0;
-            stream->flush_thinking_now = 1;
-            stream->flush_text_now = 1;
-            return deliver_one(stream, now, result);
+    for (;;) {
+        int pending;
+
+        if (stream->flush_thinking_now) {
+            stream->flush_thinking_now = 0;
+            *result = call_flush(stream, 1, stream->closing);
+            return DELIVERED;
         }
-    } else {
-        stream->block_ended = 0;
-    }
-    if (stream->tools_announced < accum->call_count) {
-        const acn_accum_tool_call *call = &accum->calls[stream->tools_announced++];
-        if (stream->callbacks.on_tool_call != NULL) {
+        if (stream->flush_text_now) {
+            stream->flush_text_now = 0;
+            *result = call_flush(stream, 0, stream->closing);
+            return DELIVERED;
+        }
+        pending = acn_accum_text_pending(accum) || acn_accum_thinking_pending(accum);
+        if (pending) {
+            int due = acn_throttle_should_flush(&stream->throttle, ACN_FLUSH_DELTA, now);
+            if (!due && accum->announced < accum->call_count)
+                due = acn_throttle_should_flush(&stream->throttle, ACN_FLUSH_TOOL_CALL, now);
+            if (!due && stream->block_ended)
+                due = acn_throttle_should_flush(&stream->throttle, ACN_FLUSH_BLOCK_END, now);
+            if (due) {
+                acn_throttle_flushed(&stream->throttle, now);
+                stream->block_ended = 0;
+                stream->flush_thinking_now = 1;
+                stream->flush_text_now = 1;
+                continue;
+            }
+        } else {
+            stream->block_ended = 0;
+        }
+        if (accum->announced < accum->call_count) {
+            const acn_accum_tool_call *call = &accum->calls[accum->announced++];
+            if (stream->callbacks.on_tool_call == NULL)
+                continue;
             *result = stream->callbacks.on_tool_call(stream->ctx, call);
             return DELIVERED;
         }
-        return deliver_one(stream, now, result);
-    }
-    if (stream->closing && !stream->final_flushed) {
-        /* The final flush hands out everything, even an incomplete trailing
-         * character. */
-        stream->final_flushed = 1;
-        stream->flush_thinking_now = 1;
-        stream->flush_text_now = 1;
-        return deliver_one(stream, now, result);
+        if (stream->closing && !stream->final_flushed) {
+            /* The final flush hands out everything, even an incomplete trailing
+             * character. */
+            stream->final_flushed = 1;
+            stream->flush_thinking_now = 1;
+            stream->flush_text_now = 1;
+            continue;
+        }
+        break;
     }
     if (stream->closing)
         return NOTHING_DUE;
@@ -334,7 +344,7 @@ static int can_coalesce(acn_stream *stream, uint64_t now)
 {
     return stream->throttle.flushed && stream->throttle.pending &&
            acn_throttle_deadline(&stream->throttle) > now &&
-           stream->tools_announced == stream->accum.call_count && !acn_decoder_done(stream->decoder) &&
+           stream->accum.announced == stream->accum.call_count && !acn_decoder_done(stream->decoder) &&
            stream->transport.added && !stream->transport.done;
 }
 

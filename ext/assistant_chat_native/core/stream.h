@@ -3,8 +3,12 @@
  * provider's decoder -> accumulator -> throttle -> callbacks, puma style (function
  * pointers and a void * context).
  *
- * Owns: the transport, the decoder, the accumulator and the throttle; all bounded
- * (max_error_body, max_event_bytes, max_reply_bytes). Borrows: the request strings
+ * Owns: the transport, the decoder, the accumulator and the throttle; all bounded.
+ * Every event-level buffer (SSE line, data, type, id, decoded strings, captures, the
+ * error body) counts against one budget of max_event_bytes (acn.h says why 16 MiB);
+ * the reply against max_reply_bytes; the error body also stops at max_error_body.
+ * Tool calls are announced in order (accum.announced counts them), each exactly once,
+ * and every call that ends is announced even when calls before it were dropped. Borrows: the request strings
  * during init only (the transport copies what it keeps), and the callback context.
  *
  * Callbacks (any may be NULL: that kind of event is then never delivered):
@@ -54,7 +58,7 @@ typedef struct acn_stream_config {
     uint64_t broadcast_interval_ns;   /* between text flushes */
     uint64_t heartbeat_interval_ns;   /* 0: no heartbeats */
     uint64_t cancel_poll_interval_ns; /* 0: no cancel polls */
-    size_t max_event_bytes;           /* 0: ACN_DEFAULT_MAX_EVENT_BYTES */
+    size_t max_event_bytes;           /* the event-level budget; 0: ACN_DEFAULT_MAX_EVENT_BYTES */
     size_t max_reply_bytes;           /* 0: ACN_ACCUM_DEFAULT_MAX_REPLY_BYTES */
 } acn_stream_config;
 
@@ -97,7 +101,6 @@ typedef struct acn_stream {
     uint64_t events;
     uint64_t flushes;
 
-    size_t tools_announced; /* tool calls handed to on_tool_call */
     int block_ended;        /* a block or the message ended since the last flush */
     int flush_thinking_now; /* a flush was decided; thinking not yet delivered */
     int flush_text_now;     /* a flush was decided; text not yet delivered */
@@ -127,6 +130,8 @@ void acn_stream_interrupt(acn_stream *stream);
 void acn_stream_get_stats(const acn_stream *stream, acn_stream_stats *out);
 /* Closes the connection if the response is unfinished; frees everything. Idempotent. */
 void acn_stream_free(acn_stream *stream);
+/* Bytes held. Reads the buffers: call it only from the thread that runs the stream,
+ * or while no acn_stream_run is under way (a run reallocates them). */
 size_t acn_stream_memsize(const acn_stream *stream);
 
 #endif

@@ -126,7 +126,8 @@ module AssistantChatNative
 
       # A non-2xx response's body is read, up to its bound, and classified with the status.
       def error_body(bytes)
-        room = @options[:max_error_body] - @error_body.bytesize
+        # The error body counts against the event budget too, as in C.
+        room = [@options[:max_error_body], @options[:max_event_bytes]].min - @error_body.bytesize
         @error_body << bytes.byteslice(0, room)
         finish_with(http_failure) if bytes.bytesize >= room
       end
@@ -144,7 +145,7 @@ module AssistantChatNative
         [events, nil]
       rescue SSEReader::TooLarge
         [events, :too_large]
-      rescue Normalizer::Malformed, JSON::ParserError, TypeError, NoMethodError
+      rescue SSEReader::Malformed, Normalizer::Malformed, JSON::ParserError, TypeError, NoMethodError
         [events, :malformed]
       end
 

@@ -99,10 +99,33 @@ RSpec.describe AssistantChatNative::SSE::Parser do
     expect { 200.times { parser.feed("data: 0123456789\n") } }.to raise_error(AssistantChatNative::SSE::LimitError)
   end
 
-  it "propagates an exception from the block and refuses further input" do
+  it "propagates an exception from the block and stays usable, handing out the events after it first" do
     parser = described_class.new
     expect { parser.feed("data: 1\n\ndata: 2\n\n") { raise ArgumentError, "boom" } }.to raise_error(ArgumentError, "boom")
-    expect { parser.feed("data: 3\n\n") }.to raise_error(AssistantChatNative::SSE::Error)
+    seen = []
+    parser.feed("data: 3\n\n") { |event| seen << event.data }
+    expect(seen).to eq(%w[2 3])
+  end
+
+  it "stays usable after a feed from inside its own block was refused" do
+    parser = described_class.new
+    expect { parser.feed("data: 1\n\n") { parser.feed("data: x\n\n") } }
+      .to raise_error(AssistantChatNative::SSE::Error, /inside its own block/)
+    expect(parser.feed("data: 2\n\n").map(&:data)).to eq(["2"])
+  end
+
+  it "counts the line, data, event type and id against one max_event_bytes" do
+    parser = described_class.new(max_event_bytes: 1024)
+    parser.feed("id: #{"i" * 200}\nevent: #{"t" * 200}\n")
+    # Alone the data buffer could take about 1000 bytes; sharing, it gets what is left.
+    expect { 9.times { parser.feed("data: #{"d" * 90}\n") } }.to raise_error(AssistantChatNative::SSE::LimitError)
+  end
+
+  it "refuses an event type over 256 bytes and ignores an id over 256 bytes" do
+    parser = described_class.new
+    events = parser.feed("id: a\nevent: #{"t" * 256}\ndata: 1\n\nid: #{"b" * 257}\ndata: 2\n\n")
+    expect(events.map { |event| [event.type.bytesize, event.id] }).to eq([[256, "a"], [7, "a"]])
+    expect { parser.feed("event: #{"t" * 257}\n") }.to raise_error(AssistantChatNative::SSE::Error, /longer than 256 bytes/)
   end
 
   it "rejects a non-positive bound" do

@@ -13,10 +13,11 @@ require "shellwords"
 # must be in the process before anything else: they are preloaded (LD_PRELOAD) from
 # the same gcc that built the extension, and tmp/sanitized/lib goes first on the
 # load path. Only the rspec process runs that way: a file it requires first takes
-# both out of its environment, so what the specs start (Redis, PostgreSQL, which
-# hang with ASan preloaded; Ruby children, which then load the normal build)
-# runs as usual. Reports are written to files under tmp/sanitized/reports, and
-# the task fails when any exists, or when the suite fails.
+# both out of its environment, so what the specs start runs as usual: Redis and
+# PostgreSQL (which hangs with ASan preloaded), and Ruby children, which load the
+# normal build (hence the dependency on `compile`). Reports are written to files
+# under tmp/sanitized/reports; the task fails when any exists, or when the suite
+# fails.
 #
 #   bundle exec rake spec:sanitized
 #   SPEC="spec/assistant_chat_native/stream_spec.rb" bundle exec rake spec:sanitized
@@ -86,7 +87,7 @@ namespace :spec do
 
   desc "Run the whole RSpec suite against an ASan+UBSan build of the extension; fails on any sanitizer " \
        "report (SPEC= picks files)"
-  task sanitized: :sanitized_build do
+  task sanitized: %i[compile sanitized_build] do
     rm_rf SANITIZED_REPORTS
     mkdir_p SANITIZED_REPORTS
     env = sanitized_env

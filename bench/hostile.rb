@@ -320,7 +320,7 @@ module HostileBench
   end
 
   def table(rows)
-    lines = ["| input | client | outcome | ended well | RSS growth MiB | ≤ #{RSS_BAR_MIB} MiB | sibling p99 / max ms | " \
+    lines = ["| input | client | outcome | no raise or crash | RSS growth MiB | ≤ #{RSS_BAR_MIB} MiB | sibling p99 / max ms | " \
              "≤ #{WAIT_BAR_MS.round} ms | time s | note |",
       "|---|---|---|---|---|---|---|---|---|---|"]
     rows.each do |row|
@@ -372,8 +372,8 @@ module HostileBench
       and read by the client in a non-main thread with Ruby's default stack, in a freshly forked worker:
       `Stream`, `RubyStream`, or a one-round `Turn` (on `Stream`, with a tool; a retryable failure is
       retried on the same input). Outcome: the failure's kind, "ok" (a stream without failure), the
-      Turn's status, an exception that escaped `run`, or how the worker died ("ended well": anything but
-      the last three). RSS growth: the worker's peak RSS during the run (VmHWM, reset before it) over its
+      Turn's status, an exception that escaped `run`, or how the worker died ("no raise or crash": anything but
+      the last two). RSS growth: the worker's peak RSS during the run (VmHWM, reset before it) over its
       RSS before. Sibling: how late a 1 ms sleep in another Ruby thread woke, p99 and max. Bars: RSS
       growth ≤ #{RSS_BAR_MIB} MiB, sibling max ≤ #{WAIT_BAR_MS.round} ms.
 

@@ -36,7 +36,8 @@ module FuzzCampaign
 
   def verdict(output, status)
     return "clean" if status.success?
-    summary = output[/^SUMMARY: .*$/] || output[/==\d+== ERROR: .*$/] || "exit #{status.exitstatus}"
+    summary = output[/^SUMMARY: .*$/] || output[/==\d+== ?ERROR: .*$/] || "exit #{status.exitstatus}"
+    summary = summary.gsub(/\s*\(BuildId: \h+\)/, "")
     artifact = output[/Test unit written to (\S+)/, 1]
     artifact ? "#{summary} (#{artifact})" : summary
   end

@@ -20,9 +20,11 @@ Gem::Specification.new do |spec|
   spec.files = Dir[
     "lib/**/*.rb", "lib/**/*.erb", "lib/**/*.tt", "lib/**/*.rake",
     "ext/**/*.{c,h,rb}", "README.md", "LICENSE", "bin/local_provider",
-    # `rake bench:*` in a host app (the Railtie loads these): the scripts, and for
-    # bench:worker the Redis/PostgreSQL starter and the small Rails app it drives.
+    # `rake bench:*` in a host app (the Railtie loads these): the scripts, for
+    # bench:worker the Redis/PostgreSQL starter and the small Rails app it drives,
+    # for bench:hostile the worker-thread runner the hostile-input specs share.
     "bench/*.rb", "rakelib/bench*.rake", "spec/support/services.rb", "spec/support/rails_app.rb",
+    "spec/support/hostile_input.rb",
     "spec/rails_app/**/*.{rb,yml}", "spec/rails_app/Rakefile", "spec/rails_app/bin/rails"
   ]
   spec.require_paths = ["lib"]

@@ -37,25 +37,37 @@ task :ctest do
   puts "ctest: #{tests.size} C test programs passed"
 end
 
+FUZZ_FLAGS = "-rss_limit_mb=2048 -malloc_limit_mb=256 -max_len=65536"
+
+# The fuzz targets ONLY= names (ONLY=sse is spec/c/fuzz_sse.c), or all of them.
+def fuzz_targets
+  FileList["#{C_SPEC_DIR}/fuzz_#{ENV.fetch("ONLY", "*")}.c"]
+end
+
+# Builds a fuzz target and a fresh copy of its checked-in seeds (so a run never
+# writes into the repository); returns [binary, corpus directory].
+def prepare_fuzzer(target, corpus_root)
+  name = File.basename(target, ".c")
+  binary = File.join(C_BUILD_DIR, name)
+  mkdir_p C_BUILD_DIR
+  sh "#{c_compiler} #{C_WARNINGS} -g -O1 -fsanitize=fuzzer,address,undefined " \
+     "-fno-sanitize-recover=all -I#{CORE_DIR} -I#{C_SPEC_DIR} -o #{binary} #{target} " \
+     "#{CORE_SOURCES.join(" ")} #{C_LIBS}"
+  corpus = File.join(corpus_root, name)
+  rm_rf corpus
+  mkdir_p corpus
+  seeds = "#{C_SPEC_DIR}/corpus/#{name}"
+  cp_r Dir["#{seeds}/*"], corpus if Dir.exist?(seeds)
+  [binary, corpus]
+end
+
 desc "Run each fuzzer (spec/c/fuzz_*.c) for FUZZ_SECONDS (default 30) seconds"
 task :fuzz do
   seconds = Integer(ENV.fetch("FUZZ_SECONDS", "30"))
-  mkdir_p C_BUILD_DIR
-  # ONLY=sse runs spec/c/fuzz_sse.c alone.
-  FileList["#{C_SPEC_DIR}/fuzz_#{ENV.fetch("ONLY", "*")}.c"].each do |target|
+  fuzz_targets.each do |target|
     name = File.basename(target, ".c")
-    binary = File.join(C_BUILD_DIR, name)
-    sh "#{c_compiler} #{C_WARNINGS} -g -O1 -fsanitize=fuzzer,address,undefined " \
-       "-fno-sanitize-recover=all -I#{CORE_DIR} -I#{C_SPEC_DIR} -o #{binary} #{target} " \
-       "#{CORE_SOURCES.join(" ")} #{C_LIBS}"
-    # The checked-in seeds are copied so a run never writes into the repository.
-    corpus = File.join(C_BUILD_DIR, "corpus", name)
-    rm_rf corpus
-    mkdir_p corpus
-    seeds = "#{C_SPEC_DIR}/corpus/#{name}"
-    cp_r Dir["#{seeds}/*"], corpus if Dir.exist?(seeds)
-    sh sanitizer_env, "#{binary} -max_total_time=#{seconds} -rss_limit_mb=2048 -malloc_limit_mb=256 " \
-                      "-artifact_prefix=#{C_BUILD_DIR}/#{name}- " \
-                      "-max_len=65536 -print_final_stats=1 #{corpus}"
+    binary, corpus = prepare_fuzzer(target, File.join(C_BUILD_DIR, "corpus"))
+    sh sanitizer_env, "#{binary} -max_total_time=#{seconds} #{FUZZ_FLAGS} " \
+                      "-artifact_prefix=#{C_BUILD_DIR}/#{name}- -print_final_stats=1 #{corpus}"
   end
 end

@@ -375,6 +375,28 @@ static void one_value_per_parse_and_reuse_after_errors(void **state)
     acn_buf_free(&s.log);
 }
 
+/* An unfinished token after the value must not pass, nor reach the next parse. */
+static void text_after_the_value_is_malformed_and_not_carried_over(void **state)
+{
+    acn_json_walk w;
+    seen s;
+
+    (void)state;
+    setup_seen(&s);
+    acn_json_walk_init(&w, 1 << 16);
+    assert_int_equal(walk_once(&w, &s, "{}\"o:rrr{"), ACN_ERR_MALFORMED);
+    assert_non_null(strstr(acn_json_walk_error(&w), "after the JSON value"));
+    assert_int_equal(walk_once(&w, &s, "\"abc\" 1"), ACN_ERR_MALFORMED);
+    assert_int_equal(walk_once(&w, &s, "[1] \t\r\n"), ACN_OK);
+    assert_int_equal(walk_once(&w, &s, "7 "), ACN_OK);
+    assert_int_equal(walk_once(&w, &s, "12"), ACN_OK);
+    acn_buf_clear(&s.log);
+    assert_int_equal(walk_once(&w, &s, "\"x\""), ACN_OK);
+    assert_string_equal(s.log.ptr, "string depth=0 x\n");
+    acn_json_walk_free(&w);
+    acn_buf_free(&s.log);
+}
+
 static void a_moved_walk_rebuilds_its_parser(void **state)
 {
     acn_json_walk *first = malloc(sizeof *first);
@@ -427,6 +449,7 @@ int main(void)
         cmocka_unit_test(comments_are_refused),
         cmocka_unit_test(deep_paths_and_long_keys_never_match),
         cmocka_unit_test(one_value_per_parse_and_reuse_after_errors),
+        cmocka_unit_test(text_after_the_value_is_malformed_and_not_carried_over),
         cmocka_unit_test(a_moved_walk_rebuilds_its_parser),
         cmocka_unit_test(integers_parse_strictly),
     };

@@ -175,24 +175,38 @@ static int close_container(acn_json_walk *walk, int is_array)
     return 1;
 }
 
+/*
+ * Notes where the root value ended once a callback completed it. The parser is
+ * set to take several values (so one parser serves every document), which also
+ * lets it end a parse on an unfinished token after the value: a partial string
+ * that it would carry into the next document. The parse checks what follows
+ * this offset instead. Returns ok.
+ */
+static int note_end(acn_json_walk *walk, int ok)
+{
+    if (ok && walk->depth == 0 && walk->capture_depth == 0 && walk->skip_depth == 0)
+        walk->root_end = walk->finishing ? walk->input_len : yajl_get_bytes_consumed(walk->parser);
+    return ok;
+}
+
 static int on_null(void *ctx)
 {
-    return scalar(ctx, ACN_JSON_NULL, NULL, 0);
+    return note_end(ctx, scalar(ctx, ACN_JSON_NULL, NULL, 0));
 }
 
 static int on_boolean(void *ctx, int value)
 {
-    return scalar(ctx, value ? ACN_JSON_TRUE : ACN_JSON_FALSE, NULL, 0);
+    return note_end(ctx, scalar(ctx, value ? ACN_JSON_TRUE : ACN_JSON_FALSE, NULL, 0));
 }
 
 static int on_number(void *ctx, const char *text, size_t len)
 {
-    return scalar(ctx, ACN_JSON_NUMBER, text, len);
+    return note_end(ctx, scalar(ctx, ACN_JSON_NUMBER, text, len));
 }
 
 static int on_string(void *ctx, const unsigned char *text, size_t len)
 {
-    return scalar(ctx, ACN_JSON_STRING, (const char *)text, len);
+    return note_end(ctx, scalar(ctx, ACN_JSON_STRING, (const char *)text, len));
 }
 
 static int on_start_map(void *ctx)
@@ -223,7 +237,7 @@ static int on_map_key(void *ctx, const unsigned char *key, size_t len)
 
 static int on_end_map(void *ctx)
 {
-    return close_container(ctx, 0);
+    return note_end(ctx, close_container(ctx, 0));
 }
 
 static int on_start_array(void *ctx)
@@ -233,7 +247,7 @@ static int on_start_array(void *ctx)
 
 static int on_end_array(void *ctx)
 {
-    return close_container(ctx, 1);
+    return note_end(ctx, close_container(ctx, 1));
 }
 
 static const yajl_callbacks callbacks = {on_null,    on_boolean,     NULL,         NULL,
@@ -277,6 +291,18 @@ static acn_status prepare(acn_json_walk *walk)
     return ACN_OK;
 }
 
+/* True when s holds only JSON whitespace. */
+static int blank(const char *s, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r')
+            return 0;
+    }
+    return 1;
+}
+
 acn_status acn_json_walk_parse(acn_json_walk *walk, const char *json, size_t len,
                                const acn_json_listener *listener, void *ctx)
 {
@@ -296,14 +322,22 @@ acn_status acn_json_walk_parse(acn_json_walk *walk, const char *json, size_t len
     walk->skip_depth = 0;
     walk->stop = ACN_OK;
     walk->error[0] = '\0';
+    walk->input_len = len;
+    walk->root_end = 0;
+    walk->finishing = 0;
 
     status = yajl_parse(walk->parser, (const unsigned char *)json, len);
-    if (status == yajl_status_ok)
+    if (status == yajl_status_ok) {
+        walk->finishing = 1;
         status = yajl_complete_parse(walk->parser);
-    if (status == yajl_status_ok && walk->values == 1)
+    }
+    if (status == yajl_status_ok && walk->values == 1 && blank(json + walk->root_end, len - walk->root_end))
         return ACN_OK;
 
-    if (status == yajl_status_ok) {
+    if (status == yajl_status_ok && walk->values == 1) {
+        fail(walk, ACN_ERR_MALFORMED, "text after the JSON value");
+        status = yajl_status_error; /* the parser may hold part of that text: rebuild it */
+    } else if (status == yajl_status_ok) {
         fail(walk, ACN_ERR_MALFORMED, "no JSON value");
     } else if (walk->stop == ACN_OK) {
         unsigned char *message = yajl_get_error(walk->parser, 0, (const unsigned char *)json, len);

@@ -14,7 +14,7 @@
  * A document nested deeper than ACN_JSON_MAX_DEPTH (acn.h), counting skipped and
  * captured values, is malformed. Comments are refused (strict JSON only). Nothing
  * recurses: yajl's parser keeps its own bounded stack, and so does the walk.
- * One parse takes exactly one JSON value; a second value after it is malformed.
+ * One parse takes exactly one JSON value; anything but whitespace after it is malformed.
  */
 #ifndef ACN_JSON_WALK_H
 #define ACN_JSON_WALK_H
@@ -74,6 +74,9 @@ struct acn_json_walk {
     size_t capture_depth; /* nesting inside a captured value; 0 when not capturing */
     size_t skip_depth;    /* nesting inside a skipped value; 0 when not skipping */
     acn_buf capture;      /* the captured value's JSON text */
+    size_t input_len;     /* bytes given to this parse */
+    size_t root_end;      /* offset just past the root value, once it ended */
+    int finishing;        /* inside yajl_complete_parse, past the input's end */
     acn_status stop;      /* why a callback stopped the parse */
     char error[128];
 };

@@ -15,6 +15,7 @@ require "time"
 #   bundle exec rake fuzz:campaign                      # 10,000,000 executions per target
 #   FUZZ_EXECS=200000 ONLY=json_walk bundle exec rake fuzz:campaign
 #   FUZZ_JOBS=2 bundle exec rake fuzz:campaign          # two targets at a time
+#   FUZZ_MAX_SECONDS=1800 bundle exec rake fuzz:campaign # each stops at 30 min if not done
 
 FUZZ_CAMPAIGN_DIR = File.join(C_BUILD_DIR, "campaign")
 FUZZ_RESULTS = File.expand_path("../bench/results/fuzz.md", __dir__)
@@ -42,12 +43,12 @@ module FuzzCampaign
     artifact ? "#{summary} (#{artifact})" : summary
   end
 
-  def run(target, execs)
+  def run(target, execs, max_seconds)
     name = File.basename(target, ".c")
     binary, corpus = prepare_fuzzer(target, File.join(FUZZ_CAMPAIGN_DIR, "corpus"))
     seeds = corpus_size(corpus)
     log = File.join(FUZZ_CAMPAIGN_DIR, "#{name}.log")
-    command = [binary, "-runs=#{execs}", *FUZZ_FLAGS.split, "-artifact_prefix=#{FUZZ_CAMPAIGN_DIR}/#{name}-",
+    command = [binary, "-runs=#{execs}", *("-max_total_time=#{max_seconds}" if max_seconds), *FUZZ_FLAGS.split, "-artifact_prefix=#{FUZZ_CAMPAIGN_DIR}/#{name}-",
       "-print_final_stats=1", corpus]
     started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
     output, status = Open3.capture2e(sanitizer_env, *command)
@@ -85,14 +86,15 @@ module FuzzCampaign
     format("%dm%02ds", seconds / 60, seconds % 60)
   end
 
-  def report(rows, execs, jobs)
+  def report(rows, execs, jobs, max_seconds)
     commit = `git rev-parse --short HEAD 2>/dev/null`.strip
+    cap = max_seconds && " or #{duration(max_seconds)} (`-max_total_time`), whichever came first,"
     <<~MD
       # Fuzz campaign
 
       `rake fuzz:campaign`, #{Time.now.utc.iso8601}, on #{machine}; #{compiler}; commit #{commit.empty? ? "unknown" : commit}.
 
-      Each target ran for #{execs.to_s.reverse.scan(/\d{1,3}/).join(",").reverse} executions (`-runs`) from a fresh copy of its seeds in
+      Each target ran for #{execs.to_s.reverse.scan(/\d{1,3}/).join(",").reverse} executions (`-runs`)#{cap} from a fresh copy of its seeds in
       `spec/c/corpus/`, #{jobs} target(s) at a time, built with `-fsanitize=fuzzer,address,undefined` and run as
       `rake fuzz` runs them (`#{FUZZ_FLAGS}`, leak detection on). "clean": libFuzzer finished the
       runs without a crash, a sanitizer report, a leak or a limit hit; otherwise the first finding.
@@ -104,10 +106,11 @@ end
 
 namespace :fuzz do
   desc "Run every fuzzer for FUZZ_EXECS executions (default 10,000,000) and write bench/results/fuzz.md " \
-       "(ONLY= picks a target, FUZZ_JOBS= targets at a time)"
+       "(ONLY= picks a target, FUZZ_JOBS= targets at a time, FUZZ_MAX_SECONDS= a time cap per target)"
   task :campaign do
     execs = Integer(ENV.fetch("FUZZ_EXECS", "10000000"))
     jobs = Integer(ENV.fetch("FUZZ_JOBS", "1"))
+    max_seconds = ENV["FUZZ_MAX_SECONDS"]&.then { |value| Integer(value) }
     mkdir_p FUZZ_CAMPAIGN_DIR
     targets = fuzz_targets.to_a
     queue = Queue.new
@@ -118,7 +121,7 @@ namespace :fuzz do
     Array.new([jobs, targets.size].min) do
       Thread.new do
         while (target = queue.pop)
-          row = FuzzCampaign.run(target, execs)
+          row = FuzzCampaign.run(target, execs, max_seconds)
           lock.synchronize do
             rows << row
             puts format("fuzz:campaign %-24s %12d execs %10s  %s", row[:name], row[:execs],
@@ -128,7 +131,7 @@ namespace :fuzz do
       end
     end.each(&:join)
     rows.sort_by! { |row| row[:name] }
-    File.write(FUZZ_RESULTS, FuzzCampaign.report(rows, execs, jobs))
+    File.write(FUZZ_RESULTS, FuzzCampaign.report(rows, execs, jobs, max_seconds))
     puts
     puts FuzzCampaign.table(rows)
     puts "\nwritten to #{FUZZ_RESULTS}; logs in #{FUZZ_CAMPAIGN_DIR}"

@@ -1,6 +1,6 @@
 # frozen_string_literal: true
 
-# rake bench:hostile: every hostile input of the "hostile provider input" issue,
+# rake bench:hostile: every kind of hostile provider input the gem bounds,
 # served by LocalProvider in its own process, read by Stream, RubyStream and Turn
 # (one round, on Stream; a retryable failure is retried on the same input) the
 # way a Sidekiq job reads a reply: in a non-main thread with Ruby's default stack

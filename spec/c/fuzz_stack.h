@@ -15,32 +15,62 @@
 
 #define FUZZ_STACK_SIZE ((size_t)256 * 1024)
 
-typedef struct fuzz_stack_call {
-    void (*fn)(void *);
+/*
+ * One worker thread, started on the first input and kept: a thread per input
+ * would grow AddressSanitizer's thread registry by every thread ever made, and a
+ * campaign of millions of inputs would run out of memory on that alone.
+ */
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    int started;
+    void (*fn)(void *); /* the work waiting to run, NULL when there is none */
     void *arg;
-} fuzz_stack_call;
+    int done;
+} fuzz_stack = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, NULL, NULL, 0};
 
-static void *fuzz_stack_trampoline(void *arg)
+static void *fuzz_stack_worker(void *unused)
 {
-    fuzz_stack_call *call = arg;
-    call->fn(call->arg);
+    (void)unused;
+    pthread_mutex_lock(&fuzz_stack.lock);
+    for (;;) {
+        void (*fn)(void *);
+        void *arg;
+
+        while (fuzz_stack.fn == NULL)
+            pthread_cond_wait(&fuzz_stack.changed, &fuzz_stack.lock);
+        fn = fuzz_stack.fn;
+        arg = fuzz_stack.arg;
+        pthread_mutex_unlock(&fuzz_stack.lock);
+        fn(arg);
+        pthread_mutex_lock(&fuzz_stack.lock);
+        fuzz_stack.fn = NULL;
+        fuzz_stack.done = 1;
+        pthread_cond_broadcast(&fuzz_stack.changed);
+    }
     return NULL;
 }
 
 static void fuzz_on_small_stack(void (*fn)(void *), void *arg)
 {
-    pthread_attr_t attr;
-    pthread_t thread;
-    fuzz_stack_call call;
+    pthread_mutex_lock(&fuzz_stack.lock);
+    if (!fuzz_stack.started) {
+        pthread_attr_t attr;
+        pthread_t thread;
 
-    call.fn = fn;
-    call.arg = arg;
-    if (pthread_attr_init(&attr) != 0 || pthread_attr_setstacksize(&attr, FUZZ_STACK_SIZE) != 0 ||
-        pthread_create(&thread, &attr, fuzz_stack_trampoline, &call) != 0)
-        abort();
-    pthread_attr_destroy(&attr);
-    if (pthread_join(thread, NULL) != 0)
-        abort();
+        if (pthread_attr_init(&attr) != 0 || pthread_attr_setstacksize(&attr, FUZZ_STACK_SIZE) != 0 ||
+            pthread_create(&thread, &attr, fuzz_stack_worker, NULL) != 0 || pthread_detach(thread) != 0)
+            abort();
+        pthread_attr_destroy(&attr);
+        fuzz_stack.started = 1;
+    }
+    fuzz_stack.fn = fn;
+    fuzz_stack.arg = arg;
+    fuzz_stack.done = 0;
+    pthread_cond_broadcast(&fuzz_stack.changed);
+    while (!fuzz_stack.done)
+        pthread_cond_wait(&fuzz_stack.changed, &fuzz_stack.lock);
+    pthread_mutex_unlock(&fuzz_stack.lock);
 }
 
 #endif

@@ -49,15 +49,10 @@ static void check(const acn_classify_input *in, const acn_failure *f)
         abort();
 }
 
-typedef struct job {
-    const uint8_t *data;
-    size_t size;
-} job;
-
 static void run(void *arg)
 {
     static const int statuses[] = {400, 401, 404, 413, 429, 500, 503, 529};
-    const job *in = arg;
+    const fuzz_input *in = arg;
     const uint8_t mode = in->data[0];
     size_t len = in->size - 1;
     char *body = malloc(len ? len : 1);
@@ -85,12 +80,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    job in;
-
-    if (size < 1)
-        return 0;
-    in.data = data;
-    in.size = size;
-    fuzz_on_small_stack(run, &in);
-    return 0;
+    return fuzz_input_on_small_stack(run, data, size);
 }

@@ -141,14 +141,9 @@ static int starts_with_comment(const char *text, size_t len)
     return i < len && text[i] == '/';
 }
 
-typedef struct job {
-    const uint8_t *data;
-    size_t size;
-} job;
-
 static void run(void *arg)
 {
-    const job *in = arg;
+    const fuzz_input *in = arg;
     const uint8_t mode = in->data[0];
     size_t len = in->size - 1;
     char *text = malloc(len ? len : 1);
@@ -204,12 +199,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    job in;
-
-    if (size < 1)
-        return 0;
-    in.data = data;
-    in.size = size;
-    fuzz_on_small_stack(run, &in);
-    return 0;
+    return fuzz_input_on_small_stack(run, data, size);
 }

@@ -11,6 +11,7 @@
 #define FUZZ_STACK_H
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #define FUZZ_STACK_SIZE ((size_t)256 * 1024)
@@ -71,6 +72,25 @@ static void fuzz_on_small_stack(void (*fn)(void *), void *arg)
     while (!fuzz_stack.done)
         pthread_cond_wait(&fuzz_stack.changed, &fuzz_stack.lock);
     pthread_mutex_unlock(&fuzz_stack.lock);
+}
+
+/* One fuzz input, as handed to the work run on the small stack. */
+typedef struct fuzz_input {
+    const uint8_t *data;
+    size_t size;
+} fuzz_input;
+
+/* A target's LLVMFuzzerTestOneInput: runs fn on a non-empty input's fuzz_input. */
+static int fuzz_input_on_small_stack(void (*fn)(void *), const uint8_t *data, size_t size)
+{
+    fuzz_input in;
+
+    if (size < 1)
+        return 0;
+    in.data = data;
+    in.size = size;
+    fuzz_on_small_stack(fn, &in);
+    return 0;
 }
 
 #endif

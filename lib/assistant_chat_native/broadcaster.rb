@@ -112,17 +112,21 @@ module AssistantChatNative
     end
 
     # The status line for a tool call, e.g. "Querying the database: SELECT state, ..."
-    def self.status_line(name, arguments = {})
-      base = strip_prefix(name.to_s)
-      label = TOOL_DISPLAY_NAMES.fetch(base) { humanize(base) }
-      return label unless TOOLS_WITH_SUMMARIES.include?(base)
+    # The tables default to this class's constants; a worker passes its own. Names
+    # may be Strings or Symbols, and prefixes a Hash (service => prefix) or a list.
+    def self.status_line(name, arguments = {}, display_names: TOOL_DISPLAY_NAMES, prefixes: TOOL_PREFIXES,
+      with_summaries: TOOLS_WITH_SUMMARIES)
+      base = strip_prefix(name.to_s, prefixes)
+      label = display_names[base] || display_names[base.to_sym] || humanize(base)
+      return label unless with_summaries.any? { |tool| tool.to_s == base }
 
       summary = summarize(arguments)
       summary.empty? ? label : "#{label}: #{summary}"
     end
 
-    def self.strip_prefix(name)
-      prefix = TOOL_PREFIXES.values.find { |candidate| name.start_with?(candidate) }
+    def self.strip_prefix(name, prefixes = TOOL_PREFIXES)
+      list = prefixes.respond_to?(:values) ? prefixes.values : Array(prefixes)
+      prefix = list.map(&:to_s).find { |candidate| !candidate.empty? && name.start_with?(candidate) }
       prefix ? name.delete_prefix(prefix) : name
     end
 

@@ -37,6 +37,14 @@ module AssistantChatNative
     ].freeze
     ACTIONS = %i[retry compact escalate fail].freeze
 
+    # The copy for an invalid model, naming it when the name is known: the words
+    # the C classifier writes (core/classify.c, write_invalid_model), for the
+    # errors Ruby reads itself (an unknown registry key, a fallback classification).
+    def self.invalid_model_message(name = nil)
+      named = (name.nil? || name.to_s.empty?) ? "" : " (#{name})"
+      "The selected AI model#{named} isn't available. Please choose a different model."
+    end
+
     attr_reader :kind, :retry_after, :action, :message, :detail, :status
 
     def initialize(kind:, retryable:, action:, message:, detail: nil, retry_after: nil, status: nil)

@@ -33,7 +33,7 @@ require_relative "worker/settings"
 require_relative "worker/tool_services"
 require_relative "worker/error_copy"
 require_relative "worker/reporter"
-require_relative "worker/turn_failed"
+require_relative "provider_error"
 require_relative "worker/turn_handler"
 require_relative "worker/hooks"
 require_relative "worker/instrumentation"
@@ -55,9 +55,16 @@ module AssistantChatNative
     TOOL_DISPLAY_NAMES = Broadcaster::TOOL_DISPLAY_NAMES
     TOOL_PREFIXES = Broadcaster::TOOL_PREFIXES
 
+    # The seed's constants a subclass (or a module it includes) may set, and the setting
+    # of the gem's configuration each one overrides for that class's turns.
+    CONSTANT_SETTINGS = {HEARTBEAT_INTERVAL: :heartbeat_interval,
+                         MAX_COMPACTION_RETRIES: :max_compaction_retries,
+                         ESCALATION_MODEL: :escalation_model}.freeze
+
     BUSY_MESSAGE = ErrorCopy::BUSY
     # Bytes of the provider's words a log line and an error report carry (the seed's 500).
     RESPONSE_BODY_BYTES = 500
+    NULL_SENDER = Struct.new(:id).new(0).freeze
     ARGUMENT_NAMES = %w[conversation_id user_message model tool_services user_context upload_ids].freeze
 
     sidekiq_options retry: 0
@@ -167,8 +174,10 @@ module AssistantChatNative
       broadcaster.lock_state(locked: locked)
     end
 
-    # Broadcasts the friendly copy for a raw error message (ErrorCopy; redacted, or
-    # generic when settings.error_messages is :generic).
+    # Broadcasts the friendly copy for an error message: copy the worker chose already
+    # (ErrorCopy::Chosen) as it is, a raw message through ErrorCopy (redacted, or generic
+    # when settings.error_messages is :generic). A host module that defines its own
+    # broadcast_error receives the same copy, a String.
     def broadcast_error(message)
       broadcaster.error(ErrorCopy.for_message(message, unknown: settings.error_messages))
     end
@@ -225,7 +234,7 @@ module AssistantChatNative
         persist_cancelled(outcome)
         broadcaster.complete(outcome.text.to_s, model: outcome.model.to_s, cancelled: true)
       else
-        raise TurnFailed.new(outcome.failure, model: outcome.model)
+        raise ProviderError.from(outcome.failure, model: outcome.model)
       end
     end
 
@@ -234,7 +243,7 @@ module AssistantChatNative
     def build_turn(model, user_context, tool_services, attachments, handler, continuation)
       options = {system: system_prompt(user_context), tools: tools_for(tool_services, user_context),
                  handler: handler, max_rounds: settings.max_rounds_per_job,
-                 deadline: Time.now + settings.job_deadline}
+                 deadline: Time.now + settings.job_deadline, config: turn_config}
       state = continuation ? continuation_state : nil
       if state
         @rounds_before = state["rounds"].to_i
@@ -242,6 +251,36 @@ module AssistantChatNative
       else
         AssistantChatNative::Turn.new(model: model, messages: history_messages(attachments), **options)
       end
+    end
+
+    # The gem's configuration, with the constants this class sets itself in place of
+    # the settings they stand for (CONSTANT_SETTINGS): `HEARTBEAT_INTERVAL = 10` in the
+    # app's worker changes its turns' heartbeat, as in the seed.
+    def turn_config
+      config = AssistantChatNative.config
+      overridden = CONSTANT_SETTINGS.select { |constant, _setting| own_constant?(constant) }
+      return config if overridden.empty?
+
+      config.dup.tap do |copy|
+        overridden.each { |constant, setting| copy.public_send(:"#{setting}=", self.class.const_get(constant)) }
+      end
+    end
+
+    # Whether the constant comes from this class or a module it includes rather than
+    # from Worker itself.
+    def own_constant?(name)
+      owner = self.class.ancestors.find { |mod| mod.const_defined?(name, false) }
+      !owner.nil? && owner != Worker
+    end
+
+    # A tool's status line, named the way the app's TOOL_DISPLAY_NAMES, TOOL_PREFIXES
+    # and TOOLS_WITH_SUMMARIES say (the settings when set, else the worker class's
+    # constants, which a host Broadcaster module may define).
+    def tool_status_line(name, arguments)
+      Broadcaster.status_line(name, arguments,
+        display_names: settings.tool_display_names || self.class::TOOL_DISPLAY_NAMES,
+        prefixes: settings.tool_prefixes || self.class::TOOL_PREFIXES,
+        with_summaries: settings.tools_with_summaries || self.class::TOOLS_WITH_SUMMARIES)
     end
 
     def schedule_continuation(model, tool_services, user_context)
@@ -253,8 +292,10 @@ module AssistantChatNative
     # The log line, the report and the broadcast each get the error as Redaction leaves
     # it: the reporter receives an exception of the same class and backtrace whose
     # message (and causes') lost any key, token or credential and was cut to size.
+    # The user's copy goes out through broadcast_error, as the seed's did, so a host
+    # module's broadcast_error sees every error, provider failures included.
     def handle_error(error, model)
-      failure = error.is_a?(TurnFailed) ? error.failure : nil
+      failure = error.is_a?(ProviderError) ? error.failure : nil
       shown = Redaction.exception(error)
       body = failure&.detail || (error.respond_to?(:response) ? error.response.try(:body) : nil)
       response_body = body && Redaction.text(body, max_bytes: RESPONSE_BODY_BYTES)
@@ -266,14 +307,20 @@ module AssistantChatNative
         worker: self.class.name, conversation_id: @conversation&.id || @conversation_id,
         model: model, response_body: response_body
       })
-      if failure
-        broadcaster.error(ErrorCopy.for_failure(failure, unknown: settings.error_messages))
-      else
-        broadcast_error(error.message)
-      end
+      broadcast_error(user_copy(error, failure))
     rescue => nested
       logger_for.error("[#{self.class.name}] Error while handling #{error.class}: #{nested.class}: " \
         "#{Redaction.text(nested.message)}")
+    end
+
+    # What the user reads about error: a classified failure's copy, or the copy for
+    # the exception's message (never the raw message: it may carry a secret).
+    def user_copy(error, failure)
+      if failure
+        ErrorCopy.for_failure(failure, unknown: settings.error_messages)
+      else
+        ErrorCopy.for_message(error.message, unknown: settings.error_messages)
+      end
     end
 
     def report_error(error, user_id:, custom_data:)
@@ -284,7 +331,7 @@ module AssistantChatNative
     def broadcaster
       @broadcaster ||= Broadcaster.new(stream: broadcast_stream, logger: logger_for,
         renderer: ->(payload) { render_broadcast(payload) || default_render(payload) },
-        delivery: settings.delivery, status_interval: settings.status_broadcast_interval)
+        delivery: settings.delivery, status_interval: settings.status_broadcast_interval || self.class::STATUS_BROADCAST_INTERVAL)
     end
 
     def default_render(payload)
@@ -308,8 +355,13 @@ module AssistantChatNative
       logger_for.debug("[#{self.class.name}] progress not stored: #{Redaction.text(e.message)}")
     end
 
+    # Who holds the lock when the sender is unknown: the sender model's row with id 0,
+    # unsaved (the seed's Party.new(id: 0)), or a bare object answering id 0 when the
+    # app has no sender model.
     def null_sender
-      Struct.new(:id).new(0)
+      model = settings.sender_model
+      active_record = defined?(::ActiveRecord::Base) && model.is_a?(Class) && model < ::ActiveRecord::Base
+      active_record ? model.new(id: 0) : NULL_SENDER
     end
 
     def cleanup_attachment_tempfiles

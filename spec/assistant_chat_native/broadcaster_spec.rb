@@ -60,3 +60,13 @@ RSpec.describe AssistantChatNative::Broadcaster do
     end
   end
 end
+
+RSpec.describe AssistantChatNative::Broadcaster, ".status_line with an app's own tables" do
+  it "reads display names, prefixes and summaries as the app's Broadcaster module spells them" do
+    line = described_class.status_line("warehouse_lookup_orders", {"sku" => "A-1"},
+      display_names: {lookup_orders: "Finding orders"}, prefixes: ["warehouse_"], with_summaries: [:lookup_orders])
+    expect(line).to eq("Finding orders: A-1")
+    expect(described_class.status_line("warehouse_lookup_orders", {"sku" => "A-1"},
+      display_names: {}, prefixes: {"warehouse" => "warehouse_"}, with_summaries: [])).to eq("Running lookup orders")
+  end
+end

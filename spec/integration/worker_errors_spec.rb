@@ -47,15 +47,16 @@ RSpec.describe "AssistantChatWorker when a turn fails", :worker_integration do
     provider.enqueue(status: 404, body: anthropic_error("not_found_error", "model: claude-sonnet-9-9"))
     run_job
     copy, report = expect_failure_handled
-    expect(copy).to match(/model/i).and match(/not available|unavailable|choose/i)
-    expect(copy).not_to include("not_found_error")
+    # The same words as for a model key the registry does not know (one invalid-model copy).
+    expect(copy).to eq("The selected AI model (claude-sonnet-9-9) isn't available. Please choose a different model.")
+    expect(report[:error]).to be_a(AssistantChatNative::ProviderError::InvalidModel)
     expect(report[:custom_data][:response_body]).to include("model: claude-sonnet-9-9")
   end
 
   it "reads an unknown model key as an invalid model, naming it" do
     run_job(model: "no-such-model")
     copy, report = expect_failure_handled(model: "no-such-model")
-    expect(copy).to eq("The selected model (no-such-model) is not available. Please choose another model and try again.")
+    expect(copy).to eq("The selected AI model (no-such-model) isn't available. Please choose a different model.")
     expect(report[:error]).to be_a(AssistantChatNative::ConfigurationError)
     expect(provider.requests).to be_empty
   end

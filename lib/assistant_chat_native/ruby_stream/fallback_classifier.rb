@@ -220,7 +220,7 @@ module AssistantChatNative
         name = error.model_name
         return nil unless name
 
-        CleanText.clean("The selected AI model (#{name}) isn't available. Please choose a different model.", MESSAGE_MAX)
+        CleanText.clean(Failure.invalid_model_message(name), MESSAGE_MAX)
       end
 
       # The provider's own words; else its codes; else what the body was.

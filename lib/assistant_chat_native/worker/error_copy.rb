@@ -19,9 +19,7 @@ module AssistantChatNative
       PATTERNS = [
         [/\Amodel:|model[_ ]not[_ ]found|unknown model|does not exist.*model|model.*(not found|does not exist|is not supported)/i,
           ->(message) {
-            name = message[/\Amodel:\s*(\S+)/i, 1] || message[/model\b[^"'`]*["'`]([^"'`]+)["'`]/i, 1]
-            named = name ? " (#{name})" : ""
-            "The selected model#{named} is not available. Please choose another model and try again."
+            Failure.invalid_model_message(message[/\Amodel:\s*(\S+)/i, 1] || message[/model\b[^"'`]*["'`]([^"'`]+)["'`]/i, 1])
           }],
         [/rate.?limit|too many requests|HTTP 429\b/i,
           "The assistant is receiving too many requests right now. Please wait a moment and try again."],
@@ -41,21 +39,30 @@ module AssistantChatNative
           "The assistant's provider had an error. Please try again in a moment."]
       ].freeze
 
+      # Copy already chosen for the user: what for_message and for_failure return. A
+      # plain String to whoever reads it (the host's broadcast_error matches it like
+      # any message); for_message hands it back unchanged, so copy chosen once is
+      # never mapped again.
+      class Chosen < String
+      end
+
       module_function
 
       # The copy for a raw error message. Blank messages get GENERIC; so does an
       # unrecognised one when unknown is :generic.
       def for_message(message, unknown: :redacted)
+        return message if message.is_a?(Chosen)
+
         # Patterns read the redacted text, so a model name they quote is redacted too.
         text = Redaction.text(message).strip
-        return GENERIC if text.empty?
+        return chosen(GENERIC) if text.empty?
 
         PATTERNS.each do |pattern, copy|
           next unless text.match?(pattern)
 
-          return copy.respond_to?(:call) ? Redaction.text(copy.call(text), max_bytes: Redaction::MESSAGE_BYTES) : copy
+          return chosen(copy.respond_to?(:call) ? Redaction.text(copy.call(text), max_bytes: Redaction::MESSAGE_BYTES) : copy)
         end
-        (unknown == :generic) ? GENERIC : Redaction.text(text, max_bytes: Redaction::MESSAGE_BYTES)
+        chosen((unknown == :generic) ? GENERIC : Redaction.text(text, max_bytes: Redaction::MESSAGE_BYTES))
       end
 
       # The copy for a classified failure: its own message (the classifier's copy for
@@ -66,10 +73,14 @@ module AssistantChatNative
         return for_message(failure.detail, unknown: unknown) if message.empty?
 
         if unknown == :generic && failure.kind == :bad_request
-          return RubyStream::FallbackClassifier::KINDS.fetch(:bad_request).copy
+          return chosen(RubyStream::FallbackClassifier::KINDS.fetch(:bad_request).copy)
         end
 
-        Redaction.text(message, max_bytes: Redaction::MESSAGE_BYTES)
+        chosen(Redaction.text(message, max_bytes: Redaction::MESSAGE_BYTES))
+      end
+
+      def chosen(text)
+        Chosen.new(text).freeze
       end
     end
   end

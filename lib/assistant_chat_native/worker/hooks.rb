@@ -30,17 +30,16 @@ module AssistantChatNative
         conversation_model.find(conversation_id)
       end
 
-      # The sender, from user_context's "user_id" or "party_id" (nil when absent).
+      # The sender: the sender model's row whose id user_context gives under the
+      # model's own key first ("party_id" for Party, "user_id" for User), then under
+      # the other of the two; nil when absent, unknown, or the app has no such model.
       def find_sender(user_context)
-        sender_id = user_context["user_id"] || user_context["party_id"]
-        return nil unless sender_id
+        model = settings.sender_model
+        return nil unless model
 
-        model = begin
-          settings.resolve(settings.sender_class)
-        rescue NameError
-          return nil # the app has no such model: the lock records sender 0
-        end
-        model.find_by(id: sender_id)
+        own_key = "#{model.name.demodulize.underscore}_id"
+        sender_id = [own_key, "party_id", "user_id"].uniq.lazy.map { |key| user_context[key] }.find { |id| !id.nil? }
+        sender_id.nil? ? nil : model.find_by(id: sender_id)
       end
 
       # Saves the user's message once per job id, so a job Sidekiq runs again
@@ -174,7 +173,7 @@ module AssistantChatNative
       private
 
       def conversation_model
-        settings.resolve(settings.conversation_class)
+        settings.conversation_model
       end
 
       def message_model

@@ -6,8 +6,10 @@ module AssistantChatNative
   class Worker
     # Reports a turn's error with the tag and custom data the seed sends:
     # tag user_id; custom data worker, conversation_id, model, response_body (the
-    # provider's own words, at most 500 characters). AppSignal when loaded, else
-    # Sentry when loaded, else one log line. Never includes request headers, and
+    # provider's own words, at most 500 characters). The host's own
+    # ErrorReporting.error when it defines one (called as the seed calls it:
+    # `ErrorReporting.error(e, source: :background, user_id:, custom_data:)`), else
+    # AppSignal when loaded, else Sentry when loaded, else one log line. Never includes request headers, and
     # the error's message and the response body go through Redaction first (the
     # worker hands it redacted ones already; a direct caller may not), so API keys
     # cannot leak into a report.
@@ -20,7 +22,9 @@ module AssistantChatNative
         error = Redaction.exception(error)
         body = custom_data[:response_body]
         custom_data = custom_data.merge(response_body: Redaction.text(body, max_bytes: Worker::RESPONSE_BODY_BYTES)) if body
-        if defined?(::Appsignal) && ::Appsignal.respond_to?(:send_error)
+        if defined?(::ErrorReporting) && ::ErrorReporting.respond_to?(:error)
+          ::ErrorReporting.error(error, source: :background, user_id: user_id, custom_data: custom_data)
+        elsif defined?(::Appsignal) && ::Appsignal.respond_to?(:send_error)
           ::Appsignal.send_error(error) do |transaction|
             transaction.set_tags(user_id: user_id)
             transaction.set_custom_data(custom_data)

@@ -20,15 +20,24 @@ module AssistantChatNative
       # Seconds between two reply broadcasts (Stream also throttles; this bounds
       # what reaches the wire whatever the stream does).
       attr_accessor :chunk_broadcast_interval
-      # Seconds between two tool status lines.
+      # Seconds between two tool status lines; nil: the worker class's
+      # STATUS_BROADCAST_INTERVAL (the host's Broadcaster module's, when it has one).
       attr_accessor :status_broadcast_interval
+      # What a tool's status line calls it (name => label), the prefixes tool
+      # services put before tool names, and the tools whose line shows a summary of
+      # their arguments; nil: the worker class's TOOL_DISPLAY_NAMES, TOOL_PREFIXES
+      # and TOOLS_WITH_SUMMARIES (the host's Broadcaster module's, when it has them).
+      attr_accessor :tool_display_names, :tool_prefixes, :tools_with_summaries
       # Seconds between two cancellation checks against the database.
       attr_accessor :cancel_check_interval
       # callable(error, user_id:, custom_data:); nil picks AppSignal, Sentry or the log.
       attr_accessor :reporter
       # callable(stream, payload); nil picks Turbo Streams, Action Cable or the log.
       attr_accessor :delivery
-      # The host's models, by name (resolved when a job runs).
+      # The host's models, by name (resolved when a job runs). The conversation class
+      # left nil is AssistantConversation when the app defines it (the seed's name),
+      # else Conversation; the sender class left nil is Party when the app defines it,
+      # else User. A name set here wins.
       attr_accessor :conversation_class, :message_class, :sender_class, :upload_class
       # The messages table's column that points at the conversation.
       attr_accessor :message_foreign_key
@@ -46,13 +55,16 @@ module AssistantChatNative
         @max_rounds_per_job = 10
         @job_deadline = 300
         @chunk_broadcast_interval = 0.1
-        @status_broadcast_interval = Broadcaster::STATUS_BROADCAST_INTERVAL
+        @status_broadcast_interval = nil
+        @tool_display_names = nil
+        @tool_prefixes = nil
+        @tools_with_summaries = nil
         @cancel_check_interval = 1.0
         @reporter = nil
         @delivery = nil
-        @conversation_class = "Conversation"
+        @conversation_class = nil
         @message_class = "Message"
-        @sender_class = "User"
+        @sender_class = nil
         @upload_class = "Upload"
         @message_foreign_key = "conversation_id"
         @logger = nil
@@ -70,6 +82,23 @@ module AssistantChatNative
 
       def resolve(name)
         name.is_a?(String) ? Object.const_get(name) : name
+      end
+
+      # The conversation model: the configured one, else the seed's or the generator's name.
+      def conversation_model
+        resolve(conversation_class || first_defined(%w[AssistantConversation Conversation]))
+      end
+
+      # The sender model: the configured one, else Party or User; nil when the app has neither.
+      def sender_model
+        name = sender_class || first_defined(%w[Party User])
+        name && resolve(name)
+      rescue NameError
+        nil
+      end
+
+      private def first_defined(names)
+        names.find { |name| Object.const_defined?(name) } || names.last
       end
 
       def resolved_logger

@@ -53,7 +53,7 @@ module AssistantChatNative
 
       # A tool starts running: its status line (throttled by the broadcaster).
       def on_status(name, arguments = {})
-        status_line(Broadcaster.status_line(name, arguments || {}))
+        status_line(@worker.send(:tool_status_line, name, arguments || {}))
       end
 
       # A round starts: the job's progress.

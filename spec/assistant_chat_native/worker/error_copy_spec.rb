@@ -7,17 +7,17 @@ RSpec.describe AssistantChatNative::Worker::ErrorCopy do
   describe ".for_message" do
     it "reads an Anthropic invalid-model message (model: ...) as an unavailable model, naming it" do
       expect(described_class.for_message("model: claude-sonnet-9-9"))
-        .to eq("The selected model (claude-sonnet-9-9) is not available. Please choose another model and try again.")
+        .to eq("The selected AI model (claude-sonnet-9-9) isn't available. Please choose a different model.")
     end
 
     it "reads an OpenAI model_not_found message as an unavailable model, naming it" do
       message = "The model `gpt-9` does not exist or you do not have access to it."
-      expect(described_class.for_message(message)).to eq("The selected model (gpt-9) is not available. Please choose another model and try again.")
+      expect(described_class.for_message(message)).to eq("The selected AI model (gpt-9) isn't available. Please choose a different model.")
     end
 
     it "reads the registry's unknown-model error as an unavailable model" do
       message = 'unknown model "no-such-model": known models are claude-haiku, claude-sonnet'
-      expect(described_class.for_message(message)).to start_with("The selected model (no-such-model) is not available.")
+      expect(described_class.for_message(message)).to start_with("The selected AI model (no-such-model) isn't available.")
     end
 
     it "gives friendly copy for rate limits, overload, long contexts and timeouts" do

@@ -36,3 +36,31 @@ RSpec.describe AssistantChatNative::Worker::Reporter do
     expect(io.string).not_to include("planted")
   end
 end
+
+RSpec.describe AssistantChatNative::Worker::Reporter, "in an app with its own ErrorReporting" do
+  let(:calls) { [] }
+
+  before do
+    received = calls
+    stub_const("ErrorReporting", Module.new {
+      define_singleton_method(:error) { |error, **options| received << [error, options] }
+    })
+  end
+
+  it "calls ErrorReporting.error with the seed's arguments, and nothing else" do
+    io = StringIO.new
+    failure = AssistantChatNative::Failure.new(kind: :rate_limited, retryable: true, action: :retry,
+      message: "Too many requests.", detail: "Number of request tokens has exceeded your rate limit", status: 429)
+    error = AssistantChatNative::ProviderError.from(failure, model: "claude-sonnet")
+    custom_data = {worker: "AssistantChatWorker", conversation_id: 7, model: "claude-sonnet",
+                   response_body: failure.detail}
+    described_class.new(logger: Logger.new(io)).call(error, user_id: 42, custom_data: custom_data)
+
+    expect(calls.size).to eq(1)
+    reported, options = calls.first
+    expect(reported).to be_a(AssistantChatNative::ProviderError::RateLimited)
+    expect(reported.response_body).to eq("Number of request tokens has exceeded your rate limit")
+    expect(options).to eq(source: :background, user_id: 42, custom_data: custom_data)
+    expect(io.string).to be_empty
+  end
+end

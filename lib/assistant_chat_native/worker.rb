@@ -210,7 +210,7 @@ module AssistantChatNative
 
       if (saved = persisted_reply)
         # A rerun of a job that finished its turn before it was stopped.
-        broadcaster.complete(saved.content.to_s, model: model)
+        broadcaster.complete(message_text(saved), model: model)
         return
       end
 

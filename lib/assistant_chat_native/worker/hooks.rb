@@ -1,7 +1,7 @@
 # frozen_string_literal: true
 
-require "json"
 require "tempfile"
+require_relative "message_hooks"
 
 module AssistantChatNative
   class Worker
@@ -25,6 +25,10 @@ module AssistantChatNative
     #   render_broadcast(payload)             what goes on the wire for one broadcast
     #   broadcast_stream                      the stream name broadcasts go to
     module Hooks
+      # persist_user_message, persisted_reply, history_messages, persist_reply,
+      # persist_partial, persist_cancelled, continuation_state.
+      include MessageHooks
+
       # The conversation record (the configured conversation class).
       def find_conversation(conversation_id)
         conversation_model.find(conversation_id)
@@ -42,36 +46,6 @@ module AssistantChatNative
         sender_id.nil? ? nil : model.find_by(id: sender_id)
       end
 
-      # Saves the user's message once per job id, so a job Sidekiq runs again
-      # after a shutdown does not add it twice.
-      def persist_user_message(text, attachments)
-        scope = message_model.where(message_key => @conversation.id, :job_id => @job_id, :role => "user")
-        scope.first || message_model.create!(message_key => @conversation.id, :job_id => @job_id,
-          :role => "user", :content => text, :transcript => attachments.empty? ? nil : JSON.generate(attachment_refs(attachments)))
-      end
-
-      # This job's saved reply, when an earlier run of the same job got that far.
-      def persisted_reply
-        message_model.where(message_key => @conversation.id, :job_id => @job_id, :role => "assistant",
-          :status => %w[completed cancelled]).first
-      end
-
-      # The conversation's messages, oldest first, as normalized messages. An
-      # assistant row with a transcript expands into the tool calls and results it
-      # made; this job's user message carries the attachments.
-      def history_messages(attachments)
-        rows = message_model.where(message_key => @conversation.id).order(:id).to_a
-        rows.flat_map do |row|
-          if row.role == "assistant" && row.transcript.present?
-            JSON.parse(row.transcript)
-          elsif row.role == "user" && row.job_id == @job_id && attachments.any?
-            [{"role" => "user", "content" => [{"type" => "text", "text" => row.content.to_s}] + attachments}]
-          else
-            [{"role" => row.role, "content" => row.content.to_s}]
-          end
-        end
-      end
-
       # The system prompt, with who is asking when user_context says so.
       def system_prompt(user_context)
         about = user_context.slice("name", "department", "role", "title", "timezone")
@@ -84,38 +58,6 @@ module AssistantChatNative
       # The tools the tool services give this turn.
       def tools_for(tool_services, user_context)
         settings.tool_services.tools_for(tool_services, user_context: user_context, conversation: @conversation)
-      end
-
-      # Saves the reply with its tool transcript (idempotent per job id); the
-      # partial row a continuation resumed from is marked as continued.
-      def persist_reply(outcome)
-        row = save_assistant_row(outcome, status: "completed")
-        @continued_row&.update!(status: "continued")
-        row
-      end
-
-      # Saves what a cancelled turn showed, with its transcript so far.
-      def persist_cancelled(outcome)
-        row = save_assistant_row(outcome, status: "cancelled")
-        @continued_row&.update!(status: "continued")
-        row
-      end
-
-      # Saves a turn's transcript, and the state to resume from, before a
-      # continuation job picks it up.
-      def persist_partial(outcome)
-        row = save_assistant_row(outcome, status: "partial")
-        row.update!(continuation_state: JSON.generate(outcome.state))
-        row
-      end
-
-      # The state the latest unfinished turn saved (nil when there is none: the
-      # continuation then starts a new turn from the history).
-      def continuation_state
-        row = message_model.where(message_key => @conversation.id, :role => "assistant", :status => "partial")
-          .order(:id).last
-        @continued_row = row
-        row&.continuation_state.present? ? JSON.parse(row.continuation_state) : nil
       end
 
       # Returns a shorter history after a context overflow; nil lets the Turn use
@@ -174,28 +116,6 @@ module AssistantChatNative
 
       def conversation_model
         settings.conversation_model
-      end
-
-      def message_model
-        settings.resolve(settings.message_class)
-      end
-
-      def message_key
-        settings.message_foreign_key.to_sym
-      end
-
-      def save_assistant_row(outcome, status:)
-        row = message_model.find_or_initialize_by(message_key => @conversation.id, :job_id => @job_id, :role => "assistant")
-        row.content = outcome.text.to_s
-        row.transcript = JSON.generate(outcome.transcript)
-        row.status = status
-        row.model = outcome.model.to_s if row.has_attribute?(:model)
-        row.save!
-        row
-      end
-
-      def attachment_refs(attachments)
-        attachments.map { |part| part.merge("path" => File.basename(part["path"].to_s)) }
       end
 
       def upload_filename(upload)

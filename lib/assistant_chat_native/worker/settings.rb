@@ -41,6 +41,10 @@ module AssistantChatNative
       attr_accessor :conversation_class, :message_class, :sender_class, :upload_class
       # The messages table's column that points at the conversation.
       attr_accessor :message_foreign_key
+      # The messages table's columns where they differ from the names the hooks use
+      # (role content job_id transcript status model continuation_state), e.g.
+      # {"content" => "body"}; the install generator writes it for an existing table.
+      attr_reader :message_columns
       # A Logger; nil uses Rails.logger, else Sidekiq's.
       attr_accessor :logger
       # What the user reads when an error is not one the gem recognises (a host hook's
@@ -67,6 +71,7 @@ module AssistantChatNative
         @sender_class = nil
         @upload_class = "Upload"
         @message_foreign_key = "conversation_id"
+        @message_columns = {}
         @logger = nil
         @error_messages = :redacted
         @tool_services = ToolServices.new
@@ -78,6 +83,15 @@ module AssistantChatNative
         end
 
         @error_messages = value
+      end
+
+      def message_columns=(columns)
+        @message_columns = columns.to_h { |name, column| [name.to_s, column.to_s] }
+      end
+
+      # The column that stores what the message hooks call name.
+      def message_column(name)
+        message_columns.fetch(name.to_s, name.to_s)
       end
 
       def resolve(name)

@@ -1,0 +1,139 @@
+# frozen_string_literal: true
+
+require "json"
+
+module AssistantChatNative
+  class Worker
+    # The hooks that read and write the conversation's messages, for Hooks to
+    # include. They work with the generator's messages table and with one the app
+    # already has: columns are read and written under the names
+    # settings.message_columns gives (`{"content" => "body"}` when the app calls
+    # its text `body`), and rows are saved through the conversation model's
+    # has_many association for the message class when it has one
+    # (`@conversation.assistant_messages.create!`), so the app's own association
+    # scope and callbacks apply; else through the message class and
+    # settings.message_foreign_key.
+    #
+    # Every save is idempotent per job id: a job Sidekiq runs again after a
+    # shutdown finds its rows instead of adding them twice.
+    module MessageHooks
+      # What the hooks store, each under the column settings.message_column names.
+      COLUMNS = %w[role content job_id transcript status model continuation_state].freeze
+
+      # Saves the user's message once per job id; returns its row.
+      def persist_user_message(text, attachments)
+        key = {column(:job_id) => @job_id, column(:role) => "user"}
+        message_rows.find_by(key) || message_rows.create!(key.merge(column(:content) => text,
+          column(:transcript) => attachments.empty? ? nil : JSON.generate(attachment_refs(attachments))))
+      end
+
+      # This job's saved reply, when an earlier run of the same job got that far.
+      def persisted_reply
+        message_rows.find_by(column(:job_id) => @job_id, column(:role) => "assistant",
+          column(:status) => %w[completed cancelled])
+      end
+
+      # The conversation's messages, oldest first, as normalized messages. An
+      # assistant row with a transcript expands into the tool calls and results it
+      # made; this job's user message carries the attachments.
+      def history_messages(attachments)
+        message_rows.reorder(:id).to_a.flat_map do |row|
+          role = row[column(:role)].to_s
+          transcript = row[column(:transcript)]
+          if role == "assistant" && transcript.present?
+            JSON.parse(transcript)
+          elsif role == "user" && row[column(:job_id)] == @job_id && attachments.any?
+            [{"role" => "user", "content" => [{"type" => "text", "text" => message_text(row)}] + attachments}]
+          else
+            [{"role" => role, "content" => message_text(row)}]
+          end
+        end
+      end
+
+      # Saves the reply with its tool transcript; the partial row a continuation
+      # resumed from is marked as continued. Returns the reply's row.
+      def persist_reply(outcome)
+        row = save_assistant_row(outcome, status: "completed")
+        mark_continued
+        row
+      end
+
+      # Saves what a cancelled turn showed, with its transcript so far; returns its row.
+      def persist_cancelled(outcome)
+        row = save_assistant_row(outcome, status: "cancelled")
+        mark_continued
+        row
+      end
+
+      # Saves a turn's transcript, and the state to resume from, before a
+      # continuation job picks it up; returns its row.
+      def persist_partial(outcome)
+        save_assistant_row(outcome, status: "partial", continuation_state: JSON.generate(outcome.state))
+      end
+
+      # The state the latest unfinished turn saved (nil when there is none: the
+      # continuation then starts a new turn from the history).
+      def continuation_state
+        row = message_rows.where(column(:role) => "assistant", column(:status) => "partial").reorder(:id).last
+        @continued_row = row
+        saved = row && row[column(:continuation_state)]
+        saved.present? ? JSON.parse(saved) : nil
+      end
+
+      private
+
+      # The text a message row holds.
+      def message_text(row)
+        row[column(:content)].to_s
+      end
+
+      # The column that stores what the hooks call name.
+      def column(name)
+        settings.message_column(name)
+      end
+
+      def message_model
+        settings.resolve(settings.message_class)
+      end
+
+      def message_key
+        settings.message_foreign_key.to_sym
+      end
+
+      # The conversation's messages: its association for the message class when
+      # the conversation model has one, else the message class scoped by the key.
+      def message_rows
+        association = message_association
+        association ? @conversation.public_send(association) : message_model.where(message_key => @conversation.id)
+      end
+
+      def message_association
+        model = @conversation.class
+        return nil unless model.respond_to?(:reflect_on_all_associations)
+
+        name = message_model.name
+        model.reflect_on_all_associations(:has_many)
+          .find { |reflection| !reflection.options[:through] && reflection.class_name == name }&.name
+      end
+
+      def save_assistant_row(outcome, status:, continuation_state: nil)
+        row = message_rows.find_or_initialize_by(column(:job_id) => @job_id, column(:role) => "assistant")
+        row[column(:content)] = outcome.text.to_s
+        row[column(:transcript)] = JSON.generate(outcome.transcript)
+        row[column(:status)] = status
+        row[column(:model)] = outcome.model.to_s if row.has_attribute?(column(:model))
+        row[column(:continuation_state)] = continuation_state if continuation_state
+        row.save!
+        row
+      end
+
+      def mark_continued
+        @continued_row&.update!(column(:status) => "continued")
+      end
+
+      def attachment_refs(attachments)
+        attachments.map { |part| part.merge("path" => File.basename(part["path"].to_s)) }
+      end
+    end
+  end
+end

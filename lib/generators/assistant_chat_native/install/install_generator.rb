@@ -2,28 +2,38 @@
 
 require "rails/generators"
 require "rails/generators/active_record"
+require_relative "host_app"
+require_relative "worker_advice"
 
 module AssistantChatNative
   module Generators
     # rails generate assistant_chat_native:install
     #
-    # Writes config/initializers/assistant_chat_native.rb (model registry,
-    # intervals, tool services), a migration that adds the processing-lock and
-    # error columns to the conversations table (and creates conversations and
-    # messages when the app has none), the worker subclass
-    # app/workers/assistant_chat_worker.rb, and includes
-    # AssistantChatNative::ProcessingLock in the conversation model.
+    # Fits the gem to the app it runs in (HostApp finds its names) and writes
+    # down what it found in config/initializers/assistant_chat_native.rb: the
+    # conversation model (AssistantConversation when the app has it, else
+    # Conversation), the sender model (Party, else User), the messages model, its
+    # table, foreign key and columns. Its migration adds only what is missing:
+    # the processing-lock columns on the conversations table, and on an existing
+    # messages table the columns the worker's hooks need and it lacks (a column
+    # the app names otherwise, body for content, is mapped instead); it creates
+    # the tables only when absent. The worker file is written when the app has
+    # none, else left alone with what to change printed. The conversation model
+    # gets AssistantChatNative::ProcessingLock only when it lacks the seed's lock
+    # methods.
     class InstallGenerator < Rails::Generators::Base
       include Rails::Generators::Migration
 
       source_root File.expand_path("templates", __dir__)
 
-      class_option :conversation_model, type: :string, default: "Conversation",
-        desc: "The model whose rows are chat conversations"
-      class_option :message_model, type: :string, default: "Message",
-        desc: "The model whose rows are chat messages"
+      class_option :conversation_model, type: :string,
+        desc: "The model whose rows are chat conversations (default: AssistantConversation when the app has it, else Conversation)"
+      class_option :message_model, type: :string,
+        desc: "The model whose rows are chat messages (default: the conversation model's has_many for messages, else Message)"
+      class_option :sender_model, type: :string,
+        desc: "The model of who sends a message (default: Party when the app has it, else User)"
       class_option :worker, type: :string, default: "AssistantChatWorker",
-        desc: "The name of the worker class to generate"
+        desc: "The name of the worker class"
 
       def self.next_migration_number(dirname)
         ActiveRecord::Generators::Base.next_migration_number(dirname)
@@ -37,45 +47,51 @@ module AssistantChatNative
         migration_template "migration.rb.tt", "db/migrate/assistant_chat_native_install.rb"
       end
 
-      def create_worker
-        template "worker.rb.tt", "app/workers/#{worker_class.underscore}.rb"
+      def create_or_advise_worker
+        path = "app/workers/#{worker_class.underscore}.rb"
+        full_path = File.join(destination_root, path)
+        return template("worker.rb.tt", path) unless File.exist?(full_path)
+
+        advice = WorkerAdvice.new(source: File.read(full_path), worker_class: worker_class, path: path)
+        say_status :exist, path, :blue
+        advice.lines.each { |line| say line }
       end
 
       def create_or_update_models
-        model_path = "app/models/#{conversation_model.underscore}.rb"
-        if File.exist?(File.join(destination_root, model_path))
-          inject_into_class model_path, conversation_model, "  include AssistantChatNative::ProcessingLock\n"
-        else
+        model_path = host.model_path(conversation_model)
+        if !File.exist?(File.join(destination_root, model_path))
           template "conversation.rb.tt", model_path
+        elsif host.conversation_locks?
+          say_status :identical, "#{model_path} (has the processing lock methods)", :blue
+        else
+          # Methods the model defines itself still win over the concern's.
+          inject_into_class model_path, conversation_model, "  include AssistantChatNative::ProcessingLock\n"
         end
-        message_path = "app/models/#{message_model.underscore}.rb"
-        template "message.rb.tt", message_path unless File.exist?(File.join(destination_root, message_path))
+        message_path = host.model_path(message_model)
+        template "message.rb.tt", message_path unless host.model?(message_model)
       end
 
       private
 
-      def conversation_model
-        options[:conversation_model].camelize
+      def host
+        @host ||= HostApp.new(root: destination_root, conversation_model: options[:conversation_model],
+          message_model: options[:message_model], sender_model: options[:sender_model])
       end
 
-      def message_model
-        options[:message_model].camelize
-      end
+      def conversation_model = host.conversation_model
+
+      def message_model = host.message_model
+
+      def sender_model = host.sender_model
+
+      def conversations_table = host.conversations_table
+
+      def messages_table = host.messages_table
+
+      def conversation_foreign_key = host.message_foreign_key
 
       def worker_class
         options[:worker].camelize
-      end
-
-      def conversations_table
-        conversation_model.tableize.tr("/", "_")
-      end
-
-      def messages_table
-        message_model.tableize.tr("/", "_")
-      end
-
-      def conversation_foreign_key
-        "#{conversation_model.demodulize.underscore}_id"
       end
 
       def migration_version

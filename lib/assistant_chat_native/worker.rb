@@ -89,6 +89,12 @@ module AssistantChatNative
         @settings ||= (superclass.respond_to?(:settings) ? superclass.settings : Settings.new)
       end
 
+      # An app's worker whose body includes Sidekiq::Job again (the seed's does) starts
+      # with no options of its own: it takes this class's (retry: 0), not Sidekiq's defaults.
+      def get_sidekiq_options
+        self.sidekiq_options_hash ||= superclass.respond_to?(:get_sidekiq_options) ? superclass.get_sidekiq_options : super
+      end
+
       def configure
         yield settings
         settings

@@ -2,11 +2,12 @@
 
 require "json"
 
-# What the worker integration specs (spec/integration/worker_*_spec.rb) run on:
-# their own Redis and PostgreSQL (TestServices), the spec Rails app installed by
-# the generator (SpecRailsApp), LocalProvider for the LLM, and Sidekiq's own
-# embedded launcher running the jobs in this process. Started in before(:suite)
-# only when such a spec is part of the run.
+# What the worker integration specs (spec/integration/worker_*_spec.rb, and the
+# seed app's scenarios, spec/seed_app/scenarios) run on: their own Redis and
+# PostgreSQL (TestServices), a spec Rails app installed by the generator
+# (SpecRailsApp: spec/rails_app, or spec/seed_app in a process of its own),
+# LocalProvider for the LLM, and Sidekiq's own embedded launcher running the jobs
+# in this process. Started in before(:suite) only when such a spec is part of the run.
 module WorkerHarness
   API_KEY = "sk-acn-test-0123456789-not-a-real-key"
   REPORTS = Queue.new
@@ -14,11 +15,14 @@ module WorkerHarness
   class << self
     attr_reader :provider, :sidekiq
 
-    def setup!
+    # app: the spec app's source; its own error reporting is used when host_reporter
+    # is true (the seed app's ErrorReporting), else REPORTS collects the reports.
+    def setup!(app: SpecRailsApp::SOURCE, host_reporter: false)
       return if @provider
 
+      @host_reporter = host_reporter
       TestServices.start
-      SpecRailsApp.boot!(database_url: TestServices.postgres_url)
+      SpecRailsApp.boot!(database_url: TestServices.postgres_url, source: app)
       @provider = AssistantChatNative::LocalProvider.start
       configure_gem!
       start_sidekiq!
@@ -46,7 +50,7 @@ module WorkerHarness
         config.worker.status_broadcast_interval = 0.5
         config.worker.cancel_check_interval = 0.2
         config.worker.max_rounds_per_job = 10
-        config.worker.reporter = ->(error, user_id:, custom_data:) { REPORTS << {error: error, user_id: user_id, custom_data: custom_data} }
+        config.worker.reporter = @host_reporter ? nil : ->(error, user_id:, custom_data:) { REPORTS << {error: error, user_id: user_id, custom_data: custom_data} }
         config.worker.tool_services.register("app_db") { |user_context, _conversation| [sales_tool(user_context)] }
       end
     end
@@ -182,9 +186,10 @@ module WorkerHarness
     end
 
     # Waits until the job released the lock (its last broadcast) or an error arrived.
-    def wait_for_end(timeout: 20, count: 1)
+    # key and lock name the lock broadcasts ("type" => "lock" is the gem's format).
+    def wait_for_end(timeout: 20, count: 1, key: "type", lock: "lock")
       WorkerHarness.wait_until(timeout: timeout, message: "the job's end on #{stream}; got #{events.inspect[0, 500]}") do
-        of(:lock).count { |event| event["locked"] == false } >= count
+        events.count { |event| event[key] == lock && event["locked"] == false } >= count
       end
     end
   end
@@ -192,10 +197,16 @@ end
 
 RSpec.configure do |config|
   config.before(:suite) do
-    worker_specs = RSpec.world.example_groups.any? do |group|
-      group.metadata[:file_path].to_s.include?("spec/integration/worker_")
+    files = RSpec.world.example_groups.map { |group| group.metadata[:file_path].to_s }
+    worker_specs = files.any? { |file| file.include?("spec/integration/worker_") }
+    seed_app_specs = files.any? { |file| file.include?("spec/seed_app/") }
+    if worker_specs && seed_app_specs
+      raise "spec/seed_app boots a Rails app of its own: run it alone (rake spec:seed_app)"
+    elsif seed_app_specs
+      WorkerHarness.setup!(app: SpecRailsApp::SEED_SOURCE, host_reporter: true)
+    elsif worker_specs
+      WorkerHarness.setup!
     end
-    WorkerHarness.setup! if worker_specs
   end
 
   config.after(:suite) { WorkerHarness.teardown! }

@@ -32,7 +32,8 @@ module AssistantChatNative
       :max_compaction_retries,           # compactions per turn; MAX_COMPACTION_RETRIES (2)
       :escalation_model,                 # registry key to escalate to; ESCALATION_MODEL
       :compactor,                        # default compaction when the handler has no #compact
-      :max_rounds                        # rounds per Turn before status :continue; 10
+      :max_rounds,                       # rounds per Turn before status :continue; 10
+      :checkpoint_interval               # seconds between two on_checkpoint calls while text streams; 2.0
 
     # Transport: TLS trust and plain http (read by Stream / RubyStream and the model registry)
     attr_accessor :ca_file,              # PEM bundle of CAs to trust; nil: SSL_CERT_FILE, else the system's
@@ -59,6 +60,7 @@ module AssistantChatNative
       @escalation_model = ESCALATION_MODEL
       @compactor = nil
       @max_rounds = 10
+      @checkpoint_interval = 2.0
 
       @ca_file = nil
       @ca_path = nil
@@ -98,7 +100,8 @@ module AssistantChatNative
        connect_timeout: connect_timeout, request_timeout: request_timeout, max_attempts: max_attempts,
        retry_base_delay: retry_base_delay, retry_max_delay: retry_max_delay, max_retry_wait: max_retry_wait,
        max_compaction_retries: max_compaction_retries, escalation_model: escalation_model,
-       max_rounds: max_rounds, max_event_bytes: max_event_bytes, ca_file: ca_file, ca_path: ca_path,
+       max_rounds: max_rounds, checkpoint_interval: checkpoint_interval, max_event_bytes: max_event_bytes,
+       ca_file: ca_file, ca_path: ca_path,
        allow_plain_http_hosts: allow_plain_http_hosts, models: models.map(&:to_h)}
     end
 

@@ -56,14 +56,17 @@ module AssistantChatNative
       true
     end
 
-    # Clears the column lock. Safe to call when it is not held.
-    def release_processing_lock!
+    # Clears the column lock. Safe to call when it is not held. With job_id, only when
+    # that job holds it (or nobody does), so a job that fails after another took the
+    # conversation over cannot clear the other's lock; returns whether it was cleared.
+    def release_processing_lock!(job_id: nil)
       return false unless persisted?
 
-      self.class.where(id: id).update_all(processing_by_id: nil, processing_since: nil,
-        processing_job_id: nil)
+      scope = self.class.where(id: id)
+      scope = scope.where("processing_job_id IS NULL OR processing_job_id = ?", job_id.to_s) if job_id
+      released = scope.update_all(processing_by_id: nil, processing_since: nil, processing_job_id: nil) == 1
       reload_processing_columns
-      true
+      released
     end
 
     # Marks the lock as still in use (the worker calls it on heartbeats), so

@@ -38,6 +38,16 @@ module AssistantChatNative
   #                                     events, flushes), usage:, stop_reason:, tool_calls: (count),
   #                                     failures: (kinds of this round's earlier failed attempts),
   #                                     failure_kind: (this attempt's, nil when it succeeded)}
+  #   on_checkpoint(state)              what to save so that a job that dies can go on: a
+  #                                     JSON-able Hash Turn.resume takes. Called after the model
+  #                                     asks for tools, before and after each tool runs, after the
+  #                                     round's results, and while text streams at most every
+  #                                     config.checkpoint_interval seconds (with the round's text
+  #                                     so far). The turn's own tool results are keyed by the
+  #                                     tool call's id, so a resumed turn runs no finished call
+  #                                     again.
+  #   on_resume(text)                   a turn resumed from a checkpoint is about to go on; text is
+  #                                     the reply the user had already seen
   #   cancelled?                        true stops the turn (polled while streaming, between
   #                                     rounds, between tools and during retry waits)
   #   compact(messages)                 a shorter history when the context overflows (nil: default)
@@ -48,6 +58,13 @@ module AssistantChatNative
     STATE_VERSION = 1
     SEPARATOR = "\n\n"
     CANCELLED_RESULT = "Cancelled by the user before this tool ran."
+    # What the model reads for a call that was under way when its job died, when its tool is
+    # not idempotent: it must not be run twice, and nobody knows whether it finished.
+    UNKNOWN_RESULT = "The result of this tool call is unknown: the work running it stopped before it " \
+      "reported back. It may or may not have taken effect; check before calling it again."
+    # Asked after the reply a dead job had partly streamed, so the model goes on from there.
+    CONTINUE_PROMPT = "Your previous reply was interrupted after the text above. Continue it exactly " \
+      "where it stopped, without repeating any of it."
     # Failures a classifier gives up on only because text already reached the user (it
     # cannot take it back); Turn can, through on_text_reset, so it retries them.
     RESETTABLE_KINDS = %i[connection_lost stalled timeout server_error overloaded].freeze
@@ -58,8 +75,12 @@ module AssistantChatNative
 
     attr_reader :model
 
-    # Resumes a turn that ended with status :continue. state is Outcome#state, as is or
-    # after a JSON round trip; system, tools and handler as for new.
+    # Resumes a turn that ended with status :continue (state is Outcome#state), or one whose
+    # job died (state is the last on_checkpoint's), as is or after a JSON round trip; system,
+    # tools and handler as for new. From a checkpoint, the calls that were under way are
+    # finished first (results already saved are reused, an interrupted call is run again only
+    # when its tool is idempotent), and text the user saw is kept: the model is asked to go on
+    # from it, and its words are appended.
     def self.resume(state, system: nil, tools: [], handler: nil, max_rounds: nil, deadline: nil,
       config: AssistantChatNative.config)
       new(model: nil, system: system, tools: tools, handler: handler, max_rounds: max_rounds,
@@ -94,6 +115,8 @@ module AssistantChatNative
 
       @ran = true
       catch(:outcome) do
+        notify(:on_resume, @text.dup) if @resumed
+        finish_pending_tools if @pending_tools
         loop do
           throw :outcome, finish(:cancelled, failure: cancelled_failure) if cancelled?
           throw :outcome, finish(:continue) if @round_details.any? && out_of_rounds?
@@ -131,6 +154,17 @@ module AssistantChatNative
       as_json.to_json(*args)
     end
 
+    # Called by the round's handler (RoundHandler) as text streams: a checkpoint with the
+    # round's text so far, at most every config.checkpoint_interval seconds.
+    def streamed(round_text)
+      return unless @handler.respond_to?(:on_checkpoint)
+
+      now = Clock.now
+      return if @last_checkpoint_at && now - @last_checkpoint_at < @config.checkpoint_interval.to_f
+
+      checkpoint(partial_text: round_text)
+    end
+
     def cancelled?
       (@cancel_requested || (@handler.respond_to?(:cancelled?) && @handler.cancelled?)) ? true : false
     end
@@ -152,6 +186,10 @@ module AssistantChatNative
       @round_details = []
       @usage = empty_usage
       @retries = 0
+      @glue = SEPARATOR
+      @resumed = false
+      @pending_tools = nil
+      @last_checkpoint_at = nil
     end
 
     def restore(state)
@@ -167,11 +205,30 @@ module AssistantChatNative
       @text = state.fetch("text", "").dup
       @compactions = state.fetch("compactions", 0)
       @rounds_before = state.fetch("rounds", 0)
-      @continuations = state.fetch("continuations", 0) + 1
+      # A checkpoint is the same job's turn going on; a continuation is the next link.
+      @resumed = state["checkpoint"] ? true : false
+      @continuations = state.fetch("continuations", 0) + (@resumed ? 0 : 1)
       @transcript = []
       @round_details = []
       @usage = empty_usage
       @retries = 0
+      @glue = SEPARATOR
+      @pending_tools = state["tools"].is_a?(Hash) ? state["tools"] : nil
+      @last_checkpoint_at = nil
+      keep_partial_text(state["partial_text"].to_s)
+    end
+
+    # Text a dead job streamed in an unfinished round: the user saw it, so it stays in the
+    # reply and the history, and the model is asked to continue it (its words are appended
+    # with nothing in between).
+    def keep_partial_text(partial)
+      return if partial.empty?
+
+      @text << SEPARATOR unless @text.empty?
+      @text << partial
+      append({"role" => "assistant", "content" => [{"type" => "text", "text" => partial}]})
+      append({"role" => "user", "content" => [{"type" => "text", "text" => CONTINUE_PROMPT}]})
+      @glue = ""
     end
 
     # One round, tried until it succeeds or cannot: => Result (success), or throws the outcome.
@@ -255,7 +312,7 @@ module AssistantChatNative
 
     def stream_once
       body = JSON.generate(Request.build(@entry, system: @system, messages: @messages, tools: @tools))
-      round_handler = RoundHandler.new(turn: self, handler: @handler, prefix: @text.empty? ? "" : @text + SEPARATOR)
+      round_handler = RoundHandler.new(turn: self, handler: @handler, prefix: @text.empty? ? "" : @text + @glue)
       @stream = @config.stream_class.new(provider: @entry.provider, url: @entry.url,
         headers: @entry.headers(allow_plain_http_hosts: @config.allow_plain_http_hosts),
         body: body, **@config.stream_options)
@@ -271,8 +328,7 @@ module AssistantChatNative
     def cancelled_mid_round(result, failure, attempts, failures, usage)
       @round_details << round_detail(result, attempts, failures, usage)
       unless result.text.empty?
-        @text << SEPARATOR unless @text.empty?
-        @text << result.text
+        add_text(result.text)
         append({"role" => "assistant", "content" => [{"type" => "text", "text" => result.text}]})
       end
       throw :outcome, finish(:cancelled, failure: failure)
@@ -352,44 +408,105 @@ module AssistantChatNative
         part["signature"] = signature.to_s unless signature.nil? || signature.to_s.empty?
         parts << part
       end
-      unless result.text.empty?
-        @text << SEPARATOR unless @text.empty?
-        @text << result.text
-      end
+      add_text(result.text) unless result.text.empty?
       append({"role" => "assistant", "content" => parts}) if parts.any?
     end
 
-    def run_tools(calls)
-      parts = []
+    def add_text(text)
+      @text << @glue unless @text.empty?
+      @text << text
+      @glue = SEPARATOR
+    end
+
+    # Runs the round's tool calls in order, checkpointing before and after each: results
+    # holds those already finished (by call id), interrupted the id of a call a dead job
+    # had started.
+    def run_tools(calls, results = {}, interrupted = nil)
       with_heartbeat do
         calls.each do |call|
+          id = call.id.to_s
+          next if results.key?(id)
+
           if cancelled?
-            parts << result_part(call, CANCELLED_RESULT, true)
+            results[id] = result_part(call, CANCELLED_RESULT, true)
             next
           end
-          notify(:on_status, call.name, call.arguments || {})
-          part = execute(call)
-          parts << part
-          @handler.on_tool_result(call, part) if @handler.respond_to?(:on_tool_result)
+          if id == interrupted && !idempotent?(call)
+            log(:warn, "tool #{call.name} (#{id}) was under way when its job stopped: not run again")
+            results[id] = result_part(call, UNKNOWN_RESULT, true)
+          else
+            checkpoint(tools: tools_state(calls, results, id))
+            notify(:on_status, call.name, call.arguments || {})
+            results[id] = execute(call)
+          end
+          checkpoint(tools: tools_state(calls, results, nil))
+          @handler.on_tool_result(call, results[id]) if @handler.respond_to?(:on_tool_result)
         end
       end
-      append({"role" => "user", "content" => parts})
+      append({"role" => "user", "content" => calls.map { |call| results.fetch(call.id.to_s) }})
+      checkpoint
       throw :outcome, finish(:cancelled, failure: cancelled_failure) if cancelled?
     end
 
+    # The calls a checkpoint left under way, finished before the next round.
+    def finish_pending_tools
+      pending = @pending_tools
+      @pending_tools = nil
+      calls = Array(pending["calls"]).map do |call|
+        ToolCall.new(id: call["id"], name: call["name"], arguments: call["arguments"] || {})
+      end
+      results = pending["results"].is_a?(Hash) ? pending["results"].dup : {}
+      run_tools(calls, results, pending["running"])
+    end
+
+    def tools_state(calls, results, running)
+      {"calls" => calls.map { |call| {"id" => call.id.to_s, "name" => call.name.to_s, "arguments" => plain(call.arguments || {})} },
+       "results" => results.dup, "running" => running}
+    end
+
+    def idempotent?(call)
+      tool = find_tool(call)
+      (tool.respond_to?(:idempotent?) && tool.idempotent?) == true
+    end
+
+    def find_tool(call)
+      @tools.find { |candidate| candidate.name.to_s == call.name.to_s }
+    end
+
+    def checkpoint(tools: nil, partial_text: nil)
+      return unless @handler.respond_to?(:on_checkpoint)
+
+      @last_checkpoint_at = Clock.now
+      state = continuation_state.merge("checkpoint" => true)
+      state["tools"] = tools if tools
+      state["partial_text"] = partial_text.to_s if partial_text
+      @handler.on_checkpoint(state)
+    end
+
     def execute(call)
-      tool = @tools.find { |candidate| candidate.name.to_s == call.name.to_s }
+      tool = find_tool(call)
       unless tool
         known = @tools.map(&:name).join(", ")
         return result_part(call, "Unknown tool #{call.name.inspect}. Available tools: #{known}.", true)
       end
-      value = tool.call(call.arguments || {})
+      value = call_tool(tool, call)
       result_part(call, value.is_a?(String) ? value : plain(value), false)
     rescue => e
       # The model reads the error to recover, the log keeps it: neither gets a key.
       words = Redaction.text("#{e.class}: #{e.message}")
       log(:error, "tool #{call.name} raised #{words}")
       result_part(call, words, true)
+    end
+
+    # The tool's call with the call's id when it takes one (Tool does when its block takes
+    # tool_call_id:; any object whose call has that keyword does).
+    def call_tool(tool, call)
+      parameters = tool.method(:call).parameters
+      if parameters.any? { |type, name| type == :keyrest || (name == :tool_call_id && %i[key keyreq].include?(type)) }
+        tool.call(call.arguments || {}, tool_call_id: call.id.to_s)
+      else
+        tool.call(call.arguments || {})
+      end
     end
 
     def result_part(call, content, error)

@@ -154,7 +154,7 @@ module AssistantChatNative
           broadcast_lock_state(locked: true)
           process_query(arguments["user_message"], model, tool_services, user_context, upload_ids, continuation)
         ensure
-          @conversation.release_processing_lock!
+          release_lock
           broadcast_lock_state(locked: false)
         end
       end
@@ -307,7 +307,7 @@ module AssistantChatNative
       response_body = body && Redaction.text(body, max_bytes: RESPONSE_BODY_BYTES)
       logger_for.error("[#{self.class.name}] Error: #{shown.class}: #{shown.message}\n" \
         "#{Array(shown.backtrace).first(5).join("\n")}#{"\nResponse body: #{response_body}" if response_body.present?}")
-      @conversation&.release_processing_lock!
+      release_lock if @conversation
       @conversation&.track_error!
       report_error(shown, user_id: @sending_user&.id, custom_data: {
         worker: self.class.name, conversation_id: @conversation&.id || @conversation_id,
@@ -345,9 +345,44 @@ module AssistantChatNative
       @default_broadcaster.send(:default_render, payload)
     end
 
-    # Keeps the column lock fresh and the job's progress current.
+    # Clears the column lock if this job holds it: by job id when the conversation's
+    # release_processing_lock! takes one (ProcessingLock's does), else after reading
+    # processing_job_id when the table has it. A host method without either clears it
+    # as the seed did.
+    def release_lock
+      if @conversation.method(:release_processing_lock!).parameters.any? { |_type, name| name == :job_id }
+        @conversation.release_processing_lock!(job_id: @job_id)
+      elsif lock_holder_is_us?
+        @conversation.release_processing_lock!
+      else
+        logger_for.warn("[#{self.class.name}] not releasing conversation #{@conversation.id}'s lock: " \
+          "job #{@conversation.try(:processing_job_id)} holds it")
+      end
+    end
+
+    def lock_holder_is_us?
+      return true unless @conversation.has_attribute?(:processing_job_id)
+
+      model = @conversation.class
+      holder = model.uncached { model.where(id: @conversation.id).pick(:processing_job_id) }
+      holder.nil? || holder.to_s == @job_id
+    end
+
+    # Keeps the column lock fresh. Beats during tools and waits come from a thread of
+    # their own: it borrows a connection for the one UPDATE and gives it back, even when
+    # the model's method leases one (`connection`), so it never keeps a second one from a
+    # pool sized to Sidekiq's concurrency. (On the job's own thread, with_connection
+    # reuses the connection the job holds.)
     def heartbeat(_elapsed)
-      @conversation.touch_processing_lock!(job_id: @job_id) if @conversation.respond_to?(:touch_processing_lock!)
+      return unless @conversation.respond_to?(:touch_processing_lock!)
+
+      pool = @conversation.class.connection_pool
+      touch = proc { @conversation.touch_processing_lock!(job_id: @job_id) }
+      if pool.method(:with_connection).parameters.any? { |_type, name| name == :prevent_permanent_checkout }
+        pool.with_connection(prevent_permanent_checkout: true, &touch)
+      else
+        pool.with_connection(&touch)
+      end
     end
 
     # Rounds as progress, when sidekiq-status is loaded.

@@ -68,6 +68,15 @@ RSpec.describe AssistantChatNative::ProcessingLock do
     expect([row.processing_by_id, row.processing_since, row.processing_job_id]).to eq([nil, nil, nil])
   end
 
+  it "releases by job id only for the job that holds the lock" do
+    conversation.acquire_processing_lock!(sender, job_id: "jid-holder")
+    stale_copy = LockSpecConversation.find(conversation.id)
+    expect(stale_copy.release_processing_lock!(job_id: "jid-other")).to be(false)
+    expect(LockSpecConversation.find(conversation.id).processing_job_id).to eq("jid-holder")
+    expect(stale_copy.release_processing_lock!(job_id: "jid-holder")).to be(true)
+    expect(LockSpecConversation.find(conversation.id).processing_job_id).to be_nil
+  end
+
   it "counts errors atomically and stamps the last one" do
     conversation.track_error!
     LockSpecConversation.find(conversation.id).track_error!

@@ -2,6 +2,23 @@
 
 require "spec_helper"
 
+# A worker whose sender lookup fails: the job errors before it tries any lock.
+class SenderLookupFailsWorker < AssistantChatNative::Worker
+  def find_sender(_user_context)
+    raise ActiveRecord::ConnectionNotEstablished, "the sender's database is down"
+  end
+end
+
+# Beats every 0.1 s, so a slow tool sees several heartbeats from the heartbeat thread;
+# its conversations are LeasingConversation (defined by the example that uses it).
+class QuickHeartbeatWorker < AssistantChatNative::Worker
+  HEARTBEAT_INTERVAL = 0.1
+
+  def find_conversation(id)
+    LeasingConversation.find(id)
+  end
+end
+
 RSpec.describe "AssistantChatWorker's processing locks", :worker_integration do
   let(:provider) { WorkerHarness.provider }
   let(:user) { User.create!(name: "Dana") }
@@ -65,6 +82,43 @@ RSpec.describe "AssistantChatWorker's processing locks", :worker_integration do
   ensure
     release << true
     holder&.join(5)
+  end
+
+  it "keeps the lock fresh during a slow tool without keeping a connection for the heartbeat" do
+    # Its lock refresh leases the thread a connection (`connection`, as models written
+    # before Rails 7.2 do), which the thread keeps unless it is given back.
+    stub_const("LeasingConversation", Class.new(Conversation) {
+      def touch_processing_lock!(job_id:)
+        self.class.connection.update(self.class.sanitize_sql(["UPDATE conversations SET processing_since = ? " \
+          "WHERE id = ? AND processing_job_id = ?", Time.current, id, job_id]))
+        true
+      end
+    })
+    AssistantChatNative.config.worker.tool_services.register("slow") do
+      [AssistantChatNative::Tool.new(name: "slow_report", description: "Takes a while") { |_| sleep(0.8) && "done" }]
+    end
+    provider.enqueue(tool_calls: [{name: "slow_report", id: "toolu_slow", arguments: {}}])
+    provider.enqueue(text: "Report ready.")
+    QuickHeartbeatWorker.perform_async(conversation.id, "Run the report", "claude-sonnet", ["slow"])
+    taken = WorkerHarness.wait_until(message: "the lock") { Conversation.find(conversation.id).processing_since }
+    WorkerHarness.wait_until(message: "a heartbeat during the tool") do
+      since = Conversation.find(conversation.id).processing_since
+      since && since > taken
+    end
+    broadcasts.wait_for_end
+    expect(broadcasts.of(:complete).map { |event| event["text"] }).to eq(["Report ready."])
+    # The heartbeat thread has ended; a connection it kept would still be checked out.
+    held = ActiveRecord::Base.connection_pool.connections.select(&:in_use?).map { |connection| connection.owner&.name }
+    expect(held).not_to include("acn-heartbeat")
+  end
+
+  it "leaves another job's column lock alone when it fails" do
+    conversation.update_columns(processing_by_id: user.id, processing_since: Time.current, processing_job_id: "live-jid")
+    SenderLookupFailsWorker.perform_async(conversation.id, "Hello?", "claude-sonnet")
+    WorkerHarness.wait_until(message: "the error broadcast") { broadcasts.of(:error).any? }
+    WorkerHarness.wait_until(message: "the error to be counted") { Conversation.find(conversation.id).error_count.positive? }
+    expect(Conversation.find(conversation.id).processing_job_id).to eq("live-jid")
+    expect(provider.requests).to be_empty
   end
 end
 

@@ -18,6 +18,7 @@ module AssistantChatNative
       def on_text(accumulated, delta)
         @flushed = true
         @handler.on_text(@prefix + accumulated, delta) if @handler.respond_to?(:on_text)
+        @turn.streamed(accumulated)
       end
 
       def on_thinking(accumulated, delta)

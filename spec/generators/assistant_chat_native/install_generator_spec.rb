@@ -157,6 +157,24 @@ RSpec.describe AssistantChatNative::Generators::InstallGenerator do
     end
   end
 
+  it "follows the class_name and foreign_key of the conversation's has_many for messages" do
+    write("app/models/conversation.rb", "class Conversation < ApplicationRecord\n  has_many :chat_messages, class_name: \"ChatLine\", foreign_key: :thread_id\nend\n")
+    generate
+    expect(read("config/initializers/assistant_chat_native.rb")).to include('config.worker.message_class = "ChatLine"',
+      'config.worker.message_foreign_key = "thread_id"')
+    expect(migration_source).to include("create_table :chat_lines", "t.references :thread, null: false", "%i[thread_id job_id role]")
+  end
+
+  it "finds an existing AssistantMessage model when the conversation model has no association for it" do
+    write("app/models/assistant_conversation.rb", "class AssistantConversation < ApplicationRecord\nend\n")
+    write("app/models/assistant_message.rb", "class AssistantMessage < ApplicationRecord\nend\n")
+    generate
+    expect(read("config/initializers/assistant_chat_native.rb")).to include('config.worker.conversation_class = "AssistantConversation"',
+      'config.worker.message_class = "AssistantMessage"', 'config.worker.message_foreign_key = "assistant_conversation_id"')
+    expect(read("app/models/assistant_conversation.rb")).to include("include AssistantChatNative::ProcessingLock")
+    expect(read("app/models/assistant_message.rb")).to eq("class AssistantMessage < ApplicationRecord\nend\n")
+  end
+
   context "when the app already has the worker file" do
     let(:seed_worker) do
       <<~RUBY

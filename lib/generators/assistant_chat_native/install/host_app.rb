@@ -167,7 +167,7 @@ module AssistantChatNative
       end
 
       def database_columns(table)
-        ActiveRecord::Base.with_connection do |connection|
+        ActiveRecord::Base.connection_pool.with_connection do |connection|
           connection.table_exists?(table) ? connection.columns(table).map(&:name) : nil
         end
       rescue ActiveRecord::ActiveRecordError

@@ -22,6 +22,13 @@ module AssistantChatNative
       AssistantChatNative::Worker.settings.logger ||= ::Rails.logger
     end
 
+    # Once the app's initializers have registered their models: warn about any whose end of
+    # life is past or near (ModelRegistry::RetirementWarning).
+    config.after_initialize do
+      AssistantChatNative::ModelRegistry::RetirementWarning.check_all(AssistantChatNative.config.models,
+        logger: AssistantChatNative.config.logger)
+    end
+
     # The benchmarks need the gem's source tree (bench/ and rakelib/, present when
     # the gem comes from git or a path). Their `compile` prerequisite builds the
     # extension in the gem's own checkout; in an app the installed gem is already
@@ -33,6 +40,7 @@ module AssistantChatNative
         Rake::Task.define_task(:compile)
       end
       files.each { |file| load file }
+      load File.join(root, "rakelib", "models.rake")
     end
 
     generators do

@@ -33,8 +33,9 @@ module AssistantChatNative
       def thinking(entry)
         return "off (#{entry.thinking_style})" unless entry.thinking?
 
-        detail = entry.thinking.is_a?(Integer) ? "budget #{entry.thinking}" : entry.effort || "on"
-        "#{entry.thinking_style} #{detail}"
+        return "budget #{entry.thinking} tokens" if entry.thinking.is_a?(Integer)
+
+        "#{entry.thinking_style} #{entry.effort || "default depth"}"
       end
 
       def end_of_life(entry)

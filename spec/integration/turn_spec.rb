@@ -364,6 +364,29 @@ RSpec.describe AssistantChatNative::Turn do
     expect(blocks.first).to eq("type" => "thinking", "thinking" => "Paris first.", "signature" => "sig-local-1")
   end
 
+  it "sends adaptive thinking with its effort to Claude 5.5 through LocalProvider, and its thinking blocks back" do
+    config.models.register("claude-adaptive", provider: :anthropic, model_id: "claude-sonnet-5-5", thinking: true,
+      effort: "medium", base_url: local_provider.base_url_for(:anthropic), api_key: "test-key")
+    local_provider.enqueue(thinking: "Paris first.", signature: "sig-local-2", tool_calls: two_cities.take(1))
+    local_provider.enqueue(text: "Sunny.")
+
+    outcome = turn("claude-adaptive").run
+
+    expect(outcome.status).to eq(:completed)
+    first, second = bodies
+    expect(first.slice("thinking", "output_config")).to eq("thinking" => {"type" => "adaptive"}, "output_config" => {"effort" => "medium"})
+    expect(second["messages"][1]["content"].map { |b| b["type"] }).to eq(%w[thinking tool_use])
+  end
+
+  it "sends Gemini 3's thinkingLevel through LocalProvider" do
+    config.models.register("gemini-thinking", provider: :gemini, model_id: "gemini-3.8-flash", effort: "low",
+      base_url: local_provider.base_url_for(:gemini), api_key: "test-key")
+    local_provider.enqueue(text: "Sunny.", provider: :gemini)
+
+    expect(turn("gemini-thinking").run.status).to eq(:completed)
+    expect(bodies.last["generationConfig"]["thinkingConfig"]).to eq("includeThoughts" => true, "thinkingLevel" => "low")
+  end
+
   it "sends a Gemini function call's thought signature back beside the call" do
     lookup = AssistantChatNative::Tool.new(name: "lookup_order", description: "Find an order",
       input_schema: {type: "object", properties: {order_id: {type: "string"}}}) { |arguments| "shipped #{arguments["order_id"]}" }

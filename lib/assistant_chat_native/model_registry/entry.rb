@@ -16,7 +16,7 @@ module AssistantChatNative
     #
     #   key         the registry key the app uses ("claude-sonnet")
     #   provider    :anthropic, :openai or :gemini
-    #   model_id    the provider's model id ("claude-sonnet-4-5")
+    #   model_id    the provider's model id ("claude-sonnet-5-5")
     #   tier        :low or :high (a low-tier model may escalate to ESCALATION_MODEL)
     #   max_tokens  the reply's token limit (Anthropic requires one; others send it when set)
     #   thinking    nil (off), true (on, the model's own depth) or a token budget for the models

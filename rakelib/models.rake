@@ -1,12 +1,4 @@
 # frozen_string_literal: true
 
-namespace :assistant_chat_native do
-  desc "List the model registry: key, provider, model id, tier, thinking, end of life"
-  task :models do
-    # In an app, :environment runs the initializers that register models; in the gem, the defaults.
-    Rake::Task[:environment].invoke if Rake::Task.task_defined?(:environment)
-    require "assistant_chat_native"
-    require "assistant_chat_native/model_registry/table"
-    puts AssistantChatNative::ModelRegistry::Table.new(AssistantChatNative.config.models).to_s
-  end
-end
+# `rake assistant_chat_native:models` in the gem's checkout; the task itself ships in lib/.
+load File.expand_path("../lib/assistant_chat_native/tasks/models.rake", __dir__)

@@ -55,7 +55,7 @@ RSpec.describe AssistantChatNative::ModelRegistry::RetirementWarning do
   it "warns about a model within 30 days, naming key, id, date and replacement" do
     entry = register("gpt", "gpt-5", retires_on: Date.today + 20)
     expect(described_class.warn(entry, logger: logger)).to include("gpt-5")
-    expect(output.string).to include('WARN', 'model "gpt" (gpt-5) reaches its end of life on ' \
+    expect(output.string).to include("WARN", 'model "gpt" (gpt-5) reaches its end of life on ' \
       "#{(Date.today + 20).iso8601} (in 20 days", "replacement is gpt-6.1-sol")
   end
 

@@ -10,7 +10,10 @@ module AssistantChatNative
     # message per tool result right after the assistant message that asked for it. An effort
     # goes out as reasoning_effort, except beside tools for the GPT-6 family, whose Chat
     # Completions answer "Function tools with reasoning_effort are not supported" (400): there
-    # the model reasons at its default depth.
+    # the model reasons at its default depth. (Reported for gpt-6-astra, gpt-6.1-sol/-terra,
+    # gpt-6-luna and GPT-5.4 on: github.com/goruck/home-generative-agent v3.46.0-beta.1, and
+    # docs.laozhang.ai's 2026-11 note quoting the same error; tools with an effort need the
+    # Responses API there.)
     class OpenAI
       EFFORT_REFUSED_WITH_TOOLS = /\Agpt-(?:6|5\.[4-9])/
       def initialize(entry)

@@ -46,7 +46,7 @@ module AssistantChatNative
 
   #   AssistantChatNative.configure do |config|
   #     config.stall_timeout = 45
-  #     config.models.register("claude-opus", provider: :anthropic, model_id: "claude-opus-4-1", tier: :high)
+  #     config.models.register("claude-opus", provider: :anthropic, model_id: "claude-opus-5-5", tier: :high)
   #   end
   def self.configure
     yield config

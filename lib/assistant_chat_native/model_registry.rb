@@ -1,6 +1,8 @@
 # frozen_string_literal: true
 
 require_relative "model_registry/entry"
+require_relative "model_registry/lifecycle"
+require_relative "model_registry/retirement_warning"
 
 module AssistantChatNative
   # Maps the model keys an app uses ("claude-sonnet") to a provider, the provider's model id,
@@ -8,17 +10,21 @@ module AssistantChatNative
   # (or override a default) in the initializer:
   #
   #   AssistantChatNative.configure do |config|
-  #     config.models.register("claude-opus", provider: :anthropic, model_id: "claude-opus-4-1",
-  #       tier: :high, max_tokens: 16_000, thinking: 4_000)
+  #     config.models.register("claude-opus", provider: :anthropic, model_id: "claude-opus-5-5",
+  #       tier: :high, max_tokens: 16_000, thinking: true, effort: "high")
   #   end
+  #
+  # The defaults are the providers' current models as of 2026-12 (sources in
+  # model_registry/lifecycle.rb); `rake assistant_chat_native:models` lists them with their
+  # end of life.
   class ModelRegistry
     DEFAULTS = {
-      "claude-sonnet" => {provider: :anthropic, model_id: "claude-sonnet-4-5", tier: :high},
-      "claude-haiku" => {provider: :anthropic, model_id: "claude-haiku-4-5", tier: :low},
-      "gpt" => {provider: :openai, model_id: "gpt-5", tier: :high},
-      "gpt-mini" => {provider: :openai, model_id: "gpt-5-mini", tier: :low},
-      "gemini-pro" => {provider: :gemini, model_id: "gemini-2.5-pro", tier: :high},
-      "gemini-flash" => {provider: :gemini, model_id: "gemini-2.5-flash", tier: :low}
+      "claude-sonnet" => {provider: :anthropic, model_id: "claude-sonnet-5-5", tier: :high},
+      "claude-haiku" => {provider: :anthropic, model_id: "claude-haiku-5-5", tier: :low},
+      "gpt" => {provider: :openai, model_id: "gpt-6.1-sol", tier: :high},
+      "gpt-mini" => {provider: :openai, model_id: "gpt-6.1-terra", tier: :low},
+      "gemini-pro" => {provider: :gemini, model_id: "gemini-3.1-pro-preview", tier: :high},
+      "gemini-flash" => {provider: :gemini, model_id: "gemini-3.8-flash", tier: :low}
     }.freeze
 
     def self.default

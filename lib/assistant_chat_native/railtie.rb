@@ -22,10 +22,18 @@ module AssistantChatNative
       AssistantChatNative::Worker.settings.logger ||= ::Rails.logger
     end
 
+    # Once the app's initializers have registered their models: warn about any whose end of
+    # life is past or near (ModelRegistry::RetirementWarning).
+    config.after_initialize do
+      AssistantChatNative::ModelRegistry::RetirementWarning.check_all(AssistantChatNative.config.models,
+        logger: AssistantChatNative.config.logger)
+    end
+
     # The benchmarks need the gem's source tree (bench/ and rakelib/, present when
     # the gem comes from git or a path). Their `compile` prerequisite builds the
     # extension in the gem's own checkout; in an app the installed gem is already
     # built, so a no-op stands in unless the app has a compile task of its own.
+    # `rake assistant_chat_native:models` ships in lib/ and is always there.
     rake_tasks do
       root = File.expand_path("../..", __dir__)
       files = Dir[File.join(root, "rakelib", "bench*.rake")].sort
@@ -33,6 +41,7 @@ module AssistantChatNative
         Rake::Task.define_task(:compile)
       end
       files.each { |file| load file }
+      load File.join(root, "lib", "assistant_chat_native", "tasks", "models.rake")
     end
 
     generators do

@@ -15,7 +15,7 @@ module AssistantChatNative
   #     provider: :anthropic,
   #     url: "https://api.anthropic.com/v1/messages",
   #     headers: {"x-api-key" => key, "anthropic-version" => "2023-06-01"},
-  #     body: JSON.generate(model: "claude-sonnet-4-5", max_tokens: 1024, stream: true, messages: [...]))
+  #     body: JSON.generate(model: "claude-sonnet-5-5", max_tokens: 1024, stream: true, messages: [...]))
   #   result = stream.run(handler)   # => AssistantChatNative::Result
   #   stream.cancel                  # from any thread
   #

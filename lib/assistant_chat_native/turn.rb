@@ -106,6 +106,7 @@ module AssistantChatNative
       @ran = false
       state ? restore(state) : start(model, messages)
       @entry = config.models.fetch(@model)
+      ModelRegistry::RetirementWarning.warn_once(@entry, logger: config.logger)
     end
 
     # Runs the turn to its end (or to a stop: continuation, cancellation, failure) => Outcome.

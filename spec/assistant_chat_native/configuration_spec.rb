@@ -45,7 +45,7 @@ RSpec.describe AssistantChatNative::Configuration do
     require "active_support"
     require "active_support/json"
     config = described_class.new
-    config.models.register("gateway", provider: :anthropic, model_id: "claude-sonnet-4-5",
+    config.models.register("gateway", provider: :anthropic, model_id: "claude-sonnet-5-5",
       base_url: "https://relay:sk-ant-userinfo-secret@gw.example/anthropic?token=sk-ant-query-secret",
       api_key: "sk-ant-api03-key-secret")
 

@@ -90,9 +90,9 @@ RSpec.describe AssistantChatNative::LocalProvider do
     Process.clock_gettime(Process::CLOCK_MONOTONIC)
   end
 
-  let(:anthropic_body) { {model: "claude-sonnet-4-5", stream: true, max_tokens: 1024, messages: [{role: "user", content: "Hi"}]} }
+  let(:anthropic_body) { {model: "claude-sonnet-5-5", stream: true, max_tokens: 1024, messages: [{role: "user", content: "Hi"}]} }
   let(:openai_body) { {model: "gpt-4o-mini", stream: true, stream_options: {include_usage: true}, messages: [{role: "user", content: "Hi"}]} }
-  let(:gemini_path) { "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse" }
+  let(:gemini_path) { "/v1beta/models/gemini-3.8-flash:streamGenerateContent?alt=sse" }
   let(:gemini_body) { {contents: [{role: "user", parts: [{text: "Hi"}]}]} }
 
   describe "lifecycle" do
@@ -103,8 +103,8 @@ RSpec.describe AssistantChatNative::LocalProvider do
         expect(provider.base_url_for(:anthropic)).to eq(provider.url)
         expect(provider.base_url_for(:openai)).to eq("#{provider.url}/v1")
         expect(provider.base_url_for(:gemini)).to eq(provider.url)
-        expect(provider.endpoint_for(:gemini, model: "gemini-2.5-pro"))
-          .to eq("#{provider.url}/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse")
+        expect(provider.endpoint_for(:gemini, model: "gemini-3.1-pro-preview"))
+          .to eq("#{provider.url}/v1beta/models/gemini-3.1-pro-preview:streamGenerateContent?alt=sse")
         expect { provider.base_url_for(:cohere) }.to raise_error(AssistantChatNative::ConfigurationError)
       end
     end
@@ -178,7 +178,7 @@ RSpec.describe AssistantChatNative::LocalProvider do
       expect(types).to include("ping")
 
       start = events.first[1]["message"]
-      expect(start).to include("role" => "assistant", "model" => "claude-sonnet-4-5", "content" => [])
+      expect(start).to include("role" => "assistant", "model" => "claude-sonnet-5-5", "content" => [])
       expect(start["usage"]).to include("input_tokens" => 42, "cache_read_input_tokens" => 5)
 
       blocks = payloads(events, "content_block_start")
@@ -295,7 +295,7 @@ RSpec.describe AssistantChatNative::LocalProvider do
       chunks.each do |chunk|
         expect(chunk["candidates"].size).to eq(1)
         expect(chunk["candidates"][0]["content"]["role"]).to eq("model")
-        expect(chunk["modelVersion"]).to eq("gemini-2.5-flash")
+        expect(chunk["modelVersion"]).to eq("gemini-3.8-flash")
       end
       parts = chunks.flat_map { |chunk| chunk["candidates"][0]["content"]["parts"] }
       expect(parts.select { |part| part["thought"] }.sum("") { |part| part["text"] }).to eq("Hmm")
@@ -314,7 +314,7 @@ RSpec.describe AssistantChatNative::LocalProvider do
       post(local_provider, gemini_path, gemini_body)
       request = local_provider.last_request
       expect(request.provider).to eq(:gemini)
-      expect(request.model).to eq("gemini-2.5-flash")
+      expect(request.model).to eq("gemini-3.8-flash")
       expect(request.query).to eq("alt" => "sse")
     end
   end
@@ -362,9 +362,9 @@ RSpec.describe AssistantChatNative::LocalProvider do
 
     it "picks queued scripts by model and skips those for other models" do
       local_provider.enqueue(model: /haiku/, text: "from haiku")
-      local_provider.enqueue(model: "claude-sonnet-4-5", text: "from sonnet")
+      local_provider.enqueue(model: "claude-sonnet-5-5", text: "from sonnet")
       sonnet = json_events(post(local_provider, "/v1/messages", anthropic_body).body)
-      haiku = json_events(post(local_provider, "/v1/messages", anthropic_body.merge(model: "claude-haiku-4-5")).body)
+      haiku = json_events(post(local_provider, "/v1/messages", anthropic_body.merge(model: "claude-haiku-5-5")).body)
       expect(anthropic_text(sonnet)).to eq("from sonnet")
       expect(anthropic_text(haiku)).to eq("from haiku")
     end
@@ -418,7 +418,7 @@ RSpec.describe AssistantChatNative::LocalProvider do
         usage: {input_tokens: 7, output_tokens: 4}, times: 3)
       anthropic = post(local_provider, "/v1/messages", anthropic_body.merge(stream: false))
       openai = post(local_provider, "/v1/chat/completions", openai_body.except(:stream, :stream_options))
-      gemini = post(local_provider, "/v1beta/models/gemini-2.5-flash:generateContent", gemini_body)
+      gemini = post(local_provider, "/v1beta/models/gemini-3.8-flash:generateContent", gemini_body)
 
       [anthropic, openai, gemini].each do |response|
         expect(response["content-type"]).to eq("application/json")
@@ -504,7 +504,7 @@ RSpec.describe AssistantChatNative::LocalProvider do
       expect(socket.wait_readable(2)).to be_truthy
       expect(socket.readpartial(100)).to start_with("HTTP/1.1 100 Continue\r\n\r\n")
       socket.write(body)
-      expect(local_provider.wait_for_requests(1).first.json).to include("model" => "claude-sonnet-4-5")
+      expect(local_provider.wait_for_requests(1).first.json).to include("model" => "claude-sonnet-5-5")
     ensure
       socket&.close
     end
@@ -639,8 +639,8 @@ RSpec.describe AssistantChatNative::LocalProvider do
       expect(request.query).to eq({})
       expect(request.header("X-Api-Key")).to eq("sk-test")
       expect(request.headers).to include("anthropic-version" => "2023-06-01")
-      expect(request.json).to include("model" => "claude-sonnet-4-5", "stream" => true)
-      expect(request.model).to eq("claude-sonnet-4-5")
+      expect(request.json).to include("model" => "claude-sonnet-5-5", "stream" => true)
+      expect(request.model).to eq("claude-sonnet-5-5")
       expect(request.received_at).to be >= before - 1
       expect(request.connection_id).to be_a(Integer)
       expect(request.status).to eq(200)
@@ -710,12 +710,12 @@ RSpec.describe AssistantChatNative::LocalProvider do
     it "runs in a child process, takes scripts over its control endpoints, and stops it" do
       provider = described_class.spawn(text: "from the child")
       expect(provider.url).to match(%r{\Ahttp://127\.0\.0\.1:\d+\z})
-      provider.enqueue(text: "queued in the child", model: "claude-sonnet-4-5")
+      provider.enqueue(text: "queued in the child", model: "claude-sonnet-5-5")
       queued = json_events(post(provider, "/v1/messages", anthropic_body).body)
       default = json_events(post(provider, "/v1/messages", anthropic_body).body)
       expect(anthropic_text(queued)).to eq("queued in the child")
       expect(anthropic_text(default)).to eq("from the child")
-      expect(provider.requests.map { |request| request["model"] }).to eq(%w[claude-sonnet-4-5 claude-sonnet-4-5])
+      expect(provider.requests.map { |request| request["model"] }).to eq(%w[claude-sonnet-5-5 claude-sonnet-5-5])
       # Two requests, one connection each, plus one per control call (enqueue, requests, stats itself).
       expect(provider.stats).to include("connections_accepted" => 5, "requests" => 2, "pending" => 0)
       pid = provider.pid

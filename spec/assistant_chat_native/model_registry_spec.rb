@@ -21,7 +21,7 @@ RSpec.describe AssistantChatNative::ModelRegistry do
     expect(registry.fetch("gpt")).to have_attributes(provider: :openai, tier: :high)
     expect(registry.fetch("gpt-mini")).to have_attributes(provider: :openai, tier: :low)
     expect(registry.fetch("gemini-pro")).to have_attributes(provider: :gemini, tier: :high)
-    expect(registry.fetch("gemini-flash")).to have_attributes(provider: :gemini, tier: :low, model_id: "gemini-2.5-flash")
+    expect(registry.fetch("gemini-flash")).to have_attributes(provider: :gemini, tier: :low, model_id: "gemini-3.8-flash")
   end
 
   it "names the known keys when asked for an unknown one" do
@@ -52,7 +52,7 @@ RSpec.describe AssistantChatNative::ModelRegistry do
       expect(openai.headers).to include("authorization" => "Bearer sk-openai-secret")
 
       gemini = registry.fetch("gemini-pro")
-      expect(gemini.url).to eq("https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse")
+      expect(gemini.url).to eq("https://generativelanguage.googleapis.com/v1beta/models/gemini-3.1-pro-preview:streamGenerateContent?alt=sse")
       expect(gemini.headers).to include("x-goog-api-key" => "gemini-secret")
     end
 
@@ -62,7 +62,7 @@ RSpec.describe AssistantChatNative::ModelRegistry do
       ENV["GEMINI_BASE_URL"] = "http://127.0.0.1:9999"
       expect(registry.fetch("claude-haiku").url).to eq("http://127.0.0.1:9999/v1/messages")
       expect(registry.fetch("gpt-mini").url).to eq("http://127.0.0.1:9999/v1/chat/completions")
-      expect(registry.fetch("gemini-flash").url).to eq("http://127.0.0.1:9999/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse")
+      expect(registry.fetch("gemini-flash").url).to eq("http://127.0.0.1:9999/v1beta/models/gemini-3.8-flash:streamGenerateContent?alt=sse")
       expect(registry.fetch("claude-haiku").headers).not_to have_key("x-api-key")
     end
 
@@ -71,7 +71,7 @@ RSpec.describe AssistantChatNative::ModelRegistry do
     end
 
     it "never shows the key in inspect, to_s or to_h" do
-      entry = registry.register("mine", provider: :openai, model_id: "gpt-5", api_key: "sk-very-secret")
+      entry = registry.register("mine", provider: :openai, model_id: "gpt-6.1-sol", api_key: "sk-very-secret")
       expect(entry.headers["authorization"]).to eq("Bearer sk-very-secret")
       [entry.inspect, entry.to_s, entry.to_h.to_s, registry.inspect].each do |text|
         expect(text).not_to include("sk-very-secret")
@@ -80,7 +80,7 @@ RSpec.describe AssistantChatNative::ModelRegistry do
     end
 
     it "shows a base URL without its userinfo and query in inspect, to_h and as_json" do
-      entry = registry.register("gateway", provider: :openai, model_id: "gpt-5", api_key: "sk-very-secret",
+      entry = registry.register("gateway", provider: :openai, model_id: "gpt-6.1-sol", api_key: "sk-very-secret",
         base_url: "https://proxy:sk-in-userinfo@gw.example:8443/v1?api-key=sk-in-query")
 
       expect(entry.url).to eq("https://proxy:sk-in-userinfo@gw.example:8443/v1?api-key=sk-in-query/chat/completions")
@@ -93,7 +93,7 @@ RSpec.describe AssistantChatNative::ModelRegistry do
     end
 
     it "serializes entries and the registry without the key, ActiveSupport loaded or not" do
-      entry = registry.register("mine", provider: :gemini, model_id: "gemini-2.5-pro", api_key: "AIzaSyVerySecretVerySecret0")
+      entry = registry.register("mine", provider: :gemini, model_id: "gemini-3.1-pro-preview", api_key: "AIzaSyVerySecretVerySecret0")
       plain = [JSON.generate(entry), entry.to_json, registry.to_json]
       require "active_support"
       require "active_support/json"

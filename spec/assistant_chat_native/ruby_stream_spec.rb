@@ -10,7 +10,7 @@ RSpec.describe AssistantChatNative::RubyStream do
 
   def body_for(provider)
     case provider
-    when :anthropic then JSON.generate(model: "claude-sonnet-4-5", max_tokens: 256, stream: true,
+    when :anthropic then JSON.generate(model: "claude-sonnet-5-5", max_tokens: 256, stream: true,
       messages: [{role: "user", content: "Hi"}])
     when :openai then JSON.generate(model: "gpt-4o", stream: true, stream_options: {include_usage: true},
       messages: [{role: "user", content: "Hi"}])
@@ -19,7 +19,7 @@ RSpec.describe AssistantChatNative::RubyStream do
   end
 
   def stream(provider = :anthropic, server: local_provider, **options)
-    described_class.new(provider: provider, url: server.endpoint_for(provider, model: "gemini-2.5-flash"),
+    described_class.new(provider: provider, url: server.endpoint_for(provider, model: "gemini-3.8-flash"),
       headers: {"x-api-key" => secret, "anthropic-version" => "2023-06-01"}, body: body_for(provider), **options)
   end
 
@@ -71,7 +71,7 @@ RSpec.describe AssistantChatNative::RubyStream do
       expect(request.header("anthropic-version")).to eq("2023-06-01")
       expect(request.header("accept-encoding")).to eq("identity")
       expect(request.header("content-type")).to eq("application/json")
-      expect(request.json["model"]).to eq("claude-sonnet-4-5")
+      expect(request.json["model"]).to eq("claude-sonnet-5-5")
     end
 
     it "keeps the query string (Gemini's alt=sse) on the URL" do

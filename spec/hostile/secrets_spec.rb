@@ -82,12 +82,12 @@ RSpec.describe "A planted API key, through Turn, Stream and RubyStream" do
       config.stall_timeout = 1
       config.broadcast_interval = 0.01
       config.logger = Logger.new(log)
-      config.models.register("claude-sonnet", provider: :anthropic, model_id: "claude-sonnet-4-5",
+      config.models.register("claude-sonnet", provider: :anthropic, model_id: "claude-sonnet-5-5",
         base_url: userinfo_base, api_key: PlantedKey::KEY)
-      config.models.register("gpt", provider: :openai, model_id: "gpt-5",
+      config.models.register("gpt", provider: :openai, model_id: "gpt-6.1-sol",
         base_url: local_provider.base_url_for(:openai), api_key: PlantedKey::KEY)
       # Never streamed: a query on a base URL is shown, not sent.
-      config.models.register("gateway", provider: :gemini, model_id: "gemini-2.5-pro",
+      config.models.register("gateway", provider: :gemini, model_id: "gemini-3.1-pro-preview",
         base_url: "https://gw.example/gemini?key=#{PlantedKey::KEY}", api_key: PlantedKey::KEY)
     end
   end
@@ -164,7 +164,7 @@ RSpec.describe "A planted API key, through Turn, Stream and RubyStream" do
     it "keeps a key in the URL's userinfo and query and in the headers out of #{stream_class.name} and its result" do
       local_provider.enqueue(status: 400, body: JSON.generate({"error" => {"code" => 400, "status" => "INVALID_ARGUMENT",
                                                                            "message" => "API key not valid: key=#{PlantedKey::KEY}"}}))
-      url = local_provider.endpoint_for(:gemini, model: "gemini-2.5-pro").sub("http://", "http://relay:#{PlantedKey::KEY}@") +
+      url = local_provider.endpoint_for(:gemini, model: "gemini-3.1-pro-preview").sub("http://", "http://relay:#{PlantedKey::KEY}@") +
         "&key=#{PlantedKey::KEY}"
       stream = stream_class.new(provider: :gemini, url: url, headers: {"x-goog-api-key" => PlantedKey::KEY},
         body: JSON.generate(contents: [{role: "user", parts: [{text: "Hi"}]}]))

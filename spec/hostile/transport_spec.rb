@@ -93,7 +93,7 @@ RSpec.describe "Transport: TLS trust, proxies and keys in transit" do
 
   let(:secret) { "sk-ant-api03-transport-secret-never-in-clear" }
   let(:body) do
-    JSON.generate(model: "claude-sonnet-4-5", max_tokens: 64, stream: true, messages: [{role: "user", content: "Hi"}])
+    JSON.generate(model: "claude-sonnet-5-5", max_tokens: 64, stream: true, messages: [{role: "user", content: "Hi"}])
   end
 
   def run_stream(klass, url, **options)
@@ -174,7 +174,7 @@ RSpec.describe "Transport: TLS trust, proxies and keys in transit" do
           config.stream_class = klass
           config.max_attempts = 1
           config.logger = Logger.new(nil)
-          config.models.register("tls-model", provider: :anthropic, model_id: "claude-sonnet-4-5",
+          config.models.register("tls-model", provider: :anthropic, model_id: "claude-sonnet-5-5",
             base_url: @tls_provider.base_url_for(:anthropic), api_key: secret)
           turn = lambda do
             AssistantChatNative::Turn.new(model: "tls-model", messages: [{role: "user", content: "Hi"}],
@@ -263,7 +263,7 @@ RSpec.describe "Transport: TLS trust, proxies and keys in transit" do
     end
 
     def turn_to(base_url)
-      config.models.register("gateway-model", provider: :anthropic, model_id: "claude-sonnet-4-5",
+      config.models.register("gateway-model", provider: :anthropic, model_id: "claude-sonnet-5-5",
         base_url: base_url, api_key: secret)
       AssistantChatNative::Turn.new(model: "gateway-model", messages: [{role: "user", content: "Hi"}],
         handler: RecordingTurnHandler.new, config: config)
@@ -284,7 +284,7 @@ RSpec.describe "Transport: TLS trust, proxies and keys in transit" do
     end
 
     it "is refused for a named gateway until config.allow_plain_http_hosts names it" do
-      entry = AssistantChatNative::ModelRegistry::Entry.new(key: "gw", provider: :openai, model_id: "gpt-5",
+      entry = AssistantChatNative::ModelRegistry::Entry.new(key: "gw", provider: :openai, model_id: "gpt-6.1-sol",
         base_url: "http://gateway.internal:8080/v1", api_key: secret)
 
       expect { HostileInput.in_worker_thread { entry.headers } }

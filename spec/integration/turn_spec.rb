@@ -241,7 +241,7 @@ RSpec.describe AssistantChatNative::Turn do
       it "escalates to claude-sonnet when the low-tier model stalls after tool calls, reusing the transcript" do
         local_provider.enqueue(text: "Checking.", tool_calls: two_cities, model: models[:low_id])
         local_provider.enqueue(stall_after: 1, stall_for: 5, model: models[:low_id])
-        local_provider.enqueue(text: "Escalated answer.", provider: :anthropic, model: "claude-sonnet-4-5")
+        local_provider.enqueue(text: "Escalated answer.", provider: :anthropic, model: "claude-sonnet-5-5")
 
         outcome = turn(models[:low]).run
 
@@ -250,7 +250,7 @@ RSpec.describe AssistantChatNative::Turn do
         expect(handler.of(:on_escalation)).to eq([[models[:low], "claude-sonnet", :stalled]])
         last = local_provider.requests.last
         expect(last.provider).to eq(:anthropic)
-        expect(last.json["model"]).to eq("claude-sonnet-4-5")
+        expect(last.json["model"]).to eq("claude-sonnet-5-5")
         expect(last.json["messages"].map { |m| m["role"] }).to eq(%w[user assistant user])
         expect(tool_results(:anthropic, last.json)).to eq([["sunny in Paris", false], ["sunny in Rome", false]])
         expect(weather_calls.size).to eq(2) # the tools did not run again
@@ -260,7 +260,7 @@ RSpec.describe AssistantChatNative::Turn do
       it "escalates when the low-tier model answers tool results with nothing" do
         local_provider.enqueue(tool_calls: two_cities.take(1), model: models[:low_id])
         local_provider.enqueue(text: "", model: models[:low_id])
-        local_provider.enqueue(text: "Paris is sunny.", model: "claude-sonnet-4-5")
+        local_provider.enqueue(text: "Paris is sunny.", model: "claude-sonnet-5-5")
 
         outcome = turn(models[:low]).run
 
@@ -348,7 +348,7 @@ RSpec.describe AssistantChatNative::Turn do
   end
 
   it "sends Anthropic thinking blocks back, signed and ahead of tool_use, when thinking is on" do
-    config.models.register("claude-thinking", provider: :anthropic, model_id: "claude-sonnet-4-5", thinking: 1024,
+    config.models.register("claude-thinking", provider: :anthropic, model_id: "claude-haiku-4-5", thinking: 1024,
       max_tokens: 4096, base_url: local_provider.base_url_for(:anthropic), api_key: "test-key")
     local_provider.enqueue(thinking: "Paris first.", signature: "sig-local-1", tool_calls: two_cities.take(1))
     local_provider.enqueue(text: "Sunny.")
@@ -362,6 +362,29 @@ RSpec.describe AssistantChatNative::Turn do
     blocks = second["messages"][1]["content"]
     expect(blocks.map { |b| b["type"] }).to eq(%w[thinking tool_use])
     expect(blocks.first).to eq("type" => "thinking", "thinking" => "Paris first.", "signature" => "sig-local-1")
+  end
+
+  it "sends adaptive thinking with its effort to Claude 5.5 through LocalProvider, and its thinking blocks back" do
+    config.models.register("claude-adaptive", provider: :anthropic, model_id: "claude-sonnet-5-5", thinking: true,
+      effort: "medium", base_url: local_provider.base_url_for(:anthropic), api_key: "test-key")
+    local_provider.enqueue(thinking: "Paris first.", signature: "sig-local-2", tool_calls: two_cities.take(1))
+    local_provider.enqueue(text: "Sunny.")
+
+    outcome = turn("claude-adaptive").run
+
+    expect(outcome.status).to eq(:completed)
+    first, second = bodies
+    expect(first.slice("thinking", "output_config")).to eq("thinking" => {"type" => "adaptive"}, "output_config" => {"effort" => "medium"})
+    expect(second["messages"][1]["content"].map { |b| b["type"] }).to eq(%w[thinking tool_use])
+  end
+
+  it "sends Gemini 3's thinkingLevel through LocalProvider" do
+    config.models.register("gemini-thinking", provider: :gemini, model_id: "gemini-3.8-flash", effort: "low",
+      base_url: local_provider.base_url_for(:gemini), api_key: "test-key")
+    local_provider.enqueue(text: "Sunny.", provider: :gemini)
+
+    expect(turn("gemini-thinking").run.status).to eq(:completed)
+    expect(bodies.last["generationConfig"]["thinkingConfig"]).to eq("includeThoughts" => true, "thinkingLevel" => "low")
   end
 
   it "sends a Gemini function call's thought signature back beside the call" do
@@ -394,7 +417,7 @@ RSpec.describe AssistantChatNative::Turn do
   end
 
   it "resumes an escalated turn on the escalation model, still escalated" do
-    local_provider.enqueue(tool_calls: two_cities.take(1), model: "gemini-2.5-flash")
+    local_provider.enqueue(tool_calls: two_cities.take(1), model: "gemini-3.8-flash")
     local_provider.enqueue(status: 400, body: "", provider: :gemini)
     local_provider.enqueue(text: "Step two.", tool_calls: two_cities.drop(1), provider: :anthropic)
     local_provider.enqueue(text: "Done.", provider: :anthropic)
@@ -499,9 +522,9 @@ RSpec.describe AssistantChatNative::Turn do
 
         expect(outcome.status).to eq(:completed)
         expect(stream_ends.map { |details| summary(details) }).to eq([
-          {round: 1, attempt: 1, model: "claude-sonnet", provider: :anthropic, model_id: "claude-sonnet-4-5",
+          {round: 1, attempt: 1, model: "claude-sonnet", provider: :anthropic, model_id: "claude-sonnet-5-5",
            stop_reason: :tool_use, failures: [], failure_kind: nil},
-          {round: 2, attempt: 1, model: "claude-sonnet", provider: :anthropic, model_id: "claude-sonnet-4-5",
+          {round: 2, attempt: 1, model: "claude-sonnet", provider: :anthropic, model_id: "claude-sonnet-5-5",
            stop_reason: :end_turn, failures: [], failure_kind: nil}
         ])
         expect(stream_ends.map { |details| [details[:usage], details[:tool_calls]] })
@@ -528,9 +551,9 @@ RSpec.describe AssistantChatNative::Turn do
 
         expect(outcome.status).to eq(:completed)
         expect(stream_ends.map { |details| summary(details) }).to eq([
-          {round: 1, attempt: 1, model: "claude-sonnet", provider: :anthropic, model_id: "claude-sonnet-4-5",
+          {round: 1, attempt: 1, model: "claude-sonnet", provider: :anthropic, model_id: "claude-sonnet-5-5",
            stop_reason: nil, failures: [], failure_kind: :overloaded},
-          {round: 1, attempt: 2, model: "claude-sonnet", provider: :anthropic, model_id: "claude-sonnet-4-5",
+          {round: 1, attempt: 2, model: "claude-sonnet", provider: :anthropic, model_id: "claude-sonnet-5-5",
            stop_reason: :end_turn, failures: [:overloaded], failure_kind: nil}
         ])
         failed, succeeded = stream_ends
@@ -559,8 +582,8 @@ RSpec.describe AssistantChatNative::Turn do
         turn("gemini-flash").run
 
         expect(stream_ends.map { |details| details.values_at(:round, :attempt, :model, :provider, :model_id, :failure_kind) })
-          .to eq([[1, 1, "gemini-flash", :gemini, "gemini-2.5-flash", :empty_bad_request],
-            [1, 1, "claude-sonnet", :anthropic, "claude-sonnet-4-5", nil]])
+          .to eq([[1, 1, "gemini-flash", :gemini, "gemini-3.8-flash", :empty_bad_request],
+            [1, 1, "claude-sonnet", :anthropic, "claude-sonnet-5-5", nil]])
       end
 
       it "reports a stream cancelled midway with failure kind :cancelled" do

@@ -108,7 +108,7 @@ RSpec.describe "AssistantChatWorker when a turn fails", :worker_integration do
 
   it "fails with copy about connecting when the provider cannot be reached" do
     closed_port = TestServices.free_port
-    AssistantChatNative.config.models.register("claude-unreachable", provider: :anthropic, model_id: "claude-sonnet-4-5",
+    AssistantChatNative.config.models.register("claude-unreachable", provider: :anthropic, model_id: "claude-sonnet-5-5",
       tier: :high, base_url: "http://127.0.0.1:#{closed_port}", api_key: WorkerHarness::API_KEY)
     run_job(model: "claude-unreachable")
     copy, _report = expect_failure_handled(model: "claude-unreachable")

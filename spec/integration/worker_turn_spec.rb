@@ -120,7 +120,7 @@ RSpec.describe "AssistantChatWorker running a turn in Sidekiq", :worker_integrat
     # The continuation carried the model, the tool services and the user context,
     # and resumed after the rounds already done.
     resumed = provider.requests[2].json
-    expect(resumed["model"]).to eq("claude-haiku-4-5")
+    expect(resumed["model"]).to eq("claude-haiku-5-5")
     expect(resumed["system"].to_s).to include("name: Dana")
     expect(resumed["tools"].map { |tool| tool["name"] }).to eq(["query_database"])
     tool_results = resumed["messages"].flat_map { |message| Array(message["content"]) }
@@ -217,8 +217,8 @@ RSpec.describe "AssistantChatWorker's instrumentation", :worker_integration do
 
     streams = events.first(2).map(&:last)
     expect(streams.map { |stream| stream.values_at(:round, :attempt, :attempts, :model, :provider, :model_id, :stop_reason, :input_tokens, :output_tokens, :tool_calls, :failure_kind) })
-      .to eq([[1, 1, 1, "claude-sonnet", :anthropic, "claude-sonnet-4-5", :tool_use, 40, 12, 1, nil],
-        [2, 1, 1, "claude-sonnet", :anthropic, "claude-sonnet-4-5", :end_turn, 60, 3, 0, nil]])
+      .to eq([[1, 1, 1, "claude-sonnet", :anthropic, "claude-sonnet-5-5", :tool_use, 40, 12, 1, nil],
+        [2, 1, 1, "claude-sonnet", :anthropic, "claude-sonnet-5-5", :end_turn, 60, 3, 0, nil]])
     streams.each do |stream|
       expect(stream).to include(worker: "AssistantChatWorker", conversation_id: conversation.id, status: 200, retried_after: [])
       expect(stream[:duration]).to be_between(stream[:time_to_first_byte], turn[:duration])
@@ -311,7 +311,7 @@ RSpec.describe "AssistantChatWorker on each provider", :worker_integration do
   after { broadcasts.close }
 
   {"claude-sonnet" => "/v1/messages", "gpt" => "/v1/chat/completions",
-   "gemini-pro" => "/v1beta/models/gemini-2.5-pro:streamGenerateContent"}.each do |model, path|
+   "gemini-pro" => "/v1beta/models/gemini-3.1-pro-preview:streamGenerateContent"}.each do |model, path|
     it "runs a tool-calling turn on #{model} and saves the reply" do
       provider.enqueue(tool_calls: [{name: "query_database", id: "call_1", arguments: {"sql" => "SELECT 1"}}])
       provider.enqueue(text: "Answer from #{model}.")

@@ -30,11 +30,11 @@ end
 module TurnProviders
   # The documented request shape of each provider, and its low/high-tier registry keys.
   MODELS = {
-    anthropic: {high: "claude-sonnet", low: "claude-haiku", high_id: "claude-sonnet-4-5", low_id: "claude-haiku-4-5",
+    anthropic: {high: "claude-sonnet", low: "claude-haiku", high_id: "claude-sonnet-5-5", low_id: "claude-haiku-5-5",
                 overloaded: 529, auth: ["x-api-key", "test-key"]},
-    openai: {high: "gpt", low: "gpt-mini", high_id: "gpt-5", low_id: "gpt-5-mini", overloaded: 503,
+    openai: {high: "gpt", low: "gpt-mini", high_id: "gpt-6.1-sol", low_id: "gpt-6.1-terra", overloaded: 503,
              auth: ["authorization", "Bearer test-key"]},
-    gemini: {high: "gemini-pro", low: "gemini-flash", high_id: "gemini-2.5-pro", low_id: "gemini-2.5-flash",
+    gemini: {high: "gemini-pro", low: "gemini-flash", high_id: "gemini-3.1-pro-preview", low_id: "gemini-3.8-flash",
              overloaded: 503, auth: ["x-goog-api-key", "test-key"]}
   }.freeze
 

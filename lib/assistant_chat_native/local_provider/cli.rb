@@ -74,7 +74,7 @@ module AssistantChatNative
       def describe(provider)
         @err.puts "LocalProvider listening on #{provider.url} (Ctrl-C stops it)"
         PROVIDERS.each do |name|
-          @err.puts "  #{name}: #{provider.endpoint_for(name, model: "gemini-2.5-flash")}"
+          @err.puts "  #{name}: #{provider.endpoint_for(name, model: "gemini-3.8-flash")}"
         end
         @err.flush
       end

@@ -3,6 +3,8 @@
 require "ipaddr"
 require "uri"
 require_relative "../redaction"
+require_relative "lifecycle"
+require_relative "thinking"
 
 module AssistantChatNative
   class ModelRegistry
@@ -14,10 +16,17 @@ module AssistantChatNative
     #
     #   key         the registry key the app uses ("claude-sonnet")
     #   provider    :anthropic, :openai or :gemini
-    #   model_id    the provider's model id ("claude-sonnet-4-5")
+    #   model_id    the provider's model id ("claude-sonnet-5-5")
     #   tier        :low or :high (a low-tier model may escalate to ESCALATION_MODEL)
     #   max_tokens  the reply's token limit (Anthropic requires one; others send it when set)
-    #   thinking    extended-thinking budget in tokens, or nil for none
+    #   thinking    nil (off), true (on, the model's own depth) or a token budget for the models
+    #               that take one (Claude before 4.6, Gemini 2.5). A budget for a model that
+    #               takes only adaptive thinking or levels (Claude 5.x, Gemini 3.x, OpenAI) raises
+    #               ConfigurationError here rather than being sent and refused: use effort:.
+    #   effort      "low", "medium", "high" (Anthropic also "xhigh", "max"): Anthropic's
+    #               output_config.effort, OpenAI's reasoning_effort, Gemini 3's thinkingLevel.
+    #               Setting it turns thinking on where the model has a switch.
+    #   retires_on  a Date (or "YYYY-MM-DD") overriding the Lifecycle table's end of life
     class Entry
       PROVIDERS = %i[anthropic openai gemini].freeze
       TIERS = %i[low high].freeze
@@ -31,9 +40,10 @@ module AssistantChatNative
 
       ANTHROPIC_VERSION = "2023-06-01"
 
-      attr_reader :key, :provider, :model_id, :tier, :max_tokens, :thinking
+      attr_reader :key, :provider, :model_id, :tier, :max_tokens, :thinking, :effort
 
-      def initialize(key:, provider:, model_id:, tier: :high, max_tokens: nil, thinking: nil, api_key: nil, base_url: nil)
+      def initialize(key:, provider:, model_id:, tier: :high, max_tokens: nil, thinking: nil, effort: nil,
+        retires_on: nil, api_key: nil, base_url: nil)
         @key = key.to_s
         @provider = provider.to_sym
         @model_id = model_id.to_s
@@ -46,6 +56,9 @@ module AssistantChatNative
         end
         @max_tokens = max_tokens || ((@provider == :anthropic) ? 8192 : nil)
         @thinking = thinking
+        @effort = effort&.to_s
+        refuse_budget if thinking.is_a?(Integer) && Thinking.budget_refused?(@provider, @model_id)
+        @retires_on = retires_on && Date.parse(retires_on.to_s)
         @api_key = api_key
         @base_url = base_url
         freeze
@@ -53,6 +66,26 @@ module AssistantChatNative
 
       def low_tier?
         tier == :low
+      end
+
+      # Whether the request asks the model to reason (a budget, true, or an effort).
+      def thinking?
+        !!(thinking || effort)
+      end
+
+      # How the model takes reasoning settings: :adaptive, :budget, :level or :effort (Thinking).
+      def thinking_style
+        Thinking.style(provider, model_id)
+      end
+
+      # The announced end of life: retires_on: when given, else the Lifecycle table's; nil if none.
+      def retires_on
+        @retires_on || Lifecycle[model_id]&.retires_on
+      end
+
+      # The provider's named replacement, when the Lifecycle table has one.
+      def replacement
+        Lifecycle[model_id]&.replacement
       end
 
       # The explicit key, else the provider's environment variable (read at call time, so a
@@ -131,9 +164,14 @@ module AssistantChatNative
         raise ConfigurationError, "model #{key.inspect}: its base URL is not a valid URL"
       end
 
+      private def refuse_budget
+        raise ConfigurationError, "model #{key.inspect}: #{model_id} takes no thinking token budget " \
+          "(#{thinking_style} thinking); register it with thinking: true and effort: \"low\", \"medium\" or \"high\""
+      end
+
       def to_h
         {key: key, provider: provider, model_id: model_id, tier: tier, max_tokens: max_tokens,
-         thinking: thinking, base_url: Redaction.url(base_url), api_key: Redaction.key(api_key)}
+         thinking: thinking, effort: effort, retires_on: retires_on&.iso8601, base_url: Redaction.url(base_url), api_key: Redaction.key(api_key)}
       end
 
       # What ActiveSupport serializes (without it, its instance variables, the key among them).

@@ -5,7 +5,10 @@ module AssistantChatNative
     # The Messages API body (POST /v1/messages, stream: true): system at the top level,
     # tool_use blocks in assistant messages and tool_result blocks first in the user message
     # that follows, thinking blocks (with their signatures) ahead of tool_use when extended
-    # thinking is on, as the API requires for tool loops.
+    # thinking is on, as the API requires for tool loops. Thinking is what the model takes
+    # (ModelRegistry::Thinking): a token budget ({type: "enabled", budget_tokens:}) for Claude
+    # before 4.6 and for 4.6 when one was registered; otherwise {type: "adaptive"}, with the
+    # effort, when set, in output_config.effort.
     class Anthropic
       def initialize(entry)
         @entry = entry
@@ -16,16 +19,38 @@ module AssistantChatNative
         body[:system] = system.to_s unless system.nil? || system.to_s.empty?
         body[:messages] = History.normalize(messages).filter_map { |role, parts| message(role, parts) }
         body[:tools] = tools.map { |tool| History.tool_hash(tool) } if tools.any?
-        body[:thinking] = {type: "enabled", budget_tokens: @entry.thinking} if @entry.thinking
+        add_thinking(body)
         body
       end
 
       private
 
-      def max_tokens
-        return @entry.max_tokens unless @entry.thinking && @entry.max_tokens <= @entry.thinking
+      def add_thinking(body)
+        return unless @entry.thinking?
 
-        @entry.thinking + 4096
+        if budget
+          body[:thinking] = {type: "enabled", budget_tokens: budget}
+        else
+          body[:thinking] = {type: "adaptive"}
+          body[:output_config] = {effort: @entry.effort} if @entry.effort
+        end
+      end
+
+      # The registered budget (Entry refuses one for adaptive-only models); nil means adaptive
+      # when the model takes it, else no thinking for a budget model switched on with true.
+      def budget
+        return @entry.thinking if @entry.thinking.is_a?(Integer)
+
+        DEFAULT_BUDGET if @entry.thinking_style == :budget
+      end
+
+      # A budget model switched on with thinking: true or an effort gets this many tokens.
+      DEFAULT_BUDGET = 4096
+
+      def max_tokens
+        return @entry.max_tokens unless budget && @entry.max_tokens <= budget
+
+        budget + 4096
       end
 
       def message(role, parts)
@@ -52,11 +77,11 @@ module AssistantChatNative
           block[:is_error] = true if part[:is_error]
           block
         when "thinking"
-          return nil unless @entry.thinking && part[:signature]
+          return nil unless @entry.thinking? && part[:signature]
 
           {type: "thinking", thinking: part[:thinking].to_s, signature: part[:signature].to_s}
         when "redacted_thinking"
-          return nil unless @entry.thinking
+          return nil unless @entry.thinking?
 
           {type: "redacted_thinking", data: part[:data].to_s}
         end

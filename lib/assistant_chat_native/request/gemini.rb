@@ -5,7 +5,9 @@ module AssistantChatNative
     # The generateContent body (POST /v1beta/models/{model}:streamGenerateContent?alt=sse):
     # roles "user" and "model", the system prompt in systemInstruction, functionCall parts
     # in model turns and functionResponse parts ({output:} or {error:}, named after the
-    # call they answer) in the user turn that follows, attachments as inlineData.
+    # call they answer) in the user turn that follows, attachments as inlineData. Thinking
+    # goes in generationConfig.thinkingConfig: thinkingLevel (the effort) for Gemini 3.x,
+    # thinkingBudget for 2.5; never both, which Google answers with a 400.
     class Gemini
       def initialize(entry)
         @entry = entry
@@ -22,12 +24,22 @@ module AssistantChatNative
         end
         config = {}
         config[:maxOutputTokens] = @entry.max_tokens if @entry.max_tokens
-        config[:thinkingConfig] = {thinkingBudget: @entry.thinking, includeThoughts: true} if @entry.thinking
+        config[:thinkingConfig] = thinking_config if @entry.thinking?
         body[:generationConfig] = config if config.any?
         body
       end
 
       private
+
+      def thinking_config
+        config = {includeThoughts: true}
+        if @entry.thinking_style == :level
+          config[:thinkingLevel] = @entry.effort if @entry.effort
+        elsif @entry.thinking.is_a?(Integer)
+          config[:thinkingBudget] = @entry.thinking
+        end
+        config
+      end
 
       # functionResponse needs the function's name; tool results only carry the call id.
       def call_names(history)

@@ -7,8 +7,15 @@ module AssistantChatNative
     # The Chat Completions body (POST /v1/chat/completions, stream: true, with
     # stream_options.include_usage so the last chunk carries usage): the system prompt as
     # the first message, assistant tool_calls with JSON-string arguments, one role "tool"
-    # message per tool result right after the assistant message that asked for it.
+    # message per tool result right after the assistant message that asked for it. An effort
+    # goes out as reasoning_effort, except beside tools for the GPT-6 family, whose Chat
+    # Completions answer "Function tools with reasoning_effort are not supported" (400): there
+    # the model reasons at its default depth. (Reported for gpt-6-astra, gpt-6.1-sol/-terra,
+    # gpt-6-luna and GPT-5.4 on: github.com/goruck/home-generative-agent v3.46.0-beta.1, and
+    # docs.laozhang.ai's 2026-11 note quoting the same error; tools with an effort need the
+    # Responses API there.)
     class OpenAI
+      EFFORT_REFUSED_WITH_TOOLS = /\Agpt-(?:6|5\.[4-9])/
       def initialize(entry)
         @entry = entry
       end
@@ -21,10 +28,15 @@ module AssistantChatNative
         body[:messages] = list
         body[:tools] = tools.map { |tool| function(tool) } if tools.any?
         body[:max_completion_tokens] = @entry.max_tokens if @entry.max_tokens
+        body[:reasoning_effort] = @entry.effort if effort_allowed?(tools)
         body
       end
 
       private
+
+      def effort_allowed?(tools)
+        @entry.effort && !(tools.any? && EFFORT_REFUSED_WITH_TOOLS.match?(@entry.model_id))
+      end
 
       def function(tool)
         tool = History.tool_hash(tool)

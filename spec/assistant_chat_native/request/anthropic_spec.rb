@@ -7,7 +7,7 @@ require "spec_helper"
 # document sources, thinking blocks with signatures leading the assistant content.
 RSpec.describe AssistantChatNative::Request::Anthropic do
   def entry(**options)
-    AssistantChatNative::ModelRegistry::Entry.new(key: "claude-sonnet", provider: :anthropic, model_id: "claude-sonnet-4-5", **options)
+    AssistantChatNative::ModelRegistry::Entry.new(key: "claude-sonnet", provider: :anthropic, model_id: "claude-haiku-4-5", **options)
   end
 
   let(:tools) { [TurnConversation.weather_tool] }
@@ -16,7 +16,7 @@ RSpec.describe AssistantChatNative::Request::Anthropic do
     body = described_class.new(entry).build(system: "Be brief.", messages: TurnConversation.messages, tools: tools)
 
     expect(body).to eq(
-      model: "claude-sonnet-4-5", max_tokens: 8192, stream: true, system: "Be brief.",
+      model: "claude-haiku-4-5", max_tokens: 8192, stream: true, system: "Be brief.",
       messages: [
         {role: "user", content: [
           {type: "text", text: "Weather in Paris and Rome? See the attachments."},

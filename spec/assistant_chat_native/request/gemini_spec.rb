@@ -7,7 +7,7 @@ require "spec_helper"
 # functionCall parts and functionResponse parts named after their call, with the result
 # under "output" or "error", and functionDeclarations with a JSON schema.
 RSpec.describe AssistantChatNative::Request::Gemini do
-  let(:entry) { AssistantChatNative::ModelRegistry::Entry.new(key: "gemini-pro", provider: :gemini, model_id: "gemini-2.5-pro") }
+  let(:entry) { AssistantChatNative::ModelRegistry::Entry.new(key: "gemini-pro", provider: :gemini, model_id: "gemini-3.1-pro-preview") }
 
   it "builds a generateContent body with systemInstruction, inline data, function calls and responses" do
     body = described_class.new(entry).build(system: "Be brief.", messages: TurnConversation.messages, tools: [TurnConversation.weather_tool])
@@ -36,7 +36,7 @@ RSpec.describe AssistantChatNative::Request::Gemini do
   end
 
   it "asks for thoughts and a token limit through generationConfig when configured" do
-    thinking = AssistantChatNative::ModelRegistry::Entry.new(key: "g", provider: :gemini, model_id: "gemini-2.5-flash", thinking: 1024, max_tokens: 4096)
+    thinking = AssistantChatNative::ModelRegistry::Entry.new(key: "g", provider: :gemini, model_id: "gemini-2.5-flash-lite", thinking: 1024, max_tokens: 4096)
     body = described_class.new(thinking).build(system: nil, messages: [{role: "user", content: "x"}])
     expect(body[:generationConfig]).to eq(maxOutputTokens: 4096, thinkingConfig: {thinkingBudget: 1024, includeThoughts: true})
     expect(body).not_to have_key(:systemInstruction)

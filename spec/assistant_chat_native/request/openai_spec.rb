@@ -6,13 +6,13 @@ require "spec_helper"
 # system message first, image_url data URLs, file parts for PDFs, assistant tool_calls with
 # JSON-string arguments, one role "tool" message per result, stream_options.include_usage.
 RSpec.describe AssistantChatNative::Request::OpenAI do
-  let(:entry) { AssistantChatNative::ModelRegistry::Entry.new(key: "gpt", provider: :openai, model_id: "gpt-5") }
+  let(:entry) { AssistantChatNative::ModelRegistry::Entry.new(key: "gpt", provider: :openai, model_id: "gpt-6.1-sol") }
 
   it "builds a streaming Chat Completions body with usage on, attachments, tool calls and tool messages" do
     body = described_class.new(entry).build(system: "Be brief.", messages: TurnConversation.messages, tools: [TurnConversation.weather_tool])
 
     expect(body).to eq(
-      model: "gpt-5", stream: true, stream_options: {include_usage: true},
+      model: "gpt-6.1-sol", stream: true, stream_options: {include_usage: true},
       messages: [
         {role: "system", content: "Be brief."},
         {role: "user", content: [
@@ -43,7 +43,7 @@ RSpec.describe AssistantChatNative::Request::OpenAI do
   end
 
   it "sends max_completion_tokens when the model has a limit" do
-    limited = AssistantChatNative::ModelRegistry::Entry.new(key: "g", provider: :openai, model_id: "gpt-5-mini", max_tokens: 1000)
+    limited = AssistantChatNative::ModelRegistry::Entry.new(key: "g", provider: :openai, model_id: "gpt-6.1-terra", max_tokens: 1000)
     expect(described_class.new(limited).build(system: nil, messages: [{role: "user", content: "x"}])).to include(max_completion_tokens: 1000)
   end
 end

@@ -96,7 +96,7 @@ RSpec.describe "RubyStream normalizers on the recorded provider streams" do
 
     def anthropic_start
       message = {id: "msg_01Tq7Wc3Ne9Rb5Yx2Zk8Lm4P", type: "message", role: "assistant",
-                 model: "claude-sonnet-4-5-20250929", content: [], usage: {input_tokens: 12, output_tokens: 1}}
+                 model: "claude-sonnet-5-5-20250929", content: [], usage: {input_tokens: 12, output_tokens: 1}}
       event("message_start", {type: "message_start", message: message})
     end
 
@@ -108,7 +108,7 @@ RSpec.describe "RubyStream normalizers on the recorded provider streams" do
     def gemini_chunk(parts, finish: nil, extra: {})
       candidate = {content: {parts: parts, role: "model"}, index: 0}
       candidate[:finishReason] = finish if finish
-      {candidates: [candidate], modelVersion: "gemini-2.5-flash", responseId: "h7KdaQx3Mv8PnvgPr2sBwQe"}.merge(extra)
+      {candidates: [candidate], modelVersion: "gemini-3.8-flash", responseId: "h7KdaQx3Mv8PnvgPr2sBwQe"}.merge(extra)
     end
 
     def results(provider, bytes)
@@ -274,7 +274,7 @@ RSpec.describe "RubyStream normalizers on the recorded provider streams" do
     it "names a Gemini reply by the first chunk that carries its id" do
       first = {candidates: [{content: {parts: [{text: "Hel"}], role: "model"}, index: 0}]}
       bytes = data(first) + data(gemini_chunk([{text: "lo"}], finish: "STOP"))
-      expect_both(:gemini, bytes, text: "Hello", message_id: "h7KdaQx3Mv8PnvgPr2sBwQe", model: "gemini-2.5-flash")
+      expect_both(:gemini, bytes, text: "Hello", message_id: "h7KdaQx3Mv8PnvgPr2sBwQe", model: "gemini-3.8-flash")
     end
 
     it "reads Gemini TOO_MANY_TOOL_CALLS after a function call as tool_use" do

@@ -15,7 +15,7 @@ begin
   SpecRailsApp.boot!(database_url: "sqlite3:#{File.join(dir, "turbo.sqlite3")}")
   provider = AssistantChatNative::LocalProvider.start(log: nil)
   AssistantChatNative.configure do |config|
-    config.models.register("claude-sonnet", provider: :anthropic, model_id: "claude-sonnet-4-5", tier: :high,
+    config.models.register("claude-sonnet", provider: :anthropic, model_id: "claude-sonnet-5-5", tier: :high,
       base_url: provider.base_url_for(:anthropic), api_key: "local-provider")
     config.worker.logger = Logger.new(File::NULL)
     config.logger = Logger.new(File::NULL)

@@ -210,7 +210,7 @@ module AssistantChatNative
 
       if (saved = persisted_reply)
         # A rerun of a job that finished its turn before it was stopped.
-        broadcaster.complete(saved.content.to_s, model: model)
+        broadcaster.complete(saved.content.to_s, model: model, message: saved)
         return
       end
 
@@ -225,14 +225,14 @@ module AssistantChatNative
 
       case outcome.status
       when :completed
-        persist_reply(outcome)
-        broadcaster.complete(outcome.text.to_s, model: outcome.model.to_s)
+        message = persist_reply(outcome)
+        broadcaster.complete(outcome.text.to_s, model: outcome.model.to_s, message: message)
       when :continue
         persist_partial(outcome)
         @continuation_due = {model: outcome.model.to_s, tool_services: tool_services, user_context: user_context}
       when :cancelled
-        persist_cancelled(outcome)
-        broadcaster.complete(outcome.text.to_s, model: outcome.model.to_s, cancelled: true)
+        message = persist_cancelled(outcome)
+        broadcaster.complete(outcome.text.to_s, model: outcome.model.to_s, cancelled: true, message: message)
       else
         raise ProviderError.from(outcome.failure, model: outcome.model)
       end

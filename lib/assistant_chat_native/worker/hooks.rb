@@ -158,7 +158,8 @@ module AssistantChatNative
       # Broadcaster (Turbo Stream HTML when turbo-rails is loaded, else the Hash). The
       # final reply, with turbo-rails, replaces the reply target with the message row's
       # partial when the app has one (app/views/messages/_message.html.erb), followed by
-      # an empty reply target for the next turn.
+      # an empty reply target for the next turn. A partial that fails to render is
+      # logged and the text shown instead: the reply is saved already.
       def render_broadcast(payload)
         message = payload[:message]
         return nil unless payload[:type] == :complete && defined?(::Turbo::StreamsChannel) && message_partial?(message)
@@ -166,6 +167,10 @@ module AssistantChatNative
         target = "#{broadcaster.target}_reply"
         html = ::ApplicationController.render(partial: message)
         %(<turbo-stream action="replace" target="#{target}"><template>#{html}<div id="#{target}"></div></template></turbo-stream>)
+      rescue => e
+        logger_for.warn("[#{self.class.name}] the message partial did not render (#{e.class}: " \
+          "#{Redaction.text(e.message)}); broadcasting the reply's text")
+        nil
       end
 
       # What broadcasts go to: the conversation record, whose stream (its GlobalID

@@ -7,10 +7,13 @@
 # embedded launcher on Redis, Action Cable broadcasting. Measured per variant:
 # jobs per minute, CPU per turn, and the scheduling delay of a sibling Ruby
 # thread that asks to sleep 1 ms over and over (p50/p99/max): how long the
-# process keeps other Ruby work waiting while it streams. The table goes to
-# bench/results/worker.md with the machine and the date.
+# process keeps other Ruby work waiting while it streams; and what the turns
+# broadcast: bytes per turn, reply flushes (chunks) per turn, CPU per flush.
+# Then the same, paced, with a long reply (LONG_WORDS, one token a word) against
+# the short one: bytes and CPU per turn must grow with the reply's length, not its
+# square. The tables go to bench/results/worker.md with the machine and the date.
 #
-#   TURNS=200 CONCURRENCY=25 WORDS=300 TOKEN_RATE=200 bundle exec rake bench:worker
+#   TURNS=200 CONCURRENCY=25 WORDS=300 TOKEN_RATE=200 LONG_WORDS=4000 LONG_TURNS=25 bundle exec rake bench:worker
 #   TOKEN_RATE=0 ...   # replies at full speed (CPU-bound instead of latency-bound)
 
 require "json"
@@ -26,6 +29,8 @@ module WorkerBench
   CONCURRENCY = Integer(ENV.fetch("CONCURRENCY", "25"))
   WORDS = Integer(ENV.fetch("WORDS", "300"))
   TOKEN_RATE = Integer(ENV.fetch("TOKEN_RATE", "200"))
+  LONG_WORDS = Integer(ENV.fetch("LONG_WORDS", "4000"))
+  LONG_TURNS = Integer(ENV.fetch("LONG_TURNS", "25"))
   VARIANTS = %w[native ruby].freeze
 
   module_function
@@ -35,13 +40,12 @@ module WorkerBench
     require "assistant_chat_native"
     require File.join(ROOT, "spec", "support", "services")
     TestServices.start
-    sections = [TOKEN_RATE, 0].uniq.map do |rate|
-      provider = AssistantChatNative::LocalProvider.spawn(words: WORDS, token_rate: rate.positive? ? rate : nil)
-      begin
-        section(rate, VARIANTS.map { |variant| run_child(variant, provider) })
-      ensure
-        provider.stop
-      end
+    runs = [TOKEN_RATE, 0].uniq.map { |rate| [rate, run_variants(words: WORDS, rate: rate, turns: TURNS)] }
+    sections = runs.map { |rate, results| section(rate, results) }
+    if LONG_WORDS.positive?
+      long = run_variants(words: LONG_WORDS, rate: TOKEN_RATE, turns: LONG_TURNS)
+      sections << section(TOKEN_RATE, long, words: LONG_WORDS)
+      sections << linearity(runs.first.last, long)
     end
     table = ([header] + sections).join("\n")
     puts table
@@ -51,8 +55,15 @@ module WorkerBench
     TestServices.stop if defined?(TestServices)
   end
 
-  def run_child(variant, provider)
-    env = {"BENCH_CHILD" => variant, "BENCH_REDIS_URL" => TestServices.redis_url,
+  def run_variants(words:, rate:, turns:)
+    provider = AssistantChatNative::LocalProvider.spawn(words: words, token_rate: rate.positive? ? rate : nil)
+    VARIANTS.map { |variant| run_child(variant, provider, turns: turns) }
+  ensure
+    provider&.stop
+  end
+
+  def run_child(variant, provider, turns:)
+    env = {"BENCH_CHILD" => variant, "TURNS" => turns.to_s, "BENCH_REDIS_URL" => TestServices.redis_url,
            "BENCH_DATABASE_URL" => TestServices.postgres_url, "BENCH_PROVIDER_URL" => provider.base_url_for(:anthropic)}
     env["ASSISTANT_CHAT_NATIVE_PURE"] = "1" if variant == "ruby"
     output = IO.popen(env, [RbConfig.ruby, __FILE__], err: [:child, :out], &:read)
@@ -80,6 +91,7 @@ module WorkerBench
       config.models.register("bench", provider: :anthropic, model_id: "claude-sonnet-4-5", tier: :high,
         base_url: ENV.fetch("BENCH_PROVIDER_URL"), api_key: "local-provider")
       config.worker.logger = quiet
+      config.worker.delivery = counting_delivery
     end
     ActiveRecord::Base.connection.execute("TRUNCATE messages, conversations RESTART IDENTITY")
     conversations = Array.new(TURNS) { Conversation.create!.id }
@@ -106,6 +118,7 @@ module WorkerBench
       end
     end
 
+    BROADCASTS.reset
     cpu_before = Process.clock_gettime(Process::CLOCK_PROCESS_CPUTIME_ID)
     started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
     conversations.each { |id| AssistantChatWorker.perform_async(id, "Tell me about the sales numbers", "bench") }
@@ -120,15 +133,52 @@ module WorkerBench
     sidekiq.stop
 
     sorted = delays.sort
+    bytes, chunks = BROADCASTS.totals
+    reply_bytes = Message.where(conversation_id: conversations, role: "assistant").average("octet_length(content)").to_f
     result = {
       variant: variant, stream_class: stream_class.name, turns: TURNS, concurrency: CONCURRENCY,
       failed: Conversation.where(id: conversations).where("error_count > 0").count,
       wall: wall, jobs_per_minute: TURNS / wall * 60, cpu_ms_per_turn: cpu / TURNS * 1000,
       delay_p50_ms: percentile(sorted, 0.50) * 1000, delay_p99_ms: percentile(sorted, 0.99) * 1000,
-      delay_max_ms: sorted.last.to_f * 1000, samples: sorted.size
+      delay_max_ms: sorted.last.to_f * 1000, samples: sorted.size,
+      reply_bytes: reply_bytes, bytes_per_turn: bytes.to_f / TURNS, chunks_per_turn: chunks.to_f / TURNS,
+      cpu_us_per_flush: chunks.zero? ? 0.0 : cpu / chunks * 1_000_000
     }
     puts "BENCH_RESULT #{JSON.generate(result)}"
     $stdout.flush
+  end
+
+  # What the turns broadcast, counted as Action Cable sends it: the JSON is encoded
+  # here once and handed over encoded (coder: nil), so counting costs no second encoding.
+  class BroadcastCount
+    def initialize
+      @lock = Mutex.new
+      reset
+    end
+
+    def reset
+      @lock.synchronize { @bytes = @chunks = 0 }
+    end
+
+    def add(bytes, chunk)
+      @lock.synchronize do
+        @bytes += bytes
+        @chunks += 1 if chunk
+      end
+    end
+
+    def totals
+      @lock.synchronize { [@bytes, @chunks] }
+    end
+  end
+  BROADCASTS = BroadcastCount.new
+
+  def counting_delivery
+    lambda do |stream, payload|
+      json = ActiveSupport::JSON.encode(payload)
+      BROADCASTS.add(json.bytesize, payload.is_a?(Hash) && payload[:type] == :chunk)
+      ActionCable.server.broadcast(stream, json, coder: nil)
+    end
   end
 
   def wait_for(timeout: 60)
@@ -153,7 +203,14 @@ module WorkerBench
 
       A Sidekiq process running #{CONCURRENCY} chat turns at once (#{TURNS} turns, one round of #{WORDS} words
       each, from LocalProvider in its own process), through AssistantChatWorker with PostgreSQL locks and
-      Action Cable broadcasts; the native Stream against RubyStream, each in a fresh process.
+      Action Cable broadcasts; the native Stream against RubyStream, each in a fresh process. Then
+      #{LONG_TURNS} turns of a #{LONG_WORDS}-token reply (one token a word; fewer turns, as each takes
+      #{LONG_WORDS / [TOKEN_RATE, 1].max} s at #{TOKEN_RATE} tokens/s), paced, against the paced #{WORDS}-word run.
+
+      Broadcasts are counted as Action Cable sends them: each payload's JSON, encoded once in a counting
+      delivery (config.worker.delivery) that hands it on encoded. A reply flush is one chunk broadcast;
+      CPU per flush is the process's CPU over the run (Sidekiq, PostgreSQL, streams and broadcasts alike)
+      divided by the chunks sent, so a turn's fixed costs weigh more on short replies.
 
       Measured #{Time.now.utc.strftime("%Y-%m-%d %H:%M UTC")} on #{cpu || RUBY_PLATFORM} (#{Etc.nprocessors} cores),
       #{RUBY_DESCRIPTION}.
@@ -165,7 +222,7 @@ module WorkerBench
     TEXT
   end
 
-  def section(rate, results)
+  def section(rate, results, words: WORDS)
     native, ruby = results
     ratio = ->(key, better: :lower) {
       a = native[key].to_f
@@ -179,7 +236,7 @@ module WorkerBench
     }
     pace = rate.positive? ? "replies paced at #{rate} tokens/s per stream (like a provider)" : "replies at full speed (CPU-bound)"
     [
-      "## #{pace}",
+      "## #{words} words, #{pace}, #{native[:turns]} turns",
       "",
       "| | native Stream | RubyStream | ratio |",
       "|---|---:|---:|---:|",
@@ -191,6 +248,37 @@ module WorkerBench
       "| wall time (s) | #{native[:wall].round(2)} | #{ruby[:wall].round(2)} | |",
       "| failed turns | #{native[:failed]} | #{ruby[:failed]} | |",
       "| sibling samples | #{native[:samples]} | #{ruby[:samples]} | |",
+      "| reply (bytes) | #{native[:reply_bytes].round} | #{ruby[:reply_bytes].round} | |",
+      "| bytes broadcast per turn | #{native[:bytes_per_turn].round} | #{ruby[:bytes_per_turn].round} | |",
+      "| reply flushes (chunks) per turn | #{native[:chunks_per_turn].round(1)} | #{ruby[:chunks_per_turn].round(1)} | |",
+      row.call("CPU per flush (µs)", :cpu_us_per_flush, 1),
+      ""
+    ].join("\n")
+  end
+
+  # Long reply against short, both paced: each figure's ratio next to the ratio of
+  # the replies' lengths. Linear: bytes and CPU per turn grow like the length (ratio
+  # near it), CPU per flush stays put (ratio near 1). Quadratic growth would show a
+  # per-turn ratio near the length ratio's square.
+  def linearity(short, long)
+    rows = VARIANTS.each_index.flat_map do |index|
+      a = short[index]
+      b = long[index]
+      length = b[:reply_bytes] / a[:reply_bytes]
+      [[:bytes_per_turn, "bytes broadcast per turn", 0], [:cpu_ms_per_turn, "CPU per turn (ms)", 2],
+        [:chunks_per_turn, "reply flushes per turn", 1], [:cpu_us_per_flush, "CPU per flush (µs)", 1]].map do |key, label, digits|
+        "| #{a[:variant]} | #{label} | #{a[key].round(digits)} | #{b[key].round(digits)} | #{format("%.2f", b[key] / a[key])} | #{format("%.2f", length)} |"
+      end
+    end
+    [
+      "## linear in the reply's length: #{LONG_WORDS}-token reply against the #{WORDS}-word one, paced",
+      "",
+      "Reply bytes per turn: #{short.map { |r| r[:reply_bytes].round }.join("/")} against " \
+        "#{long.map { |r| r[:reply_bytes].round }.join("/")} (native/RubyStream).",
+      "",
+      "| stream | figure | #{WORDS} words | #{LONG_WORDS} tokens | ratio | length ratio |",
+      "|---|---|---:|---:|---:|---:|",
+      *rows,
       ""
     ].join("\n")
   end

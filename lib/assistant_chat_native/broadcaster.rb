@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require "json"
+require_relative "broadcaster/stream_name"
 
 module AssistantChatNative
   # Sends what a turn shows the browser: the growing reply, tool status lines, the
@@ -8,7 +9,14 @@ module AssistantChatNative
   # (:chunk, :thinking, :status, :lock, :error, :complete) and its data; the
   # worker's `render_broadcast` hook turns it into what goes on the wire.
   #
-  # Delivery, by what the app has loaded:
+  # The reply goes out append-only, so a turn's bytes grow with its length, not its
+  # square: each :chunk carries only the new text (`delta`) and where it starts
+  # (`offset`, in UTF-16 code units: what a browser's String#length counts). A chunk
+  # at offset 0 starts the reply over: the first of a job, and the re-sync after a
+  # retry dropped text already shown. :complete carries the whole text once.
+  #
+  # Delivery, by what the app has loaded, to StreamName.for(stream) (the name
+  # `turbo_stream_from` subscribes to):
   #   turbo-rails   Turbo::StreamsChannel.broadcast_stream_to(stream, content: html)
   #   Action Cable  ActionCable.server.broadcast(stream, payload)
   #   neither       one log line per broadcast
@@ -43,16 +51,19 @@ module AssistantChatNative
 
     SUMMARY_LIMIT = 80
 
-    attr_reader :stream, :counts
+    attr_reader :stream, :target, :counts, :offset
 
-    # stream:   the stream name (e.g. "assistant_conversation_42")
+    # stream:   a record, an array of streamables, or a String (see StreamName)
+    # target:   the DOM ids' prefix; nil: StreamName.target(stream), e.g. "conversation_42"
     # renderer: callable(Hash) => the payload to send (String HTML for Turbo)
     # delivery: callable(stream, payload), or nil to pick Turbo, Action Cable or the log
     # clock:    callable => monotonic seconds
-    def initialize(stream:, renderer: nil, delivery: nil, logger: nil,
+    def initialize(stream:, target: nil, renderer: nil, delivery: nil, logger: nil,
       status_interval: STATUS_BROADCAST_INTERVAL,
       clock: -> { Process.clock_gettime(Process::CLOCK_MONOTONIC) })
-      @stream = stream
+      @stream = StreamName.for(stream)
+      @target = target || StreamName.target(stream)
+      @offset = 0
       @renderer = renderer || method(:default_render)
       @logger = logger
       @delivery = delivery || self.class.default_delivery(logger: logger)
@@ -63,9 +74,17 @@ module AssistantChatNative
       @counts = Hash.new(0)
     end
 
-    # The growing reply (the whole text so far: a late broadcast replaces an early one).
-    def chunk(text)
-      deliver(type: :chunk, text: text)
+    # The reply's next piece, after what earlier chunks sent.
+    def chunk(delta)
+      start = @offset
+      @offset += self.class.utf16_length(delta)
+      deliver(type: :chunk, delta: delta, offset: start)
+    end
+
+    # The whole reply so far, in place of what was shown (a chunk at offset 0).
+    def reset_reply(text)
+      @offset = 0
+      chunk(text)
     end
 
     def thinking(text)
@@ -106,9 +125,19 @@ module AssistantChatNative
       deliver(type: :error, text: message)
     end
 
+    # The whole reply, once. message: the persisted row, for a renderer that shows the
+    # host's partial (Action Cable payloads carry its message_id instead).
     def complete(text, **extra)
       @held_status = nil
       deliver(type: :complete, text: text, **extra)
+    end
+
+    # A String's length as JavaScript counts it: UTF-16 code units, two for each
+    # character outside the Basic Multilingual Plane.
+    def self.utf16_length(text)
+      return text.bytesize if text.ascii_only?
+
+      text.length + text.count("\u{10000}-\u{10FFFF}")
     end
 
     # The status line for a tool call, e.g. "Querying the database: SELECT state, ..."
@@ -171,26 +200,38 @@ module AssistantChatNative
       payload
     end
 
-    # Without turbo-rails: the Hash itself (Action Cable sends it as JSON). With it:
-    # a <turbo-stream> element that replaces the reply or appends a status line.
+    # Without turbo-rails: the Hash itself (Action Cable sends it as JSON), the
+    # message row as its id. With it: a <turbo-stream> element; a chunk appends to the
+    # reply (or updates it, at offset 0), the final reply updates it whole.
     def default_render(payload)
-      return payload unless defined?(::Turbo::StreamsChannel)
+      return action_cable_payload(payload) unless defined?(::Turbo::StreamsChannel)
 
-      require "erb"
-      text = ERB::Util.html_escape(payload[:text].to_s)
       case payload[:type]
-      when :chunk, :complete
-        %(<turbo-stream action="update" target="#{@stream}_reply"><template>#{text}</template></turbo-stream>)
+      when :chunk
+        turbo_stream(payload[:offset].zero? ? "update" : "append", "reply", payload[:delta])
+      when :complete
+        turbo_stream("update", "reply", payload[:text])
       when :status, :thinking
-        %(<turbo-stream action="update" target="#{@stream}_status"><template>#{text}</template></turbo-stream>)
+        turbo_stream("update", "status", payload[:text])
       when :error
-        %(<turbo-stream action="update" target="#{@stream}_error"><template>#{text}</template></turbo-stream>)
+        turbo_stream("update", "error", payload[:text])
       when :lock
-        state = payload[:locked] ? "processing" : ""
-        %(<turbo-stream action="update" target="#{@stream}_lock"><template>#{state}</template></turbo-stream>)
+        turbo_stream("update", "lock", payload[:locked] ? "processing" : "")
       else
         ""
       end
+    end
+
+    def turbo_stream(action, part, text)
+      require "erb"
+      %(<turbo-stream action="#{action}" target="#{@target}_#{part}"><template>#{ERB::Util.html_escape(text.to_s)}</template></turbo-stream>)
+    end
+
+    def action_cable_payload(payload)
+      return payload unless payload.key?(:message)
+
+      message = payload[:message]
+      payload.except(:message).merge(message_id: message.respond_to?(:id) ? message.id : nil)
     end
   end
 end

@@ -216,7 +216,7 @@ module AssistantChatNative
 
       if (saved = persisted_reply)
         # A rerun of a job that finished its turn before it was stopped.
-        broadcaster.complete(message_text(saved), model: model)
+        broadcaster.complete(message_text(saved), model: model, message: saved)
         return
       end
 
@@ -231,14 +231,14 @@ module AssistantChatNative
 
       case outcome.status
       when :completed
-        persist_reply(outcome)
-        broadcaster.complete(outcome.text.to_s, model: outcome.model.to_s)
+        message = persist_reply(outcome)
+        broadcaster.complete(outcome.text.to_s, model: outcome.model.to_s, message: message)
       when :continue
         persist_partial(outcome)
         @continuation_due = {model: outcome.model.to_s, tool_services: tool_services, user_context: user_context}
       when :cancelled
-        persist_cancelled(outcome)
-        broadcaster.complete(outcome.text.to_s, model: outcome.model.to_s, cancelled: true)
+        message = persist_cancelled(outcome)
+        broadcaster.complete(outcome.text.to_s, model: outcome.model.to_s, cancelled: true, message: message)
       else
         raise ProviderError.from(outcome.failure, model: outcome.model)
       end

@@ -17,10 +17,38 @@ RSpec.describe AssistantChatNative::Broadcaster do
     broadcaster.complete("Hello", model: "claude-sonnet")
     expect(sent).to eq([
       ["assistant_conversation_1", {type: :lock, locked: true}],
-      ["assistant_conversation_1", {type: :chunk, text: "Hel"}],
+      ["assistant_conversation_1", {type: :chunk, delta: "Hel", offset: 0}],
       ["assistant_conversation_1", {type: :complete, text: "Hello", model: "claude-sonnet"}]
     ])
     expect(broadcaster.counts).to eq(lock: 1, chunk: 1, complete: 1)
+  end
+
+  it "sends the reply as deltas whose offsets count UTF-16 code units, as a browser's String#length does" do
+    broadcaster.chunk("Hé")
+    broadcaster.chunk("😀 ")
+    broadcaster.chunk("ok")
+    expect(sent.map(&:last)).to eq([
+      {type: :chunk, delta: "Hé", offset: 0},
+      {type: :chunk, delta: "😀 ", offset: 2},
+      {type: :chunk, delta: "ok", offset: 5}
+    ])
+    expect(broadcaster.offset).to eq("Hé😀 ok".encode("UTF-16LE").bytesize / 2)
+  end
+
+  it "starts the reply over at offset 0 on a reset, then appends after it" do
+    broadcaster.chunk("Partial answer")
+    broadcaster.reset_reply("Kept")
+    broadcaster.chunk(" more")
+    expect(sent.map(&:last).last(2)).to eq([
+      {type: :chunk, delta: "Kept", offset: 0},
+      {type: :chunk, delta: " more", offset: 4}
+    ])
+  end
+
+  it "sends a complete payload's message row as its id, not its attributes" do
+    row = Struct.new(:id, :transcript).new(7, "[secret transcript]")
+    broadcaster.complete("Done", model: "gpt", message: row)
+    expect(sent.last).to eq(["assistant_conversation_1", {type: :complete, text: "Done", model: "gpt", message_id: 7}])
   end
 
   it "sends at most one status line per interval and holds the newest back until it may go" do
@@ -68,5 +96,30 @@ RSpec.describe AssistantChatNative::Broadcaster, ".status_line with an app's own
     expect(line).to eq("Finding orders: A-1")
     expect(described_class.status_line("warehouse_lookup_orders", {"sku" => "A-1"},
       display_names: {}, prefixes: {"warehouse" => "warehouse_"}, with_summaries: [])).to eq("Running lookup orders")
+  end
+end
+
+RSpec.describe AssistantChatNative::Broadcaster::StreamName do
+  let(:record_class) do
+    Class.new do
+      attr_reader :id
+
+      def initialize(id) = (@id = id)
+      def to_key = [id]
+      def to_gid_param = "gid-param-#{id}"
+      def model_name = Struct.new(:param_key).new("assistant_conversation")
+    end
+  end
+
+  it "names a record's stream by its GlobalID param and a list's by its parts joined with colons, as turbo-rails does" do
+    record = record_class.new(42)
+    expect(described_class.for(record)).to eq("gid-param-42")
+    expect(described_class.for([record, "replies"])).to eq("gid-param-42:replies")
+    expect(described_class.for("assistant_conversation_42")).to eq("assistant_conversation_42")
+  end
+
+  it "targets DOM ids after the record (dom_id), or after a String stream's name" do
+    expect(described_class.target([record_class.new(42), "replies"])).to eq("assistant_conversation_42")
+    expect(described_class.target("chat:42")).to eq("chat_42")
   end
 end

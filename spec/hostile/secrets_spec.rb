@@ -209,7 +209,7 @@ RSpec.describe "A planted API key, through the worker", :worker_integration do
   let(:provider) { WorkerHarness.provider }
   let(:user) { User.create!(name: "Dana") }
   let(:conversation) { Conversation.create!(user_id: user.id) }
-  let!(:broadcasts) { WorkerHarness::BroadcastLog.new("assistant_conversation_#{conversation.id}") }
+  let!(:broadcasts) { WorkerHarness::BroadcastLog.new(WorkerHarness.stream_for(conversation)) }
   let(:events) { [] }
   let!(:subscription) do
     ActiveSupport::Notifications.subscribe(/\.assistant_chat_native\z/) do |name, _start, _finish, _id, payload|

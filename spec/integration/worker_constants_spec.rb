@@ -22,7 +22,7 @@ end
 RSpec.describe "A worker subclass that sets the seed's constants", :worker_integration do
   let(:provider) { WorkerHarness.provider }
   let(:conversation) { Conversation.create! }
-  let!(:broadcasts) { WorkerHarness::BroadcastLog.new("assistant_conversation_#{conversation.id}") }
+  let!(:broadcasts) { WorkerHarness::BroadcastLog.new(WorkerHarness.stream_for(conversation)) }
 
   after { broadcasts.close }
 

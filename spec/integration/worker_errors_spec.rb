@@ -6,7 +6,7 @@ RSpec.describe "AssistantChatWorker when a turn fails", :worker_integration do
   let(:provider) { WorkerHarness.provider }
   let(:user) { User.create!(name: "Dana") }
   let(:conversation) { Conversation.create!(user_id: user.id) }
-  let!(:broadcasts) { WorkerHarness::BroadcastLog.new("assistant_conversation_#{conversation.id}") }
+  let!(:broadcasts) { WorkerHarness::BroadcastLog.new(WorkerHarness.stream_for(conversation)) }
 
   after { broadcasts.close }
 
@@ -137,7 +137,7 @@ end
 RSpec.describe "AssistantChatWorker when the conversation outgrows the model", :worker_integration do
   let(:provider) { WorkerHarness.provider }
   let(:conversation) { Conversation.create! }
-  let!(:broadcasts) { WorkerHarness::BroadcastLog.new("assistant_conversation_#{conversation.id}") }
+  let!(:broadcasts) { WorkerHarness::BroadcastLog.new(WorkerHarness.stream_for(conversation)) }
   let(:overflow) do
     JSON.generate({"type" => "error", "error" => {"type" => "invalid_request_error",
                                                   "message" => "prompt is too long: 215000 tokens > 200000 maximum"}})
@@ -183,7 +183,7 @@ end
 RSpec.describe "AssistantChatWorker when the user cancels", :worker_integration do
   let(:provider) { WorkerHarness.provider }
   let(:conversation) { Conversation.create! }
-  let!(:broadcasts) { WorkerHarness::BroadcastLog.new("assistant_conversation_#{conversation.id}") }
+  let!(:broadcasts) { WorkerHarness::BroadcastLog.new(WorkerHarness.stream_for(conversation)) }
 
   after { broadcasts.close }
 
@@ -210,7 +210,7 @@ RSpec.describe "AssistantChatWorker on more failure kinds", :worker_integration 
   let(:provider) { WorkerHarness.provider }
   let(:user) { User.create!(name: "Dana") }
   let(:conversation) { Conversation.create!(user_id: user.id) }
-  let!(:broadcasts) { WorkerHarness::BroadcastLog.new("assistant_conversation_#{conversation.id}") }
+  let!(:broadcasts) { WorkerHarness::BroadcastLog.new(WorkerHarness.stream_for(conversation)) }
 
   after { broadcasts.close }
 

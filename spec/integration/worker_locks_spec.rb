@@ -23,7 +23,7 @@ RSpec.describe "AssistantChatWorker's processing locks", :worker_integration do
   let(:provider) { WorkerHarness.provider }
   let(:user) { User.create!(name: "Dana") }
   let(:conversation) { Conversation.create!(user_id: user.id) }
-  let!(:broadcasts) { WorkerHarness::BroadcastLog.new("assistant_conversation_#{conversation.id}") }
+  let!(:broadcasts) { WorkerHarness::BroadcastLog.new(WorkerHarness.stream_for(conversation)) }
 
   after { broadcasts.close }
 

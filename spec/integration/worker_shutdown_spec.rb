@@ -7,7 +7,7 @@ RSpec.describe "AssistantChatWorker stopped by Sidekiq's shutdown mid-turn", :wo
   let(:provider) { WorkerHarness.provider }
   let(:user) { User.create!(name: "Dana") }
   let(:conversation) { Conversation.create!(user_id: user.id) }
-  let!(:broadcasts) { WorkerHarness::BroadcastLog.new("assistant_conversation_#{conversation.id}") }
+  let!(:broadcasts) { WorkerHarness::BroadcastLog.new(WorkerHarness.stream_for(conversation)) }
 
   after do
     broadcasts.close
@@ -48,7 +48,7 @@ end
 RSpec.describe "AssistantChatWorker delivered again after its turn finished", :worker_integration do
   let(:provider) { WorkerHarness.provider }
   let(:conversation) { Conversation.create! }
-  let!(:broadcasts) { WorkerHarness::BroadcastLog.new("assistant_conversation_#{conversation.id}") }
+  let!(:broadcasts) { WorkerHarness::BroadcastLog.new(WorkerHarness.stream_for(conversation)) }
 
   after { broadcasts.close }
 

@@ -90,6 +90,13 @@ module WorkerHarness
       @sidekiq && !@sidekiq_running
     end
 
+    # The stream `turbo_stream_from record` subscribes to, by turbo-rails' rule
+    # (Turbo::Streams::StreamName): the record's GlobalID param, else its to_param
+    # (this app loads no GlobalID).
+    def stream_for(record)
+      record.try(:to_gid_param) || record.to_param
+    end
+
     def reports
       list = []
       list << REPORTS.pop until REPORTS.empty?

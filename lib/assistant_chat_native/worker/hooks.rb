@@ -23,7 +23,7 @@ module AssistantChatNative
     #   cancelled?                            whether the user asked to stop
     #   attachments_for(upload_ids)           uploads as {type:, path:, media_type:} parts
     #   render_broadcast(payload)             what goes on the wire for one broadcast
-    #   broadcast_stream                      the stream name broadcasts go to
+    #   broadcast_stream                      what broadcasts go to: a record, streamables or a String
     module Hooks
       # persist_user_message, persisted_reply, history_messages, persist_reply,
       # persist_partial, persist_cancelled, continuation_state.
@@ -96,15 +96,31 @@ module AssistantChatNative
         end
       end
 
-      # The payload for one broadcast (see Broadcaster); the default renders
-      # Turbo Stream HTML when turbo-rails is loaded and passes the Hash otherwise.
+      # The payload for one broadcast (see Broadcaster); nil leaves it to the
+      # Broadcaster (Turbo Stream HTML when turbo-rails is loaded, else the Hash). The
+      # final reply, with turbo-rails, replaces the reply target with the message row's
+      # partial when the app has one (app/views/messages/_message.html.erb), followed by
+      # an empty reply target for the next turn. A partial that fails to render is
+      # logged and the text shown instead: the reply is saved already.
       def render_broadcast(payload)
+        message = payload[:message]
+        return nil unless payload[:type] == :complete && defined?(::Turbo::StreamsChannel) && message_partial?(message)
+
+        target = "#{broadcaster.target}_reply"
+        html = ::ApplicationController.render(partial: message)
+        %(<turbo-stream action="replace" target="#{target}"><template>#{html}<div id="#{target}"></div></template></turbo-stream>)
+      rescue => e
+        logger_for.warn("[#{self.class.name}] the message partial did not render (#{e.class}: " \
+          "#{Redaction.text(e.message)}); broadcasting the reply's text")
         nil
       end
 
-      # The stream broadcasts go to.
+      # What broadcasts go to: the conversation record, whose stream (its GlobalID
+      # param) is the one `turbo_stream_from @conversation` subscribes to. Return an
+      # array of streamables or a String (e.g. the seed's "assistant_conversation_#{id}")
+      # to broadcast elsewhere; DOM ids follow the last record in it (Broadcaster::StreamName).
       def broadcast_stream
-        "assistant_conversation_#{@conversation&.id || @conversation_id}"
+        @conversation || "assistant_conversation_#{@conversation_id}"
       end
 
       # Thinking text as it grows; not shown by default.
@@ -116,6 +132,12 @@ module AssistantChatNative
 
       def conversation_model
         settings.conversation_model
+      end
+
+      def message_partial?(message)
+        return false unless message.respond_to?(:to_partial_path) && defined?(::ApplicationController)
+
+        ::ApplicationController.new.lookup_context.exists?(message.to_partial_path, [], true)
       end
 
       def upload_filename(upload)

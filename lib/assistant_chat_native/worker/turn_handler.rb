@@ -3,7 +3,7 @@
 module AssistantChatNative
   class Worker
     # The Turn's handler inside a job: it turns the turn's callbacks into
-    # broadcasts (throttled), keeps the column lock fresh on heartbeats, reports
+    # broadcasts (throttled; the reply append-only), keeps the column lock fresh on heartbeats, reports
     # progress, asks the worker's hooks about cancellation and compaction, and hands
     # each finished stream to its stream_observer (Instrumentation.turn sets it).
     class TurnHandler
@@ -22,6 +22,9 @@ module AssistantChatNative
         @clock = clock
         @started_at = clock.call
         @text = +""
+        # Bytes of @text the page has; nil: it has none of this job's reply yet, so the
+        # next chunk starts the reply over (a page may still show an earlier reply).
+        @sent_bytes = nil
         @last_chunk_at = nil
         @held_chunk = false
         @flushes = 0
@@ -33,7 +36,8 @@ module AssistantChatNative
         @stream_observer = nil
       end
 
-      # The reply so far (the whole text: a retried round's text replaces what was shown).
+      # The reply so far (the whole text, kept by reference: a chunk sends only what
+      # grew since the last one).
       def on_text(accumulated, _delta = nil)
         @first_token_clock ||= @clock.call
         @text = accumulated.to_s
@@ -82,9 +86,10 @@ module AssistantChatNative
         @broadcaster.flush_status
       end
 
-      # A retry dropped a round's partial text: show what is left at once.
+      # A retry dropped a round's partial text: show what is left at once, whole.
       def on_text_reset(accumulated)
         @text = accumulated.to_s
+        @sent_bytes = nil
         send_chunk(@clock.call)
       end
 
@@ -123,10 +128,18 @@ module AssistantChatNative
         @broadcaster.status(line)
       end
 
+      # What grew since the last chunk, sliced by bytes (no scan of the text before
+      # it); the whole text when the page has none of it or the text shrank.
       def send_chunk(now)
         @held_chunk = false
         @last_chunk_at = now
-        @broadcaster.chunk(@text)
+        size = @text.bytesize
+        if @sent_bytes.nil? || size < @sent_bytes
+          @broadcaster.reset_reply(@text.dup)
+        elsif size > @sent_bytes
+          @broadcaster.chunk(@text.byteslice(@sent_bytes, size - @sent_bytes))
+        end
+        @sent_bytes = size
       end
     end
   end

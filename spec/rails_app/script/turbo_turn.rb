@@ -2,10 +2,14 @@
 
 # Runs one turn through Sidekiq in this app with turbo-rails loaded, and prints
 # every broadcast the stream received as JSON (one line, prefixed TURBO_BROADCASTS).
+# It listens where `<%= turbo_stream_from conversation %>` does: the stream name
+# Turbo::StreamsChannel verifies from the signed name the helper renders. With
+# ACN_MESSAGE_PARTIAL=1 the app has a messages/_message partial for the final reply.
 # Used by spec/integration/worker_turbo_spec.rb; needs ACN_REDIS_URL.
 require "json"
 require "timeout"
 require "tmpdir"
+require "action_controller/railtie"
 require_relative "../../support/rails_app"
 
 ENV["ACN_TURBO"] = "1"
@@ -20,13 +24,21 @@ begin
     config.worker.logger = Logger.new(File::NULL)
     config.logger = Logger.new(File::NULL)
   end
-  provider.enqueue(text: "Sales <b>rose</b> & fell.", token_rate: 50)
+  if ENV["ACN_MESSAGE_PARTIAL"] == "1"
+    views = File.join(dir, "views")
+    FileUtils.mkdir_p(File.join(views, "messages"))
+    File.write(File.join(views, "messages", "_message.html.erb"),
+      %(<div id="<%= dom_id(message) %>" class="message"><%= message.content %></div>))
+    Object.const_set(:ApplicationController, Class.new(ActionController::Base) { prepend_view_path(views) })
+  end
+  provider.enqueue(text: "Sales <b>rose</b> & fell, then rose again by a third in the spring.", token_rate: 50)
   conversation = Conversation.create!
+  stream = Turbo::StreamsChannel.verified_stream_name(Turbo::StreamsChannel.signed_stream_name(conversation))
   received = Queue.new
   done = Queue.new
   ready = Queue.new
   # Action Cable carries each broadcast JSON-encoded; Turbo's is a String of HTML.
-  ActionCable.server.pubsub.subscribe("assistant_conversation_#{conversation.id}", lambda { |raw|
+  ActionCable.server.pubsub.subscribe(stream, lambda { |raw|
     message = JSON.parse(raw)
     received << message
     done << true if message.include?("_lock") && message.include?("<template></template>")
@@ -44,8 +56,9 @@ begin
   provider.stop
   messages = []
   messages << received.pop until received.empty?
-  puts "TURBO_BROADCASTS #{JSON.generate("stream" => "assistant_conversation_#{conversation.id}",
-    "turbo" => defined?(Turbo::StreamsChannel) ? true : false, "messages" => messages)}"
+  message = Message.where(role: "assistant").last
+  puts "TURBO_BROADCASTS #{JSON.generate("stream" => stream, "target" => "conversation_#{conversation.id}",
+    "message_id" => message&.id, "turbo" => defined?(Turbo::StreamsChannel) ? true : false, "messages" => messages)}"
 ensure
   FileUtils.rm_rf(dir)
 end

@@ -1,0 +1,89 @@
+# frozen_string_literal: true
+
+require "spec_helper"
+
+# The reply reaches a page append-only: each chunk carries the text it adds and the
+# offset it starts at (UTF-16 code units, as a browser counts), on the stream
+# `turbo_stream_from @conversation` subscribes to.
+RSpec.describe "AssistantChatWorker's reply broadcasts", :worker_integration do
+  let(:provider) { WorkerHarness.provider }
+  let(:conversation) { Conversation.create! }
+  let!(:broadcasts) { WorkerHarness::BroadcastLog.new(WorkerHarness.stream_for(conversation)) }
+
+  after { broadcasts.close }
+
+  def utf16_length(text)
+    text.encode("UTF-16LE").bytesize / 2
+  end
+
+  # What a browser following the README's client code shows: a chunk at offset 0
+  # starts the reply over, any other must start where the text ends.
+  def replay(chunks)
+    chunks.each_with_object(+"") do |chunk, text|
+      if chunk["offset"].zero?
+        text.replace(chunk["delta"])
+      else
+        expect(chunk["offset"]).to eq(utf16_length(text)), "a gap before #{chunk.inspect} after #{text.inspect}"
+        text << chunk["delta"]
+      end
+    end
+  end
+
+  it "reaches a page subscribed to the conversation record's stream (its GlobalID param), as turbo_stream_from names it" do
+    provider.enqueue(text: "Hello from the record's stream.")
+    AssistantChatWorker.perform_async(conversation.id, "Hi", "claude-sonnet")
+    broadcasts.wait_for_end
+
+    expect(broadcasts.events.map { |event| event["type"] }.uniq).to eq(%w[lock chunk complete])
+    expect(broadcasts.of(:complete).map { |event| event["text"] }).to eq(["Hello from the record's stream."])
+    expect(broadcasts.of(:complete).first["message_id"]).to eq(Message.where(role: "assistant").pick(:id))
+  end
+
+  it "sends deltas that join, with consecutive UTF-16 offsets, into the reply" do
+    reply = (1..150).map { |index| "mot#{index} é😀" }.join(" ")
+    provider.enqueue(text: reply, token_rate: 400)
+    AssistantChatWorker.perform_async(conversation.id, "Write", "claude-sonnet")
+    broadcasts.wait_for_end
+
+    chunks = broadcasts.of(:chunk)
+    expect(chunks.size).to be >= 3
+    expect(chunks.map { |chunk| chunk["offset"] }.count(0)).to eq(1)
+    expect(chunks.map { |chunk| chunk["delta"] }.join).to eq(reply)
+    ends = chunks.map { |chunk| chunk["offset"] + utf16_length(chunk["delta"]) }
+    expect(chunks.drop(1).map { |chunk| chunk["offset"] }).to eq(ends[0...-1])
+    expect(replay(chunks)).to eq(reply)
+  end
+
+  it "broadcasts a long reply in bytes linear in its length (under twice the reply's bytes)" do
+    reply = (1..2000).map { |index| "token#{index}" }.join(" ")
+    provider.enqueue(text: reply, token_rate: 4000)
+    AssistantChatWorker.perform_async(conversation.id, "Write at length", "claude-sonnet")
+    broadcasts.wait_for_end
+
+    chunks = broadcasts.of(:chunk)
+    expect(chunks.size).to be >= 3
+    chunk_bytes = chunks.sum { |chunk| JSON.generate(chunk).bytesize }
+    expect(chunk_bytes).to be < 2 * reply.bytesize
+    expect(replay(chunks)).to eq(reply)
+  end
+
+  it "re-syncs the whole reply once when a retry drops text already shown" do
+    provider.enqueue(text: "Let me check the numbers.",
+      tool_calls: [{name: "query_database", id: "toolu_1", arguments: {"sql" => "SELECT 1"}}])
+    dropped = (1..60).map { |index| "draft#{index}" }.join(" ")
+    provider.enqueue(text: dropped, token_rate: 400, error_event: {type: "overloaded_error", message: "Overloaded", after: 40})
+    provider.enqueue(text: "California leads.")
+    AssistantChatWorker.perform_async(conversation.id, "Hi", "claude-sonnet", ["app_db"])
+    broadcasts.wait_for_end
+
+    chunks = broadcasts.of(:chunk)
+    reply = broadcasts.of(:complete).first["text"]
+    expect(reply).to start_with("Let me check the numbers.").and end_with("California leads.")
+    expect(chunks.map { |chunk| chunk["delta"] }.join).to include("draft1 ")
+    resyncs = chunks.drop(1).select { |chunk| chunk["offset"].zero? }
+    expect(resyncs.size).to eq(1), chunks.inspect
+    expect(resyncs.first["delta"]).to start_with("Let me check the numbers.")
+    expect(resyncs.first["delta"]).not_to include("draft")
+    expect(replay(chunks)).to eq(reply)
+  end
+end

@@ -12,7 +12,8 @@ module AssistantChatNative
     # Anthropic, https://platform.claude.com/docs/en/models/sonnet-4-5/overview (and its
     #   translations): Sonnet 4.5 "retires on November 30, 2026. Recommended replacement: Claude
     #   Sonnet 5.5". https://platform.claude.com/docs/about-claude/models/overview: current lineup
-    #   Fable 5.1, Opus 5.5, Sonnet 5.5, Haiku 5.5. The haiku-4-5 page calls it "Legacy": no date.
+    #   Fable 5.1, Opus 5.5, Sonnet 5.5, Haiku 5.5; models/sonnet-5-5/whats-new-sonnet-5-5 gives
+    #   Sonnet 5.5's Claude API ID, claude-sonnet-5-5. The haiku-4-5 page calls it "Legacy": no date.
     #   anthropic-sdk-python DEPRECATED_MODELS (0.121.0, Aug 2026): sonnet-4-0/opus-4-0 June 15th,
     #   2026; 3-7-sonnet and 3-5-haiku February 19th, 2026 (PyPI anthropic 1.11.0 adds
     #   "claude-sonnet-4-5": "November 30th, 2026"). A reseller's note said September 29, 2026 for

@@ -28,6 +28,15 @@ module AssistantChatNative
         end
       end
 
+      # Whether the model thinks when the request says nothing of thinking: Claude 5.x, Opus
+      # 4.7/4.8, Mythos and Fable run adaptive thinking by default (Sonnet 5.5 returns even its
+      # text between tool calls as thinking blocks), so their signed thinking blocks must go back
+      # with the tool calls that follow them, whatever the registry entry says.
+      # (platform.claude.com models/sonnet-5-5/whats-new-sonnet-5-5 and migration-guide.)
+      def self.on_by_default?(provider, model_id)
+        provider == :anthropic && ADAPTIVE_ONLY.match?(model_id)
+      end
+
       # Whether a token budget is refused outright (rather than deprecated) by the model.
       def self.budget_refused?(provider, model_id)
         case provider

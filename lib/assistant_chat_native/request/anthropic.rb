@@ -25,6 +25,12 @@ module AssistantChatNative
 
       private
 
+      # Whether the model's turns carry thinking blocks to send back: thinking was asked for,
+      # or the model thinks unless told not to (ModelRegistry::Thinking.on_by_default?).
+      def thinks?
+        @entry.thinking? || ModelRegistry::Thinking.on_by_default?(@entry.provider, @entry.model_id)
+      end
+
       def add_thinking(body)
         return unless @entry.thinking?
 
@@ -77,11 +83,11 @@ module AssistantChatNative
           block[:is_error] = true if part[:is_error]
           block
         when "thinking"
-          return nil unless @entry.thinking? && part[:signature]
+          return nil unless thinks? && part[:signature]
 
           {type: "thinking", thinking: part[:thinking].to_s, signature: part[:signature].to_s}
         when "redacted_thinking"
-          return nil unless @entry.thinking?
+          return nil unless thinks?
 
           {type: "redacted_thinking", data: part[:data].to_s}
         end

@@ -47,6 +47,14 @@ RSpec.describe AssistantChatNative::Request::Anthropic do
     expect(body[:messages][1][:content].first).to eq(type: "thinking", thinking: "Two cities: two calls.", signature: "sig-abc")
   end
 
+  it "sends the signed thinking back for a model that thinks by default, without asking for thinking" do
+    default_thinker = entry.class.new(key: "claude-sonnet", provider: :anthropic, model_id: "claude-sonnet-5-5")
+    body = described_class.new(default_thinker).build(system: nil, messages: TurnConversation.messages, tools: tools)
+
+    expect(body).not_to have_key(:thinking)
+    expect(body[:messages][1][:content].map { |block| block[:type] }).to eq(%w[thinking text tool_use tool_use])
+  end
+
   it "keeps max_tokens above the thinking budget, as the API requires" do
     body = described_class.new(entry(thinking: 10_000, max_tokens: 4096)).build(system: nil, messages: [{role: "user", content: "hi"}])
     expect(body[:max_tokens]).to be > body[:thinking][:budget_tokens]

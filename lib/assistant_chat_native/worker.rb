@@ -401,6 +401,34 @@ module AssistantChatNative
         with_summaries: settings.tools_with_summaries || self.class::TOOLS_WITH_SUMMARIES)
     end
 
+    # The Reaper's work on a conversation whose job died (the Reaper holds its
+    # advisory lock): a resume job for an unfinished checkpoint, else the error copy
+    # and the lock cleared. Returns :resumed or :failed.
+    def reap_conversation(conversation)
+      @conversation = conversation
+      @conversation_id = conversation.id
+      @job_id = conversation.try(:processing_job_id).to_s
+      _row, state = unfinished_checkpoint
+      job = state && state["job"]
+      if job
+        worker = (job["worker"] && Object.const_get(job["worker"])) || self.class
+        resume = worker.perform_async("conversation_id" => conversation.id, "user_message" => nil,
+          "model" => job["model"], "tool_services" => Array(job["tool_services"]),
+          "user_context" => job["user_context"].to_h, "upload_ids" => Array(job["upload_ids"]),
+          "continuation" => {"chain_started_at" => job["chain_started_at"], "then" => job["then"]}.compact)
+        # Fresh again, so the next sweep leaves it to the resume job.
+        conversation.class.where(id: conversation.id).update_all(processing_since: Time.now)
+        logger_for.warn("[#{self.class.name}] conversation #{conversation.id}: its job died; resuming in job #{resume}")
+        :resumed
+      else
+        logger_for.warn("[#{self.class.name}] conversation #{conversation.id}: its job died before a checkpoint; clearing the lock")
+        broadcast_error(ErrorCopy::INTERRUPTED)
+        release_lock
+        broadcast_lock_state(locked: false)
+        :failed
+      end
+    end
+
     def schedule_continuation(model:, tool_services:, user_context:, upload_ids:, later: nil)
       self.class.perform_async("conversation_id" => @conversation.id, "user_message" => nil,
         "model" => model, "tool_services" => tool_services, "user_context" => user_context,

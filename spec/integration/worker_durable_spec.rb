@@ -69,8 +69,9 @@ RSpec.describe "AssistantChatWorker's durable turns", :worker_integration do
     AssistantChatWorker.perform_async(conversation.id, "Refund order 7", "claude-sonnet", ["durable"], {"user_id" => user.id})
 
     # The weather tool waits: the refund's result is saved already, with the text shown.
-    state = WorkerHarness.wait_until(message: "the refund's checkpoint") { assistant_state&.dig("tools", "toolu_refund") && assistant_state }
-    expect(state.dig("tools", "toolu_refund").to_s).to include("refunded 7")
+    state = WorkerHarness.wait_until(message: "the refund's checkpoint") { assistant_state&.dig("tools", "results", "toolu_refund") && assistant_state }
+    expect(state.dig("tools", "results", "toolu_refund").to_s).to include("refunded 7")
+    expect(state.dig("tools", "running")).to eq("toolu_weather")
     expect(state["job"]).to include("worker" => "AssistantChatWorker", "model" => "claude-sonnet",
       "tool_services" => ["durable"], "user_context" => {"user_id" => user.id}, "upload_ids" => [])
     expect(state["job"]["chain_started_at"]).to be_a(Float)
@@ -174,7 +175,7 @@ RSpec.describe "AssistantChatWorker's durable turns", :worker_integration do
 
       expect(AssistantChatNative::Reaper.new(worker: AssistantChatWorker).call).to eq(conversation.id => :failed)
 
-      expect(broadcasts.of(:error).map { |event| event["message"] })
+      expect(broadcasts.of(:error).map { |event| event["text"] })
         .to eq([AssistantChatNative::Worker::ErrorCopy::INTERRUPTED])
       expect(broadcasts.of(:lock).map { |event| event["locked"] }).to eq([false])
       expect(Conversation.find(conversation.id).processing_by_id).to be_nil
@@ -251,19 +252,29 @@ RSpec.describe "AssistantChatWorker's durable turns", :worker_integration do
     it "re-enqueues a continuation that finds the conversation busy, and it runs once the lock is free" do
       AssistantChatWorker.settings.max_rounds_per_job = 1
       AssistantChatWorker.settings.continuation_retry_delay = 0.5
-      script_queries(1, reply: "Both queries agree.")
+      gate = Queue.new
+      register_tools(gate: gate)
+      provider.enqueue(tool_calls: [{name: "get_weather", id: "toolu_weather", arguments: {}}])
+      provider.enqueue(text: "It is sunny.")
+      AssistantChatWorker.perform_async(conversation.id, "Weather?", "claude-haiku", ["durable"], {"user_id" => user.id})
+      WorkerHarness.wait_until(message: "the tool under way") { assistant_state&.dig("tools", "running") == "toolu_weather" }
+
+      # Another session queues for the advisory lock while the first job holds it, so it
+      # gets it as the first job ends, before the continuation job starts.
       held = Queue.new
       release = Queue.new
       holder = Thread.new do
         Conversation.connection_pool.with_connection do
-          WorkerHarness.wait_until(message: "the first job's end") { rows.where(status: "partial").exists? }
           Conversation.with_advisory_lock(conversation.processing_lock_key) do
             held << true
             release.pop
           end
         end
       end
-      AssistantChatWorker.perform_async(conversation.id, "Run two queries", "claude-haiku", ["app_db"], {"user_id" => user.id})
+      WorkerHarness.wait_until(message: "the other session waiting") do
+        Conversation.connection.select_value("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted").to_i.positive?
+      end
+      gate << true
       held.pop
       retried = WorkerHarness.wait_until(message: "the busy continuation in the schedule") do
         Sidekiq::ScheduledSet.new.find { |job| job.args.first.is_a?(Hash) && job.args.first.dig("continuation", "busy_attempts") }
@@ -273,10 +284,10 @@ RSpec.describe "AssistantChatWorker's durable turns", :worker_integration do
       release << true
       broadcasts.wait_for_end(count: 2)
 
-      expect(broadcasts.of(:complete).map { |event| event["text"] }).to eq(["Both queries agree."])
+      expect(broadcasts.of(:complete).map { |event| event["text"] }).to eq(["It is sunny."])
       expect(broadcasts.of(:error)).to be_empty
     ensure
-      release << true
+      release&.push(true)
       holder&.join
     end
 

@@ -252,15 +252,16 @@ RSpec.describe "AssistantChatWorker's durable turns", :worker_integration do
     it "re-enqueues a continuation that finds the conversation busy, and it runs once the lock is free" do
       AssistantChatWorker.settings.max_rounds_per_job = 1
       AssistantChatWorker.settings.continuation_retry_delay = 0.5
-      gate = Queue.new
-      register_tools(gate: gate)
-      provider.enqueue(tool_calls: [{name: "get_weather", id: "toolu_weather", arguments: {}}])
-      provider.enqueue(text: "It is sunny.")
-      AssistantChatWorker.perform_async(conversation.id, "Weather?", "claude-haiku", ["durable"], {"user_id" => user.id})
-      WorkerHarness.wait_until(message: "the tool under way") { assistant_state&.dig("tools", "running") == "toolu_weather" }
+      provider.enqueue(tool_calls: [{name: "query_database", id: "toolu_0", arguments: {"sql" => "SELECT 1"}}])
+      provider.enqueue(text: "One query was enough.")
+      # The first job hands its turn over without enqueueing the continuation: the spec
+      # enqueues it once the conversation is busy.
+      stub_const("HandOverWorker", Class.new(AssistantChatWorker) { private def schedule_continuation(**) = nil })
+      jid = HandOverWorker.perform_async(conversation.id, "Run a query", "claude-haiku", ["app_db"], {"user_id" => user.id})
+      WorkerHarness.wait_for_job(jid)
+      state = assistant_state
+      expect(rows.last.status).to eq("partial")
 
-      # Another session queues for the advisory lock while the first job holds it, so it
-      # gets it as the first job ends, before the continuation job starts.
       held = Queue.new
       release = Queue.new
       holder = Thread.new do
@@ -271,11 +272,10 @@ RSpec.describe "AssistantChatWorker's durable turns", :worker_integration do
           end
         end
       end
-      WorkerHarness.wait_until(message: "the other session waiting") do
-        Conversation.connection.select_value("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted").to_i.positive?
-      end
-      gate << true
       held.pop
+      AssistantChatWorker.perform_async("conversation_id" => conversation.id, "user_message" => nil,
+        "model" => "claude-haiku", "tool_services" => ["app_db"], "user_context" => {"user_id" => user.id},
+        "continuation" => {"chain_started_at" => state["job"]["chain_started_at"]})
       retried = WorkerHarness.wait_until(message: "the busy continuation in the schedule") do
         Sidekiq::ScheduledSet.new.find { |job| job.args.first.is_a?(Hash) && job.args.first.dig("continuation", "busy_attempts") }
       end
@@ -284,8 +284,9 @@ RSpec.describe "AssistantChatWorker's durable turns", :worker_integration do
       release << true
       broadcasts.wait_for_end(count: 2)
 
-      expect(broadcasts.of(:complete).map { |event| event["text"] }).to eq(["It is sunny."])
+      expect(broadcasts.of(:complete).map { |event| event["text"] }).to eq(["One query was enough."])
       expect(broadcasts.of(:error)).to be_empty
+      expect(rows.map { |row| [row.role, row.status] }).to eq([["user", nil], ["assistant", "continued"], ["assistant", "completed"]])
     ensure
       release&.push(true)
       holder&.join

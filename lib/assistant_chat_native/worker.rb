@@ -451,7 +451,8 @@ module AssistantChatNative
       delay = [settings.continuation_retry_delay * (2**attempts), settings.continuation_busy_wait].min
       logger_for.info("[#{self.class.name}] conversation #{@conversation_id} is busy; continuing in #{delay.round(2)}s")
       self.class.perform_in(delay, arguments.merge("continuation" => continuation.merge(
-        "busy_since" => busy_since, "busy_attempts" => attempts + 1)))
+        "busy_since" => busy_since, "busy_attempts" => attempts + 1
+      )))
     end
 
     # The log line, the report and the broadcast each get the error as Redaction leaves

@@ -112,7 +112,7 @@ RSpec.describe "AssistantChatWorker's durable turns", :worker_integration do
     expect(provider.requests.size).to eq(2)
     # The page never lost text: the re-sync at offset 0 showed what it had, then the rest was appended.
     expect(PageReplay.shrinks(broadcasts.events)).to eq([])
-    expect(broadcasts.of(:chunk).select { |event| event["offset"].zero? }.size).to eq(2)
+    expect(broadcasts.of(:chunk).count { |event| event["offset"].zero? }).to eq(2)
     expect(broadcasts.of(:complete).map { |event| event["text"] }).to eq(["Refunding first.\n\nRefunded, and it is sunny."])
   end
 

@@ -34,6 +34,12 @@ class WorkerProcess
     wait_ready
   end
 
+  # Resident memory (kB) and open file descriptors, from /proc.
+  def resources
+    rss = File.read("/proc/#{@pid}/status")[/^VmRSS:\s+(\d+)/, 1].to_i
+    {rss_kb: rss, fds: Dir.children("/proc/#{@pid}/fd").size}
+  end
+
   def log_tail
     File.read(@log).lines.last(30).join
   end
@@ -44,7 +50,12 @@ class WorkerProcess
 
   # Waits for the process to end (a TERM's shutdown, or a kill -9); true if it did.
   def wait(timeout: 20)
-    WorkerHarness.wait_until(timeout: timeout, message: "worker process #{@pid} to exit") { Process.wait(@pid, Process::WNOHANG) }
+    deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + timeout
+    until Process.wait(@pid, Process::WNOHANG)
+      raise "worker process #{@pid} did not exit within #{timeout}s" if Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
+
+      sleep 0.02
+    end
     @reader.close
     true
   end

@@ -14,10 +14,14 @@ require "redis-client"
 ENV["RAILS_ENV"] = "test"
 require File.join(ENV.fetch("ACN_APP_ROOT"), "config", "environment")
 
+# One connection for every job thread; a RedisClient is not thread-safe.
 relay = RedisClient.new(url: ENV.fetch("ACN_REDIS_URL"))
+relay_lock = Mutex.new
 ActionCable::Server::Base.prepend(Module.new do
   define_method(:broadcast) do |broadcasting, message, coder: ActiveSupport::JSON|
-    super(broadcasting, message, coder: coder).tap { relay.call("PUBLISH", broadcasting, coder.encode(message)) }
+    super(broadcasting, message, coder: coder).tap do
+      relay_lock.synchronize { relay.call("PUBLISH", broadcasting, coder.encode(message)) }
+    end
   end
 end)
 

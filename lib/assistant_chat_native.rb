@@ -33,6 +33,8 @@ module AssistantChatNative
   autoload :Worker, "assistant_chat_native/worker"
   autoload :Broadcaster, "assistant_chat_native/broadcaster"
   autoload :ProcessingLock, "assistant_chat_native/processing_lock"
+  autoload :Reaper, "assistant_chat_native/reaper"
+  autoload :ReaperJob, "assistant_chat_native/reaper_job"
 
   # The seed worker's constants, shared by Turn and Worker.
   HEARTBEAT_INTERVAL = 30           # seconds between heartbeats, while streaming and while tools run

@@ -42,6 +42,7 @@ module AssistantChatNative
       end
       files.each { |file| load file }
       load File.join(root, "lib", "assistant_chat_native", "tasks", "models.rake")
+      load File.join(root, "lib", "assistant_chat_native", "tasks", "reap.rake")
     end
 
     generators do

@@ -127,13 +127,16 @@ module AssistantChatNative
       tool_services = Array(arguments["tool_services"])
       user_context = (arguments["user_context"] || {}).to_h.stringify_keys
       upload_ids = Array(arguments["upload_ids"])
-      continuation = arguments["continuation"] ? true : false
+      # true, or (from this version on) the chain's start and the wait for a busy conversation.
+      continuation = arguments["continuation"]
+      continuation = {} if continuation == true
 
       @job_id = jid || SecureRandom.hex(12)
       @attachment_tempfiles = []
       @continuation_due = nil
       @worker_started_at = Time.now
       @rounds_before = 0
+      @chain_started_at = continuation.is_a?(Hash) ? continuation["chain_started_at"]&.to_f : nil
       @conversation = find_conversation(@conversation_id)
       @sending_user = find_sender(user_context)
 
@@ -149,6 +152,7 @@ module AssistantChatNative
           @conversation.force_processing_lock!(sender, job_id: @job_id)
         end
         @locked_at = @conversation.processing_since
+        @chain_started_at ||= @locked_at&.to_f || Time.now.to_f
 
         begin
           broadcast_lock_state(locked: true)
@@ -160,15 +164,17 @@ module AssistantChatNative
       end
 
       unless result&.lock_was_acquired?
-        logger_for.info("[#{self.class.name}] Skipped: conversation #{@conversation_id} is locked by another worker")
-        broadcast_error(BUSY_MESSAGE)
+        if continuation
+          # A continuation is part of a turn the user is waiting for: never dropped.
+          retry_busy_continuation(arguments, continuation)
+        else
+          logger_for.info("[#{self.class.name}] Skipped: conversation #{@conversation_id} is locked by another worker")
+          broadcast_error(BUSY_MESSAGE)
+        end
       end
 
       # After every lock is released, so the continuation acquires them at once.
-      if @continuation_due
-        schedule_continuation(@continuation_due[:model], @continuation_due[:tool_services],
-          @continuation_due[:user_context])
-      end
+      schedule_continuation(**@continuation_due) if @continuation_due
     rescue => e
       handle_error(e, model)
     ensure
@@ -220,12 +226,79 @@ module AssistantChatNative
         return
       end
 
+      job = {"worker" => self.class.name, "model" => model, "tool_services" => tool_services,
+             "user_context" => user_context, "upload_ids" => upload_ids}
+      state = continuation_state
+      if state && !continuation && @continued_row[column(:job_id)].to_s != @job_id
+        # A turn whose job died (or whose continuation has not run yet) comes first:
+        # it is finished in its own row, then this message is answered after it.
+        finish_earlier_turn(state, job.merge("job_id" => @job_id))
+        return if @continuation_due
+
+        @continued_row = nil
+        state = nil
+      elsif state && @continued_row[column(:status)] == "streaming"
+        # This job's own turn (Sidekiq ran it again) or a dead continuation: go on in its row.
+        @reply_job_id = @continued_row[column(:job_id)].to_s
+      elsif continuation && state.nil?
+        logger_for.info("[#{self.class.name}] conversation #{@conversation.id}: no unfinished turn to continue")
+        return
+      end
+
+      meta = state&.fetch("job", nil) || {}
+      @chain_started_at = meta["chain_started_at"].to_f if state && meta["chain_started_at"]
+      later = (continuation.is_a?(Hash) && continuation["then"]) || meta["then"]
+      @job_meta = job.merge("chain_started_at" => @chain_started_at, "then" => later).compact
+      attachments = attachments_for(Array(meta["upload_ids"])) if state && upload_ids.empty? && meta["upload_ids"].present?
+      run_turn(state ? relink_attachments(state, attachments) : nil, model, tool_services, user_context, attachments)
+      answer_later_message(later) if later && !@continuation_due
+    end
+
+    # The message a job left for after the turn it finished first (its job's
+    # arguments and id): answered now, in the row that job would have written.
+    def answer_later_message(job)
+      @reply_job_id = job["job_id"].to_s
+      @checkpoint_row = nil
+      @continued_row = nil
+      @chain_started_at = Time.now.to_f
+      @job_meta = job.merge("chain_started_at" => @chain_started_at)
+      attachments = attachments_for(Array(job["upload_ids"]))
+      run_turn(nil, job["model"], Array(job["tool_services"]), job["user_context"].to_h, attachments)
+    end
+
+    # Finishes the unfinished turn of an earlier job (state, on @continued_row) with
+    # that job's model, tools and context, before this job answers its own message.
+    def finish_earlier_turn(state, job)
+      meta = state["job"] || job
+      @reply_job_id = @continued_row[column(:job_id)].to_s
+      @chain_started_at = meta["chain_started_at"]&.to_f || @chain_started_at
+      @job_meta = meta.merge("chain_started_at" => @chain_started_at, "then" => job)
+      attachments = attachments_for(Array(meta["upload_ids"]))
+      tool_services = Array(meta["tool_services"] || job["tool_services"])
+      user_context = (meta["user_context"] || job["user_context"]).to_h
+      run_turn(relink_attachments(state, attachments), meta["model"] || job["model"], tool_services, user_context, attachments)
+      @reply_job_id = nil
+      @checkpoint_row = nil
+      @broadcaster = nil
+      @chain_started_at = @locked_at&.to_f
+    end
+
+    # Runs one turn (resumed from state, or new from the history) to its end in this
+    # job: saved and broadcast, handed to a continuation, or raised as a failure.
+    def run_turn(state, model, tool_services, user_context, attachments)
       handler = TurnHandler.new(worker: self, broadcaster: broadcaster,
         chunk_interval: settings.chunk_broadcast_interval,
         cancel_check_interval: settings.cancel_check_interval)
-      turn = build_turn(model, user_context, tool_services, attachments, handler, continuation)
-      outcome = Instrumentation.turn(worker: self.class.name, conversation_id: @conversation.id,
-        model: model, handler: handler, logger: logger_for) { turn.run }
+      turn = build_turn(model, user_context, tool_services, attachments, handler, state)
+      begin
+        outcome = Instrumentation.turn(worker: self.class.name, conversation_id: @conversation.id,
+          model: model, handler: handler, logger: logger_for) { turn.run }
+      rescue Exception => e # rubocop:disable Lint/RescueException
+        # Not an error of the turn's (handle_error ends those): the job is being
+        # stopped, and the turn goes on in the next job from what the page shows.
+        handler.save_final_checkpoint unless e.is_a?(StandardError)
+        raise
+      end
       report_progress(@rounds_before + outcome.rounds.to_i)
       handler.flush_chunk
 
@@ -234,8 +307,7 @@ module AssistantChatNative
         message = persist_reply(outcome)
         broadcaster.complete(outcome.text.to_s, model: outcome.model.to_s, message: message)
       when :continue
-        persist_partial(outcome)
-        @continuation_due = {model: outcome.model.to_s, tool_services: tool_services, user_context: user_context}
+        continue_or_stop(outcome, tool_services, user_context)
       when :cancelled
         message = persist_cancelled(outcome)
         broadcaster.complete(outcome.text.to_s, model: outcome.model.to_s, cancelled: true, message: message)
@@ -244,19 +316,59 @@ module AssistantChatNative
       end
     end
 
-    # A new Turn from the history, or, for a continuation job, the Turn resumed
-    # from the state the previous job saved.
-    def build_turn(model, user_context, tool_services, attachments, handler, continuation)
+    # Hands the rest of the turn to a continuation job, unless the chain already has
+    # max_continuations: then the turn ends here, with copy that says so.
+    def continue_or_stop(outcome, tool_services, user_context)
+      if outcome.state["continuations"].to_i >= settings.max_continuations
+        text = [outcome.text.to_s, ErrorCopy::TOO_MANY_CONTINUATIONS].reject(&:empty?).join("\n\n")
+        logger_for.warn("[#{self.class.name}] conversation #{@conversation.id}: turn ended after " \
+          "#{settings.max_continuations} continuations (end=max_continuations)")
+        message = persist_stopped(outcome, text)
+        broadcaster.complete(text, model: outcome.model.to_s, message: message, stopped: :max_continuations)
+        return
+      end
+
+      persist_partial(outcome)
+      @continuation_due = {model: outcome.model.to_s, tool_services: tool_services, user_context: user_context,
+                           upload_ids: Array(@job_meta["upload_ids"]), later: @job_meta["then"]}
+    end
+
+    # A new Turn from the history, or the Turn resumed from a saved state (a
+    # continuation's, or a dead job's checkpoint).
+    def build_turn(model, user_context, tool_services, attachments, handler, state)
       options = {system: system_prompt(user_context), tools: tools_for(tool_services, user_context),
                  handler: handler, max_rounds: settings.max_rounds_per_job,
                  deadline: Time.now + settings.job_deadline, config: turn_config}
-      state = continuation ? continuation_state : nil
       if state
         @rounds_before = state["rounds"].to_i
         AssistantChatNative::Turn.resume(state, **options)
       else
+        @rounds_before = 0
         AssistantChatNative::Turn.new(model: model, messages: history_messages(attachments), **options)
       end
+    end
+
+    # Attachments travel by upload id: the state's parts point at an earlier job's
+    # tempfiles (gone with it), so each is pointed at this job's copy of its upload.
+    def relink_attachments(state, attachments)
+      by_upload = attachments.to_h { |part| [upload_id_of(part["path"]), part["path"]] }
+      relink = lambda do |value|
+        case value
+        when Array then value.map(&relink)
+        when Hash
+          if value["path"] && (id = upload_id_of(value["path"])) && by_upload[id]
+            value.merge("path" => by_upload[id])
+          else
+            value.transform_values(&relink)
+          end
+        else value
+        end
+      end
+      state.merge("messages" => relink.call(state["messages"]))
+    end
+
+    def upload_id_of(path)
+      File.basename(path.to_s)[/\Aacn-upload-([^-]+)-/, 1]
     end
 
     # The gem's configuration, with the constants this class sets itself in place of
@@ -289,10 +401,57 @@ module AssistantChatNative
         with_summaries: settings.tools_with_summaries || self.class::TOOLS_WITH_SUMMARIES)
     end
 
-    def schedule_continuation(model, tool_services, user_context)
+    # The Reaper's work on a conversation whose job died (the Reaper holds its
+    # advisory lock): a resume job for an unfinished checkpoint, else the error copy
+    # and the lock cleared. Returns :resumed or :failed.
+    def reap_conversation(conversation)
+      @conversation = conversation
+      @conversation_id = conversation.id
+      @job_id = conversation.try(:processing_job_id).to_s
+      _row, state = unfinished_checkpoint
+      job = state && state["job"]
+      if job
+        worker = (job["worker"] && Object.const_get(job["worker"])) || self.class
+        resume = worker.perform_async("conversation_id" => conversation.id, "user_message" => nil,
+          "model" => job["model"], "tool_services" => Array(job["tool_services"]),
+          "user_context" => job["user_context"].to_h, "upload_ids" => Array(job["upload_ids"]),
+          "continuation" => {"chain_started_at" => job["chain_started_at"], "then" => job["then"]}.compact)
+        # Fresh again, so the next sweep leaves it to the resume job.
+        conversation.class.where(id: conversation.id).update_all(processing_since: Time.now)
+        logger_for.warn("[#{self.class.name}] conversation #{conversation.id}: its job died; resuming in job #{resume}")
+        :resumed
+      else
+        logger_for.warn("[#{self.class.name}] conversation #{conversation.id}: its job died before a checkpoint; clearing the lock")
+        broadcast_error(ErrorCopy::INTERRUPTED)
+        release_lock
+        broadcast_lock_state(locked: false)
+        :failed
+      end
+    end
+
+    def schedule_continuation(model:, tool_services:, user_context:, upload_ids:, later: nil)
       self.class.perform_async("conversation_id" => @conversation.id, "user_message" => nil,
         "model" => model, "tool_services" => tool_services, "user_context" => user_context,
-        "continuation" => true)
+        "upload_ids" => upload_ids, "continuation" => {"chain_started_at" => @chain_started_at, "then" => later}.compact)
+    end
+
+    # Runs the continuation again later, waiting longer each time (at most
+    # settings.continuation_busy_wait seconds in all, then the user is told).
+    def retry_busy_continuation(arguments, continuation)
+      now = Time.now.to_f
+      busy_since = (continuation["busy_since"] || now).to_f
+      attempts = continuation["busy_attempts"].to_i
+      if now - busy_since > settings.continuation_busy_wait
+        logger_for.warn("[#{self.class.name}] conversation #{@conversation_id} stayed busy for " \
+          "#{settings.continuation_busy_wait}s; the continuation gives up")
+        broadcast_error(BUSY_MESSAGE)
+        return
+      end
+
+      delay = [settings.continuation_retry_delay * (2**attempts), settings.continuation_busy_wait].min
+      logger_for.info("[#{self.class.name}] conversation #{@conversation_id} is busy; continuing in #{delay.round(2)}s")
+      self.class.perform_in(delay, arguments.merge("continuation" => continuation.merge(
+        "busy_since" => busy_since, "busy_attempts" => attempts + 1)))
     end
 
     # The log line, the report and the broadcast each get the error as Redaction leaves
@@ -308,6 +467,7 @@ module AssistantChatNative
       logger_for.error("[#{self.class.name}] Error: #{shown.class}: #{shown.message}\n" \
         "#{Array(shown.backtrace).first(5).join("\n")}#{"\nResponse body: #{response_body}" if response_body.present?}")
       release_lock if @conversation
+      fail_checkpoint if @checkpoint_row
       @conversation&.track_error!
       report_error(shown, user_id: @sending_user&.id, custom_data: {
         worker: self.class.name, conversation_id: @conversation&.id || @conversation_id,

@@ -14,7 +14,7 @@ RSpec.describe "AssistantChatWorker stopped by Sidekiq's shutdown mid-turn", :wo
     WorkerHarness.start_sidekiq! if WorkerHarness.sidekiq_stopped?
   end
 
-  it "leaves no lock held, and run again adds neither a second user message nor a second reply" do
+  it "leaves no lock held and its text saved; run again, it goes on from that text without a second user message" do
     provider.enqueue(text: (1..200).map { |index| "slow#{index}" }.join(" "), token_rate: 20)
     jid = AssistantChatWorker.perform_async(conversation.id, "A long question", "claude-sonnet", [], {"user_id" => user.id})
     WorkerHarness.wait_until(message: "the reply to start streaming") { broadcasts.of(:chunk).any? }
@@ -28,19 +28,28 @@ RSpec.describe "AssistantChatWorker stopped by Sidekiq's shutdown mid-turn", :wo
     expect(free.lock_was_acquired?).to be(true)
     queued = WorkerHarness.wait_until(timeout: 5, message: "the job back in its queue") { Sidekiq::Queue.new("default").map(&:jid).presence }
     expect(queued).to eq([jid])
-    expect(Message.where(conversation_id: conversation.id).pluck(:role)).to eq(["user"])
+    # The stopped job saved what the page shows, as a checkpoint to go on from.
+    seen = PageReplay.texts(broadcasts.events).last
+    rows = Message.where(conversation_id: conversation.id).order(:id)
+    expect(rows.map { |row| [row.role, row.status] }).to eq([["user", nil], ["assistant", "streaming"]])
+    expect(rows.last.content).to eq(seen)
+    expect(JSON.parse(rows.last.continuation_state)).to include("checkpoint" => true, "partial_text" => seen)
     expect(broadcasts.of(:complete)).to be_empty
     expect(broadcasts.of(:error)).to be_empty
     expect(WorkerHarness.reports).to be_empty
 
-    provider.enqueue(text: "The whole answer, at last.")
+    provider.enqueue(text: " and the rest of it.")
     WorkerHarness.start_sidekiq!
     broadcasts.wait_for_end(count: 2)
 
     rows = Message.where(conversation_id: conversation.id).order(:id)
-    expect(rows.map { |row| [row.role, row.content] })
-      .to eq([["user", "A long question"], ["assistant", "The whole answer, at last."]])
-    expect(broadcasts.of(:complete).map { |event| event["text"] }).to eq(["The whole answer, at last."])
+    expect(rows.map { |row| [row.role, row.status, row.content] })
+      .to eq([["user", nil, "A long question"], ["assistant", "completed", "#{seen} and the rest of it."]])
+    expect(broadcasts.of(:complete).map { |event| event["text"] }).to eq(["#{seen} and the rest of it."])
+    # The page was re-synced with the text it had (offset 0), then got the rest appended.
+    expect(PageReplay.shrinks(broadcasts.events)).to eq([])
+    expect(PageReplay.texts(broadcasts.events).last).to eq("#{seen} and the rest of it.")
+    expect(provider.requests.last.json["messages"].last["content"].to_s).to include("interrupted")
     expect(Conversation.find(conversation.id).processing_by_id).to be_nil
   end
 end

@@ -15,6 +15,11 @@ module AssistantChatNative
     module ErrorCopy
       BUSY = "This conversation is currently being processed. Please try again in a moment."
       GENERIC = "Something went wrong while answering. Please try again."
+      # What the user reads when a turn's job died before it saved anything to go on from.
+      INTERRUPTED = "The answer was interrupted before it could finish. Please try again."
+      # Ends a turn that used every continuation job settings.max_continuations allows.
+      TOO_MANY_CONTINUATIONS = "This answer was stopped because it was taking too many steps. " \
+        "Ask a narrower question, or ask me to go on."
 
       PATTERNS = [
         [/\Amodel:|model[_ ]not[_ ]found|unknown model|does not exist.*model|model.*(not found|does not exist|is not supported)/i,

@@ -2,6 +2,7 @@
 
 require "tempfile"
 require_relative "message_hooks"
+require_relative "checkpoint_hooks"
 
 module AssistantChatNative
   class Worker
@@ -19,6 +20,8 @@ module AssistantChatNative
     #   tools_for(tool_services, user_context) tools from the tool-service registry
     #   persist_reply(outcome)                the reply and its tool transcript
     #   persist_partial(outcome)              a turn's transcript before its continuation
+    #   save_checkpoint(state, text)          a running turn's state and visible text
+    #   unfinished_checkpoint                 [row, state] of a turn that has not ended
     #   compact_messages(messages)            a shorter history after a context overflow
     #   cancelled?                            whether the user asked to stop
     #   attachments_for(upload_ids)           uploads as {type:, path:, media_type:} parts
@@ -28,6 +31,8 @@ module AssistantChatNative
       # persist_user_message, persisted_reply, history_messages, persist_reply,
       # persist_partial, persist_cancelled, continuation_state.
       include MessageHooks
+      # save_checkpoint, unfinished_checkpoint.
+      include CheckpointHooks
 
       # The conversation record (the configured conversation class).
       def find_conversation(conversation_id)
@@ -67,7 +72,8 @@ module AssistantChatNative
       end
 
       # True when the user asked to stop: a cancel_requested_at set after the
-      # lock was taken.
+      # turn's first job took the lock (a cancel stops the whole chain of
+      # continuation jobs).
       def cancelled?
         return false unless @conversation.has_attribute?(:cancel_requested_at)
 
@@ -75,7 +81,8 @@ module AssistantChatNative
         # would answer every poll with the first one's result.
         model = @conversation.class
         requested = model.uncached { model.where(id: @conversation.id).pick(:cancel_requested_at) }
-        !requested.nil? && (@locked_at.nil? || requested >= @locked_at)
+        started = @chain_started_at || @locked_at&.to_f
+        !requested.nil? && (started.nil? || requested.to_f >= started)
       end
 
       # Each upload as an attachment part; files are copied to tempfiles that the

@@ -30,7 +30,7 @@ module AssistantChatNative
       # This job's saved reply, when an earlier run of the same job got that far.
       def persisted_reply
         message_rows.find_by(column(:job_id) => @job_id, column(:role) => "assistant",
-          column(:status) => %w[completed cancelled])
+          column(:status) => %w[completed cancelled stopped])
       end
 
       # The conversation's messages, oldest first, as normalized messages. An
@@ -42,7 +42,7 @@ module AssistantChatNative
           transcript = row[column(:transcript)]
           if role == "assistant" && transcript.present?
             JSON.parse(transcript)
-          elsif role == "user" && row[column(:job_id)] == @job_id && attachments.any?
+          elsif role == "user" && row[column(:job_id)] == reply_job_id && attachments.any?
             [{"role" => "user", "content" => [{"type" => "text", "text" => message_text(row)}] + attachments}]
           else
             [{"role" => role, "content" => message_text(row)}]
@@ -68,16 +68,24 @@ module AssistantChatNative
       # Saves a turn's transcript, and the state to resume from, before a
       # continuation job picks it up; returns its row.
       def persist_partial(outcome)
-        save_assistant_row(outcome, status: "partial", continuation_state: JSON.generate(outcome.state))
+        save_assistant_row(outcome, status: "partial",
+          continuation_state: JSON.generate(outcome.state.merge("job" => @job_meta)))
+      end
+
+      # Saves what a turn stopped at max_continuations showed, followed by the copy
+      # that says so; returns its row.
+      def persist_stopped(outcome, text)
+        row = save_assistant_row(outcome, status: "stopped", text: text)
+        mark_continued
+        row
       end
 
       # The state the latest unfinished turn saved (nil when there is none: the
       # continuation then starts a new turn from the history).
       def continuation_state
-        row = message_rows.where(column(:role) => "assistant", column(:status) => "partial").reorder(:id).last
+        row, state = unfinished_checkpoint
         @continued_row = row
-        saved = row && row[column(:continuation_state)]
-        saved.present? ? JSON.parse(saved) : nil
+        state
       end
 
       private
@@ -116,9 +124,9 @@ module AssistantChatNative
           .find { |reflection| !reflection.options[:through] && reflection.class_name == name }&.name
       end
 
-      def save_assistant_row(outcome, status:, continuation_state: nil)
-        row = message_rows.find_or_initialize_by(column(:job_id) => @job_id, column(:role) => "assistant")
-        row[column(:content)] = outcome.text.to_s
+      def save_assistant_row(outcome, status:, continuation_state: nil, text: outcome.text)
+        row = message_rows.find_or_initialize_by(column(:job_id) => reply_job_id, column(:role) => "assistant")
+        row[column(:content)] = text.to_s
         row[column(:transcript)] = JSON.generate(outcome.transcript)
         row[column(:status)] = status
         row[column(:model)] = outcome.model.to_s if row.has_attribute?(column(:model))
@@ -127,8 +135,18 @@ module AssistantChatNative
         row
       end
 
+      # The turn ended: the rows it went on from (handed to a continuation, or
+      # left by a job that died) are continued.
       def mark_continued
-        @continued_row&.update!(column(:status) => "continued")
+        return unless @continued_row
+
+        message_rows.where(column(:role) => "assistant", column(:status) => CheckpointHooks::UNFINISHED)
+          .where(message_model.arel_table[message_model.primary_key].lt(latest_reply_id))
+          .update_all(column(:status) => "continued")
+      end
+
+      def latest_reply_id
+        message_rows.where(column(:job_id) => reply_job_id, column(:role) => "assistant").pick(message_model.primary_key)
       end
 
       def attachment_refs(attachments)

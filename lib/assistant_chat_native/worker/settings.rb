@@ -14,6 +14,11 @@ module AssistantChatNative
 
       # Model rounds one job runs before it hands the rest to a continuation job.
       attr_accessor :max_rounds_per_job
+      # Continuation jobs one turn may chain; past it the turn ends with copy that says so.
+      attr_accessor :max_continuations
+      # Seconds a continuation that finds the conversation busy waits before it runs
+      # again (doubling each time), and the most it waits in all before the user is told.
+      attr_accessor :continuation_retry_delay, :continuation_busy_wait
       # Seconds one job streams before it hands the rest to a continuation job
       # (keep it under Sidekiq's shutdown timeout times a few).
       attr_accessor :job_deadline
@@ -58,6 +63,9 @@ module AssistantChatNative
       def initialize
         @max_rounds_per_job = 10
         @job_deadline = 300
+        @max_continuations = 5
+        @continuation_retry_delay = 1.0
+        @continuation_busy_wait = 600
         @chunk_broadcast_interval = 0.1
         @status_broadcast_interval = nil
         @tool_display_names = nil

@@ -1,5 +1,7 @@
 # frozen_string_literal: true
 
+require "monitor"
+
 module AssistantChatNative
   class Worker
     # The Turn's handler inside a job: it turns the turn's callbacks into
@@ -34,20 +36,57 @@ module AssistantChatNative
         @last_cancel_check_at = nil
         @first_token_clock = nil
         @stream_observer = nil
+        # The stream's thread and the heartbeat's both send held chunks: one at a time.
+        @chunk_lock = Monitor.new
       end
 
       # The reply so far (the whole text, kept by reference: a chunk sends only what
       # grew since the last one).
       def on_text(accumulated, _delta = nil)
         @first_token_clock ||= @clock.call
-        @text = accumulated.to_s
-        @flushes += 1
-        now = @clock.call
-        if @last_chunk_at && now - @last_chunk_at < @chunk_interval
-          @held_chunk = true
-          return
+        @chunk_lock.synchronize do
+          @text = accumulated.to_s
+          @flushes += 1
+          now = @clock.call
+          if @last_chunk_at && now - @last_chunk_at < @chunk_interval
+            @held_chunk = true
+            return
+          end
+          send_chunk(now)
         end
-        send_chunk(now)
+      end
+
+      # What a job that dies can go on from (the Turn throttles these while text
+      # streams): saved by the worker with the text the page shows.
+      def on_checkpoint(state)
+        text = @chunk_lock.synchronize { @text.dup }
+        @last_checkpoint = [state, text]
+        @worker.send(:save_checkpoint, state, text)
+      end
+
+      # The job is being stopped (Sidekiq's shutdown, a process-level exception):
+      # the last checkpoint, with the words streamed since it, so that what the page
+      # shows is what the job that goes on starts from.
+      def save_final_checkpoint
+        state, saved_text = @last_checkpoint
+        text = @chunk_lock.synchronize { @text.dup }
+        return unless state && text.bytesize > saved_text.bytesize && text.start_with?(saved_text)
+
+        grown = text.byteslice(saved_text.bytesize..)
+        partial = state["partial_text"]
+        grown = grown.delete_prefix(AssistantChatNative::Turn::SEPARATOR) if partial.nil?
+        @worker.send(:save_checkpoint, state.merge("partial_text" => partial.to_s + grown), text)
+      end
+
+      # A turn resumed from a dead job's checkpoint: the page gets the text it had
+      # (whole, at offset 0, so a page that saw less or more is re-synced), then the
+      # words appended to it.
+      def on_resume(text)
+        @chunk_lock.synchronize do
+          @text = text.to_s
+          @sent_bytes = nil
+          send_chunk(@clock.call)
+        end
       end
 
       def on_thinking(accumulated, _delta = nil)
@@ -88,13 +127,15 @@ module AssistantChatNative
 
       # A retry dropped a round's partial text: show what is left at once, whole.
       def on_text_reset(accumulated)
-        @text = accumulated.to_s
-        @sent_bytes = nil
-        send_chunk(@clock.call)
+        @chunk_lock.synchronize do
+          @text = accumulated.to_s
+          @sent_bytes = nil
+          send_chunk(@clock.call)
+        end
       end
 
       def on_heartbeat(elapsed = nil, *)
-        flush_chunk if @held_chunk
+        flush_chunk
         @broadcaster.flush_status
         @worker.send(:heartbeat, elapsed)
       end
@@ -115,9 +156,11 @@ module AssistantChatNative
 
       # Sends the reply held back by the throttle.
       def flush_chunk
-        return unless @held_chunk
+        @chunk_lock.synchronize do
+          return unless @held_chunk
 
-        send_chunk(@clock.call)
+          send_chunk(@clock.call)
+        end
       end
 
       private

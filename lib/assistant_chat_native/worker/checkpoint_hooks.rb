@@ -1,0 +1,67 @@
+# frozen_string_literal: true
+
+require "json"
+
+module AssistantChatNative
+  class Worker
+    # The hooks that save a turn's checkpoints and find the one a dead job left, for
+    # Hooks to include. A checkpoint lives on the turn's assistant message row:
+    # status "streaming", the Turn's state (with what a new job needs to go on: the
+    # job's arguments and the chain's start) in continuation_state, and the text the
+    # page shows in content. It is written with one UPDATE; the first one inserts
+    # the row.
+    module CheckpointHooks
+      # Assistant rows of a turn that has not ended: "streaming" (its job is running,
+      # or died), "partial" (handed to a continuation job).
+      UNFINISHED = %w[streaming partial].freeze
+
+      # Saves state and the visible text on this turn's row.
+      def save_checkpoint(state, text)
+        saved = JSON.generate(state.merge("job" => @job_meta))
+        borrowing_connection do
+          row = checkpoint_row(text)
+          row.class.where(row.class.primary_key => row.id)
+            .update_all(column(:content) => text.to_s, column(:status) => "streaming", column(:continuation_state) => saved)
+        end
+      end
+
+      # The latest unfinished turn's row and its state (nil when there is none).
+      def unfinished_checkpoint
+        row = message_rows.where(column(:role) => "assistant", column(:status) => UNFINISHED).reorder(:id).last
+        saved = row && row[column(:continuation_state)]
+        saved.present? ? [row, JSON.parse(saved)] : nil
+      end
+
+      # The turn ended in an error the user was shown: its row is no longer one to go
+      # on from.
+      def fail_checkpoint
+        @checkpoint_row.class.where(@checkpoint_row.class.primary_key => @checkpoint_row.id)
+          .where(column(:status) => "streaming").update_all(column(:status) => "failed")
+      end
+
+      private
+
+      # The row this turn's checkpoints and reply go to (inserted by the first checkpoint).
+      def checkpoint_row(text)
+        @checkpoint_row ||= message_rows.create_with(column(:content) => text.to_s, column(:status) => "streaming")
+          .find_or_create_by!(column(:job_id) => reply_job_id, column(:role) => "assistant")
+      end
+
+      # The job id the turn's assistant row is keyed by: this job's, or the dead job's
+      # whose turn this one finishes.
+      def reply_job_id
+        @reply_job_id || @job_id
+      end
+
+      # Runs the block on a connection borrowed for it (the job's own on its thread).
+      def borrowing_connection(&block)
+        pool = message_model.connection_pool
+        if pool.method(:with_connection).parameters.any? { |_type, name| name == :prevent_permanent_checkout }
+          pool.with_connection(prevent_permanent_checkout: true, &block)
+        else
+          pool.with_connection(&block)
+        end
+      end
+    end
+  end
+end

@@ -1,0 +1,301 @@
+# frozen_string_literal: true
+
+require "spec_helper"
+require "sidekiq/api"
+
+# A process-level exception a tool raises to end its job where a killed process
+# would have stopped it: not a StandardError, so neither the Turn nor the worker
+# treats it as the turn's error.
+class SimulatedDeath < Exception; end # rubocop:disable Lint/InheritException
+
+RSpec.describe "AssistantChatWorker's durable turns", :worker_integration do
+  let(:provider) { WorkerHarness.provider }
+  let(:user) { User.create!(name: "Dana") }
+  let(:conversation) { Conversation.create!(user_id: user.id) }
+  let!(:broadcasts) { WorkerHarness::BroadcastLog.new(WorkerHarness.stream_for(conversation)) }
+  let(:runs) { Hash.new(0) }
+
+  after do
+    broadcasts.close
+    AssistantChatWorker.settings.max_rounds_per_job = 10
+    AssistantChatWorker.settings.max_continuations = 5
+    AssistantChatWorker.settings.continuation_retry_delay = 1.0
+    AssistantChatWorker.settings.continuation_busy_wait = 600
+  end
+
+  before { AssistantChatNative.config.checkpoint_interval = 0.1 }
+
+  # "refund" counts its runs and is not idempotent; "weather" dies on its first run
+  # when told to, and is idempotent, so the job that goes on runs it again.
+  def register_tools(die: false, gate: nil)
+    counts = runs
+    dying = [die]
+    AssistantChatNative.config.worker.tool_services.register("durable") do |_user_context, _conversation|
+      [AssistantChatNative::Tool.new(name: "refund_order", description: "Refunds an order") do |arguments, tool_call_id:|
+        counts[["refund_order", tool_call_id]] += 1
+        "refunded #{arguments["order"]}"
+      end,
+        AssistantChatNative::Tool.new(name: "get_weather", description: "The weather", idempotent: true) do |_arguments, tool_call_id:|
+          gate&.pop
+          counts[["get_weather", tool_call_id]] += 1
+          raise SimulatedDeath, "the process was killed" if dying.shift
+
+          "sunny"
+        end]
+    end
+  end
+
+  def script_refund_then_weather(reply:)
+    provider.enqueue(text: "Refunding first.", tool_calls: [{name: "refund_order", id: "toolu_refund", arguments: {order: 7}},
+      {name: "get_weather", id: "toolu_weather", arguments: {}}])
+    provider.enqueue(text: reply)
+  end
+
+  def rows
+    Message.where(conversation_id: conversation.id).order(:id)
+  end
+
+  def assistant_state
+    saved = rows.where(role: "assistant").last&.continuation_state
+    saved && JSON.parse(saved)
+  end
+
+  it "saves a checkpoint on the reply's row after each tool and while the text streams" do
+    gate = Queue.new
+    register_tools(gate: gate)
+    provider.enqueue(text: "Refunding first.", tool_calls: [{name: "refund_order", id: "toolu_refund", arguments: {order: 7}},
+      {name: "get_weather", id: "toolu_weather", arguments: {}}])
+    provider.enqueue(text: (1..30).map { |index| "word#{index}" }.join(" "), token_rate: 30)
+    AssistantChatWorker.perform_async(conversation.id, "Refund order 7", "claude-sonnet", ["durable"], {"user_id" => user.id})
+
+    # The weather tool waits: the refund's result is saved already, with the text shown.
+    state = WorkerHarness.wait_until(message: "the refund's checkpoint") { assistant_state&.dig("tools", "toolu_refund") && assistant_state }
+    expect(state.dig("tools", "toolu_refund").to_s).to include("refunded 7")
+    expect(state["job"]).to include("worker" => "AssistantChatWorker", "model" => "claude-sonnet",
+      "tool_services" => ["durable"], "user_context" => {"user_id" => user.id}, "upload_ids" => [])
+    expect(state["job"]["chain_started_at"]).to be_a(Float)
+    expect(rows.map { |row| [row.role, row.status, row.content] })
+      .to eq([["user", nil, "Refund order 7"], ["assistant", "streaming", "Refunding first."]])
+    gate << true
+
+    # While the reply streams, the row's text grows with it.
+    partial = WorkerHarness.wait_until(message: "a checkpoint while streaming") do
+      text = rows.last.content
+      text if rows.last.status == "streaming" && text.include?("word")
+    end
+    expect(assistant_state["partial_text"]).to start_with("word1")
+    broadcasts.wait_for_end
+    expect(rows.last.status).to eq("completed")
+    expect(rows.last.content).to start_with(partial.sub(/word\d+\z/, ""))
+    expect(rows.where(role: "assistant").count).to eq(1)
+  end
+
+  it "goes on from the dead job's checkpoint when Sidekiq runs the same job again: no tool twice, one user message" do
+    register_tools(die: true)
+    script_refund_then_weather(reply: "Refunded, and it is sunny.")
+    args = [conversation.id, "Refund order 7 and check the weather", "claude-sonnet", ["durable"], {"user_id" => user.id}, []]
+    jid = AssistantChatWorker.perform_async(*args)
+    broadcasts.wait_for_end
+    WorkerHarness.wait_until(message: "the job's death") { runs[["get_weather", "toolu_weather"]] == 1 }
+    expect(rows.map { |row| [row.role, row.status] }).to eq([["user", nil], ["assistant", "streaming"]])
+    expect(broadcasts.of(:complete)).to be_empty
+
+    Sidekiq::Client.push("class" => AssistantChatWorker, "args" => args, "jid" => jid)
+    broadcasts.wait_for_end(count: 2)
+
+    expect(runs).to eq({["refund_order", "toolu_refund"] => 1, ["get_weather", "toolu_weather"] => 2})
+    expect(rows.map { |row| [row.role, row.status, row.content] }).to eq([
+      ["user", nil, "Refund order 7 and check the weather"],
+      ["assistant", "completed", "Refunding first.\n\nRefunded, and it is sunny."]
+    ])
+    expect(provider.requests.size).to eq(2)
+    # The page never lost text: the re-sync at offset 0 showed what it had, then the rest was appended.
+    expect(PageReplay.shrinks(broadcasts.events)).to eq([])
+    expect(broadcasts.of(:chunk).select { |event| event["offset"].zero? }.size).to eq(2)
+    expect(broadcasts.of(:complete).map { |event| event["text"] }).to eq(["Refunding first.\n\nRefunded, and it is sunny."])
+  end
+
+  it "finishes a dead job's turn before it answers the next message, in order" do
+    register_tools(die: true)
+    script_refund_then_weather(reply: "Refunded, and it is sunny.")
+    AssistantChatWorker.perform_async(conversation.id, "Refund order 7", "claude-sonnet", ["durable"], {"user_id" => user.id})
+    broadcasts.wait_for_end
+    WorkerHarness.wait_until(message: "the job's death") { runs[["get_weather", "toolu_weather"]] == 1 }
+
+    provider.enqueue(text: "You are welcome.")
+    AssistantChatWorker.perform_async(conversation.id, "Thanks", "claude-sonnet", [], {"user_id" => user.id})
+    broadcasts.wait_for_end(count: 2)
+
+    expect(rows.map { |row| [row.role, row.status, row.content] }).to eq([
+      ["user", nil, "Refund order 7"],
+      ["assistant", "completed", "Refunding first.\n\nRefunded, and it is sunny."],
+      ["user", nil, "Thanks"],
+      ["assistant", "completed", "You are welcome."]
+    ])
+    expect(runs[["refund_order", "toolu_refund"]]).to eq(1)
+    expect(broadcasts.of(:complete).map { |event| event["text"] })
+      .to eq(["Refunding first.\n\nRefunded, and it is sunny.", "You are welcome."])
+    # The new message's request carries the finished turn before it.
+    contents = provider.requests.last.json["messages"].map { |message| message["content"].to_s }
+    expect(contents.index { |text| text.include?("Refunded, and it is sunny.") })
+      .to be < contents.index { |text| text.include?("Thanks") }
+  end
+
+  describe "the Reaper" do
+    # What a process killed with SIGKILL leaves: the column lock, stale, and no
+    # session holding the advisory lock.
+    def leave_stale_lock(jid)
+      Conversation.where(id: conversation.id)
+        .update_all(processing_by_id: user.id, processing_since: Time.now - 3600, processing_job_id: jid)
+    end
+
+    it "re-enqueues a resume job for a stale lock with a checkpoint, which finishes the turn" do
+      register_tools(die: true)
+      script_refund_then_weather(reply: "Refunded, and it is sunny.")
+      jid = AssistantChatWorker.perform_async(conversation.id, "Refund order 7", "claude-sonnet", ["durable"], {"user_id" => user.id})
+      broadcasts.wait_for_end
+      WorkerHarness.wait_until(message: "the job's death") { runs[["get_weather", "toolu_weather"]] == 1 }
+      leave_stale_lock(jid)
+
+      expect(AssistantChatNative::Reaper.new(worker: AssistantChatWorker).call).to eq(conversation.id => :resumed)
+      broadcasts.wait_for_end(count: 2)
+
+      expect(rows.map { |row| [row.role, row.status, row.content] }).to eq([
+        ["user", nil, "Refund order 7"], ["assistant", "completed", "Refunding first.\n\nRefunded, and it is sunny."]
+      ])
+      expect(runs[["refund_order", "toolu_refund"]]).to eq(1)
+      expect(Conversation.find(conversation.id).processing_by_id).to be_nil
+      expect(PageReplay.shrinks(broadcasts.events)).to eq([])
+    end
+
+    it "tells the user and clears a stale lock that has no checkpoint" do
+      Message.create!(conversation_id: conversation.id, role: "user", content: "Hello", job_id: "dead-job")
+      leave_stale_lock("dead-job")
+
+      expect(AssistantChatNative::Reaper.new(worker: AssistantChatWorker).call).to eq(conversation.id => :failed)
+
+      expect(broadcasts.of(:error).map { |event| event["message"] })
+        .to eq([AssistantChatNative::Worker::ErrorCopy::INTERRUPTED])
+      expect(broadcasts.of(:lock).map { |event| event["locked"] }).to eq([false])
+      expect(Conversation.find(conversation.id).processing_by_id).to be_nil
+    end
+
+    it "skips a stale-looking lock whose job is alive (it holds the advisory lock)" do
+      leave_stale_lock("live-job")
+      held = Queue.new
+      release = Queue.new
+      holder = Thread.new do
+        Conversation.connection_pool.with_connection do
+          Conversation.with_advisory_lock(conversation.processing_lock_key) do
+            held << true
+            release.pop
+          end
+        end
+      end
+      held.pop
+
+      expect(AssistantChatNative::Reaper.new(worker: AssistantChatWorker).call).to eq(conversation.id => :live)
+      expect(Conversation.find(conversation.id).processing_job_id).to eq("live-job")
+      expect(broadcasts.events).to be_empty
+    ensure
+      release << true
+      holder&.join
+    end
+  end
+
+  describe "continuations" do
+    def script_queries(count, reply:)
+      count.times do |index|
+        provider.enqueue(tool_calls: [{name: "query_database", id: "toolu_#{index}", arguments: {"sql" => "SELECT #{index}"}}])
+      end
+      provider.enqueue(text: reply)
+    end
+
+    it "ends a turn past max_continuations with copy that says so, saved and broadcast, not an error" do
+      AssistantChatWorker.settings.max_rounds_per_job = 1
+      AssistantChatWorker.settings.max_continuations = 2
+      script_queries(5, reply: "Never reached.")
+      AssistantChatWorker.perform_async(conversation.id, "Run five queries", "claude-haiku", ["app_db"], {"user_id" => user.id})
+      broadcasts.wait_for_end(count: 3)
+      WorkerHarness.wait_until(message: "the stopped reply") { broadcasts.of(:complete).any? }
+
+      # The first job and two continuations, one round each.
+      expect(provider.requests.size).to eq(3)
+      copy = AssistantChatNative::Worker::ErrorCopy::TOO_MANY_CONTINUATIONS
+      expect(broadcasts.of(:complete).map { |event| event["text"] }).to eq([copy])
+      expect(broadcasts.of(:error)).to be_empty
+      expect(WorkerHarness.reports).to be_empty
+      expect(rows.map { |row| [row.role, row.status] })
+        .to eq([["user", nil], ["assistant", "continued"], ["assistant", "continued"], ["assistant", "stopped"]])
+      expect(rows.last.content).to eq(copy)
+      expect(Conversation.find(conversation.id).processing_by_id).to be_nil
+    end
+
+    it "stops the whole chain on a cancel requested between two continuation jobs" do
+      AssistantChatWorker.settings.max_rounds_per_job = 1
+      script_queries(3, reply: "Never reached.")
+      # The continuation job is held in the schedule until the cancel is in.
+      AssistantChatWorker.settings.continuation_retry_delay = 0.2
+      jid = AssistantChatWorker.perform_async(conversation.id, "Run three queries", "claude-haiku", ["app_db"], {"user_id" => user.id})
+      WorkerHarness.wait_for_job(jid)
+      Conversation.where(id: conversation.id).update_all(cancel_requested_at: Time.now)
+      broadcasts.wait_for_end(count: 2)
+      WorkerHarness.wait_until(message: "the cancelled reply") { broadcasts.of(:complete).any? }
+
+      expect(broadcasts.of(:complete).map { |event| event["cancelled"] }).to eq([true])
+      expect(provider.requests.size).to be <= 2
+      expect(rows.where(role: "assistant").pluck(:status)).to include("cancelled")
+      expect(rows.where(role: "assistant").pluck(:status)).not_to include("partial", "streaming")
+    end
+
+    it "re-enqueues a continuation that finds the conversation busy, and it runs once the lock is free" do
+      AssistantChatWorker.settings.max_rounds_per_job = 1
+      AssistantChatWorker.settings.continuation_retry_delay = 0.5
+      script_queries(1, reply: "Both queries agree.")
+      held = Queue.new
+      release = Queue.new
+      holder = Thread.new do
+        Conversation.connection_pool.with_connection do
+          WorkerHarness.wait_until(message: "the first job's end") { rows.where(status: "partial").exists? }
+          Conversation.with_advisory_lock(conversation.processing_lock_key) do
+            held << true
+            release.pop
+          end
+        end
+      end
+      AssistantChatWorker.perform_async(conversation.id, "Run two queries", "claude-haiku", ["app_db"], {"user_id" => user.id})
+      held.pop
+      retried = WorkerHarness.wait_until(message: "the busy continuation in the schedule") do
+        Sidekiq::ScheduledSet.new.find { |job| job.args.first.is_a?(Hash) && job.args.first.dig("continuation", "busy_attempts") }
+      end
+      expect(retried.args.first["continuation"]).to include("busy_attempts" => 1)
+      expect(broadcasts.of(:error)).to be_empty
+      release << true
+      broadcasts.wait_for_end(count: 2)
+
+      expect(broadcasts.of(:complete).map { |event| event["text"] }).to eq(["Both queries agree."])
+      expect(broadcasts.of(:error)).to be_empty
+    ensure
+      release << true
+      holder&.join
+    end
+
+    it "rebuilds a continuation's attachments from their upload ids" do
+      AssistantChatWorker.settings.max_rounds_per_job = 1
+      upload = Upload.create!(filename: "notes.txt", content_type: "text/plain", data: "quarterly notes")
+      script_queries(1, reply: "I read your notes twice.")
+      AssistantChatWorker.perform_async(conversation.id, "Summarize my notes", "claude-sonnet", ["app_db"], {}, [upload.id])
+      broadcasts.wait_for_end(count: 2)
+
+      expect(broadcasts.of(:error)).to eq([])
+      expect(broadcasts.of(:complete).map { |event| event["text"] }).to eq(["I read your notes twice."])
+      expect(provider.requests.size).to eq(2)
+      documents = provider.requests.map do |request|
+        part = request.json["messages"].flat_map { |message| Array(message["content"]) }
+          .find { |candidate| candidate.is_a?(Hash) && candidate["type"] == "document" }
+        Base64.decode64(part.dig("source", "data"))
+      end
+      expect(documents).to eq(["quarterly notes", "quarterly notes"])
+    end
+  end
+end

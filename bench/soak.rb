@@ -75,12 +75,28 @@ module Soak
       SpecRailsApp.boot!(database_url: TestServices.postgres_url)
       ActiveRecord::Base.logger = nil
       Sidekiq.configure_client { |config| config.redis = {url: TestServices.redis_url} }
+      relay_broadcasts
       WorkerProcess.prepare_tables!
       @provider = AssistantChatNative::LocalProvider.start(log: nil)
       @provider.respond_with { |request| reply_for(request) }
       @events = Events.new
       @conversations = {}
       @worker = start_worker
+    end
+
+    # The Reaper runs here and tells the user of a turn it cannot resume through
+    # this process's Action Cable: relay it on Redis pubsub as the worker
+    # process does (spec/rails_app/script/worker_process.rb).
+    def relay_broadcasts
+      relay = RedisClient.new(url: TestServices.redis_url)
+      relay_lock = Mutex.new
+      ActionCable::Server::Base.prepend(Module.new do
+        define_method(:broadcast) do |broadcasting, message, coder: ActiveSupport::JSON|
+          super(broadcasting, message, coder: coder).tap do
+            relay_lock.synchronize { relay.call("PUBLISH", broadcasting, coder.encode(message)) }
+          end
+        end
+      end)
     end
 
     def start_worker
@@ -136,7 +152,7 @@ module Soak
         @worker.kill(kill)
         @worker.wait
         @worker = start_worker
-        AssistantChatNative::Reaper.new.call if reaper?
+        AssistantChatNative::Reaper.new(stale_after: 0).call if reaper?
       end
       wait_for_ends(second)
       samples << {pid: @worker.pid, before: before, after: @worker.resources} unless kill

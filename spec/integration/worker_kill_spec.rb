@@ -12,6 +12,7 @@ RSpec.describe "AssistantChatWorker whose process is killed mid-turn", :worker_i
   let(:provider) { WorkerHarness.provider }
   let(:conversation) { Conversation.create! }
   let(:reply) { (1..120).map { |index| "word#{index}" }.join(" ") }
+  let(:rest) { "And that is the whole answer." }
   let!(:page) { WorkerProcess::PageLog.new(WorkerHarness.stream_for(conversation)) }
   let(:processes) { [] }
 
@@ -52,32 +53,27 @@ RSpec.describe "AssistantChatWorker whose process is killed mid-turn", :worker_i
   end
 
   def reap!
-    AssistantChatNative::Reaper.new.call
+    AssistantChatNative::Reaper.new(stale_after: 0).call
   end
 
-  def expect_turn_completed_once
+  def expect_turn_completed_once(resumed_from_text: true)
     WorkerHarness.wait_until(timeout: 30, message: "the turn to complete; got #{page.events.inspect[0, 800]}") { page.of(:complete).any? }
     WorkerHarness.wait_until(timeout: 10, message: "the column lock's release") { Conversation.find(conversation.id).processing_by_id.nil? }
 
-    expect(page.of(:complete).map { |event| event["text"] }).to eq([reply])
+    # The rerun goes on from the checkpoint: the text the killed process streamed, then the rest.
+    texts = page.of(:complete).map { |event| event["text"] }
+    expect(texts.size).to eq(1)
+    expect(texts.first).to(resumed_from_text ? start_with("word1 word2").and(end_with(rest)) : eq(reply))
     rows = Message.where(conversation_id: conversation.id).order(:id)
-    expect(rows.map { |row| [row.role, row.content] }).to eq([["user", "Sales by state, at length"], ["assistant", reply]])
+    expect(rows.map { |row| [row.role, row.content] }).to eq([["user", "Sales by state, at length"], ["assistant", texts.first]])
     expect(tool_runs).to eq(["toolu_1"])
     free = Conversation.with_advisory_lock_result(conversation.processing_lock_key, timeout_seconds: 0) { true }
     expect(free.lock_was_acquired?).to be(true)
   end
 
-  # The rerun starts the reply over at offset 0 with its first token, taking back
-  # what the killed process showed, until the resumed job re-syncs with the
-  # checkpointed text first.
-  def expect_no_text_vanished
-    pending "awaits the resume of a dead job's turn from the checkpoint on its message row"
-    expect(page.vanished_text).to eq([])
-  end
-
   it "TERM with a short timeout: the job goes back with its jid, and a fresh process finishes the turn" do
     script_tool_then_slow_reply
-    provider.enqueue(text: reply, token_rate: 200)
+    provider.enqueue(text: rest)
     worker = start_worker(timeout: 1)
     jid = enqueue_turn
     wait_for_shown_text
@@ -88,16 +84,18 @@ RSpec.describe "AssistantChatWorker whose process is killed mid-turn", :worker_i
 
     start_worker
     expect_turn_completed_once
-    expect_no_text_vanished
+    expect(page.vanished_text).to eq([])
   end
 
   it "kill -9 mid-stream: the Reaper puts the lost job back, and a fresh process finishes the turn" do
-    skip "awaits AssistantChatNative::Reaper" unless defined?(AssistantChatNative::Reaper)
     script_tool_then_slow_reply
-    provider.enqueue(text: reply, token_rate: 200)
+    provider.enqueue(text: rest)
     worker = start_worker
     enqueue_turn
     wait_for_shown_text
+    WorkerHarness.wait_until(message: "a checkpoint of the streamed text") do
+      Message.where(conversation_id: conversation.id, role: "assistant").pick(:content).to_s.include?("word")
+    end
 
     worker.kill("KILL")
     worker.wait
@@ -110,9 +108,7 @@ RSpec.describe "AssistantChatWorker whose process is killed mid-turn", :worker_i
   end
 
   it "kill -9 mid-tool: the tool is not run again, and a fresh process finishes the turn" do
-    skip "awaits AssistantChatNative::Reaper" unless defined?(AssistantChatNative::Reaper)
     script_tool_then_slow_reply
-    provider.enqueue(text: reply, token_rate: 200)
     worker = start_worker(tool_sleep: 30)
     enqueue_turn
     WorkerHarness.wait_until(message: "the tool to start") { tool_runs.any? }
@@ -122,7 +118,7 @@ RSpec.describe "AssistantChatWorker whose process is killed mid-turn", :worker_i
 
     start_worker
     reap!
-    expect_turn_completed_once
+    expect_turn_completed_once(resumed_from_text: false)
     expect(page.vanished_text).to eq([])
   end
 end

@@ -1,0 +1,60 @@
+# frozen_string_literal: true
+
+# Loaded by `sidekiq -r` in a worker process of its own (WorkerProcess spawns it):
+# boots the spec app copy the parent process installed (ACN_APP_ROOT) against the
+# parent's PostgreSQL and Redis, points the models at the parent's LocalProvider,
+# and registers a tool that records each of its runs in the tool_runs table, so
+# runs are counted across processes.
+#
+# Action Cable here is in-process (the app's inline adapter, and the redis gem is
+# not installed), so each broadcast is also published on Redis pubsub, where the
+# parent listens as a page would.
+require "redis-client"
+
+ENV["RAILS_ENV"] = "test"
+require File.join(ENV.fetch("ACN_APP_ROOT"), "config", "environment")
+
+# One connection for every job thread; a RedisClient is not thread-safe.
+relay = RedisClient.new(url: ENV.fetch("ACN_REDIS_URL"))
+relay_lock = Mutex.new
+ActionCable::Server::Base.prepend(Module.new do
+  define_method(:broadcast) do |broadcasting, message, coder: ActiveSupport::JSON|
+    super(broadcasting, message, coder: coder).tap do
+      relay_lock.synchronize { relay.call("PUBLISH", broadcasting, coder.encode(message)) }
+    end
+  end
+end)
+
+Sidekiq.configure_server do |config|
+  config.redis = {url: ENV.fetch("ACN_REDIS_URL")}
+  Sidekiq::Status.configure_server_middleware(config, expiration: 600)
+  Sidekiq::Status.configure_client_middleware(config, expiration: 600)
+end
+
+tool_sleep = Float(ENV.fetch("ACN_TOOL_SLEEP", "0"))
+AssistantChatNative.configure do |config|
+  config.retry_base_delay = 0.05
+  config.retry_max_delay = 0.2
+  config.stall_timeout = 2
+  config.connect_timeout = 2
+  config.broadcast_interval = 0.05
+  config.models.to_a.each do |entry|
+    config.models.register(entry.key, provider: entry.provider, model_id: entry.model_id, tier: entry.tier,
+      base_url: ENV.fetch("ACN_PROVIDER_#{entry.provider.to_s.upcase}"), api_key: ENV.fetch("ACN_API_KEY"))
+  end
+  config.worker.chunk_broadcast_interval = 0.1
+  config.worker.cancel_check_interval = 0.2
+  config.worker.tool_services.register("app_db") do |_user_context, conversation|
+    [AssistantChatNative::Tool.new(name: "query_database", description: "Runs a SQL query",
+      input_schema: {type: "object", properties: {sql: {type: "string"}}, required: ["sql"]},
+      idempotent: false) do |arguments, tool_call_id:|
+      ActiveRecord::Base.connection.exec_insert(
+        "INSERT INTO tool_runs (conversation_id, tool_call_id, pid) VALUES ($1, $2, $3)", "tool run",
+        [conversation.id, tool_call_id, Process.pid]
+      )
+      sleep tool_sleep
+      {"rows" => [["CA", 120]], "sql" => arguments["sql"]}
+    end]
+  end
+end
+$stdout.puts "WORKER_PROCESS_READY #{Process.pid}"

@@ -549,6 +549,18 @@ static void test_invalid_retry_after_values_are_ignored(void **state)
     assert_true(acn_duration_parse("s", 1) < 0);
 }
 
+static void test_go_durations_read_as_their_messages_write_them(void **state)
+{
+    (void)state;
+    assert_float_equal(acn_go_duration_parse("1m30.5s", 7), 90.5, 1e-9);
+    assert_float_equal(acn_go_duration_parse("56.68s. Learn more", 18), 56.68, 1e-9);
+    assert_float_equal(acn_go_duration_parse("250ms", 5), 0.25, 1e-9);
+    assert_float_equal(acn_go_duration_parse("1h2m3s4ms", 9), 3723.004, 1e-9);
+    assert_true(acn_go_duration_parse("soon", 4) < 0);
+    assert_true(acn_go_duration_parse("30 seconds", 10) < 0);
+    assert_true(acn_go_duration_parse("", 0) < 0);
+}
+
 static void test_retry_after_ms_wins_over_retry_after(void **state)
 {
     acn_classify_input in = input_for(ACN_PROVIDER_OPENAI, 429, "");
@@ -1081,6 +1093,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_fixture_case_classifies_as_the_manifest_says),
+        cmocka_unit_test(test_go_durations_read_as_their_messages_write_them),
         cmocka_unit_test(test_empty_400_is_an_empty_bad_request_that_escalates),
         cmocka_unit_test(test_statuses_without_a_body_follow_the_status),
         cmocka_unit_test(test_non_json_body_keeps_generic_copy_and_a_cleaned_snippet),

@@ -9,19 +9,8 @@
 
 #include "acn.h"
 #include "failure.h"
-
-/* What the transport saw, when the failure is not (only) an HTTP response. */
-typedef enum acn_transport_error {
-    ACN_TRANSPORT_NONE = 0,
-    ACN_TRANSPORT_CONNECT,    /* DNS, refused, TLS handshake: nothing was sent */
-    ACN_TRANSPORT_TIMEOUT,    /* the overall or connect timeout passed */
-    ACN_TRANSPORT_STALLED,    /* no byte for stall_timeout */
-    ACN_TRANSPORT_LOST,       /* reset or closed mid-response */
-    ACN_TRANSPORT_INCOMPLETE, /* the stream ended without its terminal event */
-    ACN_TRANSPORT_MALFORMED,  /* bytes that are not the provider's format */
-    ACN_TRANSPORT_TOO_LARGE,  /* an event, body or reply over its bound */
-    ACN_TRANSPORT_CANCELLED   /* cancelled by the caller */
-} acn_transport_error;
+#include "retry_after.h"
+#include "transport_error.h"
 
 typedef struct acn_header {
     const char *name;
@@ -46,9 +35,6 @@ typedef struct acn_classify_input {
 } acn_classify_input;
 
 void acn_classify(const acn_classify_input *input, acn_failure *out);
-acn_transport_error acn_transport_error_from_curl(int curl_code);
-const char *acn_transport_error_name(acn_transport_error error);
-int acn_transport_error_parse(const char *name, size_t len, acn_transport_error *out);
 
 /*
  * Bounds on the work one call does: a body longer than ACN_CLASSIFY_MAX_JSON is
@@ -58,19 +44,5 @@ int acn_transport_error_parse(const char *name, size_t len, acn_transport_error 
  */
 #define ACN_CLASSIFY_MAX_JSON ((size_t)1024 * 1024)
 #define ACN_CLASSIFY_MAX_SCAN ((size_t)4096)
-
-/*
- * retry_after.c. Seconds to wait from a `Retry-After` value: delay-seconds or an
- * HTTP-date (IMF-fixdate, RFC 850 or asctime, RFC 9110 section 5.6.7) taken
- * relative to `now` (Unix seconds; a date in the past gives 0). Returns -1 for a
- * value that is neither.
- */
-double acn_retry_after_parse(const char *value, size_t len, double now);
-/* Seconds from a `retry-after-ms` value (milliseconds, fraction allowed); -1 when invalid. */
-double acn_retry_after_ms_parse(const char *value, size_t len);
-/* Seconds from a google.protobuf.Duration in JSON ("43s", "0.5s"); -1 when invalid. */
-double acn_duration_parse(const char *value, size_t len);
-/* The Unix time of an HTTP-date in any of its three forms; 0 on success, -1 otherwise. */
-int acn_http_date_parse(const char *value, size_t len, double now, double *out);
 
 #endif

@@ -1,11 +1,12 @@
 /*
  * retry_after.c: how long a provider asked us to wait. Reads `Retry-After`
  * (delay-seconds or HTTP-date in its three forms, RFC 9110 sections 5.6.7 and
- * 10.2.3), `retry-after-ms`, and Gemini's RetryInfo durations ("43s").
+ * 10.2.3), `retry-after-ms`, Gemini's RetryInfo durations ("43s"), and the Go
+ * durations OpenAI writes in its messages ("1m30.5s").
  *
  * Borrows the value for the call; never reads past `len`; no allocation.
  */
-#include "classify.h"
+#include "retry_after.h"
 
 #include <string.h>
 
@@ -74,6 +75,41 @@ double acn_duration_parse(const char *value, size_t len)
     if (len < 2 || value[len - 1] != 's')
         return -1;
     return decimal(value, len - 1);
+}
+
+double acn_go_duration_parse(const char *s, size_t len)
+{
+    double total = 0;
+    size_t i = 0;
+    int parts = 0;
+
+    while (i < len && parts < 4) {
+        double value = 0, scale = 1;
+        size_t start = i;
+        int fraction = 0;
+        while (i < len && ((s[i] >= '0' && s[i] <= '9') || (s[i] == '.' && !fraction))) {
+            if (s[i] == '.')
+                fraction = 1;
+            else if (fraction && scale > 1e-9)
+                value += (s[i] - '0') * (scale /= 10);
+            else if (!fraction && i - start < 9)
+                value = value * 10 + (s[i] - '0');
+            i++;
+        }
+        if (i == start)
+            break;
+        if (i + 1 < len && s[i] == 'm' && s[i + 1] == 's') {
+            total += value / 1000.0;
+            i += 2;
+        } else if (i < len && (s[i] == 'h' || s[i] == 'm' || s[i] == 's')) {
+            total += value * (s[i] == 'h' ? 3600.0 : s[i] == 'm' ? 60.0 : 1.0);
+            i++;
+        } else {
+            break;
+        }
+        parts++;
+    }
+    return parts > 0 ? total : -1;
 }
 
 /* ---- HTTP-date ---- */

@@ -75,6 +75,33 @@ module AssistantChatNative
 
     attr_reader :model
 
+    # The reply a state shows: its rounds' text, then the unfinished round's.
+    def self.shown_text(state)
+      text = state["text"].to_s
+      partial = state["partial_text"].to_s
+      return text if partial.empty?
+
+      text.empty? ? partial : text + state.fetch("glue", SEPARATOR) + partial
+    end
+
+    # The state with the words a page was shown after it (shown goes on from
+    # shown_text(state)) kept as its unfinished round's text; else state as is.
+    def self.with_shown_text(state, shown)
+      saved = shown_text(state)
+      shown = shown.to_s
+      return state unless shown.bytesize > saved.bytesize && shown.start_with?(saved)
+
+      grown = shown.byteslice(saved.bytesize..)
+      partial = state["partial_text"].to_s
+      if partial.empty? && !saved.empty?
+        glue = state.fetch("glue", SEPARATOR)
+        return state unless grown.start_with?(glue)
+
+        grown = grown.byteslice(glue.bytesize..)
+      end
+      state.merge("partial_text" => partial + grown)
+    end
+
     # Resumes a turn that ended with status :continue (state is Outcome#state), or one whose
     # job died (state is the last on_checkpoint's), as is or after a JSON round trip; system,
     # tools and handler as for new. From a checkpoint, the calls that were under way are
@@ -209,11 +236,13 @@ module AssistantChatNative
       # A checkpoint is the same job's turn going on; a continuation is the next link.
       @resumed = state["checkpoint"] ? true : false
       @continuations = state.fetch("continuations", 0) + (@resumed ? 0 : 1)
-      @transcript = []
+      # The same job's turn keeps what it had added (its reply's record); a continuation
+      # adds its own part.
+      @transcript = (@resumed && state["transcript"].is_a?(Array)) ? state["transcript"].dup : []
       @round_details = []
       @usage = empty_usage
       @retries = 0
-      @glue = SEPARATOR
+      @glue = state.fetch("glue", SEPARATOR)
       @pending_tools = state["tools"].is_a?(Hash) ? state["tools"] : nil
       @last_checkpoint_at = nil
       keep_partial_text(state["partial_text"].to_s)
@@ -225,7 +254,7 @@ module AssistantChatNative
     def keep_partial_text(partial)
       return if partial.empty?
 
-      @text << SEPARATOR unless @text.empty?
+      @text << @glue unless @text.empty?
       @text << partial
       append({"role" => "assistant", "content" => [{"type" => "text", "text" => partial}]})
       append({"role" => "user", "content" => [{"type" => "text", "text" => CONTINUE_PROMPT}]})
@@ -478,7 +507,7 @@ module AssistantChatNative
       return unless @handler.respond_to?(:on_checkpoint)
 
       @last_checkpoint_at = Clock.now
-      state = continuation_state.merge("checkpoint" => true)
+      state = continuation_state.merge("checkpoint" => true, "transcript" => @transcript)
       state["tools"] = tools if tools
       state["partial_text"] = partial_text.to_s if partial_text
       @handler.on_checkpoint(state)
@@ -545,7 +574,7 @@ module AssistantChatNative
     def continuation_state
       {"version" => STATE_VERSION, "model" => @entry.key, "requested_model" => @requested_model,
        "escalated" => @escalated, "messages" => @messages, "text" => @text.dup,
-       "rounds" => @rounds_before + @round_details.size, "compactions" => @compactions,
+       "glue" => @glue, "rounds" => @rounds_before + @round_details.size, "compactions" => @compactions,
        "continuations" => @continuations}
     end
 
@@ -568,8 +597,11 @@ module AssistantChatNative
       @rounds_before + @round_details.size + 1
     end
 
+    # The round's partial text is dropped: from the page, and from what a job that
+    # dies now would go on from.
     def reset_text
       @handler.on_text_reset(@text.dup) if @handler.respond_to?(:on_text_reset)
+      checkpoint
     end
 
     def notify(method, *arguments)

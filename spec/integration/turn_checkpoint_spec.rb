@@ -146,11 +146,45 @@ RSpec.describe AssistantChatNative::Turn, "checkpoints" do
     expect(resumed.of(:on_text).map(&:first)).to all(start_with(partial))
   end
 
+  it "goes on from all the words shown when a resumed turn dies too, with nothing in between" do
+    local_provider.enqueue(text: "Sales rose in every state, led by", token_rate: 200)
+    handler = CheckpointingHandler.new(die_on: :on_text, die_at: 3)
+    expect { start(handler).run }.to raise_error(JobDied)
+
+    # The second job dies too, after showing more words than its last checkpoint holds.
+    local_provider.enqueue(text: " California and Texas, then", token_rate: 200)
+    second = CheckpointingHandler.new(die_on: :on_text, die_at: 3)
+    expect { resume(handler.checkpoints.last, second) }.to raise_error(JobDied)
+    shown = second.of(:on_text).last.first
+    state = described_class.with_shown_text(second.checkpoints.last, shown)
+    expect(described_class.shown_text(state)).to eq(shown)
+
+    local_provider.enqueue(text: " the rest.")
+    outcome, third = resume(JSON.parse(JSON.generate(state)))
+    expect(outcome).to have_attributes(status: :completed, text: "#{shown} the rest.")
+    expect(third.of(:on_resume)).to eq([[shown]])
+  end
+
   it "checkpoints streaming text at most every checkpoint_interval seconds" do
     config.checkpoint_interval = 60
     local_provider.enqueue(text: "word " * 40, token_rate: 400)
     handler = CheckpointingHandler.new
     start(handler).run
     expect(handler.checkpoints.count { |state| state.key?("partial_text") }).to eq(1)
+  end
+
+  it "a state goes on from the words a page was shown after it, joined as the reply joins them" do
+    state = {"text" => "Round one.", "partial_text" => "Round two"}
+    expect(described_class.shown_text(state)).to eq("Round one.\n\nRound two")
+    expect(described_class.with_shown_text(state, "Round one.\n\nRound two goes on")["partial_text"]).to eq("Round two goes on")
+    # Between rounds: the words after the separator are the next round's.
+    between = {"text" => "Round one."}
+    expect(described_class.with_shown_text(between, "Round one.\n\nRound")["partial_text"]).to eq("Round")
+    # A resumed reply goes on with nothing in between.
+    glued = {"text" => "Half a sen", "glue" => ""}
+    expect(described_class.with_shown_text(glued, "Half a sentence")["partial_text"]).to eq("tence")
+    # Text that does not go on from the state (a retry dropped it) changes nothing.
+    expect(described_class.with_shown_text(state, "Round one.\n\nOther")).to equal(state)
+    expect(described_class.with_shown_text(state, "Round one.")).to equal(state)
   end
 end

@@ -28,14 +28,16 @@ RSpec.describe "AssistantChatWorker stopped by Sidekiq's shutdown mid-turn", :wo
     expect(free.lock_was_acquired?).to be(true)
     queued = WorkerHarness.wait_until(timeout: 5, message: "the job back in its queue") { Sidekiq::Queue.new("default").map(&:jid).presence }
     expect(queued).to eq([jid])
-    # The stopped job saved what the page shows, as a checkpoint to go on from: all of it, and
-    # perhaps a last word the chunk throttle had not sent yet.
+    # The stopped job saved what the page shows, with the last words the chunk throttle
+    # held back (sent as it stopped), and its checkpoint goes on from all of it.
     seen = PageReplay.texts(broadcasts.events).last
     rows = Message.where(conversation_id: conversation.id).order(:id)
     expect(rows.map { |row| [row.role, row.status] }).to eq([["user", nil], ["assistant", "streaming"]])
     saved = rows.last.content
     expect(saved).to start_with(seen)
-    expect(JSON.parse(rows.last.continuation_state)).to include("checkpoint" => true, "partial_text" => saved)
+    state = JSON.parse(rows.last.continuation_state)
+    expect(state).to include("checkpoint" => true)
+    expect(AssistantChatNative::Turn.shown_text(AssistantChatNative::Turn.with_shown_text(state, saved))).to eq(saved)
     expect(broadcasts.of(:complete)).to be_empty
     expect(broadcasts.of(:error)).to be_empty
     expect(WorkerHarness.reports).to be_empty

@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require "redis-client"
+require_relative "page_replay"
 
 # A Sidekiq process of its own (`bundle exec sidekiq -r spec/rails_app/script/worker_process.rb`)
 # running this suite's spec app against its PostgreSQL, Redis and LocalProvider,
@@ -118,19 +119,14 @@ class WorkerProcess
       @pubsub.close
     end
 
-    # The reply text the page shows after each chunk, and every chunk that took
-    # back text already shown: an offset below the shown length is allowed only as
-    # a re-sync (offset 0) whose text starts with what was shown.
-    def vanished_text
-      shown = +""
-      events.filter_map do |event|
-        next unless event["type"] == "chunk"
+    # The reply text the page shows now.
+    def shown_text
+      PageReplay.texts(events).last.to_s
+    end
 
-        offset = event["offset"]
-        before = shown
-        shown = shown[0, offset] + event["delta"]
-        {shown: before, chunk: event} if offset < before.length && !(offset.zero? && event["delta"].start_with?(before))
-      end
+    # Every chunk that took back text already shown (see PageReplay.shrinks).
+    def vanished_text
+      PageReplay.shrinks(events)
     end
   end
 end

@@ -9,7 +9,8 @@ module AssistantChatNative
     # status "streaming", the Turn's state (with what a new job needs to go on: the
     # job's arguments and the chain's start) in continuation_state, and the text the
     # page shows in content. It is written with one UPDATE; the first one inserts
-    # the row.
+    # the row. Between checkpoints, each chunk's text is saved in content before the
+    # page gets it, so a job that goes on from the row starts from all the page saw.
     module CheckpointHooks
       # Assistant rows of a turn that has not ended: "streaming" (its job is running,
       # or died), "partial" (handed to a continuation job).
@@ -25,11 +26,23 @@ module AssistantChatNative
         end
       end
 
-      # The latest unfinished turn's row and its state (nil when there is none).
+      # Saves the text the page is about to be shown (one UPDATE of content).
+      def save_shown_text(text)
+        borrowing_connection do
+          row = checkpoint_row(text)
+          row.class.where(row.class.primary_key => row.id).where(column(:status) => "streaming")
+            .update_all(column(:content) => text.to_s)
+        end
+      end
+
+      # The latest unfinished turn's row and its state, which goes on from all the
+      # text the page was shown (nil when there is none).
       def unfinished_checkpoint
         row = message_rows.where(column(:role) => "assistant", column(:status) => UNFINISHED).reorder(:id).last
         saved = row && row[column(:continuation_state)]
-        saved.present? ? [row, JSON.parse(saved)] : nil
+        return nil if saved.blank?
+
+        [row, AssistantChatNative::Turn.with_shown_text(JSON.parse(saved), row[column(:content)])]
       end
 
       # The turn ended in an error the user was shown: its row is no longer one to go

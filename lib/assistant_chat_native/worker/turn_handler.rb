@@ -60,22 +60,14 @@ module AssistantChatNative
       # streams): saved by the worker with the text the page shows.
       def on_checkpoint(state)
         text = @chunk_lock.synchronize { @text.dup }
-        @last_checkpoint = [state, text]
         @worker.send(:save_checkpoint, state, text)
       end
 
       # The job is being stopped (Sidekiq's shutdown, a process-level exception):
-      # the last checkpoint, with the words streamed since it, so that what the page
-      # shows is what the job that goes on starts from.
+      # the words the throttle held back are saved and sent, so the job that goes on
+      # starts from all the turn streamed.
       def save_final_checkpoint
-        state, saved_text = @last_checkpoint
-        text = @chunk_lock.synchronize { @text.dup }
-        return unless state && text.bytesize > saved_text.bytesize && text.start_with?(saved_text)
-
-        grown = text.byteslice(saved_text.bytesize..)
-        partial = state["partial_text"]
-        grown = grown.delete_prefix(AssistantChatNative::Turn::SEPARATOR) if partial.nil?
-        @worker.send(:save_checkpoint, state.merge("partial_text" => partial.to_s + grown), text)
+        flush_chunk
       end
 
       # A turn resumed from a dead job's checkpoint: the page gets the text it had
@@ -172,11 +164,13 @@ module AssistantChatNative
       end
 
       # What grew since the last chunk, sliced by bytes (no scan of the text before
-      # it); the whole text when the page has none of it or the text shrank.
+      # it); the whole text when the page has none of it or the text shrank. Saved
+      # before it is sent: the page never shows what a job that goes on would lose.
       def send_chunk(now)
         @held_chunk = false
         @last_chunk_at = now
         size = @text.bytesize
+        @worker.send(:save_shown_text, @text) unless size == @sent_bytes
         if @sent_bytes.nil? || size < @sent_bytes
           @broadcaster.reset_reply(@text.dup)
         elsif size > @sent_bytes

@@ -237,8 +237,9 @@ module AssistantChatNative
 
         @continued_row = nil
         state = nil
-      elsif state && @continued_row[column(:status)] == "streaming"
-        # This job's own turn (Sidekiq ran it again) or a dead continuation: go on in its row.
+      elsif state
+        # This job's own turn (Sidekiq ran it again) or a chain's next link: go on in the
+        # turn's row, so that a turn is one row whatever the jobs it took.
         @reply_job_id = @continued_row[column(:job_id)].to_s
       elsif continuation && state.nil?
         logger_for.info("[#{self.class.name}] conversation #{@conversation.id}: no unfinished turn to continue")

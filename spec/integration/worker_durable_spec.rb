@@ -110,6 +110,12 @@ RSpec.describe "AssistantChatWorker's durable turns", :worker_integration do
       ["assistant", "completed", "Refunding first.\n\nRefunded, and it is sunny."]
     ])
     expect(provider.requests.size).to eq(2)
+    # The job that went on sent the model the dead job's round: its calls and both results.
+    sent = provider.requests.last.json["messages"]
+    expect(sent.flat_map { |message| Array(message["content"]) }.filter_map { |part| part["id"] if part.is_a?(Hash) && part["type"] == "tool_use" })
+      .to eq(%w[toolu_refund toolu_weather])
+    expect(sent.last["content"].map { |part| [part["tool_use_id"], part["content"]] })
+      .to eq([["toolu_refund", "refunded 7"], ["toolu_weather", "sunny"]])
     # The page never lost text: the re-sync at offset 0 showed what it had, then the rest was appended.
     expect(PageReplay.shrinks(broadcasts.events)).to eq([])
     expect(broadcasts.of(:chunk).count { |event| event["offset"].zero? }).to eq(2)
@@ -140,6 +146,46 @@ RSpec.describe "AssistantChatWorker's durable turns", :worker_integration do
     contents = provider.requests.last.json["messages"].map { |message| message["content"].to_s }
     expect(contents.index { |text| text.include?("Refunded, and it is sunny.") })
       .to be < contents.index { |text| text.include?("Thanks") }
+  end
+
+  it "answers the next message after the chain that finishes a dead job's turn, when that turn needs a continuation" do
+    AssistantChatWorker.settings.max_rounds_per_job = 1
+    register_tools(die: true)
+    provider.enqueue(text: "Refunding first.", tool_calls: [{name: "refund_order", id: "toolu_refund", arguments: {order: 7}},
+      {name: "get_weather", id: "toolu_weather", arguments: {}}])
+    AssistantChatWorker.perform_async(conversation.id, "Refund order 7", "claude-sonnet", ["durable"], {"user_id" => user.id})
+    broadcasts.wait_for_end
+    WorkerHarness.wait_until(message: "the job's death") { runs[["get_weather", "toolu_weather"]] == 1 }
+
+    # The dead turn's next round asks for another tool, so it goes on in a continuation job,
+    # and the new message waits for the chain's last job.
+    provider.enqueue(text: "One more refund.", tool_calls: [{name: "refund_order", id: "toolu_refund_8", arguments: {order: 8}}])
+    provider.enqueue(text: "Both refunded.")
+    provider.enqueue(text: "You are welcome.")
+    AssistantChatWorker.perform_async(conversation.id, "Thanks", "claude-sonnet", [], {"user_id" => user.id})
+    WorkerHarness.wait_until(timeout: 20, message: "both replies") { broadcasts.of(:complete).size == 2 }
+
+    expect(broadcasts.of(:complete).map { |event| event["text"] })
+      .to eq(["Refunding first.\n\nOne more refund.\n\nBoth refunded.", "You are welcome."])
+    expect(rows.map { |row| [row.role, row.status, row.content] }).to eq([
+      ["user", nil, "Refund order 7"],
+      ["assistant", "completed", "Refunding first.\n\nOne more refund.\n\nBoth refunded."],
+      ["user", nil, "Thanks"],
+      ["assistant", "completed", "You are welcome."]
+    ])
+    expect(runs).to eq({["refund_order", "toolu_refund"] => 1, ["get_weather", "toolu_weather"] => 2,
+                        ["refund_order", "toolu_refund_8"] => 1})
+    # The new message's request holds the whole turn before it: each call before its result.
+    sent = provider.requests.last.json["messages"]
+    texts = sent.map { |message| message["content"].to_s }
+    expect(texts.index { |text| text.include?("Both refunded.") }).to be < texts.index { |text| text.include?("Thanks") }
+    calls = []
+    sent.flat_map { |message| Array(message["content"]) }.grep(Hash).each do |part|
+      calls << part["id"] if part["type"] == "tool_use"
+      expect(calls).to include(part["tool_use_id"]) if part["type"] == "tool_result"
+    end
+    expect(calls).to eq(%w[toolu_refund toolu_weather toolu_refund_8])
+    WorkerHarness.wait_until(message: "the column lock's release") { Conversation.find(conversation.id).processing_by_id.nil? }
   end
 
   describe "the Reaper" do
@@ -227,7 +273,7 @@ RSpec.describe "AssistantChatWorker's durable turns", :worker_integration do
       expect(broadcasts.of(:error)).to be_empty
       expect(WorkerHarness.reports).to be_empty
       expect(rows.map { |row| [row.role, row.status] })
-        .to eq([["user", nil], ["assistant", "continued"], ["assistant", "continued"], ["assistant", "stopped"]])
+        .to eq([["user", nil], ["assistant", "stopped"]])
       expect(rows.last.content).to eq(copy)
       expect(Conversation.find(conversation.id).processing_by_id).to be_nil
     end
@@ -235,18 +281,24 @@ RSpec.describe "AssistantChatWorker's durable turns", :worker_integration do
     it "stops the whole chain on a cancel requested between two continuation jobs" do
       AssistantChatWorker.settings.max_rounds_per_job = 1
       script_queries(3, reply: "Never reached.")
-      # The continuation job is held in the schedule until the cancel is in.
-      AssistantChatWorker.settings.continuation_retry_delay = 0.2
-      jid = AssistantChatWorker.perform_async(conversation.id, "Run three queries", "claude-haiku", ["app_db"], {"user_id" => user.id})
+      # The first job hands its continuation to the spec, which enqueues it once the
+      # cancel is in: between the two jobs.
+      handed = Queue.new
+      stub_const("HandOverWorker", Class.new(AssistantChatWorker) { define_method(:schedule_continuation) { |**arguments| handed << arguments } })
+      jid = HandOverWorker.perform_async(conversation.id, "Run three queries", "claude-haiku", ["app_db"], {"user_id" => user.id})
       WorkerHarness.wait_for_job(jid)
+      chain_started_at = assistant_state["job"]["chain_started_at"]
+      expect(handed.size).to eq(1)
+      expect(handed.pop).to include(model: "claude-haiku")
       Conversation.where(id: conversation.id).update_all(cancel_requested_at: Time.now)
-      broadcasts.wait_for_end(count: 2)
+      AssistantChatWorker.perform_async("conversation_id" => conversation.id, "user_message" => nil,
+        "model" => "claude-haiku", "tool_services" => ["app_db"], "user_context" => {"user_id" => user.id},
+        "continuation" => {"chain_started_at" => chain_started_at})
       WorkerHarness.wait_until(message: "the cancelled reply") { broadcasts.of(:complete).any? }
 
       expect(broadcasts.of(:complete).map { |event| event["cancelled"] }).to eq([true])
-      expect(provider.requests.size).to be <= 2
-      expect(rows.where(role: "assistant").pluck(:status)).to include("cancelled")
-      expect(rows.where(role: "assistant").pluck(:status)).not_to include("partial", "streaming")
+      expect(provider.requests.size).to eq(1)
+      expect(rows.map { |row| [row.role, row.status] }).to eq([["user", nil], ["assistant", "cancelled"]])
     end
 
     it "re-enqueues a continuation that finds the conversation busy, and it runs once the lock is free" do
@@ -286,7 +338,7 @@ RSpec.describe "AssistantChatWorker's durable turns", :worker_integration do
 
       expect(broadcasts.of(:complete).map { |event| event["text"] }).to eq(["One query was enough."])
       expect(broadcasts.of(:error)).to be_empty
-      expect(rows.map { |row| [row.role, row.status] }).to eq([["user", nil], ["assistant", "continued"], ["assistant", "completed"]])
+      expect(rows.map { |row| [row.role, row.status] }).to eq([["user", nil], ["assistant", "completed"]])
     ensure
       release&.push(true)
       holder&.join

@@ -112,7 +112,7 @@ RSpec.describe "AssistantChatWorker running a turn in Sidekiq", :worker_integrat
     expect(broadcasts.of(:complete).map { |event| event["text"] }).to eq(["All three queries agree."])
     expect(broadcasts.of(:lock).map { |event| event["locked"] }).to eq([true, false, true, false])
     rows = Message.where(conversation_id: conversation.id).order(:id)
-    expect(rows.map { |row| [row.role, row.status] }).to eq([["user", nil], ["assistant", "continued"], ["assistant", "completed"]])
+    expect(rows.map { |row| [row.role, row.status] }).to eq([["user", nil], ["assistant", "completed"]])
     expect(provider.requests.size).to eq(4)
     expect(conversation.reload.processing_by_id).to be_nil
 

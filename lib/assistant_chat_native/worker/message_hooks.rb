@@ -50,19 +50,15 @@ module AssistantChatNative
         end
       end
 
-      # Saves the reply with its tool transcript; the partial row a continuation
-      # resumed from is marked as continued. Returns the reply's row.
+      # Saves the reply with its tool transcript, in the turn's one row (a chain's
+      # jobs and a dead job's successor all write the row the turn began). Returns it.
       def persist_reply(outcome)
-        row = save_assistant_row(outcome, status: "completed")
-        mark_continued
-        row
+        save_assistant_row(outcome, status: "completed")
       end
 
       # Saves what a cancelled turn showed, with its transcript so far; returns its row.
       def persist_cancelled(outcome)
-        row = save_assistant_row(outcome, status: "cancelled")
-        mark_continued
-        row
+        save_assistant_row(outcome, status: "cancelled")
       end
 
       # Saves a turn's transcript, and the state to resume from, before a
@@ -75,9 +71,7 @@ module AssistantChatNative
       # Saves what a turn stopped at max_continuations showed, followed by the copy
       # that says so; returns its row.
       def persist_stopped(outcome, text)
-        row = save_assistant_row(outcome, status: "stopped", text: text)
-        mark_continued
-        row
+        save_assistant_row(outcome, status: "stopped", text: text)
       end
 
       # The state the latest unfinished turn saved (nil when there is none: the
@@ -124,29 +118,18 @@ module AssistantChatNative
           .find { |reflection| !reflection.options[:through] && reflection.class_name == name }&.name
       end
 
+      # The turn's row: its transcript is what the chain's earlier jobs saved there
+      # (checkpoints do not write it), then this job's part.
       def save_assistant_row(outcome, status:, continuation_state: nil, text: outcome.text)
         row = message_rows.find_or_initialize_by(column(:job_id) => reply_job_id, column(:role) => "assistant")
+        earlier = row[column(:transcript)].present? ? JSON.parse(row[column(:transcript)]) : []
         row[column(:content)] = text.to_s
-        row[column(:transcript)] = JSON.generate(outcome.transcript)
+        row[column(:transcript)] = JSON.generate(earlier + outcome.transcript)
         row[column(:status)] = status
         row[column(:model)] = outcome.model.to_s if row.has_attribute?(column(:model))
         row[column(:continuation_state)] = continuation_state if continuation_state
         row.save!
         row
-      end
-
-      # The turn ended: the rows it went on from (handed to a continuation, or
-      # left by a job that died) are continued.
-      def mark_continued
-        return unless @continued_row
-
-        message_rows.where(column(:role) => "assistant", column(:status) => CheckpointHooks::UNFINISHED)
-          .where(message_model.arel_table[message_model.primary_key].lt(latest_reply_id))
-          .update_all(column(:status) => "continued")
-      end
-
-      def latest_reply_id
-        message_rows.where(column(:job_id) => reply_job_id, column(:role) => "assistant").pick(message_model.primary_key)
       end
 
       def attachment_refs(attachments)

@@ -20,7 +20,7 @@ module AssistantChatNative
   # Handler methods, every one optional:
   #   on_round(number, model)           a round starts (number counts across continuations)
   #   on_text(accumulated, delta)       the reply so far (all rounds) and the newest piece
-  #   on_text_reset(accumulated)        a retry dropped the round's partial text: show accumulated
+  #   on_text_reset(accumulated)        a retry dropped the round's blank partial text: show accumulated
   #   on_thinking(accumulated, delta)   the round's reasoning so far and the newest piece
   #   on_tool_call(name, id)            the model started a tool call (while streaming)
   #   on_status(name, arguments)        a tool starts running (the status line to show)
@@ -65,8 +65,8 @@ module AssistantChatNative
     # Asked after the reply a dead job had partly streamed, so the model goes on from there.
     CONTINUE_PROMPT = "Your previous reply was interrupted after the text above. Continue it exactly " \
       "where it stopped, without repeating any of it."
-    # Failures a classifier gives up on only because text already reached the user (it
-    # cannot take it back); Turn can, through on_text_reset, so it retries them.
+    # Failures a classifier gives up on only because text already reached the user (a
+    # stream cannot go on from it); Turn can, so it retries them.
     RESETTABLE_KINDS = %i[connection_lost stalled timeout server_error overloaded].freeze
     # Tool calls one round may ask for (core/accum.h ACN_ACCUM_MAX_TOOL_CALLS): more fail
     # the round, whatever stream class produced them.
@@ -289,17 +289,20 @@ module AssistantChatNative
 
         failures << failure.kind
         cancelled_mid_round(result, failure, attempts, failures, usage) if failure.kind == :cancelled || cancelled?
-        reset_text if flushed
         attempts = handle_failure(failure, attempts, result, failures, usage, flushed)
       end
     end
 
     # Decides what a failed attempt leads to => the attempt count to continue from.
+    # Words the attempt showed are kept once the next step is chosen (a kept reply no
+    # longer ends with the tool results escalation looks for).
     def handle_failure(failure, attempts, result, failures, usage, flushed)
+      escalating = escalate_failure?(failure)
+      keep_shown_text(result) if flushed
       if failure.action == :compact || failure.kind == :context_overflow
         compact(failure, result, failures, usage)
         attempts
-      elsif escalate_failure?(failure)
+      elsif escalating
         escalate(failure.kind)
         0
       elsif failure.action == :retry || (flushed && RESETTABLE_KINDS.include?(failure.kind))
@@ -595,6 +598,17 @@ module AssistantChatNative
 
     def round_number
       @rounds_before + @round_details.size + 1
+    end
+
+    # An attempt failed after its words reached the user: they stay, and the next attempt
+    # (or model) is asked to go on from them, as a resumed turn is. Blank words are
+    # dropped instead.
+    def keep_shown_text(result)
+      return reset_text if result.text.strip.empty?
+
+      keep_partial_text(result.text)
+      notify(:on_text, @text.dup, "")
+      checkpoint
     end
 
     # The round's partial text is dropped: from the page, and from what a job that

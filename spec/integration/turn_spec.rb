@@ -65,12 +65,12 @@ RSpec.describe AssistantChatNative::Turn do
   def tool_results(provider, body)
     case provider
     when :anthropic
-      body["messages"].last["content"].select { |b| b["type"] == "tool_result" }
+      body["messages"].flat_map { |m| Array(m["content"]) }.grep(Hash).select { |b| b["type"] == "tool_result" }
         .map { |b| [b["content"], b["is_error"] || false] }
     when :openai
       body["messages"].select { |m| m["role"] == "tool" }.map { |m| [m["content"], m["content"].start_with?("Error")] }
     when :gemini
-      body["contents"].last["parts"].filter_map { |p| p["functionResponse"] }
+      body["contents"].flat_map { |c| c["parts"] }.filter_map { |p| p["functionResponse"] }
         .map { |r| r["response"].key?("error") ? [r["response"]["error"], true] : [r["response"]["output"], false] }
     end
   end
@@ -184,30 +184,37 @@ RSpec.describe AssistantChatNative::Turn do
         expect(outcome.retries).to eq(2)
       end
 
-      it "retries a mid-stream error, starting the round's text over so nothing shows twice" do
-        local_provider.enqueue(text: "Partial answer that breaks", error_event: {after: 4})
-        local_provider.enqueue(text: "Whole answer.")
+      it "retries a mid-stream error, going on from the words already shown" do
+        local_provider.enqueue(text: "Partial answer that breaks off here", error_event: {after: 4})
+        local_provider.enqueue(text: " and the rest.")
 
         outcome = turn(models[:high]).run
 
-        expect(outcome).to have_attributes(status: :completed, text: "Whole answer.", retries: 1)
-        expect(handler.of(:on_text_reset)).to eq([[""]])
-        texts = handler.calls.filter_map { |name, *args| args.first if %i[on_text on_text_reset].include?(name) }
-        reset_at = handler.calls.index { |call| call.first == :on_text_reset }
-        expect(handler.calls[0...reset_at].select { |c| c.first == :on_text }).not_to be_empty
-        expect(texts.last).to eq("Whole answer.")
+        shown = handler.of(:on_text).map(&:first)
+        partial = shown.find { |text| shown.last.start_with?(text) && !text.empty? }
+        expect(outcome).to have_attributes(status: :completed, retries: 1)
+        expect(outcome.text).to end_with(" and the rest.")
+        expect(handler.of(:on_text_reset)).to be_empty
+        # Each text the user is shown goes on from the one before: nothing is taken back.
+        expect(shown.each_cons(2).reject { |before, after| after.start_with?(before) }).to eq([])
+        expect(outcome.text).to eq("#{outcome.text.delete_suffix(" and the rest.")} and the rest.")
+        expect(outcome.text).to start_with(partial)
+        expect(JSON.generate(bodies.last)).to include(JSON.generate(described_class::CONTINUE_PROMPT))
       end
 
-      it "keeps earlier rounds' text when a later round is retried after partial text" do
+      it "keeps earlier rounds' text, and the words shown, when a later round is retried after partial text" do
         local_provider.enqueue(text: "Looking.", tool_calls: two_cities.take(1))
         local_provider.enqueue(text: "Half of the ans", close_without_terminal: true)
-        local_provider.enqueue(text: "Paris is sunny.")
+        local_provider.enqueue(text: "wer: Paris is sunny.")
 
         outcome = turn(models[:high]).run
 
-        expect(outcome).to have_attributes(status: :completed, text: "Looking.\n\nParis is sunny.", retries: 1)
-        expect(handler.of(:on_text_reset)).to eq([["Looking."]])
-        expect(handler.of(:on_text).last.first).to eq("Looking.\n\nParis is sunny.")
+        expect(outcome).to have_attributes(status: :completed, retries: 1)
+        expect(outcome.text).to start_with("Looking.\n\nHalf")
+        expect(outcome.text).to end_with("wer: Paris is sunny.")
+        shown = handler.of(:on_text).map(&:first)
+        expect(shown.each_cons(2).reject { |before, after| after.start_with?(before) }).to eq([])
+        expect(handler.of(:on_text_reset)).to be_empty
       end
 
       it "compacts the history after a context overflow and succeeds" do
@@ -245,13 +252,17 @@ RSpec.describe AssistantChatNative::Turn do
 
         outcome = turn(models[:low]).run
 
+        # Words the stalled stream showed (Gemini's first event has some) stay, and the
+        # stronger model goes on from them.
+        escalated_at = handler.calls.index { |call| call.first == :on_escalation }
+        kept = handler.calls[0...escalated_at].reverse.find { |call| call.first == :on_text }[1].sub(/\AChecking\.(\n\n)?/, "")
         expect(outcome).to have_attributes(status: :completed, model: "claude-sonnet", requested_model: models[:low],
-          escalated?: true, text: "Checking.\n\nEscalated answer.")
+          escalated?: true, text: "Checking.\n\n#{kept}Escalated answer.")
         expect(handler.of(:on_escalation)).to eq([[models[:low], "claude-sonnet", :stalled]])
         last = local_provider.requests.last
         expect(last.provider).to eq(:anthropic)
         expect(last.json["model"]).to eq("claude-sonnet-5-5")
-        expect(last.json["messages"].map { |m| m["role"] }).to eq(%w[user assistant user])
+        expect(last.json["messages"].map { |m| m["role"] }).to eq(kept.empty? ? %w[user assistant user] : %w[user assistant user assistant user])
         expect(tool_results(:anthropic, last.json)).to eq([["sunny in Paris", false], ["sunny in Rome", false]])
         expect(weather_calls.size).to eq(2) # the tools did not run again
         expect(outcome.round_details.last).to include(model: "claude-sonnet", failures: [:stalled])

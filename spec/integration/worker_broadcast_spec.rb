@@ -67,23 +67,22 @@ RSpec.describe "AssistantChatWorker's reply broadcasts", :worker_integration do
     expect(replay(chunks)).to eq(reply)
   end
 
-  it "re-syncs the whole reply once when a retry drops text already shown" do
+  it "keeps the words a failed attempt showed and appends the retry's after them" do
     provider.enqueue(text: "Let me check the numbers.",
       tool_calls: [{name: "query_database", id: "toolu_1", arguments: {"sql" => "SELECT 1"}}])
-    dropped = (1..60).map { |index| "draft#{index}" }.join(" ")
-    provider.enqueue(text: dropped, token_rate: 400, error_event: {type: "overloaded_error", message: "Overloaded", after: 40})
-    provider.enqueue(text: "California leads.")
+    drafted = (1..60).map { |index| "draft#{index}" }.join(" ")
+    provider.enqueue(text: drafted, token_rate: 400, error_event: {type: "overloaded_error", message: "Overloaded", after: 40})
+    provider.enqueue(text: " California leads.")
     AssistantChatWorker.perform_async(conversation.id, "Hi", "claude-sonnet", ["app_db"])
     broadcasts.wait_for_end
 
     chunks = broadcasts.of(:chunk)
     reply = broadcasts.of(:complete).first["text"]
-    expect(reply).to start_with("Let me check the numbers.").and end_with("California leads.")
-    expect(chunks.map { |chunk| chunk["delta"] }.join).to include("draft1 ")
-    resyncs = chunks.drop(1).select { |chunk| chunk["offset"].zero? }
-    expect(resyncs.size).to eq(1), chunks.inspect
-    expect(resyncs.first["delta"]).to start_with("Let me check the numbers.")
-    expect(resyncs.first["delta"]).not_to include("draft")
+    expect(reply).to start_with("Let me check the numbers.\n\ndraft1 draft2").and end_with(" California leads.")
+    expect(drafted).to start_with(reply.delete_prefix("Let me check the numbers.\n\n").delete_suffix(" California leads."))
+    # Append-only: nothing the page showed is taken back.
+    expect(chunks.drop(1).select { |chunk| chunk["offset"].zero? }).to eq([])
+    expect(PageReplay.shrinks(broadcasts.events)).to eq([])
     expect(replay(chunks)).to eq(reply)
   end
 end

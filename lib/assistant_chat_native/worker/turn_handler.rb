@@ -117,7 +117,7 @@ module AssistantChatNative
         @broadcaster.flush_status
       end
 
-      # A retry dropped a round's partial text: show what is left at once, whole.
+      # A retry dropped a round's blank partial text: show what is left at once, whole.
       def on_text_reset(accumulated)
         @chunk_lock.synchronize do
           @text = accumulated.to_s

@@ -10,8 +10,9 @@
 # kill -9'd job and only the Reaper puts it back.
 #
 # Checked: every turn ends completed, or failed with copy (an error broadcast
-# with text); no user message lost or saved twice; no non-idempotent tool run
-# twice; no lock left; the worker's RSS and open file descriptors flat within a
+# with text); no user message lost or saved twice; no text the page showed taken
+# off it (the chunks replayed as a browser puts them); one assistant row per turn;
+# no non-idempotent tool run twice; no lock left; the worker's RSS and open file descriptors flat within a
 # process (growth under 10% between samples taken after its first and last
 # batch). Results go to bench/results/soak.md (SOAK_RESULTS= to write elsewhere,
 # "-" for none); exits 1 when a check fails.
@@ -27,6 +28,7 @@ require "assistant_chat_native"
 require_relative "../spec/support/services"
 require_relative "../spec/support/rails_app"
 require_relative "../spec/support/worker_process"
+require_relative "../spec/support/page_replay"
 
 module Soak
   TURNS = Integer(ENV.fetch("TURNS", "1000"))
@@ -181,6 +183,7 @@ module Soak
     def checks(turns)
       ids = turns.map { |turn| @conversations.fetch(turn).id }
       users = Message.where(conversation_id: ids, role: "user").group(:conversation_id).count
+      replies = Message.where(conversation_id: ids, role: "assistant").group(:conversation_id).count
       runs = ActiveRecord::Base.connection.select_rows(
         "SELECT count(*) FROM tool_runs GROUP BY conversation_id, tool_call_id HAVING count(*) > 1"
       )
@@ -190,6 +193,8 @@ module Soak
         unfinished: turns.count { |turn| @events.outcome(turn).nil? },
         lost_user_messages: ids.count { |id| users[id].to_i.zero? },
         repeated_user_messages: ids.count { |id| users[id].to_i > 1 },
+        text_taken_back: turns.count { |turn| PageReplay.shrinks(@events.chunks(turn)).any? },
+        extra_reply_rows: ids.count { |id| replies[id].to_i > 1 },
         repeated_tool_runs: runs.size,
         tool_runs: ActiveRecord::Base.connection.select_value("SELECT count(*) FROM tool_runs").to_i,
         locks_left: Conversation.where(id: ids).where.not(processing_by_id: nil).count,
@@ -206,7 +211,7 @@ module Soak
       fds = growth(samples, :fds)
       failures = []
       failures << "#{numbers[:unfinished]} turns unfinished" if numbers[:unfinished].positive?
-      %i[lost_user_messages repeated_user_messages repeated_tool_runs locks_left].each do |key|
+      %i[lost_user_messages repeated_user_messages text_taken_back extra_reply_rows repeated_tool_runs locks_left].each do |key|
         failures << "#{numbers[key]} #{key.to_s.tr("_", " ")}" if numbers[key].positive?
       end
       failures << format("RSS grew %.1f%%", rss) if rss >= 10
@@ -234,6 +239,8 @@ module Soak
         "| Reaper run after each kill | #{reaper? ? "yes" : "no (not in this build: kill -9 not used)"} |",
         "| lost user messages | #{numbers[:lost_user_messages]} |",
         "| user messages saved twice | #{numbers[:repeated_user_messages]} |",
+        "| turns whose page had shown text taken off it | #{numbers[:text_taken_back]} |",
+        "| turns with more than one assistant row | #{numbers[:extra_reply_rows]} |",
         "| repeated runs of the non-idempotent tool | #{numbers[:repeated_tool_runs]} (of #{numbers[:tool_runs]} runs) |",
         "| locks left | #{numbers[:locks_left]} |",
         "| worker RSS growth within a process, max | #{format("%.1f", rss)}% (#{samples.size} samples) |",
@@ -257,12 +264,13 @@ module Soak
   end
 
   # Every broadcast of every worker process, relayed on Redis pubsub: which
-  # turns streamed, completed, or failed with copy.
+  # turns streamed (and their chunks), completed, or failed with copy.
   class Events
     def initialize
       @turns = {}
       @outcomes = {}
       @streaming = {}
+      @chunks = Hash.new { |hash, turn| hash[turn] = [] }
       @copies = Hash.new(0)
       @lock = Mutex.new
       @pubsub = RedisClient.new(url: TestServices.redis_url).pubsub
@@ -279,6 +287,8 @@ module Soak
     end
 
     def outcome(turn) = @lock.synchronize { @outcomes[turn] }
+
+    def chunks(turn) = @lock.synchronize { @chunks[turn].dup }
 
     def ended?(turn) = !outcome(turn).nil?
 
@@ -300,7 +310,9 @@ module Soak
         turn = @turns[event[2]] or return # Sidekiq's own channels, say
         message = JSON.parse(event[3])
         case message["type"]
-        when "chunk" then @streaming[turn] = true
+        when "chunk"
+          @streaming[turn] = true
+          @chunks[turn] << message
         when "complete" then @outcomes[turn] = :completed
         when "error"
           next if message["text"].to_s.empty?

@@ -137,25 +137,30 @@ module AssistantChatNative
     end
 
     # Runs the turn to its end (or to a stop: continuation, cancellation, failure) => Outcome.
-    # Exceptions raised by the handler propagate after the current request is torn down.
+    # Each step returns what comes next: a round its Result, or the Outcome that ends
+    # the turn; tools nil, or the Outcome. Exceptions raised by the handler propagate
+    # after the current request is torn down.
     def run
       raise Error, "a Turn runs once; build a new one (or Turn.resume its state)" if @ran
 
       @ran = true
-      catch(:outcome) do
-        notify(:on_resume, @text.dup) if @resumed
-        finish_pending_tools if @pending_tools
-        loop do
-          throw :outcome, finish(:cancelled, failure: cancelled_failure) if cancelled?
-          throw :outcome, finish(:continue) if @round_details.any? && out_of_rounds?
+      notify(:on_resume, @text.dup) if @resumed
+      stopped = finish_pending_tools if @pending_tools
+      return stopped if stopped
 
-          result = stream_round
-          record_assistant(result)
-          if result.tool_calls?
-            run_tools(result.tool_calls.reject(&:server?))
-          elsif result.stop_reason != :pause_turn
-            throw :outcome, finish(:completed)
-          end
+      loop do
+        return finish(:cancelled, failure: cancelled_failure) if cancelled?
+        return finish(:continue) if @round_details.any? && out_of_rounds?
+
+        result = stream_round
+        return result if result.is_a?(Outcome)
+
+        record_assistant(result)
+        if result.tool_calls?
+          stopped = run_tools(result.tool_calls.reject(&:server?))
+          return stopped if stopped
+        elsif result.stop_reason != :pause_turn
+          return finish(:completed)
         end
       end
     end
@@ -261,7 +266,8 @@ module AssistantChatNative
       @glue = ""
     end
 
-    # One round, tried until it succeeds or cannot: => Result (success), or throws the outcome.
+    # One round, tried until it succeeds or cannot: => its Result, or the Outcome that ends
+    # the turn.
     def stream_round
       attempts = 0
       failures = []
@@ -288,28 +294,32 @@ module AssistantChatNative
         end
 
         failures << failure.kind
-        cancelled_mid_round(result, failure, attempts, failures, usage) if failure.kind == :cancelled || cancelled?
-        attempts = handle_failure(failure, attempts, result, failures, usage, flushed)
+        return cancelled_mid_round(result, failure, attempts, failures, usage) if failure.kind == :cancelled || cancelled?
+
+        step = handle_failure(failure, attempts, result, failures, usage, flushed)
+        return step if step.is_a?(Outcome)
+
+        attempts = step
       end
     end
 
-    # Decides what a failed attempt leads to => the attempt count to continue from.
+    # Decides what a failed attempt leads to => the attempt count to go on from, or the
+    # Outcome that ends the turn.
     # Words the attempt showed are kept once the next step is chosen (a kept reply no
     # longer ends with the tool results escalation looks for).
     def handle_failure(failure, attempts, result, failures, usage, flushed)
       escalating = escalate_failure?(failure)
       keep_shown_text(result) if flushed
       if failure.action == :compact || failure.kind == :context_overflow
-        compact(failure, result, failures, usage)
-        attempts
+        compact(failure, result, failures, usage) || attempts
       elsif escalating
         escalate(failure.kind)
         0
       elsif failure.action == :retry || (flushed && RESETTABLE_KINDS.include?(failure.kind))
-        fail_round(@policy.wait_too_long_failure(failure), result, attempts, failures, usage) if @policy.wait_too_long?(failure)
-        fail_round(@policy.exhausted_failure(failure, attempts), result, attempts, failures, usage) if @policy.exhausted?(attempts)
-        wait_to_retry(failure, attempts)
-        attempts
+        return fail_round(@policy.wait_too_long_failure(failure), result, attempts, failures, usage) if @policy.wait_too_long?(failure)
+        return fail_round(@policy.exhausted_failure(failure, attempts), result, attempts, failures, usage) if @policy.exhausted?(attempts)
+
+        wait_to_retry(failure, attempts) || attempts
       else
         fail_round(failure, result, attempts, failures, usage)
       end
@@ -364,9 +374,10 @@ module AssistantChatNative
         add_text(result.text)
         append({"role" => "assistant", "content" => [{"type" => "text", "text" => result.text}]})
       end
-      throw :outcome, finish(:cancelled, failure: failure)
+      finish(:cancelled, failure: failure)
     end
 
+    # Waits out the retry's delay => nil, or the Outcome when the user cancels meanwhile.
     def wait_to_retry(failure, attempts)
       delay = @policy.delay(attempts, failure)
       @retries += 1
@@ -376,16 +387,18 @@ module AssistantChatNative
       with_heartbeat do
         finish_at = Clock.now + delay
         while (left = finish_at - Clock.now) > 0
-          throw :outcome, finish(:cancelled, failure: cancelled_failure) if cancelled?
+          return finish(:cancelled, failure: cancelled_failure) if cancelled?
+
           sleep([left, @config.cancel_poll_interval.to_f, 0.05].min)
         end
       end
+      nil
     end
 
+    # A shorter history for the next attempt => nil, or the Outcome when it cannot be had.
     def compact(failure, result, failures, usage)
-      if @compactions >= @config.max_compaction_retries
-        fail_round(compaction_failure(failure), result, 0, failures, usage)
-      end
+      return fail_round(compaction_failure(failure), result, 0, failures, usage) if @compactions >= @config.max_compaction_retries
+
       @compactions += 1
       notify(:on_compaction, @compactions, failure)
       log(:info, "compacting the history (#{@compactions} of #{@config.max_compaction_retries}) after #{failure.kind}")
@@ -394,8 +407,10 @@ module AssistantChatNative
           (@config.compactor || Compactor.new).call(@messages)
       end
       compacted = plain(compacted)
-      fail_round(compaction_failure(failure), result, 0, failures, usage) if compacted == @messages
+      return fail_round(compaction_failure(failure), result, 0, failures, usage) if compacted == @messages
+
       @messages = compacted
+      nil
     end
 
     def escalate_failure?(failure)
@@ -453,7 +468,7 @@ module AssistantChatNative
 
     # Runs the round's tool calls in order, checkpointing before and after each: results
     # holds those already finished (by call id), interrupted the id of a call a dead job
-    # had started.
+    # had started. => nil, or the Outcome when the user cancelled.
     def run_tools(calls, results = {}, interrupted = nil)
       with_heartbeat do
         calls.each do |call|
@@ -478,7 +493,7 @@ module AssistantChatNative
       end
       append({"role" => "user", "content" => calls.map { |call| results.fetch(call.id.to_s) }})
       checkpoint
-      throw :outcome, finish(:cancelled, failure: cancelled_failure) if cancelled?
+      finish(:cancelled, failure: cancelled_failure) if cancelled?
     end
 
     # The calls a checkpoint left under way, finished before the next round.
@@ -562,7 +577,7 @@ module AssistantChatNative
     def fail_round(failure, result, attempts, failures, usage)
       @round_details << round_detail(result, attempts, failures, usage)
       log(:warn, "turn failed on #{@entry.key}: #{failure.kind} (#{failure.detail.to_s[0, 200]})")
-      throw :outcome, finish(:failed, failure: failure)
+      finish(:failed, failure: failure)
     end
 
     def finish(status, failure: nil)

@@ -55,7 +55,8 @@ module AssistantChatNative
 
     # stream:   a record, an array of streamables, or a String (see StreamName)
     # target:   the DOM ids' prefix; nil: StreamName.target(stream), e.g. "conversation_42"
-    # renderer: callable(Hash) => the payload to send (String HTML for Turbo)
+    # renderer: callable(Hash) => the payload to send (String HTML for Turbo), or nil for
+    #           the default rendering
     # delivery: callable(stream, payload), or nil to pick Turbo, Action Cable or the log
     # clock:    callable => monotonic seconds
     def initialize(stream:, target: nil, renderer: nil, delivery: nil, logger: nil,
@@ -64,7 +65,7 @@ module AssistantChatNative
       @stream = StreamName.for(stream)
       @target = target || StreamName.target(stream)
       @offset = 0
-      @renderer = renderer || method(:default_render)
+      @renderer = renderer
       @logger = logger
       @delivery = delivery || self.class.default_delivery(logger: logger)
       @status_interval = status_interval
@@ -196,7 +197,7 @@ module AssistantChatNative
     def deliver(payload)
       flush_status(force: false) unless payload[:type] == :status
       @counts[payload[:type]] += 1
-      @delivery.call(@stream, @renderer.call(payload))
+      @delivery.call(@stream, @renderer&.call(payload) || default_render(payload))
       payload
     end
 

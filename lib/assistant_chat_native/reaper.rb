@@ -39,7 +39,7 @@ module AssistantChatNative
     def reap(conversation)
       outcome = conversation.class.with_advisory_lock_result(conversation.processing_lock_key, timeout_seconds: 0) do
         conversation.reload
-        stale?(conversation) ? worker_class.new.send(:reap_conversation, conversation) : :fresh
+        stale?(conversation) ? worker_class.new.reap_conversation(conversation) : :fresh
       end
       outcome.lock_was_acquired? ? outcome.result : :live
     end

@@ -36,12 +36,14 @@ require_relative "worker/reporter"
 require_relative "provider_error"
 require_relative "worker/turn_handler"
 require_relative "worker/hooks"
+require_relative "worker/turn_interface"
 require_relative "worker/instrumentation"
 
 module AssistantChatNative
   class Worker
     include Sidekiq::Job
     include Hooks
+    include TurnInterface
 
     # Seconds between heartbeats while a turn runs (streams and tools alike).
     HEARTBEAT_INTERVAL = AssistantChatNative::HEARTBEAT_INTERVAL
@@ -194,6 +196,34 @@ module AssistantChatNative
       broadcaster.error(ErrorCopy.for_message(message, unknown: settings.error_messages))
     end
 
+    # The Reaper's work on a conversation whose job died (the Reaper holds its
+    # advisory lock): a resume job for an unfinished checkpoint, else the error copy
+    # and the lock cleared. Returns :resumed or :failed.
+    def reap_conversation(conversation)
+      @conversation = conversation
+      @conversation_id = conversation.id
+      @job_id = conversation.try(:processing_job_id).to_s
+      _row, state = unfinished_checkpoint
+      job = state && state["job"]
+      if job
+        worker = (job["worker"] && Object.const_get(job["worker"])) || self.class
+        resume = worker.perform_async("conversation_id" => conversation.id, "user_message" => nil,
+          "model" => job["model"], "tool_services" => Array(job["tool_services"]),
+          "user_context" => job["user_context"].to_h, "upload_ids" => Array(job["upload_ids"]),
+          "continuation" => {"chain_started_at" => job["chain_started_at"], "then" => job["then"]}.compact)
+        # Fresh again, so the next sweep leaves it to the resume job.
+        conversation.class.where(id: conversation.id).update_all(processing_since: Time.now)
+        logger_for.warn("[#{self.class.name}] conversation #{conversation.id}: its job died; resuming in job #{resume}")
+        :resumed
+      else
+        logger_for.warn("[#{self.class.name}] conversation #{conversation.id}: its job died before a checkpoint; clearing the lock")
+        broadcast_error(ErrorCopy::INTERRUPTED)
+        release_lock
+        broadcast_lock_state(locked: false)
+        :failed
+      end
+    end
+
     private
 
     def settings
@@ -228,19 +258,18 @@ module AssistantChatNative
 
       job = {"worker" => self.class.name, "model" => model, "tool_services" => tool_services,
              "user_context" => user_context, "upload_ids" => upload_ids}
-      state = continuation_state
-      if state && !continuation && @continued_row[column(:job_id)].to_s != @job_id
+      row, state = unfinished_checkpoint
+      if state && !continuation && row[column(:job_id)].to_s != @job_id
         # A turn whose job died (or whose continuation has not run yet) comes first:
         # it is finished in its own row, then this message is answered after it.
-        finish_earlier_turn(state, job.merge("job_id" => @job_id))
+        finish_earlier_turn(row, state, job.merge("job_id" => @job_id))
         return if @continuation_due
 
-        @continued_row = nil
         state = nil
       elsif state
         # This job's own turn (Sidekiq ran it again) or a chain's next link: go on in the
         # turn's row, so that a turn is one row whatever the jobs it took.
-        @reply_job_id = @continued_row[column(:job_id)].to_s
+        @reply_job_id = row[column(:job_id)].to_s
       elsif continuation && state.nil?
         logger_for.info("[#{self.class.name}] conversation #{@conversation.id}: no unfinished turn to continue")
         return
@@ -260,18 +289,17 @@ module AssistantChatNative
     def answer_later_message(job)
       @reply_job_id = job["job_id"].to_s
       @checkpoint_row = nil
-      @continued_row = nil
       @chain_started_at = Time.now.to_f
       @job_meta = job.merge("chain_started_at" => @chain_started_at)
       attachments = attachments_for(Array(job["upload_ids"]))
       run_turn(nil, job["model"], Array(job["tool_services"]), job["user_context"].to_h, attachments)
     end
 
-    # Finishes the unfinished turn of an earlier job (state, on @continued_row) with
-    # that job's model, tools and context, before this job answers its own message.
-    def finish_earlier_turn(state, job)
+    # Finishes the unfinished turn of an earlier job (state, on its row) with that
+    # job's model, tools and context, before this job answers its own message.
+    def finish_earlier_turn(row, state, job)
       meta = state["job"] || job
-      @reply_job_id = @continued_row[column(:job_id)].to_s
+      @reply_job_id = row[column(:job_id)].to_s
       @chain_started_at = meta["chain_started_at"]&.to_f || @chain_started_at
       @job_meta = meta.merge("chain_started_at" => @chain_started_at, "then" => job)
       attachments = attachments_for(Array(meta["upload_ids"]))
@@ -402,34 +430,6 @@ module AssistantChatNative
         with_summaries: settings.tools_with_summaries || self.class::TOOLS_WITH_SUMMARIES)
     end
 
-    # The Reaper's work on a conversation whose job died (the Reaper holds its
-    # advisory lock): a resume job for an unfinished checkpoint, else the error copy
-    # and the lock cleared. Returns :resumed or :failed.
-    def reap_conversation(conversation)
-      @conversation = conversation
-      @conversation_id = conversation.id
-      @job_id = conversation.try(:processing_job_id).to_s
-      _row, state = unfinished_checkpoint
-      job = state && state["job"]
-      if job
-        worker = (job["worker"] && Object.const_get(job["worker"])) || self.class
-        resume = worker.perform_async("conversation_id" => conversation.id, "user_message" => nil,
-          "model" => job["model"], "tool_services" => Array(job["tool_services"]),
-          "user_context" => job["user_context"].to_h, "upload_ids" => Array(job["upload_ids"]),
-          "continuation" => {"chain_started_at" => job["chain_started_at"], "then" => job["then"]}.compact)
-        # Fresh again, so the next sweep leaves it to the resume job.
-        conversation.class.where(id: conversation.id).update_all(processing_since: Time.now)
-        logger_for.warn("[#{self.class.name}] conversation #{conversation.id}: its job died; resuming in job #{resume}")
-        :resumed
-      else
-        logger_for.warn("[#{self.class.name}] conversation #{conversation.id}: its job died before a checkpoint; clearing the lock")
-        broadcast_error(ErrorCopy::INTERRUPTED)
-        release_lock
-        broadcast_lock_state(locked: false)
-        :failed
-      end
-    end
-
     def schedule_continuation(model:, tool_services:, user_context:, upload_ids:, later: nil)
       self.class.perform_async("conversation_id" => @conversation.id, "user_message" => nil,
         "model" => model, "tool_services" => tool_services, "user_context" => user_context,
@@ -498,13 +498,8 @@ module AssistantChatNative
 
     def broadcaster
       @broadcaster ||= Broadcaster.new(stream: broadcast_stream, logger: logger_for,
-        renderer: ->(payload) { render_broadcast(payload) || default_render(payload) },
+        renderer: ->(payload) { render_broadcast(payload) },
         delivery: settings.delivery, status_interval: settings.status_broadcast_interval || self.class::STATUS_BROADCAST_INTERVAL)
-    end
-
-    def default_render(payload)
-      @default_broadcaster ||= Broadcaster.new(stream: broadcast_stream, delivery: ->(*) {})
-      @default_broadcaster.send(:default_render, payload)
     end
 
     # Clears the column lock if this job holds it: by job id when the conversation's

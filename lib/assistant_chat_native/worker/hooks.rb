@@ -29,7 +29,7 @@ module AssistantChatNative
     #   broadcast_stream                      what broadcasts go to: a record, streamables or a String
     module Hooks
       # persist_user_message, persisted_reply, history_messages, persist_reply,
-      # persist_partial, persist_cancelled, continuation_state.
+      # persist_partial, persist_cancelled.
       include MessageHooks
       # save_checkpoint, unfinished_checkpoint.
       include CheckpointHooks

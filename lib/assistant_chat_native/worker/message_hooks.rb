@@ -74,14 +74,6 @@ module AssistantChatNative
         save_assistant_row(outcome, status: "stopped", text: text)
       end
 
-      # The state the latest unfinished turn saved (nil when there is none: the
-      # continuation then starts a new turn from the history).
-      def continuation_state
-        row, state = unfinished_checkpoint
-        @continued_row = row
-        state
-      end
-
       private
 
       # The text a message row holds.

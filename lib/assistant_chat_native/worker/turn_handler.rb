@@ -13,7 +13,7 @@ module AssistantChatNative
       # Called with Turn's on_stream_end details as each stream ends; nil: nobody listens.
       attr_accessor :stream_observer
 
-      # worker:      the Worker (its hooks answer cancelled? and compact)
+      # worker:      the Worker, through its TurnInterface
       # broadcaster: a Broadcaster
       def initialize(worker:, broadcaster:, chunk_interval:, cancel_check_interval:,
         clock: -> { Process.clock_gettime(Process::CLOCK_MONOTONIC) })
@@ -60,7 +60,7 @@ module AssistantChatNative
       # streams): saved by the worker with the text the page shows.
       def on_checkpoint(state)
         text = @chunk_lock.synchronize { @text.dup }
-        @worker.send(:save_checkpoint, state, text)
+        @worker.turn_checkpoint(state, text)
       end
 
       # The job is being stopped (Sidekiq's shutdown, a process-level exception):
@@ -83,17 +83,17 @@ module AssistantChatNative
 
       def on_thinking(accumulated, _delta = nil)
         @first_token_clock ||= @clock.call
-        @worker.send(:on_thinking_text, accumulated.to_s)
+        @worker.turn_thinking(accumulated.to_s)
       end
 
       # A tool starts running: its status line (throttled by the broadcaster).
       def on_status(name, arguments = {})
-        status_line(@worker.send(:tool_status_line, name, arguments || {}))
+        status_line(@worker.turn_status_line(name, arguments || {}))
       end
 
       # A round starts: the job's progress.
       def on_round(number, _model = nil)
-        @worker.send(:report_progress, number.to_i - 1)
+        @worker.turn_progress(number.to_i - 1)
       end
 
       def on_retry(_attempt = nil, _delay = nil, _failure = nil)
@@ -129,7 +129,7 @@ module AssistantChatNative
       def on_heartbeat(elapsed = nil, *)
         flush_chunk
         @broadcaster.flush_status
-        @worker.send(:heartbeat, elapsed)
+        @worker.turn_heartbeat(elapsed)
       end
 
       def cancelled?
@@ -139,11 +139,11 @@ module AssistantChatNative
         return false if @last_cancel_check_at && now - @last_cancel_check_at < @cancel_check_interval
 
         @last_cancel_check_at = now
-        @cancelled = @worker.send(:cancelled?) ? true : false
+        @cancelled = @worker.turn_cancelled?
       end
 
       def compact(messages)
-        @worker.send(:compact_messages, messages)
+        @worker.turn_compact(messages)
       end
 
       # Sends the reply held back by the throttle.
@@ -170,7 +170,7 @@ module AssistantChatNative
         @held_chunk = false
         @last_chunk_at = now
         size = @text.bytesize
-        @worker.send(:save_shown_text, @text) unless size == @sent_bytes
+        @worker.turn_shown_text(@text) unless size == @sent_bytes
         if @sent_bytes.nil? || size < @sent_bytes
           @broadcaster.reset_reply(@text.dup)
         elsif size > @sent_bytes

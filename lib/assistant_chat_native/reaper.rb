@@ -35,13 +35,23 @@ module AssistantChatNative
       candidates.to_a.to_h { |conversation| [conversation.id, reap(conversation)] }
     end
 
-    # Reaps one conversation when it still qualifies; returns what happened.
+    # Reaps one conversation when it still qualifies; returns what happened. The
+    # resume job is enqueued once the advisory lock is released, or it could find
+    # the conversation busy.
     def reap(conversation)
       outcome = conversation.class.with_advisory_lock_result(conversation.processing_lock_key, timeout_seconds: 0) do
         conversation.reload
-        stale?(conversation) ? worker_class.new.reap_conversation(conversation) : :fresh
+        stale?(conversation) ? [:reaped, worker_class.new.reap_conversation(conversation)] : [:fresh]
       end
-      outcome.lock_was_acquired? ? outcome.result : :live
+      return :live unless outcome.lock_was_acquired?
+
+      status, resume = outcome.result
+      return status if status == :fresh
+      return :failed unless resume
+
+      worker, arguments = resume
+      worker.perform_async(arguments)
+      :resumed
     end
 
     def stale_after

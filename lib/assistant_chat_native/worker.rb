@@ -197,8 +197,10 @@ module AssistantChatNative
     end
 
     # The Reaper's work on a conversation whose job died (the Reaper holds its
-    # advisory lock): a resume job for an unfinished checkpoint, else the error copy
-    # and the lock cleared. Returns :resumed or :failed.
+    # advisory lock) => the resume job to enqueue once that lock is free, as
+    # [worker class, arguments], when the turn left a checkpoint (its lock is marked
+    # fresh, so the next sweep leaves it to that job); else nil, after the user is
+    # told and the lock cleared.
     def reap_conversation(conversation)
       @conversation = conversation
       @conversation_id = conversation.id
@@ -207,20 +209,18 @@ module AssistantChatNative
       job = state && state["job"]
       if job
         worker = (job["worker"] && Object.const_get(job["worker"])) || self.class
-        resume = worker.perform_async("conversation_id" => conversation.id, "user_message" => nil,
-          "model" => job["model"], "tool_services" => Array(job["tool_services"]),
-          "user_context" => job["user_context"].to_h, "upload_ids" => Array(job["upload_ids"]),
-          "continuation" => {"chain_started_at" => job["chain_started_at"], "then" => job["then"]}.compact)
-        # Fresh again, so the next sweep leaves it to the resume job.
         conversation.class.where(id: conversation.id).update_all(processing_since: Time.now)
-        logger_for.warn("[#{self.class.name}] conversation #{conversation.id}: its job died; resuming in job #{resume}")
-        :resumed
+        logger_for.warn("[#{self.class.name}] conversation #{conversation.id}: its job died; resuming it in a new job")
+        [worker, {"conversation_id" => conversation.id, "user_message" => nil,
+                  "model" => job["model"], "tool_services" => Array(job["tool_services"]),
+                  "user_context" => job["user_context"].to_h, "upload_ids" => Array(job["upload_ids"]),
+                  "continuation" => {"chain_started_at" => job["chain_started_at"], "then" => job["then"]}.compact}]
       else
         logger_for.warn("[#{self.class.name}] conversation #{conversation.id}: its job died before a checkpoint; clearing the lock")
         broadcast_error(ErrorCopy::INTERRUPTED)
         release_lock
         broadcast_lock_state(locked: false)
-        :failed
+        nil
       end
     end
 

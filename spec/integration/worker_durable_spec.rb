@@ -83,8 +83,10 @@ RSpec.describe "AssistantChatWorker's durable turns", :worker_integration do
     # While the reply streams, the row's text grows with it (each chunk's), and
     # checkpoints hold the round's text.
     partial = WorkerHarness.wait_until(message: "a checkpoint while streaming") do
-      text = rows.last.content
-      text if rows.last.status == "streaming" && assistant_state["partial_text"].to_s.start_with?("word1")
+      # The state first: the row's text, saved before each chunk, holds at least its words.
+      saved = assistant_state["partial_text"].to_s
+      row = rows.last
+      row.content if row.status == "streaming" && saved.start_with?("word1")
     end
     expect(partial).to start_with("Refunding first.\n\nword1")
     broadcasts.wait_for_end

@@ -8,7 +8,6 @@ require_relative "assistant_chat_native/tool_call"
 require_relative "assistant_chat_native/result"
 require_relative "assistant_chat_native/sse"
 require_relative "assistant_chat_native/native"
-require_relative "assistant_chat_native/stream_class"
 # The extension defines Stream itself (so the autoload below never fires when it is
 # loaded): its Ruby half (keyword arguments, defaults, inspect) is required here.
 require_relative "assistant_chat_native/stream" if AssistantChatNative.native?

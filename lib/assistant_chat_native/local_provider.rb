@@ -79,7 +79,7 @@ module AssistantChatNative
   #   keep_alive:    false closes the connection after the response
   #
   # == Requests
-  # #requests holds a Request per request received (method, path, query,
+  # #requests holds a ReceivedRequest per request received (method, path, query,
   # headers, body, json, provider, model, received_at, connection_id, and as the
   # response goes: status, bytes_sent, outcome, disconnected?). Thread-safe.
   #
@@ -88,11 +88,11 @@ module AssistantChatNative
   # process (see Spawned); bin/local_provider runs one from the shell.
   class LocalProvider
     autoload :Event, "assistant_chat_native/local_provider/event"
-    autoload :Request, "assistant_chat_native/local_provider/request"
+    autoload :ReceivedRequest, "assistant_chat_native/local_provider/received_request"
     autoload :Script, "assistant_chat_native/local_provider/script"
     autoload :Fault, "assistant_chat_native/local_provider/fault"
     autoload :AnthropicWriter, "assistant_chat_native/local_provider/anthropic_writer"
-    autoload :OpenaiWriter, "assistant_chat_native/local_provider/openai_writer"
+    autoload :OpenAIWriter, "assistant_chat_native/local_provider/openai_writer"
     autoload :GeminiWriter, "assistant_chat_native/local_provider/gemini_writer"
     autoload :Replay, "assistant_chat_native/local_provider/replay"
     autoload :Connection, "assistant_chat_native/local_provider/connection"
@@ -202,7 +202,7 @@ module AssistantChatNative
 
     # Queues a script for one upcoming request (or `times` requests). Filters:
     # model: (String, Regexp or Array of them), provider: (Symbol or Array),
-    # match: (a callable given the Request). Scripts are taken first-in,
+    # match: (a callable given the ReceivedRequest). Scripts are taken first-in,
     # first-out among those whose filters accept the request.
     #
     #   provider.enqueue(tool_calls: [{name: "search", arguments: {q: "ruby"}}])
@@ -222,7 +222,7 @@ module AssistantChatNative
       @lock.synchronize { @queue.sum { |entry| entry[:remaining] } }
     end
 
-    # A block that answers requests the queue does not: given the Request, it
+    # A block that answers requests the queue does not: given the ReceivedRequest, it
     # returns a script (Hash of options, String text or Script) or nil to fall
     # through to the default. Runs on the connection's thread.
     def respond_with(&block)
@@ -331,7 +331,7 @@ module AssistantChatNative
     def record(**fields)
       @lock.synchronize do
         @received += 1
-        request = Request.new(id: @received, **fields)
+        request = ReceivedRequest.new(id: @received, **fields)
         @requests << request
         @requests.shift while @requests.size > @max_requests
         @changed.broadcast
@@ -370,7 +370,7 @@ module AssistantChatNative
     def writer_for(provider)
       case provider
       when :anthropic then AnthropicWriter.new
-      when :openai then OpenaiWriter.new
+      when :openai then OpenAIWriter.new
       when :gemini then GeminiWriter.new
       end
     end

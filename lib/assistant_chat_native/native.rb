@@ -33,4 +33,10 @@ module AssistantChatNative
   def self.native?
     Native.loaded?
   end
+
+  # The streaming class to use: Stream (libcurl, off the GVL) when the C extension
+  # is loaded, RubyStream (plain Ruby, same API and Result) otherwise.
+  def self.stream_class
+    native? ? Stream : RubyStream
+  end
 end

@@ -30,8 +30,9 @@ RSpec.describe AssistantChatNative::LocalProvider do
   end
 
   # Sends raw request bytes and reads until the server closes, resets, or
-  # timeout seconds pass. Returns [bytes received, :eof | :reset | :timeout].
-  def raw_exchange(port, request, timeout: 3)
+  # timeout seconds pass. Returns [bytes received, :eof | :reset | :timeout]. The
+  # default is generous: a loaded machine must not cut a stream that would end.
+  def raw_exchange(port, request, timeout: 30)
     socket = TCPSocket.new("127.0.0.1", port)
     socket.write(request)
     received = +"".b
@@ -541,7 +542,7 @@ RSpec.describe AssistantChatNative::LocalProvider do
 
     it "ends a stall after stall_for seconds by closing the connection" do
       local_provider.enqueue(stall_after: 1, stall_for: 0.2)
-      _, ending = raw_exchange(local_provider.port, raw_post("/v1/messages", anthropic_body), timeout: 3)
+      _, ending = raw_exchange(local_provider.port, raw_post("/v1/messages", anthropic_body))
       expect(ending).to eq(:eof)
       expect(local_provider.last_request.outcome).to eq(:stalled)
     end

@@ -12,7 +12,7 @@ module AssistantChatNative
     # `data: [DONE]`. Scripted thinking is not sent: Chat Completions does not
     # stream reasoning.
     # https://platform.openai.com/docs/api-reference/chat-streaming
-    class OpenaiWriter
+    class OpenAIWriter
       ERRORS = {400 => ["invalid_request_error", nil], 401 => ["invalid_request_error", "invalid_api_key"],
                 403 => ["invalid_request_error", "unsupported_country_region_territory"],
                 404 => ["invalid_request_error", "model_not_found"],

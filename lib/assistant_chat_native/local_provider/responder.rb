@@ -7,7 +7,7 @@ module AssistantChatNative
     # Sends one Script's response on a Connection: the delay, then either a fixed
     # body (Content-Length) or a chunked text/event-stream with the events paced
     # by the token rate, cut into the chosen write sizes, and the faults applied.
-    # Records on the Request what was sent and how the response ended; returns
+    # Records on the ReceivedRequest what was sent and how the response ended; returns
     # true when the connection can serve another request.
     class Responder
       REASONS = {200 => "OK", 400 => "Bad Request", 401 => "Unauthorized", 402 => "Payment Required",

@@ -91,7 +91,7 @@ module AssistantChatNative
         self
       end
 
-      # The requests the child received, as Hashes with string keys (see Request#to_h).
+      # The requests the child received, as Hashes with string keys (see ReceivedRequest#to_h).
       def requests
         control(:get, "requests")
       end

@@ -9,7 +9,7 @@ module AssistantChatNative
     # #status, #bytes_sent, #completed? and #disconnected? are filled in as the
     # response goes out (read them after the client is done, or use
     # #wait_until_finished).
-    class Request
+    class ReceivedRequest
       attr_reader :id, :method, :path, :query, :headers, :body, :json, :provider, :model,
         :received_at, :connection_id
 

@@ -29,6 +29,7 @@ end
 
 require_relative "broadcaster"
 require_relative "redaction"
+require_relative "worker/renamed_settings"
 require_relative "worker/settings"
 require_relative "worker/tool_services"
 require_relative "worker/error_copy"
@@ -85,8 +86,10 @@ module AssistantChatNative
         enable_status_reporting!
       end
 
+      # The worker's settings: the gem's (config.worker), shared by every worker class;
+      # what a class sets for itself alone is its constants (CONSTANT_SETTINGS).
       def settings
-        @settings ||= (superclass.respond_to?(:settings) ? superclass.settings : Settings.new)
+        AssistantChatNative.config.worker
       end
 
       # An app's worker whose body includes Sidekiq::Job again (the seed's does) starts
@@ -287,10 +290,10 @@ module AssistantChatNative
     # Runs one turn (resumed from state, or new from the history) to its end in this
     # job: saved and broadcast, handed to a continuation, or raised as a failure.
     def run_turn(state, model, tool_services, user_context, attachments)
+      config = turn_config
       handler = TurnHandler.new(worker: self, broadcaster: broadcaster,
-        chunk_interval: settings.chunk_broadcast_interval,
-        cancel_check_interval: settings.cancel_check_interval)
-      turn = build_turn(model, user_context, tool_services, attachments, handler, state)
+        chunk_interval: config.broadcast_interval, cancel_poll_interval: config.cancel_poll_interval)
+      turn = build_turn(model, user_context, tool_services, attachments, handler, state, config)
       begin
         outcome = Instrumentation.turn(worker: self.class.name, conversation_id: @conversation.id,
           model: model, handler: handler, logger: logger_for) { turn.run }
@@ -336,10 +339,9 @@ module AssistantChatNative
 
     # A new Turn from the history, or the Turn resumed from a saved state (a
     # continuation's, or a dead job's checkpoint).
-    def build_turn(model, user_context, tool_services, attachments, handler, state)
+    def build_turn(model, user_context, tool_services, attachments, handler, state, config)
       options = {system: system_prompt(user_context), tools: tools_for(tool_services, user_context),
-                 handler: handler, max_rounds: settings.max_rounds_per_job,
-                 deadline: Time.now + settings.job_deadline, config: turn_config}
+                 handler: handler, deadline: Time.now + settings.job_deadline, config: config}
       if state
         @rounds_before = state["rounds"].to_i
         AssistantChatNative::Turn.resume(state, **options)
@@ -552,8 +554,9 @@ module AssistantChatNative
       @round_count = round.to_i
       return unless respond_to?(:at, true) && defined?(::Sidekiq::Status::Worker)
 
-      total(settings.max_rounds_per_job)
-      at([@round_count, settings.max_rounds_per_job].min, "round #{@round_count}")
+      rounds = AssistantChatNative.config.max_rounds
+      total(rounds)
+      at([@round_count, rounds].min, "round #{@round_count}")
     rescue => e
       logger_for.debug("[#{self.class.name}] progress not stored: #{Redaction.text(e.message)}")
     end

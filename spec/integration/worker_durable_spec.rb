@@ -17,7 +17,7 @@ RSpec.describe "AssistantChatWorker's durable turns", :worker_integration do
 
   after do
     broadcasts.close
-    AssistantChatWorker.settings.max_rounds_per_job = 10
+    AssistantChatNative.config.max_rounds = 10
     AssistantChatWorker.settings.max_continuations = 5
     AssistantChatWorker.settings.continuation_retry_delay = 1.0
     AssistantChatWorker.settings.continuation_busy_wait = 600
@@ -79,12 +79,14 @@ RSpec.describe "AssistantChatWorker's durable turns", :worker_integration do
       .to eq([["user", nil, "Refund order 7"], ["assistant", "streaming", "Refunding first."]])
     gate << true
 
-    # While the reply streams, the row's text grows with it.
-    partial = WorkerHarness.wait_until(message: "a checkpoint while streaming") do
-      text = rows.last.content
-      text if rows.last.status == "streaming" && text.include?("word")
+    # While the reply streams, the row's text grows with it (saved before each chunk is
+    # shown), and a checkpoint follows at most checkpoint_interval later with the round's text.
+    partial, state = WorkerHarness.wait_until(message: "a checkpoint while streaming") do
+      row = rows.last
+      state = assistant_state
+      [row.content, state] if row.status == "streaming" && row.content.include?("word") && state&.key?("partial_text")
     end
-    expect(assistant_state["partial_text"]).to start_with("word1")
+    expect(state["partial_text"]).to start_with("word1")
     broadcasts.wait_for_end
     expect(rows.last.status).to eq("completed")
     expect(rows.last.content).to start_with(partial.sub(/word\d+\z/, ""))
@@ -149,7 +151,7 @@ RSpec.describe "AssistantChatWorker's durable turns", :worker_integration do
   end
 
   it "answers the next message after the chain that finishes a dead job's turn, when that turn needs a continuation" do
-    AssistantChatWorker.settings.max_rounds_per_job = 1
+    AssistantChatNative.config.max_rounds = 1
     register_tools(die: true)
     provider.enqueue(text: "Refunding first.", tool_calls: [{name: "refund_order", id: "toolu_refund", arguments: {order: 7}},
       {name: "get_weather", id: "toolu_weather", arguments: {}}])
@@ -259,7 +261,7 @@ RSpec.describe "AssistantChatWorker's durable turns", :worker_integration do
     end
 
     it "ends a turn past max_continuations with copy that says so, saved and broadcast, not an error" do
-      AssistantChatWorker.settings.max_rounds_per_job = 1
+      AssistantChatNative.config.max_rounds = 1
       AssistantChatWorker.settings.max_continuations = 2
       script_queries(5, reply: "Never reached.")
       AssistantChatWorker.perform_async(conversation.id, "Run five queries", "claude-haiku", ["app_db"], {"user_id" => user.id})
@@ -279,7 +281,7 @@ RSpec.describe "AssistantChatWorker's durable turns", :worker_integration do
     end
 
     it "stops the whole chain on a cancel requested between two continuation jobs" do
-      AssistantChatWorker.settings.max_rounds_per_job = 1
+      AssistantChatNative.config.max_rounds = 1
       script_queries(3, reply: "Never reached.")
       # The first job hands its continuation to the spec, which enqueues it once the
       # cancel is in: between the two jobs.
@@ -302,7 +304,7 @@ RSpec.describe "AssistantChatWorker's durable turns", :worker_integration do
     end
 
     it "re-enqueues a continuation that finds the conversation busy, and it runs once the lock is free" do
-      AssistantChatWorker.settings.max_rounds_per_job = 1
+      AssistantChatNative.config.max_rounds = 1
       AssistantChatWorker.settings.continuation_retry_delay = 0.5
       provider.enqueue(tool_calls: [{name: "query_database", id: "toolu_0", arguments: {"sql" => "SELECT 1"}}])
       provider.enqueue(text: "One query was enough.")
@@ -345,7 +347,7 @@ RSpec.describe "AssistantChatWorker's durable turns", :worker_integration do
     end
 
     it "rebuilds a continuation's attachments from their upload ids" do
-      AssistantChatWorker.settings.max_rounds_per_job = 1
+      AssistantChatNative.config.max_rounds = 1
       upload = Upload.create!(filename: "notes.txt", content_type: "text/plain", data: "quarterly notes")
       script_queries(1, reply: "I read your notes twice.")
       AssistantChatWorker.perform_async(conversation.id, "Summarize my notes", "claude-sonnet", ["app_db"], {}, [upload.id])

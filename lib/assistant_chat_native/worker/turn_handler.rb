@@ -13,14 +13,16 @@ module AssistantChatNative
       # Called with Turn's on_stream_end details as each stream ends; nil: nobody listens.
       attr_accessor :stream_observer
 
-      # worker:      the Worker (its hooks answer cancelled? and compact)
-      # broadcaster: a Broadcaster
-      def initialize(worker:, broadcaster:, chunk_interval:, cancel_check_interval:,
+      # worker:               the Worker (its hooks answer cancelled? and compact)
+      # broadcaster:          a Broadcaster
+      # cancel_poll_interval: seconds between two of the worker's cancelled? checks (the
+      #                       Turn also asks between tools and while it waits to retry)
+      def initialize(worker:, broadcaster:, chunk_interval:, cancel_poll_interval:,
         clock: -> { Process.clock_gettime(Process::CLOCK_MONOTONIC) })
         @worker = worker
         @broadcaster = broadcaster
         @chunk_interval = chunk_interval
-        @cancel_check_interval = cancel_check_interval
+        @cancel_poll_interval = cancel_poll_interval
         @clock = clock
         @started_at = clock.call
         @text = +""
@@ -136,7 +138,7 @@ module AssistantChatNative
         return true if @cancelled
 
         now = @clock.call
-        return false if @last_cancel_check_at && now - @last_cancel_check_at < @cancel_check_interval
+        return false if @last_cancel_check_at && now - @last_cancel_check_at < @cancel_poll_interval
 
         @last_cancel_check_at = now
         @cancelled = @worker.send(:cancelled?) ? true : false

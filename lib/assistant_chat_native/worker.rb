@@ -292,19 +292,13 @@ module AssistantChatNative
     def run_turn(state, model, tool_services, user_context, attachments)
       config = turn_config
       handler = TurnHandler.new(worker: self, broadcaster: broadcaster,
-        chunk_interval: config.broadcast_interval, cancel_poll_interval: config.cancel_poll_interval)
+        cancel_poll_interval: config.cancel_poll_interval)
       turn = build_turn(model, user_context, tool_services, attachments, handler, state, config)
-      begin
-        outcome = Instrumentation.turn(worker: self.class.name, conversation_id: @conversation.id,
-          model: model, handler: handler, logger: logger_for) { turn.run }
-      rescue Exception => e # rubocop:disable Lint/RescueException
-        # Not an error of the turn's (handle_error ends those): the job is being
-        # stopped, and the turn goes on in the next job from what the page shows.
-        handler.save_final_checkpoint unless e.is_a?(StandardError)
-        raise
-      end
+      # A job stopped mid-turn (Sidekiq's shutdown) needs nothing saved here: each chunk
+      # was saved before the page got it, so the next job goes on from what the page shows.
+      outcome = Instrumentation.turn(worker: self.class.name, conversation_id: @conversation.id,
+        model: model, handler: handler, logger: logger_for) { turn.run }
       report_progress(@rounds_before + outcome.rounds.to_i)
-      handler.flush_chunk
 
       case outcome.status
       when :completed

@@ -90,7 +90,8 @@ module AssistantChatNative
       @logger || rails_logger || (@stderr_logger ||= Logger.new($stderr, level: Logger::WARN, progname: "assistant_chat_native"))
     end
 
-    # The logger set with logger=, nil when none was: the worker then logs where Sidekiq does.
+    # The logger set with logger=, nil when none was (the worker then logs through Rails,
+    # else where Sidekiq does).
     def configured_logger
       @logger
     end

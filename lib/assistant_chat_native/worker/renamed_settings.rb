@@ -15,15 +15,16 @@ module AssistantChatNative
       @warned = {}
       @warned_lock = Mutex.new
 
-      # Warns the first time an old name is used; returns whether it did. uplevel
-      # points the warning at the caller's line (above the alias and this method).
+      # Warns the first time an old name is used; returns whether it did. uplevel 2
+      # points the warning at the line that used the old name (past this method and
+      # the alias's).
       def self.warn_once(old_name)
         first = @warned_lock.synchronize { @warned.key?(old_name) ? false : (@warned[old_name] = true) }
         return false unless first
 
         new_name = RENAMED.fetch(old_name)
         Kernel.warn("AssistantChatNative: config.worker.#{old_name} is deprecated; " \
-          "set config.#{new_name} (the one setting it now stands for)", uplevel: 3)
+          "set config.#{new_name} (the one setting it now stands for)", uplevel: 2)
         true
       end
 

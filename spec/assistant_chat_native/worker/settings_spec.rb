@@ -58,7 +58,10 @@ RSpec.describe AssistantChatNative::Worker::Settings do
 
   it "sets config.logger through the deprecated config.worker.logger, which the worker then logs to" do
     logger = Logger.new(File::NULL)
-    expect { config.worker.logger = logger }.to output(/config\.worker\.logger is deprecated; set config\.logger/).to_stderr
+    line = __LINE__ + 1
+    expect { config.worker.logger = logger }.to output(
+      a_string_including("#{__FILE__}:#{line}: warning: AssistantChatNative: config.worker.logger is deprecated; set config.logger")
+    ).to_stderr
     expect(config.logger).to be(logger)
     expect(config.worker.resolved_logger).to be(logger)
   end

@@ -77,6 +77,11 @@ module WorkerHarness
         # a hard shutdown pushes unfinished jobs back (else one of them may take
         # a requeued job with it as it is killed).
         config[:timeout] = 3
+        # Scheduled jobs (a busy continuation's retry) move to the queue within about a
+        # second. Unset, the poller first waits 10-15 s after each start of Sidekiq, then
+        # 5 s per process Redis still lists (stopped ones linger a minute): longer than a
+        # spec waits for the retried job to end.
+        config[:poll_interval_average] = 1
         config.logger = Sidekiq::Logger.new(File.join(SpecRailsApp.root, "log", "sidekiq.log"))
         config.logger.level = Logger::INFO
       end

@@ -90,7 +90,6 @@ module WorkerBench
       config.logger = quiet
       config.models.register("bench", provider: :anthropic, model_id: "claude-sonnet-4-5", tier: :high,
         base_url: ENV.fetch("BENCH_PROVIDER_URL"), api_key: "local-provider")
-      config.worker.logger = quiet
       config.worker.delivery = counting_delivery
     end
     ActiveRecord::Base.connection.execute("TRUNCATE messages, conversations RESTART IDENTITY")

@@ -15,9 +15,9 @@ module AssistantChatNative
   # attr_accessors and defaults (see #initialize): nothing here depends on the full list.
   class Configuration
     # Streaming (passed to Stream / RubyStream for each request)
-    attr_accessor :broadcast_interval,   # seconds between text flushes; 0.1
+    attr_accessor :broadcast_interval,   # seconds between text flushes (the reply's only throttle); 0.1
       :heartbeat_interval,               # seconds between heartbeats; HEARTBEAT_INTERVAL (30)
-      :cancel_poll_interval,             # seconds between cancelled? polls; 0.5
+      :cancel_poll_interval,             # seconds between cancelled? polls (the worker's database checks too); 0.5
       :stall_timeout,                    # seconds without a byte before :stalled; 60
       :connect_timeout,                  # seconds to connect; 10
       :request_timeout,                  # seconds one request may take in all; 600
@@ -32,7 +32,7 @@ module AssistantChatNative
       :max_compaction_retries,           # compactions per turn; MAX_COMPACTION_RETRIES (2)
       :escalation_model,                 # registry key to escalate to; ESCALATION_MODEL
       :compactor,                        # default compaction when the handler has no #compact
-      :max_rounds,                       # rounds per Turn before status :continue; 10
+      :max_rounds,                       # rounds per Turn#run (per job, in the worker) before status :continue; 10
       :checkpoint_interval               # seconds between two on_checkpoint calls while text streams; 2.0
 
     # Transport: TLS trust and plain http (read by Stream / RubyStream and the model registry)
@@ -76,19 +76,24 @@ module AssistantChatNative
       @stream_class || AssistantChatNative.stream_class
     end
 
-    # The drop-in worker's settings (Worker::Settings: rounds and time per job, broadcast
-    # intervals, reporter, tool services, the host's models). Loads the worker, and Sidekiq.
+    # The drop-in worker's own settings (Worker::Settings: time per job, continuations,
+    # status lines, reporter, tool services, the host's models), nested here so each
+    # setting has one name: the worker reads streaming, rounds and the logger from this
+    # Configuration. Loads the worker, and Sidekiq.
     def worker
-      Worker.settings
+      @worker ||= Worker::Settings.new(self)
     end
 
-    # Rails.logger inside Rails, else warnings and errors to standard error.
+    # The logger set here; else Rails.logger inside Rails, else warnings and errors to
+    # standard error.
     def logger
-      @logger ||= if defined?(::Rails) && ::Rails.respond_to?(:logger) && ::Rails.logger
-        ::Rails.logger
-      else
-        Logger.new($stderr, level: Logger::WARN, progname: "assistant_chat_native")
-      end
+      @logger || rails_logger || (@stderr_logger ||= Logger.new($stderr, level: Logger::WARN, progname: "assistant_chat_native"))
+    end
+
+    # The logger set with logger=, nil when none was (the worker then logs through Rails,
+    # else where Sidekiq does).
+    def configured_logger
+      @logger
     end
 
     # The streaming and turn settings above as plain data, each model as
@@ -125,6 +130,12 @@ module AssistantChatNative
        cancel_poll_interval: cancel_poll_interval, stall_timeout: stall_timeout,
        connect_timeout: connect_timeout, timeout: request_timeout,
        max_event_bytes: max_event_bytes}.merge({ca_file: ca_file, ca_path: ca_path}.compact)
+    end
+
+    private
+
+    def rails_logger
+      ::Rails.logger if defined?(::Rails) && ::Rails.respond_to?(:logger)
     end
   end
 end

@@ -18,10 +18,6 @@ module AssistantChatNative
       AssistantChatNative::Worker.enable_status_reporting!
     end
 
-    initializer "assistant_chat_native.logger", after: :initialize_logger do
-      AssistantChatNative::Worker.settings.logger ||= ::Rails.logger
-    end
-
     # Once the app's initializers have registered their models: warn about any whose end of
     # life is past or near (ModelRegistry::RetirementWarning).
     config.after_initialize do

@@ -29,6 +29,7 @@ end
 
 require_relative "broadcaster"
 require_relative "redaction"
+require_relative "worker/renamed_settings"
 require_relative "worker/settings"
 require_relative "worker/tool_services"
 require_relative "worker/error_copy"
@@ -87,8 +88,10 @@ module AssistantChatNative
         enable_status_reporting!
       end
 
+      # The worker's settings: the gem's (config.worker), shared by every worker class;
+      # what a class sets for itself alone is its constants (CONSTANT_SETTINGS).
       def settings
-        @settings ||= (superclass.respond_to?(:settings) ? superclass.settings : Settings.new)
+        AssistantChatNative.config.worker
       end
 
       # An app's worker whose body includes Sidekiq::Job again (the seed's does) starts
@@ -315,21 +318,15 @@ module AssistantChatNative
     # Runs one turn (resumed from state, or new from the history) to its end in this
     # job: saved and broadcast, handed to a continuation, or raised as a failure.
     def run_turn(state, model, tool_services, user_context, attachments)
+      config = turn_config
       handler = TurnHandler.new(worker: self, broadcaster: broadcaster,
-        chunk_interval: settings.chunk_broadcast_interval,
-        cancel_check_interval: settings.cancel_check_interval)
-      turn = build_turn(model, user_context, tool_services, attachments, handler, state)
-      begin
-        outcome = Instrumentation.turn(worker: self.class.name, conversation_id: @conversation.id,
-          model: model, handler: handler, logger: logger_for) { turn.run }
-      rescue Exception => e # rubocop:disable Lint/RescueException
-        # Not an error of the turn's (handle_error ends those): the job is being
-        # stopped, and the turn goes on in the next job from what the page shows.
-        handler.save_final_checkpoint unless e.is_a?(StandardError)
-        raise
-      end
+        cancel_poll_interval: config.cancel_poll_interval)
+      turn = build_turn(model, user_context, tool_services, attachments, handler, state, config)
+      # A job stopped mid-turn (Sidekiq's shutdown) needs nothing saved here: each chunk
+      # was saved before the page got it, so the next job goes on from what the page shows.
+      outcome = Instrumentation.turn(worker: self.class.name, conversation_id: @conversation.id,
+        model: model, handler: handler, logger: logger_for) { turn.run }
       report_progress(@rounds_before + outcome.rounds.to_i)
-      handler.flush_chunk
 
       case outcome.status
       when :completed
@@ -364,10 +361,9 @@ module AssistantChatNative
 
     # A new Turn from the history, or the Turn resumed from a saved state (a
     # continuation's, or a dead job's checkpoint).
-    def build_turn(model, user_context, tool_services, attachments, handler, state)
+    def build_turn(model, user_context, tool_services, attachments, handler, state, config)
       options = {system: system_prompt(user_context), tools: tools_for(tool_services, user_context),
-                 handler: handler, max_rounds: settings.max_rounds_per_job,
-                 deadline: Time.now + settings.job_deadline, config: turn_config}
+                 handler: handler, deadline: Time.now + settings.job_deadline, config: config}
       if state
         @rounds_before = state["rounds"].to_i
         AssistantChatNative::Turn.resume(state, **options)
@@ -547,8 +543,9 @@ module AssistantChatNative
       @round_count = round.to_i
       return unless respond_to?(:at, true) && defined?(::Sidekiq::Status::Worker)
 
-      total(settings.max_rounds_per_job)
-      at([@round_count, settings.max_rounds_per_job].min, "round #{@round_count}")
+      rounds = AssistantChatNative.config.max_rounds
+      total(rounds)
+      at([@round_count, rounds].min, "round #{@round_count}")
     rescue => e
       logger_for.debug("[#{self.class.name}] progress not stored: #{Redaction.text(e.message)}")
     end

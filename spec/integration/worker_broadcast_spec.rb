@@ -67,6 +67,38 @@ RSpec.describe "AssistantChatWorker's reply broadcasts", :worker_integration do
     expect(replay(chunks)).to eq(reply)
   end
 
+  it "shows the text written just before a tool call before the tool's status line" do
+    # Quicker than the stream's broadcast_interval: the stream holds most of these words
+    # until the tool call starts, and must flush them then.
+    before_tool = "#{(1..40).map { |index| "step#{index}" }.join(" ")} Let me check the numbers."
+    provider.enqueue(text: before_tool, token_rate: 4000,
+      tool_calls: [{name: "query_database", id: "toolu_1", arguments: {"sql" => "SELECT 1"}}])
+    provider.enqueue(text: "California leads.")
+    AssistantChatWorker.perform_async(conversation.id, "Hi", "claude-sonnet", ["app_db"])
+    broadcasts.wait_for_end
+
+    events = broadcasts.events
+    first_status = events.index { |event| event["type"] == "status" }
+    expect(first_status).not_to be_nil, "no status line among #{events.map { |event| event["type"] }}"
+    expect(PageReplay.texts(events.first(first_status)).last).to eq(before_tool)
+    expect(broadcasts.of(:complete).first["text"]).to start_with(before_tool).and end_with("California leads.")
+  end
+
+  it "shows the words streamed before the provider pauses while it pauses, not with whatever comes next" do
+    # Anthropic's stream opens with message_start, content_block_start and a ping; the
+    # first 30 words follow quicker than broadcast_interval, then the connection goes
+    # quiet and is dropped, and the retry goes on after them.
+    tokens = (1..40).map { |index| "word#{index} " }
+    provider.enqueue(tokens: tokens, token_rate: 4000, stall_after: 3 + 30, stall_for: 0.6)
+    provider.enqueue(text: "The whole answer.")
+    AssistantChatWorker.perform_async(conversation.id, "Hi", "claude-sonnet")
+    broadcasts.wait_for_end
+
+    shown = PageReplay.texts(broadcasts.events)
+    expect(shown).to include(tokens.first(30).join)
+    expect(shown.last).to eq("#{tokens.first(30).join}The whole answer.")
+  end
+
   it "keeps the words a failed attempt showed and appends the retry's after them" do
     provider.enqueue(text: "Let me check the numbers.",
       tool_calls: [{name: "query_database", id: "toolu_1", arguments: {"sql" => "SELECT 1"}}])

@@ -17,7 +17,7 @@ RSpec.describe "AssistantChatWorker's durable turns", :worker_integration do
 
   after do
     broadcasts.close
-    AssistantChatWorker.settings.max_rounds_per_job = 10
+    AssistantChatNative.config.max_rounds = 10
     AssistantChatWorker.settings.max_continuations = 5
     AssistantChatWorker.settings.continuation_retry_delay = 1.0
     AssistantChatWorker.settings.continuation_busy_wait = 600
@@ -153,7 +153,7 @@ RSpec.describe "AssistantChatWorker's durable turns", :worker_integration do
   end
 
   it "answers the next message after the chain that finishes a dead job's turn, when that turn needs a continuation" do
-    AssistantChatWorker.settings.max_rounds_per_job = 1
+    AssistantChatNative.config.max_rounds = 1
     register_tools(die: true)
     provider.enqueue(text: "Refunding first.", tool_calls: [{name: "refund_order", id: "toolu_refund", arguments: {order: 7}},
       {name: "get_weather", id: "toolu_weather", arguments: {}}])
@@ -263,7 +263,7 @@ RSpec.describe "AssistantChatWorker's durable turns", :worker_integration do
     end
 
     it "ends a turn past max_continuations with copy that says so, saved and broadcast, not an error" do
-      AssistantChatWorker.settings.max_rounds_per_job = 1
+      AssistantChatNative.config.max_rounds = 1
       AssistantChatWorker.settings.max_continuations = 2
       script_queries(5, reply: "Never reached.")
       AssistantChatWorker.perform_async(conversation.id, "Run five queries", "claude-haiku", ["app_db"], {"user_id" => user.id})
@@ -283,7 +283,7 @@ RSpec.describe "AssistantChatWorker's durable turns", :worker_integration do
     end
 
     it "stops the whole chain on a cancel requested between two continuation jobs" do
-      AssistantChatWorker.settings.max_rounds_per_job = 1
+      AssistantChatNative.config.max_rounds = 1
       script_queries(3, reply: "Never reached.")
       # The first job hands its continuation to the spec, which enqueues it once the
       # cancel is in: between the two jobs.
@@ -306,7 +306,7 @@ RSpec.describe "AssistantChatWorker's durable turns", :worker_integration do
     end
 
     it "re-enqueues a continuation that finds the conversation busy, and it runs once the lock is free" do
-      AssistantChatWorker.settings.max_rounds_per_job = 1
+      AssistantChatNative.config.max_rounds = 1
       AssistantChatWorker.settings.continuation_retry_delay = 0.5
       provider.enqueue(tool_calls: [{name: "query_database", id: "toolu_0", arguments: {"sql" => "SELECT 1"}}])
       provider.enqueue(text: "One query was enough.")
@@ -349,7 +349,7 @@ RSpec.describe "AssistantChatWorker's durable turns", :worker_integration do
     end
 
     it "rebuilds a continuation's attachments from their upload ids" do
-      AssistantChatWorker.settings.max_rounds_per_job = 1
+      AssistantChatNative.config.max_rounds = 1
       upload = Upload.create!(filename: "notes.txt", content_type: "text/plain", data: "quarterly notes")
       script_queries(1, reply: "I read your notes twice.")
       AssistantChatWorker.perform_async(conversation.id, "Summarize my notes", "claude-sonnet", ["app_db"], {}, [upload.id])

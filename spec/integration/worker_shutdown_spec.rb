@@ -28,8 +28,9 @@ RSpec.describe "AssistantChatWorker stopped by Sidekiq's shutdown mid-turn", :wo
     expect(free.lock_was_acquired?).to be(true)
     queued = WorkerHarness.wait_until(timeout: 5, message: "the job back in its queue") { Sidekiq::Queue.new("default").map(&:jid).presence }
     expect(queued).to eq([jid])
-    # The stopped job saved what the page shows, with the last words the chunk throttle
-    # held back (sent as it stopped), and its checkpoint goes on from all of it.
+    # The stopped job saved what the page shows (each chunk is saved before it is sent, so
+    # a job stopped between the two saved one chunk more), and its checkpoint goes on from
+    # all of it.
     seen = PageReplay.texts(broadcasts.events).last
     rows = Message.where(conversation_id: conversation.id).order(:id)
     expect(rows.map { |row| [row.role, row.status] }).to eq([["user", nil], ["assistant", "streaming"]])

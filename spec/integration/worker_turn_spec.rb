@@ -71,7 +71,7 @@ RSpec.describe "AssistantChatWorker running a turn in Sidekiq", :worker_integrat
   it "broadcasts the growing reply at most once per interval plus the final one" do
     reply = (1..120).map { |index| "word#{index}" }.join(" ")
     provider.enqueue(text: reply, token_rate: 300)
-    interval = AssistantChatWorker.settings.chunk_broadcast_interval
+    interval = AssistantChatNative.config.broadcast_interval
     AssistantChatWorker.perform_async(conversation.id, "Write a long answer", "claude-sonnet")
     broadcasts.wait_for_end
 
@@ -99,7 +99,7 @@ RSpec.describe "AssistantChatWorker running a turn in Sidekiq", :worker_integrat
   end
 
   it "hands a turn that needs more rounds to a continuation that takes the lock at once" do
-    AssistantChatWorker.settings.max_rounds_per_job = 2
+    AssistantChatNative.config.max_rounds = 2
     3.times do |index|
       provider.enqueue(tool_calls: [{name: "query_database", id: "toolu_#{index}", arguments: {"sql" => "SELECT #{index}"}}])
     end
@@ -126,7 +126,7 @@ RSpec.describe "AssistantChatWorker running a turn in Sidekiq", :worker_integrat
       .select { |part| part.is_a?(Hash) && part["type"] == "tool_result" }
     expect(tool_results.map { |part| part["tool_use_id"] }).to eq(%w[toolu_0 toolu_1])
   ensure
-    AssistantChatWorker.settings.max_rounds_per_job = 10
+    AssistantChatNative.config.max_rounds = 10
   end
 
   it "removes the attachment tempfiles when the turn fails too" do
@@ -298,7 +298,7 @@ RSpec.describe "AssistantChatWorker with sidekiq-status loaded", :worker_integra
     jid = AssistantChatWorker.perform_async(conversation.id, "Go", "claude-sonnet", ["app_db"])
     broadcasts.wait_for_end
     status = WorkerHarness.wait_for_job(jid)
-    expect(status).to include("at" => "2", "total" => AssistantChatWorker.settings.max_rounds_per_job.to_s)
+    expect(status).to include("at" => "2", "total" => AssistantChatNative.config.max_rounds.to_s)
   end
 end
 

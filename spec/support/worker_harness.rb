@@ -34,22 +34,25 @@ module WorkerHarness
       @provider = nil
     end
 
+    # The defaults, then what the app's initializer (written by the generator) sets, then
+    # the specs' own settings: as the app starts, with a fast provider and quick retries.
     def configure_gem!
       AssistantChatNative.reset_config!
+      initializer = File.join(SpecRailsApp.root, "config", "initializers", "assistant_chat_native.rb")
+      load initializer if File.exist?(initializer)
       AssistantChatNative.configure do |config|
         config.retry_base_delay = 0.05
         config.retry_max_delay = 0.2
         config.stall_timeout = 2
         config.connect_timeout = 2
-        config.broadcast_interval = 0.05
+        config.broadcast_interval = 0.1
+        config.cancel_poll_interval = 0.2
+        config.max_rounds = 10
         config.models.to_a.each do |entry|
           config.models.register(entry.key, provider: entry.provider, model_id: entry.model_id, tier: entry.tier,
             base_url: provider.base_url_for(entry.provider), api_key: API_KEY)
         end
-        config.worker.chunk_broadcast_interval = 0.1
         config.worker.status_broadcast_interval = 0.5
-        config.worker.cancel_check_interval = 0.2
-        config.worker.max_rounds_per_job = 10
         config.worker.reporter = @host_reporter ? nil : ->(error, user_id:, custom_data:) { REPORTS << {error: error, user_id: user_id, custom_data: custom_data} }
         config.worker.tool_services.register("app_db") { |user_context, _conversation| [sales_tool(user_context)] }
       end
@@ -74,6 +77,11 @@ module WorkerHarness
         # a hard shutdown pushes unfinished jobs back (else one of them may take
         # a requeued job with it as it is killed).
         config[:timeout] = 3
+        # Scheduled jobs (a busy continuation's retry) move to the queue within about a
+        # second. Unset, the poller first waits 10-15 s after each start of Sidekiq, then
+        # 5 s per process Redis still lists (stopped ones linger a minute): longer than a
+        # spec waits for the retried job to end.
+        config[:poll_interval_average] = 1
         config.logger = Sidekiq::Logger.new(File.join(SpecRailsApp.root, "log", "sidekiq.log"))
         config.logger.level = Logger::INFO
       end

@@ -2,18 +2,21 @@
 
 module AssistantChatNative
   class Worker
-    # The worker's settings, with their defaults. Set them in an initializer:
+    # The worker's own settings, with their defaults, nested in the gem's Configuration
+    # (config.worker). Streaming, rounds per job, cancellation polls and the logger are
+    # the Configuration's (RenamedSettings keeps the old names here working). Set them
+    # in an initializer:
     #
-    #   AssistantChatNative::Worker.configure do |worker|
-    #     worker.max_rounds_per_job = 8
-    #     worker.reporter = ->(error, user_id:, custom_data:) { Honeybadger.notify(error, context: custom_data) }
+    #   AssistantChatNative.configure do |config|
+    #     config.max_rounds = 8
+    #     config.worker.reporter = ->(error, user_id:, custom_data:) { Honeybadger.notify(error, context: custom_data) }
     #   end
     class Settings
+      include RenamedSettings
+
       # What error_messages may be set to (see #error_messages=).
       ERROR_MESSAGES = %i[redacted generic].freeze
 
-      # Model rounds one job runs before it hands the rest to a continuation job.
-      attr_accessor :max_rounds_per_job
       # Continuation jobs one turn may chain; past it the turn ends with copy that says so.
       attr_accessor :max_continuations
       # Seconds a continuation that finds the conversation busy waits before it runs
@@ -22,9 +25,6 @@ module AssistantChatNative
       # Seconds one job streams before it hands the rest to a continuation job
       # (keep it under Sidekiq's shutdown timeout times a few).
       attr_accessor :job_deadline
-      # Seconds between two reply broadcasts (Stream also throttles; this bounds
-      # what reaches the wire whatever the stream does).
-      attr_accessor :chunk_broadcast_interval
       # Seconds between two tool status lines; nil: the worker class's
       # STATUS_BROADCAST_INTERVAL (the host's Broadcaster module's, when it has one).
       attr_accessor :status_broadcast_interval
@@ -33,8 +33,6 @@ module AssistantChatNative
       # their arguments; nil: the worker class's TOOL_DISPLAY_NAMES, TOOL_PREFIXES
       # and TOOLS_WITH_SUMMARIES (the host's Broadcaster module's, when it has them).
       attr_accessor :tool_display_names, :tool_prefixes, :tools_with_summaries
-      # Seconds between two cancellation checks against the database.
-      attr_accessor :cancel_check_interval
       # callable(error, user_id:, custom_data:); nil picks AppSignal, Sentry or the log.
       attr_accessor :reporter
       # callable(stream, payload); nil picks Turbo Streams, Action Cable or the log.
@@ -50,8 +48,6 @@ module AssistantChatNative
       # (role content job_id transcript status model continuation_state), e.g.
       # {"content" => "body"}; the install generator writes it for an existing table.
       attr_reader :message_columns
-      # A Logger; nil uses Rails.logger, else Sidekiq's.
-      attr_accessor :logger
       # What the user reads when an error is not one the gem recognises (a host hook's
       # exception, a provider's unclassified words): :redacted (the default) shows the
       # message as the seed did, after Redaction.text removed keys, tokens and credentials
@@ -60,18 +56,17 @@ module AssistantChatNative
       # The tool services (see ToolServices).
       attr_reader :tool_services
 
-      def initialize
-        @max_rounds_per_job = 10
+      # configuration: the Configuration these settings belong to (nil: the gem's).
+      def initialize(configuration = nil)
+        @configuration = configuration
         @job_deadline = 300
         @max_continuations = 5
         @continuation_retry_delay = 1.0
         @continuation_busy_wait = 600
-        @chunk_broadcast_interval = 0.1
         @status_broadcast_interval = nil
         @tool_display_names = nil
         @tool_prefixes = nil
         @tools_with_summaries = nil
-        @cancel_check_interval = 1.0
         @reporter = nil
         @delivery = nil
         @conversation_class = nil
@@ -80,7 +75,6 @@ module AssistantChatNative
         @upload_class = "Upload"
         @message_foreign_key = "conversation_id"
         @message_columns = {}
-        @logger = nil
         @error_messages = :redacted
         @tool_services = ToolServices.new
       end
@@ -119,12 +113,18 @@ module AssistantChatNative
         nil
       end
 
+      # The Configuration that holds the settings the old names stand for.
+      def configuration
+        @configuration || AssistantChatNative.config
+      end
+
       private def first_defined(names)
         names.find { |name| Object.const_defined?(name) } || names.last
       end
 
+      # The Configuration's logger when one was set; else Rails.logger, else Sidekiq's.
       def resolved_logger
-        return logger if logger
+        return configuration.configured_logger if configuration.configured_logger
         return ::Rails.logger if defined?(::Rails) && ::Rails.respond_to?(:logger) && ::Rails.logger
 
         ::Sidekiq.logger

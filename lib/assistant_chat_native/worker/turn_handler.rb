@@ -1,11 +1,9 @@
 # frozen_string_literal: true
 
-require "monitor"
-
 module AssistantChatNative
   class Worker
     # The Turn's handler inside a job: it turns the turn's callbacks into
-    # broadcasts (throttled; the reply append-only), keeps the column lock fresh on heartbeats, reports
+    # broadcasts (the reply append-only), keeps the column lock fresh on heartbeats, reports
     # progress, asks the worker's hooks about cancellation and compaction, and hands
     # each finished stream to its stream_observer (Instrumentation.turn sets it).
     class TurnHandler
@@ -13,22 +11,21 @@ module AssistantChatNative
       # Called with Turn's on_stream_end details as each stream ends; nil: nobody listens.
       attr_accessor :stream_observer
 
-      # worker:      the Worker, through its TurnInterface
-      # broadcaster: a Broadcaster
-      def initialize(worker:, broadcaster:, chunk_interval:, cancel_check_interval:,
+      # worker:               the Worker, through its TurnInterface
+      # broadcaster:          a Broadcaster
+      # cancel_poll_interval: seconds between two of the worker's cancelled? checks (the
+      #                       Turn also asks between tools and while it waits to retry)
+      def initialize(worker:, broadcaster:, cancel_poll_interval:,
         clock: -> { Process.clock_gettime(Process::CLOCK_MONOTONIC) })
         @worker = worker
         @broadcaster = broadcaster
-        @chunk_interval = chunk_interval
-        @cancel_check_interval = cancel_check_interval
+        @cancel_poll_interval = cancel_poll_interval
         @clock = clock
         @started_at = clock.call
         @text = +""
         # Bytes of @text the page has; nil: it has none of this job's reply yet, so the
         # next chunk starts the reply over (a page may still show an earlier reply).
         @sent_bytes = nil
-        @last_chunk_at = nil
-        @held_chunk = false
         @flushes = 0
         @status_lines = []
         @tool_results = 0
@@ -36,49 +33,33 @@ module AssistantChatNative
         @last_cancel_check_at = nil
         @first_token_clock = nil
         @stream_observer = nil
-        # The stream's thread and the heartbeat's both send held chunks: one at a time.
-        @chunk_lock = Monitor.new
       end
 
       # The reply so far (the whole text, kept by reference: a chunk sends only what
-      # grew since the last one).
+      # grew since the last one). Sent at once: the stream is the reply's one throttle
+      # (config.broadcast_interval), and it flushes before a tool call starts and when
+      # the round ends, so no text waits here for a later event. Every callback that
+      # touches the reply runs on the job's thread; heartbeats never send chunks.
       def on_text(accumulated, _delta = nil)
         @first_token_clock ||= @clock.call
-        @chunk_lock.synchronize do
-          @text = accumulated.to_s
-          @flushes += 1
-          now = @clock.call
-          if @last_chunk_at && now - @last_chunk_at < @chunk_interval
-            @held_chunk = true
-            return
-          end
-          send_chunk(now)
-        end
+        @text = accumulated.to_s
+        @flushes += 1
+        send_chunk
       end
 
       # What a job that dies can go on from (the Turn throttles these while text
       # streams): saved by the worker with the text the page shows.
       def on_checkpoint(state)
-        text = @chunk_lock.synchronize { @text.dup }
-        @worker.turn_checkpoint(state, text)
-      end
-
-      # The job is being stopped (Sidekiq's shutdown, a process-level exception):
-      # the words the throttle held back are saved and sent, so the job that goes on
-      # starts from all the turn streamed.
-      def save_final_checkpoint
-        flush_chunk
+        @worker.turn_checkpoint(state, @text.dup)
       end
 
       # A turn resumed from a dead job's checkpoint: the page gets the text it had
       # (whole, at offset 0, so a page that saw less or more is re-synced), then the
       # words appended to it.
       def on_resume(text)
-        @chunk_lock.synchronize do
-          @text = text.to_s
-          @sent_bytes = nil
-          send_chunk(@clock.call)
-        end
+        @text = text.to_s
+        @sent_bytes = nil
+        send_chunk
       end
 
       def on_thinking(accumulated, _delta = nil)
@@ -119,15 +100,12 @@ module AssistantChatNative
 
       # A retry dropped a round's blank partial text: show what is left at once, whole.
       def on_text_reset(accumulated)
-        @chunk_lock.synchronize do
-          @text = accumulated.to_s
-          @sent_bytes = nil
-          send_chunk(@clock.call)
-        end
+        @text = accumulated.to_s
+        @sent_bytes = nil
+        send_chunk
       end
 
       def on_heartbeat(elapsed = nil, *)
-        flush_chunk
         @broadcaster.flush_status
         @worker.turn_heartbeat(elapsed)
       end
@@ -136,7 +114,7 @@ module AssistantChatNative
         return true if @cancelled
 
         now = @clock.call
-        return false if @last_cancel_check_at && now - @last_cancel_check_at < @cancel_check_interval
+        return false if @last_cancel_check_at && now - @last_cancel_check_at < @cancel_poll_interval
 
         @last_cancel_check_at = now
         @cancelled = @worker.turn_cancelled?
@@ -146,19 +124,9 @@ module AssistantChatNative
         @worker.turn_compact(messages)
       end
 
-      # Sends the reply held back by the throttle.
-      def flush_chunk
-        @chunk_lock.synchronize do
-          return unless @held_chunk
-
-          send_chunk(@clock.call)
-        end
-      end
-
       private
 
       def status_line(line)
-        flush_chunk
         @status_lines << line
         @broadcaster.status(line)
       end
@@ -166,9 +134,7 @@ module AssistantChatNative
       # What grew since the last chunk, sliced by bytes (no scan of the text before
       # it); the whole text when the page has none of it or the text shrank. Saved
       # before it is sent: the page never shows what a job that goes on would lose.
-      def send_chunk(now)
-        @held_chunk = false
-        @last_chunk_at = now
+      def send_chunk
         size = @text.bytesize
         @worker.turn_shown_text(@text) unless size == @sent_bytes
         if @sent_bytes.nil? || size < @sent_bytes

@@ -21,7 +21,6 @@ begin
   AssistantChatNative.configure do |config|
     config.models.register("claude-sonnet", provider: :anthropic, model_id: "claude-sonnet-5-5", tier: :high,
       base_url: provider.base_url_for(:anthropic), api_key: "local-provider")
-    config.worker.logger = Logger.new(File::NULL)
     config.logger = Logger.new(File::NULL)
   end
   if ENV["ACN_MESSAGE_PARTIAL"] == "1"

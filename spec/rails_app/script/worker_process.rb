@@ -37,13 +37,12 @@ AssistantChatNative.configure do |config|
   config.retry_max_delay = 0.2
   config.stall_timeout = 2
   config.connect_timeout = 2
-  config.broadcast_interval = 0.05
+  config.broadcast_interval = 0.1
+  config.cancel_poll_interval = 0.2
   config.models.to_a.each do |entry|
     config.models.register(entry.key, provider: entry.provider, model_id: entry.model_id, tier: entry.tier,
       base_url: ENV.fetch("ACN_PROVIDER_#{entry.provider.to_s.upcase}"), api_key: ENV.fetch("ACN_API_KEY"))
   end
-  config.worker.chunk_broadcast_interval = 0.1
-  config.worker.cancel_check_interval = 0.2
   config.worker.tool_services.register("app_db") do |_user_context, conversation|
     [AssistantChatNative::Tool.new(name: "query_database", description: "Runs a SQL query",
       input_schema: {type: "object", properties: {sql: {type: "string"}}, required: ["sql"]},

@@ -89,7 +89,7 @@ RSpec.describe "The seed's app running turns through its changed AssistantChatWo
   end
 
   it "hands a turn that needs more rounds to a second job, which finishes it in the same row" do
-    AssistantChatWorker.settings.max_rounds_per_job = 2
+    AssistantChatNative.config.max_rounds = 2
     3.times do |index|
       provider.enqueue(tool_calls: [{name: "query_database", id: "toolu_#{index}", arguments: {"sql" => "SELECT #{index}"}}])
     end
@@ -107,7 +107,7 @@ RSpec.describe "The seed's app running turns through its changed AssistantChatWo
     expect(provider.requests.size).to eq(4)
     expect(conversation.reload.processing_by_id).to be_nil
   ensure
-    AssistantChatWorker.settings.max_rounds_per_job = 10
+    AssistantChatNative.config.max_rounds = 10
   end
 
   it "stops when the party cancels, saves what was shown as cancelled and releases the lock" do

@@ -1,18 +1,20 @@
 # frozen_string_literal: true
 
 require "json"
+require_relative "limits"
 
 module AssistantChatNative
   class RubyStream
-    # JSON from a provider, read as the C core reads it (core/json_walk.h, accum.h):
-    # comments are refused whatever the json gem's version allows, nesting past
-    # MAX_DEPTH raises JSON::NestingError (Ruby's default max_nesting, counted as
-    # ACN_JSON_MAX_DEPTH and JSON.generate count it: the outermost level is 1), and, for tool-call arguments, a number token
-    # longer than MAX_NUMBER_CHARS is refused before any number is converted.
-    # Every refusal is a JSON::ParserError.
+    # JSON from a provider, within the bounds of Limits: comments are refused
+    # whatever the json gem's version allows, nesting past MAX_DEPTH raises
+    # JSON::NestingError (counted as JSON.generate counts it: the outermost level is
+    # 1), and, for tool-call arguments, a number token longer than MAX_NUMBER_CHARS
+    # is refused before any number is converted. Every refusal is a JSON::ParserError.
+    # A key given twice keeps its last value, as RFC 8259 notes most readers do and
+    # the providers' own SDKs (json.loads, JSON.parse) do; json 3 refuses it unless told.
     class StrictJSON
-      MAX_DEPTH = 100 # core/acn.h ACN_JSON_MAX_DEPTH
-      MAX_NUMBER_CHARS = 100 # core/accum.h ACN_ACCUM_MAX_NUMBER_CHARS
+      MAX_DEPTH = Limits::MAX_JSON_DEPTH
+      MAX_NUMBER_CHARS = Limits::MAX_NUMBER_CHARS
       STRING = /"(?:[^"\\]|\\.)*+"/mn
       LONG_NUMBER = /[-+.eE0-9]{#{MAX_NUMBER_CHARS + 1},}/n
       # The max_nesting that makes JSON.parse refuse MAX_DEPTH + 1 levels: some json
@@ -42,7 +44,7 @@ module AssistantChatNative
           bare ||= bytes.gsub(STRING, '""')
           raise NumberTooLong, "a number is longer than #{MAX_NUMBER_CHARS} characters" if bare.match?(LONG_NUMBER)
         end
-        JSON.parse(text, **options, max_nesting: NESTING)
+        JSON.parse(text, allow_duplicate_key: true, **options, max_nesting: NESTING)
       end
     end
   end

@@ -61,7 +61,7 @@ module AssistantChatNative
         when :text_delta then @text << event[:text].delete("\0") if take(event[:text])
         when :thinking_delta then add_thinking(event)
         when :signature_delta then block(:thinking, event[:index])&.fetch(:signature)&.<<(event[:text]) if take(event[:text])
-        when :redacted_thinking then block(:redacted, event[:index])&.fetch(:data)&.<<(event[:text]) if take(event[:text])
+        when :redacted_thinking then redacted_thinking(event)
         when :block_end then block_end(event[:index])
         when :tool_call_start then tool_call_start(event)
         when :tool_args_delta then tool_args(event)
@@ -124,6 +124,13 @@ module AssistantChatNative
 
         @thinking << event[:text].delete("\0")
         block(:thinking, event[:index])&.fetch(:thinking)&.<<(event[:text])
+      end
+
+      # The block is kept even when its data is missing, so the blocks sent back
+      # stay in the order they came.
+      def redacted_thinking(event)
+        block = block(:redacted, event[:index])
+        block[:data] << event[:text] if block && take(event[:text])
       end
 
       # The open block of this kind at this index, or a new one (nil when blocks

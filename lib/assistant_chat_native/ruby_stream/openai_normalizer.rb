@@ -54,10 +54,16 @@ module AssistantChatNative
         events << start
       end
 
+      # A choice's index is documented as an integer from 0; one without is the first.
       def first_choice(choices)
         return nil unless choices.is_a?(Array)
 
-        choices.find { |choice| choice.is_a?(Hash) && [nil, 0].include?(choice["index"]) }
+        choices = choices.grep(Hash)
+        indexes = choices.map { |choice| choice["index"] }
+        bad = indexes.find { |index| !index.nil? && !(index.is_a?(Integer) && index >= 0) }
+        raise Normalizer::Malformed, "a choice's index is #{bad.inspect[0, 32]}" unless bad.nil?
+
+        choices.find { |choice| [nil, 0].include?(choice["index"]) }
       end
 
       # The delta's fields in the order they came.

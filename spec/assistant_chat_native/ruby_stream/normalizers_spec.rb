@@ -216,6 +216,31 @@ RSpec.describe "RubyStream normalizers on the recorded provider streams" do
       end
     end
 
+    it "keeps the last value of a key given twice in tool arguments" do
+      bytes = anthropic_start + anthropic_call(%({"city": "Oslo", "city": "Bergen"})) + anthropic_end("tool_use")
+      expect_both(:anthropic, bytes, failure: nil,
+        tool_calls: [AssistantChatNative::ToolCall.new(id: "toolu_01", name: "lookup", arguments: {"city" => "Bergen"})])
+    end
+
+    it "leaves out a tool call whose block never stopped, though its arguments are whole" do
+      bytes = anthropic_start + anthropic_call(%({"city": "Oslo"})).sub(/event: content_block_stop\n.*\n\n\z/, "") +
+        anthropic_end("tool_use")
+      expect_both(:anthropic, bytes, tool_calls: [], failure: nil)
+    end
+
+    it "keeps a redacted thinking block whose data is not a string, in its place" do
+      bytes = anthropic_start +
+        event("content_block_start", {type: "content_block_start", index: 0, content_block: {type: "redacted_thinking", data: 1}}) +
+        event("content_block_stop", {type: "content_block_stop", index: 0}) + anthropic_end
+      expect_both(:anthropic, bytes, thinking_blocks: [{type: "redacted_thinking", data: ""}], failure: nil)
+    end
+
+    it "refuses an OpenAI choice whose index is not an integer as malformed" do
+      bytes = data(chunk({content: "Hi"}).merge(choices: [{index: 1.5, delta: {content: "Hi"}, finish_reason: nil}])) +
+        data(chunk({}, finish: "stop")) + data("[DONE]")
+      results(:openai, bytes).compact.each { |result| expect(result.failure.kind).to eq(:malformed_stream) }
+    end
+
     it "refuses more than 128 tool calls in one reply, though they reuse one index" do
       calls = 129.times.map { |i| anthropic_call("{}", id: "toolu_#{i}") }.join
       results(:anthropic, anthropic_start + calls + anthropic_end("tool_use")).compact.each do |result|

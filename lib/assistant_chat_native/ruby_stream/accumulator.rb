@@ -58,7 +58,7 @@ module AssistantChatNative
 
         case event[:type]
         when :message_start then @name.update(event.slice(:id, :model).select { |_, value| take(value) })
-        when :text_delta then @text << event[:text].delete("\0") if take(event[:text])
+        when :text_delta then @text << without_nul(event[:text]) if take(event[:text])
         when :thinking_delta then add_thinking(event)
         when :signature_delta then block(:thinking, event[:index])&.fetch(:signature)&.<<(event[:text]) if take(event[:text])
         when :redacted_thinking then redacted_thinking(event)
@@ -122,8 +122,12 @@ module AssistantChatNative
       def add_thinking(event)
         return unless take(event[:text])
 
-        @thinking << event[:text].delete("\0")
+        @thinking << without_nul(event[:text])
         block(:thinking, event[:index])&.fetch(:thinking)&.<<(event[:text])
+      end
+
+      def without_nul(text)
+        text.include?("\0") ? text.delete("\0") : text
       end
 
       # The block is kept even when its data is missing, so the blocks sent back

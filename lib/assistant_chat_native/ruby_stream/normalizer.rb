@@ -31,8 +31,11 @@ module AssistantChatNative
         end
       end
 
-      # An event's data as a JSON object.
+      # An event's data as a JSON object. JSON is UTF-8 (RFC 8259, 8.1): other bytes
+      # would reach the page and the database.
       def self.parse(data)
+        raise Malformed, "an event's data is not UTF-8" unless data.valid_encoding?
+
         payload = StrictJSON.parse(data)
         raise Malformed, "an event's data is JSON but not an object" unless payload.is_a?(Hash)
 

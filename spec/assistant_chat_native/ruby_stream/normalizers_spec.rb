@@ -198,6 +198,18 @@ RSpec.describe "RubyStream normalizers on the recorded provider streams" do
       end
     end
 
+    it "refuses an event whose data is not UTF-8 as malformed, in text and in tool arguments" do
+      invalid = "\xFF\xFE".b
+      text = anthropic_start + event("content_block_delta",
+        {type: "content_block_delta", index: 0, delta: {type: "text_delta", text: "a@b"}}).b.sub("@", invalid)
+      call = anthropic_start + anthropic_call(%({"city": "@"})).b.sub("@", invalid)
+      [text + anthropic_end, call + anthropic_end("tool_use")].each do |bytes|
+        results(:anthropic, bytes).compact.each do |result|
+          expect([result.failure&.kind, result.text, result.tool_calls]).to eq([:malformed_stream, "", []])
+        end
+      end
+    end
+
     it "keeps the last value of a key given twice in tool arguments" do
       bytes = anthropic_start + anthropic_call(%({"city": "Oslo", "city": "Bergen"})) + anthropic_end("tool_use")
       expect_both(:anthropic, bytes, failure: nil,

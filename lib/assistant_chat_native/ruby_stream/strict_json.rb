@@ -44,7 +44,21 @@ module AssistantChatNative
           bare ||= bytes.gsub(STRING, '""')
           raise NumberTooLong, "a number is longer than #{MAX_NUMBER_CHARS} characters" if bare.match?(LONG_NUMBER)
         end
-        JSON.parse(text, allow_duplicate_key: true, **options, max_nesting: NESTING)
+        JSON.parse(without_lone_surrogates(text), allow_duplicate_key: true, **options, max_nesting: NESTING)
+      end
+
+      SURROGATE = /\\u[dD][89a-fA-F]/
+      # Each escape in turn (so an escaped backslash is never read as the start of
+      # one): a surrogate pair, a lone surrogate, or any other escape.
+      ESCAPE = /\\(?:(u[dD][89abAB]\h{2}\\u[dD][c-fC-F]\h{2})|(u[dD][89a-fA-F]\h{2})|.)/m
+
+      # RFC 8259 (8.2) lets a string hold a lone surrogate escape, which no UTF-8
+      # string can: it is read as U+FFFD rather than refusing the whole event, as
+      # the json gem would.
+      def self.without_lone_surrogates(text)
+        return text unless text.match?(SURROGATE)
+
+        text.gsub(ESCAPE) { |escape| Regexp.last_match(2) ? "\\ufffd" : escape }
       end
     end
   end

@@ -210,6 +210,16 @@ RSpec.describe "RubyStream normalizers on the recorded provider streams" do
       end
     end
 
+    it "reads a lone surrogate escape as U+FFFD rather than refusing the event" do
+      lone = data(chunk({content: "Hi"}).merge(system_fingerprint: "@@")).sub("@@") { '\ud800' }
+      bytes = lone + data(chunk({}, finish: "stop")) + data("[DONE]")
+      expect_both(:openai, bytes, text: "Hi", failure: nil)
+      # A lone low surrogate, then an escaped backslash before "ud800", which is no escape.
+      text = data(chunk({content: "@@ \\ still"})).sub("@@") { '\udc00 \\\\ud800' }
+      bytes = text + data(chunk({}, finish: "stop")) + data("[DONE]")
+      expect(decode(:openai, [bytes]).text).to eq("\uFFFD \\ud800 \\ still")
+    end
+
     it "keeps the last value of a key given twice in tool arguments" do
       bytes = anthropic_start + anthropic_call(%({"city": "Oslo", "city": "Bergen"})) + anthropic_end("tool_use")
       expect_both(:anthropic, bytes, failure: nil,

@@ -5,6 +5,7 @@ require "uri"
 require_relative "tls_trust"
 require_relative "redaction"
 
+require_relative "ruby_stream/limits"
 require_relative "ruby_stream/throttle"
 require_relative "ruby_stream/inbox"
 require_relative "ruby_stream/proxy_env"

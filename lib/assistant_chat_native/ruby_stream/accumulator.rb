@@ -1,266 +1,218 @@
 # frozen_string_literal: true
 
 require "json"
+require_relative "limits"
 require_relative "strict_json"
 
 module AssistantChatNative
   class RubyStream
-    # Builds a Result from normalized events, by the same rules as core/accum.c:
+    # Gathers a normalizer's events into a Result:
     #
-    # - text and thinking are concatenated; with thinking_blocks (Anthropic, whose
-    #   API wants them sent back) a thinking block gathers its deltas and signature,
-    #   a redacted block its data, and a block at a new index starts a new one;
-    # - tool calls gather argument fragments by index (a new call at an open index
-    #   ends the one before), and each must end as one JSON object (blank means {});
-    #   a call the stream cut off before its end is dropped unless its arguments
-    #   are already whole;
-    # - usage: each reported field, last value wins; message id and model likewise;
-    # - the first error event is kept; the terminal event marks the reply whole.
+    # - text and thinking are joined (NUL bytes left out: PostgreSQL text refuses
+    #   them). With thinking_blocks (Anthropic wants them sent back, exactly as
+    #   given) each thinking block keeps its text and signature, each redacted block
+    #   its data;
+    # - a tool call gathers its argument fragments until it ends, and must then be
+    #   one JSON object (blank means {}); a call whose end never came is not part of
+    #   the reply, as its arguments may be cut;
+    # - usage, id, model and stop reason: the last value sent wins;
+    # - the first error event is kept; the done event marks the reply whole.
     #
-    # The reply is bounded: text, thinking, ids and arguments together (plus
-    # ENTRY_COST per tool call and thinking block) may hold max_reply_bytes; past
-    # that, later events are refused and the failure is too large. So is a reply
-    # that starts more than MAX_TOOL_CALLS tool calls (counted per call: Anthropic
-    # may reuse an index). Arguments are strict JSON (StrictJSON: no comments,
-    # nesting to 100, numbers to 100 characters). NUL bytes are left out of text
-    # and thinking, as PostgreSQL text refuses them.
+    # What the reply holds is bounded: its strings, plus Limits::ENTRY_COST per call
+    # and block, within max_reply_bytes, and at most Limits::MAX_TOOL_CALLS calls.
+    # Past either bound later events are refused and the reply is too large.
     class Accumulator
-      ENTRY_COST = 256
-      MAX_TOOL_CALLS = 128 # core/accum.h ACN_ACCUM_MAX_TOOL_CALLS
+      ToolCallDraft = Struct.new(:index, :id, :name, :arguments, :server, :signature, :parsed, :ended,
+        keyword_init: true)
 
       attr_reader :text, :thinking
 
       def initialize(max_reply_bytes:, thinking_blocks: true)
+        @room = max_reply_bytes
         @max_reply_bytes = max_reply_bytes
         @keep_blocks = thinking_blocks
-        @total = 0
-        @over = false
-        @limit = nil
-        @malformed = nil
         @text = +""
         @thinking = +""
         @blocks = []
         @calls = []
         @usage = {}
-        @stop_reason = nil
-        @provider_stop_reason = nil
-        @message_id = nil
-        @model = nil
+        @stop = {}
+        @name = {}
         @done = false
         @error = nil
+        @too_large = nil
+        @malformed = nil
       end
 
       def done?
         @done
       end
 
-      # The reply went past max_reply_bytes: later events are refused.
       def too_large?
-        @over
+        !@too_large.nil?
       end
 
-      # Returns false once the reply is past its bound.
+      # Returns false once the reply is past its bounds.
       def apply(event)
-        return false if @over
+        return false if too_large?
 
         case event[:type]
-        when :message_start then message_start(event)
-        when :text_delta then append(@text, without_nul(event[:text]))
-        when :thinking_delta then thinking_delta(event)
-        when :signature_delta then append(open_block(:thinking, event[:index])&.fetch(:signature), event[:text])
-        when :redacted_thinking then append(open_block(:redacted, event[:index])&.fetch(:data), event[:text])
+        when :message_start then @name.update(event.slice(:id, :model).select { |_, value| take(value) })
+        when :text_delta then @text << without_nul(event[:text]) if take(event[:text])
+        when :thinking_delta then add_thinking(event)
+        when :signature_delta then block(:thinking, event[:index])&.fetch(:signature)&.<<(event[:text]) if take(event[:text])
+        when :redacted_thinking then redacted_thinking(event)
         when :block_end then block_end(event[:index])
         when :tool_call_start then tool_call_start(event)
         when :tool_args_delta then tool_args(event)
-        when :tool_call_end then open_call(event[:index])&.then { |call| end_call(call) }
-        when :usage then usage(event)
-        when :stop then stop(event)
+        when :tool_call_end then end_call(open_call(event[:index]))
+        when :usage then @usage.update(event.except(:type))
+        when :stop then @stop = {stop_reason: event[:stop_reason], provider_stop_reason: event[:provider_stop_reason]}
         when :done then @done = true
         when :error then @error ||= event
         end
-        !@over
+        !too_large?
       end
 
-      # Ends the reply and decides its failure, in accum.c's order: an error event,
-      # the reply too large (or the decoder's too_large), malformed (the decoder's or
-      # bad tool-call arguments), no terminal event, a refusal with no text at all.
-      # failure: a failure decided elsewhere (HTTP, transport, cancellation) wins.
+      # Ends the reply and decides its failure, first reason first: an error event,
+      # the reply too large (here or in the decoder), malformed (the decoder's, or a
+      # call's arguments), no done event, a refusal with no text at all. failure: one
+      # decided before (HTTP, transport, cancellation), which wins.
       def finish(failures:, decoder_problem: nil, streamed: false, failure: nil)
-        @calls.reject! { |call| !call[:ended] && parse_arguments(call[:arguments]).nil? }
-        @calls.each { |call| end_call(call) }
+        @calls.select!(&:ended)
         failure ||= decide_failure(failures, decoder_problem, streamed)
-        if failure && failure.kind != :refusal
-          @stop_reason = nil
-          @provider_stop_reason = nil
-        end
+        @stop = {} if failure && failure.kind != :refusal
         failure
       end
 
       def result(failure:, stats:)
-        Result.new(
-          text: @text.dup, thinking: @thinking.dup, thinking_blocks: thinking_blocks, tool_calls: tool_calls,
-          stop_reason: @stop_reason, provider_stop_reason: @provider_stop_reason, usage: usage_hash,
-          failure: failure, message_id: @message_id, model: @model, stats: stats
-        )
+        Result.new(text: @text.dup, thinking: @thinking.dup, thinking_blocks: thinking_blocks, tool_calls: tool_calls,
+          stop_reason: @stop[:stop_reason], provider_stop_reason: Normalizer.text(@stop[:provider_stop_reason]),
+          usage: usage, failure: failure, message_id: @name[:id], model: @name[:model], stats: stats)
       end
 
       private
 
       def decide_failure(failures, decoder_problem, streamed)
+        problem = lambda do |error, detail = nil|
+          failures.transport(error, status: 200, streamed: streamed, detail: detail)
+        end
         if @error
           failures.mid_stream(raw: @error[:raw].to_s.empty? ? @error[:message].to_s : @error[:raw], streamed: streamed)
-        elsif @over
-          failures.transport(:too_large, status: 200, streamed: streamed,
-            detail: @limit || "the reply is larger than its bound of #{@max_reply_bytes} bytes (size limit exceeded)")
-        elsif decoder_problem == :too_large
-          failures.transport(:too_large, status: 200, streamed: streamed)
-        elsif decoder_problem == :malformed
-          failures.transport(:malformed, status: 200, streamed: streamed)
-        elsif @malformed
-          failures.transport(:malformed, status: 200, streamed: streamed, detail: @malformed)
-        elsif !@done
-          failures.transport(:incomplete, status: 200, streamed: streamed,
-            detail: "the stream ended before its terminal event")
-        elsif @stop_reason == :refusal && @text.empty?
-          failures.refusal(provider_stop_reason: @provider_stop_reason)
+        elsif @too_large then problem.call(:too_large, @too_large)
+        elsif decoder_problem then problem.call(decoder_problem)
+        elsif @malformed then problem.call(:malformed, @malformed)
+        elsif !@done then problem.call(:incomplete, "the stream ended before its terminal event")
+        elsif @stop[:stop_reason] == :refusal && @text.empty?
+          failures.refusal(provider_stop_reason: @stop[:provider_stop_reason])
         end
       end
 
-      # Counts bytes against the bound; false (and sticky) once past it.
-      def charge(bytes)
-        return false if @over
+      # Spends budget on a String (or entry cost); false, and too large, past the bound.
+      def take(value)
+        return false if too_large? || value.nil? || value == ""
 
-        @total += bytes
-        @over = @total > @max_reply_bytes
-        !@over
+        @room -= value.is_a?(Integer) ? value : value.bytesize
+        return true unless @room.negative?
+
+        @too_large = "the reply is larger than its bound of #{@max_reply_bytes} bytes (size limit exceeded)"
+        false
       end
 
-      def append(buffer, fragment)
-        return if buffer.nil? || fragment.nil? || fragment.empty?
+      def add_thinking(event)
+        return unless take(event[:text])
 
-        buffer << fragment if charge(fragment.bytesize)
-      end
-
-      def message_start(event)
-        @message_id = event[:id] if present?(event[:id]) && charge(event[:id].bytesize)
-        @model = event[:model] if present?(event[:model]) && charge(event[:model].bytesize)
+        @thinking << without_nul(event[:text])
+        block(:thinking, event[:index])&.fetch(:thinking)&.<<(event[:text])
       end
 
       def without_nul(text)
-        (text.is_a?(String) && text.include?("\0")) ? text.delete("\0") : text
+        text.include?("\0") ? text.delete("\0") : text
       end
 
-      def present?(value)
-        value.is_a?(String) && !value.empty?
+      # The block is kept even when its data is missing, so the blocks sent back
+      # stay in the order they came.
+      def redacted_thinking(event)
+        block = block(:redacted, event[:index])
+        block[:data] << event[:text] if block && take(event[:text])
       end
 
-      def thinking_delta(event)
-        block = open_block(:thinking, event[:index])
-        append(@thinking, without_nul(event[:text]))
-        append(block[:thinking], event[:text]) if block
-      end
-
-      # The last block when it is still open with this type and index, else a new one
-      # (nil when blocks are not kept, or past the bound).
-      def open_block(kind, index)
+      # The open block of this kind at this index, or a new one (nil when blocks
+      # are not kept, or past the bound).
+      def block(kind, index)
         return nil unless @keep_blocks
 
         last = @blocks.last
         return last if last && !last[:ended] && last[:kind] == kind && last[:index] == index
 
         last[:ended] = true if last
-        return nil unless charge(ENTRY_COST)
+        return nil unless take(Limits::ENTRY_COST)
 
-        block = {kind: kind, index: index, ended: false}
-        (kind == :thinking) ? block.update(thinking: +"", signature: +"") : block.update(data: +"")
-        @blocks << block
-        block
+        fields = (kind == :thinking) ? {thinking: +"", signature: +""} : {data: +""}
+        @blocks << {kind: kind, index: index, ended: false, **fields}
+        @blocks.last
       end
 
       def block_end(index)
-        @blocks.last[:ended] = true if @blocks.last && @blocks.last[:index] == index
-        call = open_call(index)
-        end_call(call) if call
+        @blocks.last[:ended] = true if @blocks.last&.fetch(:index) == index
+        end_call(open_call(index))
       end
 
-      # The most recent call with this index that has not ended.
       def open_call(index)
-        @calls.reverse_each.find { |call| call[:index] == index && !call[:ended] }
+        @calls.reverse_each.find { |call| call.index == index && !call.ended }
       end
 
       def tool_call_start(event)
-        previous = open_call(event[:index])
-        end_call(previous) if previous
-        if @calls.size >= MAX_TOOL_CALLS
-          @limit = "the reply holds more than #{MAX_TOOL_CALLS} tool calls"
-          @over = true
+        end_call(open_call(event[:index]))
+        if @calls.size >= Limits::MAX_TOOL_CALLS
+          @too_large = "the reply holds more than #{Limits::MAX_TOOL_CALLS} tool calls"
           return
         end
-        return unless charge(ENTRY_COST)
+        return unless take(Limits::ENTRY_COST)
 
-        call = {index: event[:index], id: +"", name: +"", arguments: +"", server: event[:server] ? true : false,
-                signature: +"", ended: false, parsed: nil}
-        @calls << call
-        append(call[:id], event[:id].to_s)
-        append(call[:name], event[:name].to_s)
-        append(call[:signature], event[:signature].to_s)
+        strings = %i[id name signature].to_h { |key| [key, event[key].to_s] }
+        return unless strings.values.all? { |value| value.empty? || take(value) }
+
+        @calls << ToolCallDraft.new(index: event[:index], arguments: +"", server: event[:server] ? true : false,
+          ended: false, **strings)
       end
 
       def tool_args(event)
         call = open_call(event[:index])
-        if call
-          append(call[:arguments], event[:text])
-        elsif !event[:text].to_s.empty?
+        if call.nil?
           @malformed ||= "tool-call arguments arrived for a call that was not started"
+        elsif take(event[:text])
+          call.arguments << event[:text]
         end
       end
 
       def end_call(call)
-        return if call[:ended]
+        return if call.nil? || call.ended
 
-        call[:ended] = true
-        refusal = nil
-        call[:parsed] = parse_arguments(call[:arguments]) { |why| refusal = why }
-        return if call[:parsed]
+        call.ended = true
+        call.parsed, why = arguments(call.arguments)
+        return unless why
 
-        @malformed ||= "the arguments of tool call #{call[:name].byteslice(0, 64).scrub("")} " \
-          "(#{call[:id].byteslice(0, 64).scrub("")}) #{refusal || "are not a JSON object"}"
+        @malformed ||= "the arguments of tool call #{call.name.byteslice(0, 64).scrub("")} " \
+          "(#{call.id.byteslice(0, 64).scrub("")}) #{why}"
       end
 
-      # The arguments as a Hash, or nil; a refusal by a bound is yielded in words.
-      def parse_arguments(json)
-        return {} if json.match?(/\A[ \t\r\n]*\z/)
+      # [the arguments as a Hash, nil] or [nil, why they are refused].
+      def arguments(json)
+        return [{}, nil] if json.match?(/\A[ \t\r\n]*\z/)
 
-        arguments = StrictJSON.parse(json, numbers: true)
-        arguments if arguments.is_a?(Hash)
+        parsed = StrictJSON.parse(json, numbers: true)
+        parsed.is_a?(Hash) ? [parsed, nil] : [nil, "are not a JSON object"]
       rescue JSON::NestingError
-        yield "nest deeper than #{StrictJSON::MAX_DEPTH} levels" if block_given?
-        nil
+        [nil, "nest deeper than #{Limits::MAX_JSON_DEPTH} levels"]
       rescue StrictJSON::NumberTooLong
-        yield "hold a number longer than #{StrictJSON::MAX_NUMBER_CHARS} characters" if block_given?
-        nil
+        [nil, "hold a number longer than #{Limits::MAX_NUMBER_CHARS} characters"]
       rescue JSON::ParserError
-        nil
+        [nil, "are not a JSON object"]
       end
 
-      def usage(event)
-        %i[input_tokens output_tokens cache_read_tokens cache_write_tokens].each do |key|
-          value = event[key]
-          @usage[key] = Integer(value) if value.is_a?(Integer) && value >= 0
-        end
-      end
-
-      def stop(event)
-        @stop_reason = event[:stop_reason]
-        reason = event[:provider_stop_reason].to_s
-        @provider_stop_reason = (reason.empty? || !charge(reason.bytesize)) ? nil : reason
-      end
-
-      def usage_hash
-        usage = {input_tokens: @usage.fetch(:input_tokens, 0), output_tokens: @usage.fetch(:output_tokens, 0)}
-        usage[:cache_read_tokens] = @usage[:cache_read_tokens] if @usage.key?(:cache_read_tokens)
-        usage[:cache_write_tokens] = @usage[:cache_write_tokens] if @usage.key?(:cache_write_tokens)
-        usage
+      def usage
+        {input_tokens: 0, output_tokens: 0}.merge(@usage)
       end
 
       def thinking_blocks
@@ -275,8 +227,8 @@ module AssistantChatNative
 
       def tool_calls
         @calls.map do |call|
-          ToolCall.new(id: call[:id].dup, name: call[:name].dup, arguments: call[:parsed] || {}, server: call[:server],
-            signature: call[:signature].empty? ? nil : call[:signature].dup)
+          ToolCall.new(id: call.id.dup, name: call.name.dup, arguments: call.parsed || {}, server: call.server,
+            signature: Normalizer.text(call.signature)&.dup)
         end
       end
     end

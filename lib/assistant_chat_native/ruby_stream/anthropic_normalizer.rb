@@ -4,172 +4,136 @@ require "json"
 
 module AssistantChatNative
   class RubyStream
-    # Turns Anthropic Messages API stream events into normalized events (the model of
-    # core/event.h, as Hashes with symbol keys), by core/decode_anthropic.c's rules.
-    # The payload's own "type" wins over the SSE event name, which counts when the
-    # payload has none; events of unknown names are ignored without being parsed, as
-    # the API's versioning policy asks. An `error` event is an error whatever its data
-    # (a proxy's plain text too). Block kinds are remembered by index so a
-    # content_block_stop ends a tool call or a text/thinking block as it should.
+    # Reads the Anthropic Messages API stream as the API documents it: message_start
+    # (the message's id, model and first usage), then per content block at an index
+    # content_block_start, content_block_delta (text_delta, thinking_delta,
+    # signature_delta, input_json_delta) and content_block_stop, then message_delta
+    # (stop_reason and cumulative usage) and message_stop. ping is a keep-alive;
+    # error carries an error object, and is an error whatever its data (a proxy may
+    # send plain text). Events the API may add later are ignored unread, as its
+    # versioning policy asks; an event without "type" is read by its SSE name.
     class AnthropicNormalizer
-      KNOWN_EVENTS = %w[message message_start content_block_start content_block_delta content_block_stop
+      EVENTS = %w[message message_start content_block_start content_block_delta content_block_stop
         message_delta message_stop ping error].freeze
-      SERVER_TOOL_BLOCKS = %w[server_tool_use mcp_tool_use].freeze
-      TOOL_BLOCKS = (["tool_use"] + SERVER_TOOL_BLOCKS).freeze
+      # server_tool_use and mcp_tool_use run on Anthropic's side; tool_use on ours.
+      TOOL_BLOCKS = {"tool_use" => false, "server_tool_use" => true, "mcp_tool_use" => true}.freeze
+      DELTAS = {"text_delta" => ["text", :text_delta], "thinking_delta" => ["thinking", :thinking_delta],
+                "signature_delta" => ["signature", :signature_delta],
+                "input_json_delta" => ["partial_json", :tool_args_delta]}.freeze
+      # model_context_window_exceeded: the reply was cut off, as at max_tokens.
+      STOP_REASONS = {"end_turn" => :end_turn, "tool_use" => :tool_use, "max_tokens" => :max_tokens,
+                      "stop_sequence" => :stop_sequence, "refusal" => :refusal, "pause_turn" => :pause_turn,
+                      "model_context_window_exceeded" => :max_tokens}.freeze
+      USAGE = {"input_tokens" => :input_tokens, "output_tokens" => :output_tokens,
+               "cache_read_input_tokens" => :cache_read_tokens,
+               "cache_creation_input_tokens" => :cache_write_tokens}.freeze
 
       def initialize
-        @blocks = {}
-        @started = false
+        @blocks = {} # index => :text, :thinking, :redacted or :tool, while the block is open
+        @named = false
       end
 
-      # type: the SSE event type; data: its payload. Returns an Array of events.
-      def call(type, data)
-        return [] if data.empty? || !KNOWN_EVENTS.include?(type)
-        return error(data) if type == "error"
+      # name: the SSE event type; data: its payload. Returns an Array of events.
+      def call(name, data)
+        return [] if data.empty? || !EVENTS.include?(name)
 
-        payload = Normalizer.parse(data)
-        dispatch(payload["type"].is_a?(String) ? payload["type"] : type, payload, data)
+        payload = begin
+          Normalizer.parse(data)
+        rescue Normalizer::Malformed
+          raise unless name == "error"
+
+          return [Normalizer.error_event(data, data, type_keys: [])]
+        end
+        read(payload["type"].is_a?(String) ? payload["type"] : name, payload, data)
       end
 
       private
 
-      def error(data)
-        payload = Normalizer.parse(data)
-        event_type = payload["type"].is_a?(String) ? payload["type"] : "error"
-        dispatch(event_type, payload, data)
-      rescue Normalizer::Malformed
-        [Normalizer.error_event(data, data, type_keys: [])]
-      end
-
-      def dispatch(type, payload, data)
-        Normalizer.count(payload["index"], "a #{type} event's index")
+      def read(type, payload, data)
         case type
         when "message_start" then message_start(hash(payload["message"]))
         when "content_block_start" then block_start(index(payload, type), hash(payload["content_block"]))
         when "content_block_delta" then block_delta(index(payload, type), hash(payload["delta"]))
         when "content_block_stop" then block_stop(index(payload, type))
-        when "message_delta" then message_delta(payload)
+        when "message_delta" then message_delta(hash(payload["delta"]), payload["usage"])
         when "message_stop" then [{type: :done}]
-        when "ping" then [{type: :ping}]
-        when "error" then [Normalizer.error_event(hash(payload["error"]), data, type_keys: %w[type])]
+        when "error" then [Normalizer.error_event(payload["error"], data, type_keys: %w[type])]
         else []
         end
       end
 
-      def hash(value)
-        value.is_a?(Hash) ? value : {}
-      end
-
-      def index(payload, type)
-        index = payload["index"]
-        raise Normalizer::Malformed, "#{type} event without an index" if index.nil?
-
-        Normalizer.index(index, "a #{type} event")
-      end
-
       def message_start(message)
-        events = []
-        unless @started
-          start = Normalizer.message_start(message["id"], message["model"])
-          @started = !start.nil?
-          events << start if start
-        end
-        events << usage(message["usage"])
-        events.compact
+        start = Normalizer.message_start(message["id"], message["model"]) unless @named
+        @named ||= !start.nil?
+        [start, usage(message["usage"])].compact
       end
 
       def block_start(index, block)
-        type = block["type"]
-        case type
+        case block["type"]
         when "text"
           @blocks[index] = :text
-          text(:text_delta, index, block["text"])
+          delta(:text_delta, index, block["text"])
         when "thinking"
           @blocks[index] = :thinking
-          text(:thinking_delta, index, block["thinking"]) + text(:signature_delta, index, block["signature"])
+          delta(:thinking_delta, index, block["thinking"]) + delta(:signature_delta, index, block["signature"])
         when "redacted_thinking"
           @blocks[index] = :redacted
-          [{type: :redacted_thinking, index: index, text: string(block["data"])}]
-        when *TOOL_BLOCKS
+          [{type: :redacted_thinking, index: index, text: Normalizer.text(block["data"]) || ""}]
+        when *TOOL_BLOCKS.keys
           @blocks[index] = :tool
           tool_start(index, block)
         else
-          @blocks.delete(index) # results and future kinds: not ours
+          @blocks.delete(index) # tool results, citations and later kinds carry nothing we keep
           []
         end
       end
 
+      # The input usually follows as input_json_delta fragments after "input": {};
+      # an input given whole at the start is passed on as one fragment.
       def tool_start(index, block)
-        events = [{type: :tool_call_start, index: index, id: string(block["id"]), name: string(block["name"]),
-                   server: SERVER_TOOL_BLOCKS.include?(block["type"])}]
-        # The input arrives as input_json_delta fragments after an empty "input": {}; an
-        # input given whole at the start is passed on as one fragment.
+        start = {type: :tool_call_start, index: index, id: Normalizer.text(block["id"]) || "",
+                 name: Normalizer.text(block["name"]) || "", server: TOOL_BLOCKS[block["type"]]}
         input = block["input"]
-        if (input.is_a?(Hash) && !input.empty?) || input.is_a?(Array)
-          events << {type: :tool_args_delta, index: index, text: JSON.generate(input)}
-        end
-        events
+        whole = (input.is_a?(Hash) && !input.empty?) || input.is_a?(Array)
+        whole ? [start, {type: :tool_args_delta, index: index, text: JSON.generate(input)}] : [start]
       end
 
       def block_delta(index, delta)
-        case delta["type"]
-        when "text_delta" then text(:text_delta, index, delta["text"])
-        when "thinking_delta" then text(:thinking_delta, index, delta["thinking"])
-        when "signature_delta" then text(:signature_delta, index, delta["signature"])
-        when "input_json_delta" then text(:tool_args_delta, index, delta["partial_json"])
-        when "citations_delta"
-          citation = delta["citation"]
-          (citation.is_a?(Hash) || citation.is_a?(Array)) ? [{type: :citation, index: index, text: JSON.generate(citation)}] : []
-        else []
-        end
+        field, type = DELTAS[delta["type"]]
+        field ? delta(type, index, delta[field]) : []
       end
 
-      def text(type, index, value)
-        (value.is_a?(String) && !value.empty?) ? [{type: type, index: index, text: value}] : []
-      end
-
-      def string(value)
-        value.is_a?(String) ? value : ""
+      def delta(type, index, value)
+        value = Normalizer.text(value)
+        value ? [{type: type, index: index, text: value}] : []
       end
 
       def block_stop(index)
-        case @blocks[index]
-        when :text, :thinking, :redacted then [{type: :block_end, index: index}]
-        when :tool
-          @blocks[index] = :tool_done
-          [{type: :tool_call_end, index: index}]
-        else []
+        case @blocks.delete(index)
+        when :tool then [{type: :tool_call_end, index: index}]
+        when nil then []
+        else [{type: :block_end, index: index}]
         end
       end
 
-      def message_delta(payload)
-        events = [usage(payload["usage"])]
-        reason = payload.dig("delta", "stop_reason") if payload["delta"].is_a?(Hash)
-        events << {type: :stop, stop_reason: stop_reason(reason), provider_stop_reason: reason} if reason.is_a?(String)
-        events.compact
+      def message_delta(delta, usage)
+        reason = delta["stop_reason"]
+        stop = {type: :stop, stop_reason: STOP_REASONS.fetch(reason, :end_turn), provider_stop_reason: reason}
+        [usage(usage), (stop if reason.is_a?(String))].compact
       end
-
-      USAGE = {"input_tokens" => :input_tokens, "output_tokens" => :output_tokens,
-               "cache_read_input_tokens" => :cache_read_tokens,
-               "cache_creation_input_tokens" => :cache_write_tokens}.freeze
 
       def usage(usage)
         return nil unless usage.is_a?(Hash)
 
-        event = {type: :usage}
-        USAGE.each do |field, key|
-          value = Normalizer.token_count(usage[field], "usage.#{field}")
-          event[key] = value unless value.nil?
-        end
-        (event.size > 1) ? event : nil
+        Normalizer.usage(USAGE.to_h { |field, key| [key, Normalizer.count(usage[field], "usage.#{field}")] })
       end
 
-      def stop_reason(reason)
-        case reason
-        when "end_turn", "tool_use", "max_tokens", "stop_sequence", "refusal", "pause_turn" then reason.to_sym
-        when "model_context_window_exceeded" then :max_tokens
-        else :end_turn
-        end
+      def index(payload, type)
+        Normalizer.index(payload["index"], "a #{type} event")
+      end
+
+      def hash(value)
+        value.is_a?(Hash) ? value : {}
       end
     end
   end

@@ -1,22 +1,26 @@
 # frozen_string_literal: true
 
 require "json"
+require_relative "limits"
 require_relative "strict_json"
 
 module AssistantChatNative
   class RubyStream
-    # What the three provider normalizers share: picking one by provider, parsing an
-    # event's JSON, and the shapes of the message start and of a mid-stream error.
+    # What the provider normalizers share. A normalizer reads one provider's SSE
+    # events, as that provider documents them, and returns RubyStream's own events
+    # (Hashes with a :type), which the Accumulator gathers into a Result:
+    #
+    #   message_start {id, model}      text_delta {text}        thinking_delta {index, text}
+    #   signature_delta {index, text}  redacted_thinking {index, text}   block_end {index}
+    #   tool_call_start {index, id, name, server, signature}  tool_args_delta {index, text}
+    #   tool_call_end {index}   usage {input_tokens, output_tokens, cache_read_tokens, cache_write_tokens}
+    #   stop {stop_reason, provider_stop_reason}   done   error {error_type, message, raw}
     module Normalizer
-      # The event's data is not the provider's JSON.
+      # The event's data is not what the provider documents.
       class Malformed < StandardError; end
 
-      # A block or tool-call index past MAX_INDEX: the reply is too large, as the C
-      # decoder's bound says (a Stream reading it ends with failure too_large).
+      # An index past Limits::MAX_INDEX: the reply is larger than its bounds.
       class IndexTooLarge < SSEReader::TooLarge; end
-
-      MAX_INDEX = 4096 # core/decode.h ACN_DECODER_MAX_BLOCKS: indexes 0...4096
-      COUNTS = (-(2**63 - 1))..(2**63 - 1) # what the C decoder reads as an integer
 
       def self.for(provider)
         case provider
@@ -27,7 +31,11 @@ module AssistantChatNative
         end
       end
 
+      # An event's data as a JSON object. JSON is UTF-8 (RFC 8259, 8.1): other bytes
+      # would reach the page and the database.
       def self.parse(data)
+        raise Malformed, "an event's data is not UTF-8" unless data.valid_encoding?
+
         payload = StrictJSON.parse(data)
         raise Malformed, "an event's data is JSON but not an object" unless payload.is_a?(Hash)
 
@@ -36,53 +44,56 @@ module AssistantChatNative
         raise Malformed, "an event's data is not JSON"
       end
 
-      # A payload's block or tool-call index, checked as the C decoder checks it.
       def self.index(value, what)
         raise Malformed, "#{what}: the index is not an integer" unless value.is_a?(Integer)
-        raise IndexTooLarge, "#{what}: index #{value} is outside 0..#{MAX_INDEX - 1}" unless value >= 0 && value < MAX_INDEX
+        unless value >= 0 && value < Limits::MAX_INDEX
+          raise IndexTooLarge, "#{what}: index #{value} is outside 0..#{Limits::MAX_INDEX - 1}"
+        end
 
         value
       end
 
-      # A count (token usage, an index) as the C decoder reads it: absent or null is
-      # nil; anything but an integer (12.0, 1e3, "12") makes the stream malformed.
+      # A token count: the providers document integers. Absent, null or negative is
+      # not sent; anything else but an integer up to Limits::MAX_COUNT means the
+      # stream is not what was documented.
       def self.count(value, what)
         return nil if value.nil?
-        return value if value.is_a?(Integer) && COUNTS.cover?(value)
+        unless value.is_a?(Integer) && value <= Limits::MAX_COUNT
+          raise Malformed, "#{what}: expected an integer count, got #{value.inspect[0, 32]}"
+        end
 
-        raise Malformed, "#{what}: expected an integer, got #{value.inspect[0, 32]}"
+        value.negative? ? nil : value
       end
 
-      # A token count: a count (see count) that is nil when negative, as the C
-      # decoders treat a negative count as not sent.
-      def self.token_count(value, what)
-        value = count(value, what)
-        (value.nil? || value.negative?) ? nil : value
+      # Counts added, saturating at Limits::MAX_COUNT; nil when neither was sent.
+      def self.sum(*counts)
+        counts.compact.empty? ? nil : [counts.sum(&:to_i), Limits::MAX_COUNT].min
       end
 
-      # Two token counts added as the C decoder adds them: saturating at its largest.
-      def self.token_sum(first, second)
-        [first.to_i + second.to_i, COUNTS.max].min
+      # A usage event from a Hash of event keys to counts; nil when none was sent.
+      def self.usage(counts)
+        counts = counts.compact
+        counts.empty? ? nil : {type: :usage, **counts}
       end
 
-      # The message's id and model (Strings, else absent), or nil while both are
-      # absent or empty: the message starts with the first payload that names it.
+      # The non-empty String, or nil.
+      def self.text(value)
+        (value.is_a?(String) && !value.empty?) ? value : nil
+      end
+
+      # The reply's id and model; nil until one of them is a non-empty String.
       def self.message_start(id, model)
-        id = nil unless id.is_a?(String)
-        model = nil unless model.is_a?(String)
-        return nil if id.to_s.empty? && model.to_s.empty?
-
-        {type: :message_start, id: id, model: model}
+        id = text(id)
+        model = text(model)
+        (id || model) ? {type: :message_start, id: id, model: model} : nil
       end
 
-      # error: the provider's error object (or a message String); raw: the whole
-      # payload, which the classifier reads. type_keys: the error object's fields
-      # that name its type, the first one present wins.
+      # error: the provider's error object (or its words); raw: the whole payload,
+      # which the classifier reads; type_keys: the object's fields naming its type.
       def self.error_event(error, raw, type_keys:)
         error = {"message" => error.to_s} unless error.is_a?(Hash)
-        type = type_keys.map { |key| error[key] }.find { |value| value.is_a?(String) || value.is_a?(Integer) }
-        message = error["message"]
-        {type: :error, error_type: type&.to_s, message: message.is_a?(String) ? message : "", raw: raw}
+        type = error.values_at(*type_keys).find { |value| value.is_a?(String) || value.is_a?(Integer) }
+        {type: :error, error_type: type&.to_s, message: text(error["message"]) || "", raw: raw}
       end
     end
   end

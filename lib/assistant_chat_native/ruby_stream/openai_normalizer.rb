@@ -4,160 +4,124 @@ require "json"
 
 module AssistantChatNative
   class RubyStream
-    # Turns OpenAI Chat Completions stream chunks (and the OpenAI-compatible servers'
-    # variants) into normalized events, by core/decode_openai.c's rules: content and
-    # refusal deltas as text, reasoning_content / reasoning deltas as thinking, tool
-    # calls by their index (id and name on the first fragment, argument fragments
-    # after, arguments possibly sent as an object, a missing id named call_<index>),
-    # the legacy single function_call, finish_reason, the usage chunk that comes with
-    # empty choices, an error object (or message String) inside a data payload, and
-    # `[DONE]`. Only the first choice is read; calls end when the choice finishes.
+    # Reads OpenAI Chat Completions stream chunks as the API documents them: each
+    # chunk names the completion (id, model) and holds choices[].delta with content,
+    # refusal and tool_calls (by index: id and function.name on a call's first
+    # fragment, function.arguments in fragments after), a finish_reason when the
+    # choice ends, and, with stream_options.include_usage, a last chunk with empty
+    # choices and the usage. The stream ends with `data: [DONE]`; an error arrives as
+    # a payload with "error". Only the choice with index 0 is read. Also read, for
+    # OpenAI-compatible servers: reasoning_content / reasoning as thinking, the
+    # legacy delta.function_call, arguments sent as an object, and a call without an
+    # id (named call_<index>).
     class OpenAINormalizer
-      STOP_REASONS = {
-        "stop" => :end_turn, "tool_calls" => :tool_use, "function_call" => :tool_use,
-        "length" => :max_tokens, "content_filter" => :refusal
-      }.freeze
+      STOP_REASONS = {"stop" => :end_turn, "tool_calls" => :tool_use, "function_call" => :tool_use,
+                      "length" => :max_tokens, "content_filter" => :refusal}.freeze
+      DELTA_TEXT = {"content" => :text_delta, "refusal" => :text_delta,
+                    "reasoning_content" => :thinking_delta, "reasoning" => :thinking_delta}.freeze
 
       def initialize
-        @started = false
-        @calls = {}
-        @call_count = 0
+        @named = false
+        @calls = {} # index => true while the call is open, false once it ended
         @refused = false
       end
 
-      def call(_type, data)
+      def call(_name, data)
         return [] if data.empty?
-        return finish_calls([]) << {type: :done} if data == "[DONE]"
+        return end_calls << {type: :done} if data == "[DONE]"
 
         payload = Normalizer.parse(data)
         error = payload["error"]
-        if error.is_a?(Hash) || error.is_a?(String)
-          return [Normalizer.error_event(error, data, type_keys: %w[type code])]
-        end
+        return [Normalizer.error_event(error, data, type_keys: %w[type code])] if error.is_a?(Hash) || error.is_a?(String)
 
         events = []
-        message_start(payload, events)
+        name(payload, events)
         choice = first_choice(payload["choices"])
-        delta_events(choice["delta"], events) if choice
-        usage(payload["usage"], events)
-        reason = choice["finish_reason"] if choice
-        finish(reason, events) if reason.is_a?(String)
-        events
+        delta(choice["delta"], events) if choice && choice["delta"].is_a?(Hash)
+        events << usage(payload["usage"]) if payload["usage"].is_a?(Hash)
+        finish(choice["finish_reason"], events) if choice && choice["finish_reason"].is_a?(String)
+        events.compact
       end
 
       private
 
       # Azure OpenAI opens with a chunk whose id and model are "": wait for real ones.
-      def message_start(payload, events)
-        return if @started
+      def name(payload, events)
+        return if @named
 
-        event = Normalizer.message_start(payload["id"], payload["model"])
-        @started = !event.nil?
-        events << event if event
+        start = Normalizer.message_start(payload["id"], payload["model"])
+        @named = !start.nil?
+        events << start
       end
 
-      # choices[0], when it is the choice with index 0 (a request for n > 1 choices
-      # streams the others, which are not read).
+      # A choice's index is documented as an integer from 0; one without is the first.
       def first_choice(choices)
         return nil unless choices.is_a?(Array)
 
-        choices.each { |choice| Normalizer.count(choice["index"], "a choice's index") if choice.is_a?(Hash) }
-        choice = choices.first
-        return nil unless choice.is_a?(Hash)
+        choices = choices.grep(Hash)
+        indexes = choices.map { |choice| choice["index"] }
+        bad = indexes.find { |index| !index.nil? && !(index.is_a?(Integer) && index >= 0) }
+        raise Normalizer::Malformed, "a choice's index is #{bad.inspect[0, 32]}" unless bad.nil?
 
-        index = choice["index"]
-        (index.nil? || index == 0) ? choice : nil
+        choices.find { |choice| [nil, 0].include?(choice["index"]) }
       end
 
-      # The delta's fields in the order they came, as the C decoder reads them.
-      def delta_events(delta, events)
-        delta.each { |key, value| delta_field(key, value, events) } if delta.is_a?(Hash)
-      end
-
-      def delta_field(key, value, events)
-        case key
-        when "content" then text(:text_delta, value, events)
-        when "refusal"
-          @refused = true if value.is_a?(String) && !value.empty?
-          text(:text_delta, value, events)
-        when "reasoning_content", "reasoning" then text(:thinking_delta, value, events)
-        when "tool_calls"
-          value.each_with_index { |call, position| tool_call(call, position, events) } if value.is_a?(Array)
-        when "function_call"
-          function_call(value, events) if value.is_a?(Hash)
+      # The delta's fields in the order they came.
+      def delta(delta, events)
+        delta.each do |key, value|
+          if DELTA_TEXT.key?(key) && Normalizer.text(value)
+            @refused ||= key == "refusal"
+            events << {type: DELTA_TEXT[key], index: 0, text: value}
+          elsif key == "tool_calls" && value.is_a?(Array)
+            value.each_with_index { |call, position| tool_call(call, position, events) if call.is_a?(Hash) }
+          elsif key == "function_call" && value.is_a?(Hash)
+            fragment(0, nil, value["name"], value["arguments"], events)
+          end
         end
-      end
-
-      def text(type, value, events)
-        events << {type: type, index: 0, text: value} if value.is_a?(String) && !value.empty?
       end
 
       def tool_call(call, position, events)
-        return unless call.is_a?(Hash)
-
-        index = call["index"].nil? ? position : call["index"]
         function = call["function"].is_a?(Hash) ? call["function"] : {}
-        arguments = function["arguments"]
-        arguments = JSON.generate(arguments) if arguments.is_a?(Hash)
-        fragment(index, string(call["id"]), string(function["name"]), arguments, events)
+        fragment(call["index"].nil? ? position : call["index"], call["id"], function["name"], function["arguments"], events)
       end
 
-      # The legacy `delta.function_call`: one call, at index 0, never with an id.
-      def function_call(function, events)
-        fragment(0, nil, string(function["name"]), function["arguments"], events)
-      end
-
-      # A call starts on its first fragment with an id or a name; an index that has
-      # already had a call (even one that ended) starts no other.
+      # A call starts with its first fragment that carries an id or a name; an index
+      # starts one call only.
       def fragment(index, id, name, arguments, events)
         Normalizer.index(index, "a tool call")
-        if !@calls.key?(index) && (id || name)
-          @calls[index] = :open
-          @call_count += 1
-          id = "call_#{index}" if id.nil? || id.empty?
-          events << {type: :tool_call_start, index: index, id: id, name: name, server: false}
+        if !@calls.key?(index) && (id.is_a?(String) || name.is_a?(String))
+          @calls[index] = true
+          events << {type: :tool_call_start, index: index, id: Normalizer.text(id) || "call_#{index}",
+                     name: name.is_a?(String) ? name : "", server: false}
         end
-        events << {type: :tool_args_delta, index: index, text: arguments} if arguments.is_a?(String) && !arguments.empty?
+        arguments = JSON.generate(arguments) if arguments.is_a?(Hash)
+        events << {type: :tool_args_delta, index: index, text: arguments} if Normalizer.text(arguments)
       end
 
-      def string(value)
-        value.is_a?(String) ? value : nil
+      # Calls have no end of their own: they end when the choice finishes, or at [DONE].
+      def end_calls
+        open = @calls.select { |_index, open| open }.keys
+        open.each { |index| @calls[index] = false }
+        open.map { |index| {type: :tool_call_end, index: index} }
       end
 
-      # OpenAI sends no per-call end: the calls end when the choice finishes (or at [DONE]).
-      def finish_calls(events)
-        @calls.each do |index, state|
-          next unless state == :open
-
-          @calls[index] = :ended
-          events << {type: :tool_call_end, index: index}
-        end
-        events
-      end
-
+      # Refusal text finishes with "stop", and some compatible servers finish tool
+      # calls with "stop": both are read from what came before.
       def finish(reason, events)
-        finish_calls(events)
+        events.concat(end_calls)
         stop_reason = STOP_REASONS.fetch(reason, :end_turn)
-        # Refusal text comes with "stop"; some compatible servers end tool calls with "stop".
-        if stop_reason == :end_turn && @refused
-          stop_reason = :refusal
-        elsif stop_reason == :end_turn && @call_count > 0
-          stop_reason = :tool_use
+        if stop_reason == :end_turn
+          stop_reason = :refusal if @refused
+          stop_reason = :tool_use if !@refused && !@calls.empty?
         end
         events << {type: :stop, stop_reason: stop_reason, provider_stop_reason: reason}
       end
 
-      def usage(usage, events)
-        return unless usage.is_a?(Hash)
-
-        event = {type: :usage, input_tokens: Normalizer.token_count(usage["prompt_tokens"], "usage.prompt_tokens"),
-                 output_tokens: Normalizer.token_count(usage["completion_tokens"], "usage.completion_tokens")}
-        details = usage["prompt_tokens_details"]
-        if details.is_a?(Hash)
-          event[:cache_read_tokens] = Normalizer.token_count(details["cached_tokens"], "usage.prompt_tokens_details.cached_tokens")
-        end
-        event.compact!
-        events << event if event.size > 1
+      def usage(usage)
+        details = usage["prompt_tokens_details"].is_a?(Hash) ? usage["prompt_tokens_details"] : {}
+        Normalizer.usage(input_tokens: Normalizer.count(usage["prompt_tokens"], "usage.prompt_tokens"),
+          output_tokens: Normalizer.count(usage["completion_tokens"], "usage.completion_tokens"),
+          cache_read_tokens: Normalizer.count(details["cached_tokens"], "usage.prompt_tokens_details.cached_tokens"))
       end
     end
   end

@@ -1,15 +1,16 @@
 # frozen_string_literal: true
 
 require "event_stream_parser"
+require_relative "limits"
 
 module AssistantChatNative
   class RubyStream
     # The event_stream_parser gem (WHATWG event stream interpretation), with what a
     # stream from the network also needs: bytes read as binary so a UTF-8 character
     # split across reads is never an encoding error, one leading BOM stripped even
-    # when split, and the C parser's bounds (core/sse.h): the line, data, event type
-    # and id held together stay within max_event_bytes, an event type over
-    # MAX_FIELD_BYTES is malformed, and an id over it is ignored.
+    # when split, and bounds: the line, data, event type and id held together stay
+    # within max_event_bytes, an event type over Limits::MAX_FIELD_BYTES is
+    # malformed, and an id over it is ignored.
     #
     #   reader = SSEReader.new(max_event_bytes: 16 * 1024 * 1024)
     #   reader.feed(bytes) { |type, data| ... }   # data is a UTF-8 String
@@ -19,8 +20,7 @@ module AssistantChatNative
 
       class Malformed < StandardError; end
 
-      # core/sse.h ACN_SSE_MAX_FIELD_BYTES
-      MAX_FIELD_BYTES = 256
+      MAX_FIELD_BYTES = Limits::MAX_FIELD_BYTES
 
       BOM = "\xEF\xBB\xBF".b.freeze
 

@@ -3,7 +3,8 @@
 require "spec_helper"
 require "assistant_chat_native/ruby_stream"
 
-# The rules core/accum.c follows, which RubyStream's accumulator must share.
+# How RubyStream's accumulator builds a Result from normalized events, and the
+# bounds it holds a reply to.
 RSpec.describe AssistantChatNative::RubyStream::Accumulator do
   let(:failures) { AssistantChatNative::RubyStream::FailureBuilder.new(provider: :anthropic) }
 
@@ -50,7 +51,7 @@ RSpec.describe AssistantChatNative::RubyStream::Accumulator do
     %({"a":#{"[" * (depth - 1)}#{"]" * (depth - 1)}})
   end
 
-  it "takes arguments nested 100 deep and fails 101 deep as a malformed stream, as C does" do
+  it "takes arguments nested 100 deep and fails 101 deep as a malformed stream" do
     expect(one_call(nested(100)).failure).to be_nil
     failure = one_call(nested(101)).failure
 

@@ -8,25 +8,7 @@ require "assistant_chat_native/ruby_stream"
 # give exactly the Result the fixture expects, however the bytes are split.
 RSpec.describe "RubyStream normalizers on the recorded provider streams" do
   def decode(provider, chunks)
-    reader = AssistantChatNative::RubyStream::SSEReader.new(max_event_bytes: 16 * 1024 * 1024)
-    normalizer = AssistantChatNative::RubyStream::Normalizer.for(provider)
-    accumulator = AssistantChatNative::RubyStream::Accumulator.new(max_reply_bytes: 64 * 1024 * 1024,
-      thinking_blocks: provider == :anthropic)
-    problem = nil
-    chunks.each do |chunk|
-      reader.feed(chunk) do |type, data|
-        normalizer.call(type, data).each { |event| accumulator.apply(event) }
-      end
-    rescue AssistantChatNative::RubyStream::Normalizer::Malformed
-      problem = :malformed
-      break
-    rescue AssistantChatNative::RubyStream::SSEReader::TooLarge
-      problem = :too_large
-      break
-    end
-    failures = AssistantChatNative::RubyStream::FailureBuilder.new(provider: provider)
-    failure = accumulator.finish(failures: failures, decoder_problem: problem, streamed: !accumulator.text.empty?)
-    accumulator.result(failure: failure, stats: {})
+    RubyStreamReading.decode(provider, chunks)
   end
 
   FixtureStreams.all.each do |provider, name, sse, expected_path|
@@ -40,47 +22,10 @@ RSpec.describe "RubyStream normalizers on the recorded provider streams" do
       end
     end
   end
-  # The C Decoder's events are the reference: the normalizers give the same events in
-  # the same order (a whole JSON fragment, such as Gemini's args, may differ in spacing).
-  if AssistantChatNative.native?
-    describe "the events next to the C Decoder's" do
-      def normalized_events(provider, bytes)
-        reader = AssistantChatNative::RubyStream::SSEReader.new(max_event_bytes: 16 * 1024 * 1024)
-        normalizer = AssistantChatNative::RubyStream::Normalizer.for(provider)
-        events = []
-        reader.feed(bytes) { |type, data| events.concat(normalizer.call(type, data)) }
-        events
-      end
-
-      def comparable(c_event, ruby_event)
-        keys = c_event.keys & ruby_event.keys
-        [c_event.slice(*keys), ruby_event.slice(*keys)].map do |event|
-          next event unless event[:type] == :tool_args_delta
-
-          event.merge(text: JSON.parse(event[:text]))
-        rescue JSON::ParserError
-          event
-        end
-      end
-
-      FixtureStreams.all.each do |provider, name, sse, _expected_path|
-        it "matches the C Decoder event for event on #{provider}/#{name}" do
-          bytes = File.binread(sse)
-          c_events = AssistantChatNative::Decoder.new(provider).feed(bytes)
-          ruby_events = normalized_events(provider, bytes)
-          expect(ruby_events.map { |event| event[:type] }).to eq(c_events.map { |event| event[:type] })
-          c_events.zip(ruby_events).each do |c_event, ruby_event|
-            c_side, ruby_side = comparable(c_event, ruby_event)
-            expect(ruby_side).to eq(c_side)
-          end
-        end
-      end
-    end
-  end
-
-  # Streams the fixtures do not hold, each read as core/decode_*.c reads it. With the
-  # extension loaded the C Decoder is held to the same Result.
-  describe "the cases the C decoders settle" do
+  # Streams the fixtures do not hold, each read as the provider documents it. With
+  # the extension loaded the C Decoder, an independent reading, must give the same
+  # Result.
+  describe "streams the fixtures do not hold" do
     def data(payload)
       "data: #{payload.is_a?(String) ? payload : JSON.generate(payload)}\n\n"
     end
@@ -190,7 +135,7 @@ RSpec.describe "RubyStream normalizers on the recorded provider streams" do
     end
 
     # Past the bound the reply is too large, which the classifier names a malformed stream.
-    it "refuses an Anthropic block index past the C decoder's bound" do
+    it "refuses an Anthropic block index past Limits::MAX_INDEX" do
       bytes = anthropic_start +
         event("content_block_start", {type: "content_block_start", index: 4096, content_block: {type: "text", text: ""}}) +
         anthropic_end
@@ -251,6 +196,53 @@ RSpec.describe "RubyStream normalizers on the recorded provider streams" do
           expect(result.failure.kind).to eq(:malformed_stream)
         end
       end
+    end
+
+    it "refuses an event whose data is not UTF-8 as malformed, in text and in tool arguments" do
+      invalid = "\xFF\xFE".b
+      text = anthropic_start + event("content_block_delta",
+        {type: "content_block_delta", index: 0, delta: {type: "text_delta", text: "a@b"}}).b.sub("@", invalid)
+      call = anthropic_start + anthropic_call(%({"city": "@"})).b.sub("@", invalid)
+      [text + anthropic_end, call + anthropic_end("tool_use")].each do |bytes|
+        results(:anthropic, bytes).compact.each do |result|
+          expect([result.failure&.kind, result.text, result.tool_calls]).to eq([:malformed_stream, "", []])
+        end
+      end
+    end
+
+    it "reads a lone surrogate escape as U+FFFD rather than refusing the event" do
+      lone = data(chunk({content: "Hi"}).merge(system_fingerprint: "@@")).sub("@@") { '\ud800' }
+      bytes = lone + data(chunk({}, finish: "stop")) + data("[DONE]")
+      expect_both(:openai, bytes, text: "Hi", failure: nil)
+      # A lone low surrogate, then an escaped backslash before "ud800", which is no escape.
+      text = data(chunk({content: "@@ \\ still"})).sub("@@") { '\udc00 \\\\ud800' }
+      bytes = text + data(chunk({}, finish: "stop")) + data("[DONE]")
+      expect(decode(:openai, [bytes]).text).to eq("\uFFFD \\ud800 \\ still")
+    end
+
+    it "keeps the last value of a key given twice in tool arguments" do
+      bytes = anthropic_start + anthropic_call(%({"city": "Oslo", "city": "Bergen"})) + anthropic_end("tool_use")
+      expect_both(:anthropic, bytes, failure: nil,
+        tool_calls: [AssistantChatNative::ToolCall.new(id: "toolu_01", name: "lookup", arguments: {"city" => "Bergen"})])
+    end
+
+    it "leaves out a tool call whose block never stopped, though its arguments are whole" do
+      bytes = anthropic_start + anthropic_call(%({"city": "Oslo"})).sub(/event: content_block_stop\n.*\n\n\z/, "") +
+        anthropic_end("tool_use")
+      expect_both(:anthropic, bytes, tool_calls: [], failure: nil)
+    end
+
+    it "keeps a redacted thinking block whose data is not a string, in its place" do
+      bytes = anthropic_start +
+        event("content_block_start", {type: "content_block_start", index: 0, content_block: {type: "redacted_thinking", data: 1}}) +
+        event("content_block_stop", {type: "content_block_stop", index: 0}) + anthropic_end
+      expect_both(:anthropic, bytes, thinking_blocks: [{type: "redacted_thinking", data: ""}], failure: nil)
+    end
+
+    it "refuses an OpenAI choice whose index is not an integer as malformed" do
+      bytes = data(chunk({content: "Hi"}).merge(choices: [{index: 1.5, delta: {content: "Hi"}, finish_reason: nil}])) +
+        data(chunk({}, finish: "stop")) + data("[DONE]")
+      results(:openai, bytes).compact.each { |result| expect(result.failure.kind).to eq(:malformed_stream) }
     end
 
     it "refuses more than 128 tool calls in one reply, though they reuse one index" do

@@ -1,0 +1,56 @@
+# frozen_string_literal: true
+
+require "spec_helper"
+
+# The C Decoder and RubyStream read each provider's stream independently, the
+# one from the dialect tables, the other from the providers' documented formats.
+# On every recorded stream broken the ways a network or a buggy gateway breaks
+# one (an event lost, an event sent twice, the stream cut after any event, the
+# events out of order) the two readings must still give the same Result.
+RSpec.describe "The C Decoder and RubyStream on broken recorded streams", if: AssistantChatNative.native? do
+  # The stream's events, each with the blank line that ends it.
+  def events(bytes)
+    bytes.split(/(?<=\n\n)|(?<=\r\n\r\n)/)
+  end
+
+  def breakages(events)
+    random = Random.new(20_261_203)
+    broken = {}
+    events.each_index do |i|
+      broken["event #{i} lost"] = events[0...i] + events[i + 1..]
+      broken["event #{i} sent twice"] = events[0..i] + events[i..]
+      broken["cut after event #{i}"] = events[0...i]
+    end
+    8.times { |n| broken["shuffled (#{n})"] = events.shuffle(random: random) }
+    broken
+  end
+
+  def c_result(provider, bytes)
+    decoder = AssistantChatNative::Decoder.new(provider)
+    decoder.feed(bytes)
+    decoder.finish
+  end
+
+  # The Result as data; of the failure only its kind (the copy is the classifier's).
+  def comparable(result)
+    hash = FixtureStreams.result_hash(result)
+    hash[:failure] = hash[:failure]&.slice(:kind)
+    hash.except(:stats)
+  end
+
+  FixtureStreams.all.each do |provider, name, sse, _expected_path|
+    it "gives the same Result from both on #{provider}/#{name} with any event lost, repeated or out of order" do
+      disagreements = breakages(events(File.binread(sse))).filter_map do |label, broken|
+        bytes = broken.join
+        c_side = comparable(c_result(provider, bytes))
+        ruby_side = comparable(RubyStreamReading.decode(provider, [bytes], max_reply_bytes: 8 * 1024 * 1024))
+        next if c_side == ruby_side
+
+        fields = c_side.keys.reject { |key| c_side[key] == ruby_side[key] }
+        "#{label}: " + fields.map { |key| "#{key} C #{c_side[key].inspect} Ruby #{ruby_side[key].inspect}" }.join("; ")
+      end
+
+      expect(disagreements).to eq([])
+    end
+  end
+end

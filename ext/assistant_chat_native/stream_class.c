@@ -390,7 +390,7 @@ static VALUE stats_hash(const acn_stream *stream)
     return hash;
 }
 
-static VALUE run_loop_into(VALUE arg)
+static VALUE run_loop(VALUE arg)
 {
     run_ctx *ctx = (run_ctx *)arg;
 
@@ -486,7 +486,7 @@ static VALUE stream_run(VALUE self, VALUE handler)
     obj->active = ctx.stream;
     obj->active_size = acn_stream_memsize(ctx.stream);
     obj->handler = handler;
-    acn_protect(run_loop_into, (VALUE)&ctx, &raised);
+    acn_protect(run_loop, (VALUE)&ctx, &raised);
     result = ctx.result;
     run_teardown(&ctx);
     acn_reraise(raised);

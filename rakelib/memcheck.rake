@@ -11,6 +11,7 @@ MEMCHECK_SPECS = FileList[
   "spec/integration/stream_faults_spec.rb",
   "spec/assistant_chat_native/sse/**/*_spec.rb",
   "spec/assistant_chat_native/decoder_spec.rb",
+  "spec/assistant_chat_native/binding_errors_spec.rb",
   "spec/assistant_chat_native/classify*_spec.rb"
 ]
 

@@ -1,6 +1,8 @@
 /*
- * assistant_chat_native.c: the extension's entry point. Each binding file defines
- * one Ruby class and is named after it; this file only calls their init functions.
+ * assistant_chat_native.c: the extension's entry point. Each *_class.c file
+ * defines one Ruby class and is named after it; *_to_ruby.c files turn core
+ * structs into the gem's Ruby objects; ruby_values.c holds what they share. This
+ * file only calls their init functions, shared values first.
  */
 #include "binding.h"
 
@@ -9,9 +11,11 @@ VALUE acn_mAssistantChatNative;
 RUBY_FUNC_EXPORTED void Init_assistant_chat_native(void)
 {
     acn_mAssistantChatNative = rb_define_module("AssistantChatNative");
+    acn_init_ruby_values();
+    acn_init_failure_to_ruby();
+    acn_init_result_to_ruby();
+    acn_init_module_functions();
     acn_init_sse_parser();
-    acn_init_failure();
     acn_init_stream();
-    acn_init_result();
     acn_init_decoder();
 }

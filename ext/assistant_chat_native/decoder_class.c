@@ -7,13 +7,17 @@
  * A stream the decoder cannot read (an event over max_event_bytes, bytes that are not
  * the provider's format, a reply over max_reply_bytes) is not an exception: later
  * bytes are ignored and #finish returns a Result with the failure.
+ *
+ * #feed turns events into Hashes under acn_protect (binding.h): a raise
+ * (NoMemoryError) skips the Hashes of the rest of that call, the core still
+ * accumulates the bytes it was given (no Ruby code runs for them), and the
+ * exception goes on once the core has returned. The Decoder stays usable.
  */
 #include "binding.h"
 #include "accum.h"
 #include "decode.h"
 
 static VALUE cDecoder;
-static VALUE eError;
 static ID id_max_event_bytes, id_max_reply_bytes;
 static VALUE sym_type, sym_index, sym_text, sym_id, sym_name, sym_model, sym_server, sym_signature, sym_data,
     sym_citation, sym_input_tokens, sym_output_tokens, sym_cache_read_tokens, sym_cache_write_tokens,
@@ -28,6 +32,7 @@ typedef struct decoder_wrapper {
     acn_status status; /* the first error the decoder returned; later bytes are ignored */
     int finished;
     VALUE events; /* the Array #feed fills; Qnil outside #feed and during #consume */
+    int raised;   /* acn_protect's tag while #feed fills events */
     long event_count;
     VALUE result;
 } decoder_wrapper;
@@ -71,12 +76,8 @@ static void decoder_compact(void *ptr)
 {
     decoder_wrapper *wrapper = ptr;
 
-#ifdef HAVE_RB_GC_LOCATION
     wrapper->events = rb_gc_location(wrapper->events);
     wrapper->result = rb_gc_location(wrapper->result);
-#else
-    (void)wrapper;
-#endif
 }
 
 static const rb_data_type_t decoder_type = {
@@ -104,16 +105,11 @@ static decoder_wrapper *get_wrapper(VALUE self)
 
     TypedData_Get_Struct(self, decoder_wrapper, &decoder_type, wrapper);
     if (!wrapper->initialized)
-        rb_raise(eError, "the Decoder was not initialized: create it with Decoder.new(provider)");
+        rb_raise(acn_eError, "the Decoder was not initialized: create it with Decoder.new(provider)");
     return wrapper;
 }
 
 /* ---- events to Hashes ---- */
-
-static VALUE string(const char *ptr, size_t len)
-{
-    return rb_utf8_str_new(ptr ? ptr : "", (long)len);
-}
 
 static VALUE tokens_or_nil(long long count)
 {
@@ -127,35 +123,35 @@ static VALUE event_hash(const acn_event *event)
     rb_hash_aset(hash, sym_type, event_types[event->type]);
     switch (event->type) {
     case ACN_EVENT_MESSAGE_START:
-        rb_hash_aset(hash, sym_id, event->id_len ? string(event->id, event->id_len) : Qnil);
-        rb_hash_aset(hash, sym_model, event->name_len ? string(event->name, event->name_len) : Qnil);
+        rb_hash_aset(hash, sym_id, event->id_len ? acn_utf8(event->id, event->id_len) : Qnil);
+        rb_hash_aset(hash, sym_model, event->name_len ? acn_utf8(event->name, event->name_len) : Qnil);
         break;
     case ACN_EVENT_TEXT_DELTA:
     case ACN_EVENT_THINKING_DELTA:
     case ACN_EVENT_TOOL_ARGS_DELTA:
         rb_hash_aset(hash, sym_index, INT2NUM(event->index));
-        rb_hash_aset(hash, sym_text, string(event->text, event->text_len));
+        rb_hash_aset(hash, sym_text, acn_utf8(event->text, event->text_len));
         break;
     case ACN_EVENT_SIGNATURE_DELTA:
         rb_hash_aset(hash, sym_index, INT2NUM(event->index));
-        rb_hash_aset(hash, sym_signature, string(event->text, event->text_len));
+        rb_hash_aset(hash, sym_signature, acn_utf8(event->text, event->text_len));
         break;
     case ACN_EVENT_REDACTED_THINKING:
         rb_hash_aset(hash, sym_index, INT2NUM(event->index));
-        rb_hash_aset(hash, sym_data, string(event->text, event->text_len));
+        rb_hash_aset(hash, sym_data, acn_utf8(event->text, event->text_len));
         break;
     case ACN_EVENT_CITATION: {
         VALUE citation = acn_json_to_ruby(event->text, event->text_len);
 
         rb_hash_aset(hash, sym_index, INT2NUM(event->index));
         rb_hash_aset(hash, sym_citation,
-                     citation == Qundef ? string(event->text, event->text_len) : citation);
+                     citation == Qundef ? acn_utf8(event->text, event->text_len) : citation);
         break;
     }
     case ACN_EVENT_TOOL_CALL_START:
         rb_hash_aset(hash, sym_index, INT2NUM(event->index));
-        rb_hash_aset(hash, sym_id, string(event->id, event->id_len));
-        rb_hash_aset(hash, sym_name, string(event->name, event->name_len));
+        rb_hash_aset(hash, sym_id, acn_utf8(event->id, event->id_len));
+        rb_hash_aset(hash, sym_name, acn_utf8(event->name, event->name_len));
         if (event->server_tool)
             rb_hash_aset(hash, sym_server, Qtrue);
         break;
@@ -171,16 +167,29 @@ static VALUE event_hash(const acn_event *event)
         break;
     case ACN_EVENT_STOP:
         rb_hash_aset(hash, sym_stop_reason, acn_stop_reason_to_ruby(event->stop_reason));
-        rb_hash_aset(hash, sym_provider_stop_reason, string(event->text, event->text_len));
+        rb_hash_aset(hash, sym_provider_stop_reason, acn_utf8(event->text, event->text_len));
         break;
     case ACN_EVENT_ERROR:
-        rb_hash_aset(hash, sym_error_type, event->name_len ? string(event->name, event->name_len) : Qnil);
-        rb_hash_aset(hash, sym_message, string(event->text, event->text_len));
+        rb_hash_aset(hash, sym_error_type, event->name_len ? acn_utf8(event->name, event->name_len) : Qnil);
+        rb_hash_aset(hash, sym_message, acn_utf8(event->text, event->text_len));
         break;
     case ACN_EVENT_DONE:
     case ACN_EVENT_PING: break;
     }
     return hash;
+}
+
+typedef struct push_args {
+    decoder_wrapper *wrapper;
+    const acn_event *event;
+} push_args;
+
+static VALUE push_event(VALUE arg)
+{
+    push_args *args = (push_args *)arg;
+
+    rb_ary_push(args->wrapper->events, event_hash(args->event));
+    return Qnil;
 }
 
 static int on_event(void *ctx, const acn_event *event)
@@ -189,26 +198,17 @@ static int on_event(void *ctx, const acn_event *event)
     acn_status status = acn_accum_add(&wrapper->accum, event);
 
     wrapper->event_count++;
-    if (wrapper->events != Qnil && (unsigned)event->type < ACN_EVENT_TYPE_COUNT)
-        rb_ary_push(wrapper->events, event_hash(event));
+    if (wrapper->events != Qnil && (unsigned)event->type < ACN_EVENT_TYPE_COUNT) {
+        push_args args;
+
+        args.wrapper = wrapper;
+        args.event = event;
+        acn_protect(push_event, (VALUE)&args, &wrapper->raised);
+    }
     return status != ACN_OK; /* past the reply's bound: stop decoding */
 }
 
 /* ---- methods ---- */
-
-static acn_provider parse_provider(VALUE provider)
-{
-    acn_provider out;
-    VALUE name = provider;
-
-    if (SYMBOL_P(name))
-        name = rb_sym2str(name);
-    if (!RB_TYPE_P(name, T_STRING) ||
-        acn_provider_parse(RSTRING_PTR(name), (size_t)RSTRING_LEN(name), &out) != 0)
-        rb_raise(rb_eArgError, "unknown provider %" PRIsVALUE ": use :anthropic, :openai or :gemini",
-                 rb_inspect(provider));
-    return out;
-}
 
 static size_t size_option(VALUE value, const char *name, size_t fallback)
 {
@@ -236,14 +236,14 @@ static VALUE decoder_initialize(int argc, VALUE *argv, VALUE self)
 
     TypedData_Get_Struct(self, decoder_wrapper, &decoder_type, wrapper);
     if (wrapper->initialized)
-        rb_raise(eError, "the Decoder is already initialized");
+        rb_raise(acn_eError, "the Decoder is already initialized");
     rb_scan_args(argc, argv, "1:", &provider, &options);
     keys[0] = id_max_event_bytes;
     keys[1] = id_max_reply_bytes;
     values[0] = values[1] = Qundef;
     if (!NIL_P(options))
         rb_get_kwargs(options, keys, 0, 2, values);
-    parsed = parse_provider(provider);
+    parsed = acn_provider_from_ruby(provider);
     max_event_bytes = size_option(values[0], "max_event_bytes", ACN_DEFAULT_MAX_EVENT_BYTES);
     max_reply_bytes = size_option(values[1], "max_reply_bytes", ACN_ACCUM_DEFAULT_MAX_REPLY_BYTES);
 
@@ -255,37 +255,26 @@ static VALUE decoder_initialize(int argc, VALUE *argv, VALUE self)
     return self;
 }
 
+/* Raises before any decoding, never during it. */
+static void check_feedable(decoder_wrapper *wrapper, VALUE *bytes)
+{
+    if (wrapper->finished)
+        rb_raise(acn_eError,
+                 "Decoder#feed after #finish: the stream is over; create a new Decoder for the next one");
+    StringValue(*bytes);
+}
+
+/* Runs no Ruby code but #feed's protected Hashes. */
 static void decode(decoder_wrapper *wrapper, VALUE bytes)
 {
     acn_status status;
 
-    if (wrapper->finished)
-        rb_raise(eError,
-                 "Decoder#feed after #finish: the stream is over; create a new Decoder for the next one");
-    StringValue(bytes);
     if (wrapper->status != ACN_OK)
         return; /* the stream already failed: #finish reports why */
     status = acn_decoder_feed(&wrapper->decoder, RSTRING_PTR(bytes), (size_t)RSTRING_LEN(bytes));
     if (status != ACN_OK)
         wrapper->status = status;
     RB_GC_GUARD(bytes);
-}
-
-static VALUE clear_events(VALUE self)
-{
-    decoder_wrapper *wrapper;
-
-    TypedData_Get_Struct(self, decoder_wrapper, &decoder_type, wrapper);
-    wrapper->events = Qnil;
-    return Qnil;
-}
-
-static VALUE feed_body(VALUE args)
-{
-    VALUE *argv = (VALUE *)args;
-
-    decode(get_wrapper(argv[0]), argv[1]);
-    return Qnil;
 }
 
 /*
@@ -295,12 +284,16 @@ static VALUE decoder_feed(VALUE self, VALUE bytes)
 {
     decoder_wrapper *wrapper = get_wrapper(self);
     VALUE events = rb_ary_new();
-    VALUE args[2];
+    int raised;
 
-    args[0] = self;
-    args[1] = bytes;
+    check_feedable(wrapper, &bytes);
     wrapper->events = events;
-    rb_ensure(feed_body, (VALUE)args, clear_events, self);
+    wrapper->raised = 0;
+    decode(wrapper, bytes);
+    raised = wrapper->raised;
+    wrapper->events = Qnil;
+    wrapper->raised = 0;
+    acn_reraise(raised);
     return events;
 }
 
@@ -313,6 +306,7 @@ static VALUE decoder_consume(VALUE self, VALUE bytes)
     decoder_wrapper *wrapper = get_wrapper(self);
     long before = wrapper->event_count;
 
+    check_feedable(wrapper, &bytes);
     decode(wrapper, bytes);
     return LONG2NUM(wrapper->event_count - before);
 }
@@ -346,7 +340,7 @@ static VALUE decoder_event_count(VALUE self)
 
 static VALUE decoder_provider(VALUE self)
 {
-    return ID2SYM(rb_intern(acn_provider_name(get_wrapper(self)->provider)));
+    return acn_symbol(acn_provider_name(get_wrapper(self)->provider));
 }
 
 static VALUE decoder_finished_p(VALUE self)
@@ -354,17 +348,10 @@ static VALUE decoder_finished_p(VALUE self)
     return get_wrapper(self)->finished ? Qtrue : Qfalse;
 }
 
-static VALUE symbol(const char *name)
-{
-    return ID2SYM(rb_intern(name));
-}
-
 void acn_init_decoder(void)
 {
     int i;
 
-    eError = rb_const_get(acn_mAssistantChatNative, rb_intern("Error"));
-    rb_global_variable(&eError); /* kept up to date by the GC when compaction moves the class */
     cDecoder = rb_define_class_under(acn_mAssistantChatNative, "Decoder", rb_cObject);
     rb_define_alloc_func(cDecoder, decoder_alloc);
     rb_define_method(cDecoder, "initialize", decoder_initialize, -1);
@@ -379,24 +366,24 @@ void acn_init_decoder(void)
 
     id_max_event_bytes = rb_intern("max_event_bytes");
     id_max_reply_bytes = rb_intern("max_reply_bytes");
-    sym_type = symbol("type");
-    sym_index = symbol("index");
-    sym_text = symbol("text");
-    sym_id = symbol("id");
-    sym_name = symbol("name");
-    sym_model = symbol("model");
-    sym_server = symbol("server");
-    sym_signature = symbol("signature");
-    sym_data = symbol("data");
-    sym_citation = symbol("citation");
-    sym_input_tokens = symbol("input_tokens");
-    sym_output_tokens = symbol("output_tokens");
-    sym_cache_read_tokens = symbol("cache_read_tokens");
-    sym_cache_write_tokens = symbol("cache_write_tokens");
-    sym_stop_reason = symbol("stop_reason");
-    sym_provider_stop_reason = symbol("provider_stop_reason");
-    sym_error_type = symbol("error_type");
-    sym_message = symbol("message");
+    sym_type = acn_symbol("type");
+    sym_index = acn_symbol("index");
+    sym_text = acn_symbol("text");
+    sym_id = acn_symbol("id");
+    sym_name = acn_symbol("name");
+    sym_model = acn_symbol("model");
+    sym_server = acn_symbol("server");
+    sym_signature = acn_symbol("signature");
+    sym_data = acn_symbol("data");
+    sym_citation = acn_symbol("citation");
+    sym_input_tokens = acn_symbol("input_tokens");
+    sym_output_tokens = acn_symbol("output_tokens");
+    sym_cache_read_tokens = acn_symbol("cache_read_tokens");
+    sym_cache_write_tokens = acn_symbol("cache_write_tokens");
+    sym_stop_reason = acn_symbol("stop_reason");
+    sym_provider_stop_reason = acn_symbol("provider_stop_reason");
+    sym_error_type = acn_symbol("error_type");
+    sym_message = acn_symbol("message");
     for (i = 0; i < ACN_EVENT_TYPE_COUNT; i++)
-        event_types[i] = symbol(acn_event_type_name((acn_event_type)i));
+        event_types[i] = acn_symbol(acn_event_type_name((acn_event_type)i));
 }

@@ -30,7 +30,9 @@ have_func("rb_gc_mark_movable", "ruby.h")
 have_func("rb_gc_location", "ruby.h")
 have_func("rb_thread_call_without_gvl", "ruby/thread.h")
 
-# The core lives in core/ and knows nothing of Ruby; the binding files sit beside it.
+# The core lives in core/ and knows nothing of Ruby; the binding files sit beside it
+# (*_class.c one Ruby class each, *_to_ruby.c core structs as Ruby objects). Every
+# .c file of both is compiled, so adding or renaming one needs no change here.
 core_dir = File.join(__dir__, "core")
 $VPATH << "$(srcdir)/core"
 $INCFLAGS << " -I$(srcdir)/core"

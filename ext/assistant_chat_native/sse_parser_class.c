@@ -3,12 +3,13 @@
  * for Ruby. Events are yielded as AssistantChatNative::SSE::Event structs with
  * UTF-8 strings (invalid bytes replaced with U+FFFD, as the standard's decoding does).
  *
- * feed first lets the core parse the whole chunk, turning each event into Ruby inside
- * rb_protect, so no raise (NoMemoryError included) ever jumps over the core's frames;
- * only then, with no C parser state live, are the events yielded, under rb_ensure.
- * `busy` is therefore always cleared, and a block that raises leaves the parser
- * usable: the events after the one it raised on stay queued and come first from the
- * next feed.
+ * Both places Ruby code runs follow acn_protect (binding.h). feed first lets the
+ * core parse the whole chunk, turning each event into Ruby under acn_protect, so no
+ * raise (NoMemoryError included) ever jumps over the core's frames; only then, with
+ * no C parser state live, are the events yielded, also under acn_protect, and `busy`
+ * is cleared before the block's exception goes on. A block that raises leaves the
+ * parser usable: the events after the one it raised on stay queued and come first
+ * from the next feed.
  */
 #include "binding.h"
 #include "sse.h"
@@ -18,12 +19,13 @@ static VALUE cEvent;
 static VALUE eLimitError;
 static VALUE eSSEError;
 static VALUE replacement_character;
+static ID id_scrub, id_max_event_bytes;
 
 typedef struct sse_parser_wrapper {
     acn_sse_parser parser;
     VALUE events; /* parsed, not yet handed out: filled by the core, emptied by feed */
     int busy;
-    int state; /* rb_protect's tag when turning an event into Ruby raised */
+    int state; /* acn_protect's tag when turning an event into Ruby raised */
 } sse_parser_wrapper;
 
 static void parser_free(void *ptr)
@@ -52,11 +54,7 @@ static void parser_compact(void *ptr)
 {
     sse_parser_wrapper *wrapper = ptr;
 
-#ifdef HAVE_RB_GC_LOCATION
     wrapper->events = rb_gc_location(wrapper->events);
-#else
-    (void)wrapper;
-#endif
 }
 
 static const rb_data_type_t parser_type = {
@@ -85,7 +83,7 @@ static VALUE utf8_string(const char *ptr, size_t len)
     /* Through rb_funcall, which passes no block: rb_str_scrub would see the block
      * feed was given and call it for each invalid byte. */
     if (rb_enc_str_coderange(str) == ENC_CODERANGE_BROKEN)
-        str = rb_funcall(str, rb_intern("scrub"), 1, replacement_character);
+        str = rb_funcall(str, id_scrub, 1, replacement_character);
     return str;
 }
 
@@ -112,7 +110,7 @@ static VALUE convert_event(VALUE arg)
 }
 
 /* Called by the core for each event. Allocation (and so NoMemoryError) happens under
- * rb_protect: a raise stops the core (non-zero), and feed re-raises once the core has
+ * acn_protect: a raise stops the core (non-zero), and feed re-raises once the core has
  * returned, so no C frame is skipped. */
 static int on_event(void *ctx, const acn_sse_event *event)
 {
@@ -121,8 +119,7 @@ static int on_event(void *ctx, const acn_sse_event *event)
 
     args.wrapper = wrapper;
     args.event = event;
-    rb_protect(convert_event, (VALUE)&args, &wrapper->state);
-    return wrapper->state != 0;
+    return acn_protect(convert_event, (VALUE)&args, &wrapper->state) != 0;
 }
 
 static sse_parser_wrapper *get_parser(VALUE self)
@@ -160,7 +157,7 @@ static VALUE parser_initialize(int argc, VALUE *argv, VALUE self)
 
     rb_scan_args(argc, argv, ":", &opts);
     if (!NIL_P(opts)) {
-        keys[0] = rb_intern("max_event_bytes");
+        keys[0] = id_max_event_bytes;
         rb_get_kwargs(opts, keys, 0, 1, &max);
         if (max == Qundef)
             max = Qnil;
@@ -189,12 +186,6 @@ static VALUE yield_queued(VALUE arg)
     return Qnil;
 }
 
-static VALUE clear_busy(VALUE arg)
-{
-    ((sse_parser_wrapper *)arg)->busy = 0;
-    return Qnil;
-}
-
 /* call-seq: feed(bytes) { |event| ... } -> nil;  feed(bytes) -> [event, ...] */
 static VALUE parser_feed(VALUE self, VALUE bytes)
 {
@@ -216,10 +207,12 @@ static VALUE parser_feed(VALUE self, VALUE bytes)
     state = wrapper->state;
     if (state) {
         wrapper->busy = 0;
-        rb_jump_tag(state);
+        acn_reraise(state);
     }
     if (rb_block_given_p()) {
-        rb_ensure(yield_queued, (VALUE)wrapper, clear_busy, (VALUE)wrapper);
+        acn_protect(yield_queued, (VALUE)wrapper, &state);
+        wrapper->busy = 0;
+        acn_reraise(state);
         events = Qnil;
     } else {
         wrapper->busy = 0;
@@ -249,11 +242,13 @@ void acn_init_sse_parser(void)
     cEvent = rb_const_get(mSSE, rb_intern("Event"));
     eSSEError = rb_const_get(mSSE, rb_intern("Error"));
     eLimitError = rb_const_get(mSSE, rb_intern("LimitError"));
-    rb_gc_register_mark_object(cEvent);
-    rb_gc_register_mark_object(eSSEError);
-    rb_gc_register_mark_object(eLimitError);
-    replacement_character = rb_obj_freeze(rb_utf8_str_new_cstr("\xEF\xBF\xBD")); /* U+FFFD */
-    rb_gc_register_mark_object(replacement_character);
+    rb_global_variable(&cEvent);
+    rb_global_variable(&eSSEError);
+    rb_global_variable(&eLimitError);
+    replacement_character = acn_frozen_utf8("\xEF\xBF\xBD"); /* U+FFFD */
+    rb_global_variable(&replacement_character);
+    id_scrub = rb_intern("scrub");
+    id_max_event_bytes = rb_intern("max_event_bytes");
 
     cParser = rb_define_class_under(mSSE, "Parser", rb_cObject);
     rb_define_alloc_func(cParser, parser_alloc);

@@ -16,8 +16,10 @@
  * stream. The GVL changes hands exactly as often, but rb_thread_call_with_gvl
  * checks interrupts when it gives the GVL back and can longjmp over C frames
  * that hold libcurl state; here every raise (from a handler, Thread#raise,
- * Thread#kill, Ctrl-C) happens with only Ruby frames above rb_ensure, which
- * tears the transfer down, frees every C resource and lets the exception go on.
+ * Thread#kill, Ctrl-C) happens with no core frame live, inside the loop that
+ * stream_run calls under acn_protect (binding.h). stream_run then tears the
+ * transfer down, frees every C resource, and only then lets the exception go
+ * on, once.
  */
 #include "binding.h"
 #include "stream.h"
@@ -197,9 +199,8 @@ static VALUE stream_configure(int argc, VALUE *argv, VALUE self)
     Check_Type(lines, T_ARRAY);
     StringValue(body);
     if (obj->active != NULL)
-        rb_raise(rb_eRuntimeError, "cannot reconfigure a running AssistantChatNative::Stream");
-    if (acn_provider_parse(RSTRING_PTR(provider), (size_t)RSTRING_LEN(provider), &obj->provider) != 0)
-        rb_raise(rb_eArgError, "unknown provider; use :anthropic, :openai or :gemini");
+        rb_raise(acn_eError, "cannot reconfigure a running AssistantChatNative::Stream");
+    obj->provider = acn_provider_from_ruby(provider);
     for (i = 0; i < RARRAY_LEN(lines); i++) {
         VALUE line = RARRAY_AREF(lines, i);
         StringValueCStr(line);
@@ -241,7 +242,7 @@ static VALUE stream_configure_tls(VALUE self, VALUE ca_file, VALUE ca_path)
     if (!NIL_P(ca_path))
         StringValueCStr(ca_path);
     if (obj->active != NULL)
-        rb_raise(rb_eRuntimeError, "cannot reconfigure a running AssistantChatNative::Stream");
+        rb_raise(acn_eError, "cannot reconfigure a running AssistantChatNative::Stream");
     free(obj->ca_file);
     obj->ca_file = NIL_P(ca_file) ? NULL : copy_string(ca_file, NULL);
     free(obj->ca_path);
@@ -261,7 +262,6 @@ typedef enum pending_kind {
 } pending_kind;
 
 typedef struct run_ctx {
-    VALUE self;
     VALUE handler;
     stream_obj *obj;
     acn_stream *stream;
@@ -269,6 +269,7 @@ typedef struct run_ctx {
     acn_accum_chunk chunk;           /* PENDING_TEXT / THINKING: points into the accumulator */
     const acn_accum_tool_call *call; /* PENDING_TOOL */
     double elapsed;                  /* PENDING_HEARTBEAT */
+    VALUE result;                    /* the Result, once the transfer finished */
 } run_ctx;
 
 /* The core's callbacks run without the GVL: they only note what is due and
@@ -339,13 +340,8 @@ static void unblock_run(void *arg)
     acn_stream_interrupt(ctx->stream);
 }
 
-static VALUE utf8(const char *bytes, size_t len)
-{
-    return rb_utf8_str_new(bytes, (long)len);
-}
-
-/* With the GVL: hands what is due to the handler. May raise: run_loop's
- * rb_ensure then tears the transfer down. */
+/* With the GVL: hands what is due to the handler. May raise: stream_run then
+ * tears the transfer down before the exception goes on. */
 static void deliver(run_ctx *ctx)
 {
     pending_kind kind = ctx->pending;
@@ -353,17 +349,16 @@ static void deliver(run_ctx *ctx)
     ctx->pending = PENDING_NONE;
     switch (kind) {
     case PENDING_TEXT:
-        rb_funcall(ctx->handler, id_on_text, 2, utf8(ctx->chunk.all, ctx->chunk.all_len),
-                   utf8(ctx->chunk.delta, ctx->chunk.delta_len));
+        rb_funcall(ctx->handler, id_on_text, 2, acn_utf8(ctx->chunk.all, ctx->chunk.all_len),
+                   acn_utf8(ctx->chunk.delta, ctx->chunk.delta_len));
         break;
     case PENDING_THINKING:
-        rb_funcall(ctx->handler, id_on_thinking, 2, utf8(ctx->chunk.all, ctx->chunk.all_len),
-                   utf8(ctx->chunk.delta, ctx->chunk.delta_len));
+        rb_funcall(ctx->handler, id_on_thinking, 2, acn_utf8(ctx->chunk.all, ctx->chunk.all_len),
+                   acn_utf8(ctx->chunk.delta, ctx->chunk.delta_len));
         break;
     case PENDING_TOOL:
-        rb_funcall(ctx->handler, id_on_tool_call, 2,
-                   utf8(ctx->call->name.ptr ? ctx->call->name.ptr : "", ctx->call->name.len),
-                   utf8(ctx->call->id.ptr ? ctx->call->id.ptr : "", ctx->call->id.len));
+        rb_funcall(ctx->handler, id_on_tool_call, 2, acn_utf8(ctx->call->name.ptr, ctx->call->name.len),
+                   acn_utf8(ctx->call->id.ptr, ctx->call->id.len));
         break;
     case PENDING_HEARTBEAT: rb_funcall(ctx->handler, id_on_heartbeat, 1, DBL2NUM(ctx->elapsed)); break;
     case PENDING_CANCEL_POLL:
@@ -400,7 +395,7 @@ static VALUE run_loop(VALUE arg)
     run_ctx *ctx = (run_ctx *)arg;
 
     for (;;) {
-        /* Checks interrupts before and after; a raise goes through rb_ensure. */
+        /* Checks interrupts before and after: a raise comes out of acn_protect. */
         acn_stream_state state =
             (acn_stream_state)(uintptr_t)rb_thread_call_without_gvl(run_without_gvl, ctx, unblock_run, ctx);
         ctx->obj->active_size = acn_stream_memsize(ctx->stream);
@@ -408,20 +403,19 @@ static VALUE run_loop(VALUE arg)
             break;
         deliver(ctx);
     }
-    return acn_result_new(&ctx->stream->accum, stats_hash(ctx->stream));
+    ctx->result = acn_result_new(&ctx->stream->accum, stats_hash(ctx->stream));
+    return Qnil;
 }
 
-static VALUE run_teardown(VALUE arg)
+/* No Ruby code runs here: it sits between a caught raise and its re-raise. */
+static void run_teardown(run_ctx *ctx)
 {
-    run_ctx *ctx = (run_ctx *)arg;
-
     ctx->obj->active = NULL;
     ctx->obj->active_size = 0;
     ctx->obj->handler = Qnil;
     acn_stream_free(ctx->stream);
     free(ctx->stream);
     ctx->stream = NULL;
-    return Qnil;
 }
 
 static VALUE stream_run(VALUE self, VALUE handler)
@@ -431,13 +425,13 @@ static VALUE stream_run(VALUE self, VALUE handler)
     acn_stream_config config;
     run_ctx ctx;
     acn_status status;
+    VALUE result = Qnil;
+    int raised = 0;
 
     if (obj->url == NULL)
-        rb_raise(rb_eRuntimeError, "AssistantChatNative::Stream was not "
-                                   "configured; build it with Stream.new");
+        rb_raise(acn_eError, "AssistantChatNative::Stream was not configured; build it with Stream.new");
     if (obj->active != NULL)
-        rb_raise(rb_eRuntimeError, "this AssistantChatNative::Stream is already "
-                                   "running; build one per request");
+        rb_raise(acn_eError, "this AssistantChatNative::Stream is already running; build one per request");
 
     /* Which handler methods exist is asked once, before the GVL is released. */
     memset(&callbacks, 0, sizeof(callbacks));
@@ -472,7 +466,7 @@ static VALUE stream_run(VALUE self, VALUE handler)
     config.max_reply_bytes = obj->max_reply_bytes;
 
     memset(&ctx, 0, sizeof(ctx));
-    ctx.self = self;
+    ctx.result = Qnil;
     ctx.handler = handler;
     ctx.obj = obj;
     ctx.stream = calloc(1, sizeof(acn_stream));
@@ -483,7 +477,7 @@ static VALUE stream_run(VALUE self, VALUE handler)
         free(ctx.stream);
         if (status == ACN_ERR_NOMEM)
             rb_raise(rb_eNoMemError, "failed to prepare an AssistantChatNative::Stream transfer");
-        rb_raise(rb_eArgError, "libcurl cannot use this URL; pass an http:// or https:// URL");
+        rb_raise(acn_eConfigurationError, "libcurl cannot use this URL; pass an http:// or https:// URL");
     }
     if (obj->cancel_requested) {
         obj->cancel_requested = 0;
@@ -492,7 +486,11 @@ static VALUE stream_run(VALUE self, VALUE handler)
     obj->active = ctx.stream;
     obj->active_size = acn_stream_memsize(ctx.stream);
     obj->handler = handler;
-    return rb_ensure(run_loop, (VALUE)&ctx, run_teardown, (VALUE)&ctx);
+    acn_protect(run_loop, (VALUE)&ctx, &raised);
+    result = ctx.result;
+    run_teardown(&ctx);
+    acn_reraise(raised);
+    return result;
 }
 
 /* Stream#cancel: from any thread. The running transfer (or the next one) ends
@@ -528,11 +526,11 @@ void acn_init_stream(void)
     id_on_tool_call = rb_intern("on_tool_call");
     id_on_heartbeat = rb_intern("on_heartbeat");
     id_cancelled_p = rb_intern("cancelled?");
-    sym_status = ID2SYM(rb_intern("status"));
-    sym_ttfb = ID2SYM(rb_intern("time_to_first_byte"));
-    sym_ttft = ID2SYM(rb_intern("time_to_first_token"));
-    sym_duration = ID2SYM(rb_intern("duration"));
-    sym_bytes = ID2SYM(rb_intern("bytes"));
-    sym_events = ID2SYM(rb_intern("events"));
-    sym_flushes = ID2SYM(rb_intern("flushes"));
+    sym_status = acn_symbol("status");
+    sym_ttfb = acn_symbol("time_to_first_byte");
+    sym_ttft = acn_symbol("time_to_first_token");
+    sym_duration = acn_symbol("duration");
+    sym_bytes = acn_symbol("bytes");
+    sym_events = acn_symbol("events");
+    sym_flushes = acn_symbol("flushes");
 }

@@ -209,10 +209,10 @@ RSpec.describe AssistantChatNative::Decoder do
   end
 
   describe "errors" do
-    it "refuses an unknown provider with an ArgumentError naming the three" do
+    it "refuses an unknown provider with a ConfigurationError naming the three" do
       expect { described_class.new(:mistral) }
-        .to raise_error(ArgumentError, /mistral.*:anthropic, :openai or :gemini/)
-      expect { described_class.new(nil) }.to raise_error(ArgumentError, /anthropic/)
+        .to raise_error(AssistantChatNative::ConfigurationError, /mistral.*:anthropic, :openai or :gemini/)
+      expect { described_class.new(nil) }.to raise_error(AssistantChatNative::ConfigurationError, /anthropic/)
     end
 
     it "refuses a non-positive bound" do

@@ -167,7 +167,7 @@ RSpec.describe AssistantChatNative::Stream, if: AssistantChatNative.native? do
       handler = Object.new
       handler.define_singleton_method(:on_text) { |*| stream.run(Object.new) }
 
-      expect { stream.run(handler) }.to raise_error(RuntimeError, /already running/)
+      expect { stream.run(handler) }.to raise_error(AssistantChatNative::Error, /already running/)
     end
 
     it "keeps calling its handler after GC.compact moves objects mid-stream" do

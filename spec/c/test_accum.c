@@ -588,11 +588,14 @@ static void test_server_tool_calls_are_kept_and_marked(void **state)
     acn_accum_free(&accum);
 }
 
-static void test_gemini_function_call_with_stop_is_tool_use(void **state)
+static void test_the_accumulator_keeps_the_decoders_stop_reason(void **state)
 {
     acn_accum accum;
 
     (void)state;
+    /* Gemini's STOP after a function call is made TOOL_USE by its decoder alone
+     * (decode_gemini.c, held by test_decode_gemini); the accumulator takes the STOP
+     * event as it came and decides nothing about it a second time. */
     acn_accum_init(&accum, 0);
     start_call(&accum, 0, "", "get_weather", 0);
     add_text(&accum, ACN_EVENT_TOOL_ARGS_DELTA, 0, "{\"city\":\"Oslo\"}");
@@ -600,7 +603,7 @@ static void test_gemini_function_call_with_stop_is_tool_use(void **state)
     stop(&accum, ACN_STOP_END_TURN, "STOP");
     done(&accum);
     assert_int_equal(finish_ok(&accum, ACN_PROVIDER_GEMINI)->kind, ACN_FAILURE_NONE);
-    assert_int_equal(accum.stop_reason, ACN_STOP_TOOL_USE);
+    assert_int_equal(accum.stop_reason, ACN_STOP_END_TURN);
     assert_buf(&accum.provider_stop_reason, "STOP");
     acn_accum_free(&accum);
 }
@@ -836,7 +839,7 @@ int main(void)
         cmocka_unit_test(test_thinking_blocks_are_kept_for_anthropic_only),
         cmocka_unit_test(test_a_call_start_carries_its_signature),
         cmocka_unit_test(test_server_tool_calls_are_kept_and_marked),
-        cmocka_unit_test(test_gemini_function_call_with_stop_is_tool_use),
+        cmocka_unit_test(test_the_accumulator_keeps_the_decoders_stop_reason),
         cmocka_unit_test(test_usage_last_reported_value_wins_and_unsent_fields_stay_unset),
         cmocka_unit_test(test_a_stream_without_its_terminal_event_is_incomplete_with_no_stop_reason),
         cmocka_unit_test(test_the_decoder_seeing_the_terminal_event_is_enough),

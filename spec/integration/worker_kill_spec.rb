@@ -74,7 +74,9 @@ RSpec.describe "AssistantChatWorker whose process is killed mid-turn", :worker_i
   it "TERM with a short timeout: the job goes back with its jid, and a fresh process finishes the turn" do
     script_tool_then_slow_reply
     provider.enqueue(text: rest)
-    worker = start_worker(timeout: 1)
+    # One thread: an idle second one would wait in Sidekiq's 2 s BRPOP past the
+    # 1 s timeout, take the job the hard shutdown pushes back, and be killed with it.
+    worker = start_worker(timeout: 1, concurrency: 1)
     jid = enqueue_turn
     wait_for_shown_text
 

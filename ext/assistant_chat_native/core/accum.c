@@ -1,5 +1,6 @@
 /* accum.c: accumulates normalized events into a reply; see accum.h. */
 #include "accum.h"
+#include "dialect.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -609,17 +610,6 @@ static void refusal(acn_accum *accum)
     acn_failure_set_detail(&accum->failure, detail, len > 0 ? strlen(detail) : 0);
 }
 
-static int any_client_call(const acn_accum *accum)
-{
-    size_t i;
-
-    for (i = 0; i < accum->call_count; i++) {
-        if (!accum->calls[i].server)
-            return 1;
-    }
-    return 0;
-}
-
 /* A call whose end never came may have its arguments cut: it is not part of the reply. */
 /* Calls already announced stay a prefix: `announced` then counts the kept ones among
  * them, so every kept call after them is still announced exactly once. */
@@ -658,6 +648,7 @@ static void drop_blocks(acn_accum *accum)
 const acn_failure *acn_accum_finish(acn_accum *accum, acn_provider provider, int decoder_done,
                                     acn_status decoder_status, const char *decoder_detail, int streamed)
 {
+    const acn_dialect *dialect = acn_dialect_of(provider);
     size_t i;
     char detail[320];
 
@@ -665,13 +656,10 @@ const acn_failure *acn_accum_finish(acn_accum *accum, acn_provider provider, int
         return &accum->failure;
     accum->finished = 1;
     drop_unended_calls(accum);
-    if (provider != ACN_PROVIDER_ANTHROPIC)
-        drop_blocks(accum); /* only Anthropic asks for its thinking blocks back */
+    if (dialect == NULL || !dialect->keeps_thinking_blocks)
+        drop_blocks(accum); /* the provider does not ask for its thinking blocks back */
     for (i = 0; i < accum->block_count; i++)
         accum->blocks[i].ended = 1;
-    /* Gemini's finishReason stays STOP when it calls a function. */
-    if (provider == ACN_PROVIDER_GEMINI && accum->stop_reason == ACN_STOP_END_TURN && any_client_call(accum))
-        accum->stop_reason = ACN_STOP_TOOL_USE;
     if (accum->failure.kind != ACN_FAILURE_NONE) {
         /* decided elsewhere (acn_accum_set_failure) */
     } else if (accum->has_error) {

@@ -147,8 +147,10 @@ int acn_accum_thinking_pending(const acn_accum *accum);
  *   - a refusal with no text at all: kind refusal.
  * decoder_detail (NUL-terminated, may be NULL) says what the decoder saw; streamed says
  * output already reached the user. A tool call that never ended (its arguments may be
- * cut) is dropped; thinking blocks are kept for Anthropic only (the others take none
- * back). A failure set with acn_accum_set_failure beforehand is kept. Idempotent.
+ * cut) is dropped; thinking blocks are kept only for a provider whose dialect entry
+ * says it takes them back (keeps_thinking_blocks, dialect.h). The stop reason is the
+ * decoder's, as it came. A failure set with acn_accum_set_failure beforehand is kept.
+ * Idempotent.
  */
 const acn_failure *acn_accum_finish(acn_accum *accum, acn_provider provider, int decoder_done,
                                     acn_status decoder_status, const char *decoder_detail, int streamed);

@@ -19,13 +19,22 @@ typedef enum acn_status {
     ACN_ERR_ABORTED    /* a callback asked to stop */
 } acn_status;
 
-typedef enum acn_provider {
-    ACN_PROVIDER_ANTHROPIC = 0,
-    ACN_PROVIDER_OPENAI,
-    ACN_PROVIDER_GEMINI
-} acn_provider;
+/*
+ * The providers the core speaks, one line each: X(ENUM_NAME, name). Each has one
+ * dialect entry, acn_dialect_<name>, defined in its decode_<name>.c (dialect.h
+ * says what an entry holds). Adding a provider is one line here and one
+ * decode_<name>.c; CONTRIBUTING.md ("Adding a provider") has the whole checklist.
+ */
+#define ACN_PROVIDERS(X)                                                                                     \
+    X(ANTHROPIC, anthropic)                                                                                  \
+    X(OPENAI, openai)                                                                                        \
+    X(GEMINI, gemini)
 
-#define ACN_PROVIDER_COUNT 3
+#define ACN_PROVIDER_ENUM_(ID, name) ACN_PROVIDER_##ID,
+typedef enum acn_provider {
+    ACN_PROVIDERS(ACN_PROVIDER_ENUM_) ACN_PROVIDER_COUNT /* not a provider: how many there are */
+} acn_provider;
+#undef ACN_PROVIDER_ENUM_
 
 /*
  * Default event-level memory budget of one stream: 16 MiB. Every buffer that holds
@@ -51,8 +60,10 @@ typedef enum acn_provider {
 #define ACN_JSON_MAX_DEPTH 100
 
 const char *acn_status_name(acn_status status);
+/* The provider's name ("anthropic"), from its dialect entry; "unknown" for none. */
 const char *acn_provider_name(acn_provider provider);
-/* Parses "anthropic" | "openai" | "gemini"; returns 0 on success, -1 otherwise. */
+/* Parses a provider's name ("anthropic", "openai", "gemini", ...); returns 0 on
+ * success, -1 otherwise. */
 int acn_provider_parse(const char *name, size_t len, acn_provider *out);
 
 /*

@@ -1,4 +1,4 @@
-/* buf.c: the bounded byte buffer, and the names of the shared enums. */
+/* buf.c: the bounded byte buffer and its budget, and the names of acn_status. */
 #include "acn.h"
 
 #include <stdlib.h>
@@ -139,26 +139,4 @@ const char *acn_status_name(acn_status status)
     case ACN_ERR_ABORTED: return "aborted";
     }
     return "unknown";
-}
-
-static const char *const provider_names[ACN_PROVIDER_COUNT] = {"anthropic", "openai", "gemini"};
-
-const char *acn_provider_name(acn_provider provider)
-{
-    if ((unsigned)provider >= ACN_PROVIDER_COUNT)
-        return "unknown";
-    return provider_names[provider];
-}
-
-int acn_provider_parse(const char *name, size_t len, acn_provider *out)
-{
-    int i;
-
-    for (i = 0; i < ACN_PROVIDER_COUNT; i++) {
-        if (strlen(provider_names[i]) == len && memcmp(provider_names[i], name, len) == 0) {
-            *out = (acn_provider)i;
-            return 0;
-        }
-    }
-    return -1;
 }

@@ -110,10 +110,10 @@ int acn_decoder_done(const acn_decoder *d);
 const char *acn_decoder_error(const acn_decoder *d);
 void acn_decoder_free(acn_decoder *d);
 
-/* Maps a provider's stop reason string to the normalized reason (for tests and the
- * binding). Gemini's STOP maps to END_TURN here; the decoder makes it TOOL_USE when
- * a function call came. Unknown strings map to END_TURN (Anthropic, OpenAI) or
- * REFUSAL (Gemini's other block reasons). */
+/* Maps a provider's stop reason string to the normalized reason, through its
+ * dialect entry (for tests). Gemini's STOP maps to END_TURN here; the decoder makes
+ * it TOOL_USE when a function call came. Unknown strings map to END_TURN (Anthropic,
+ * OpenAI) or REFUSAL (Gemini's other block reasons). */
 acn_stop_reason acn_decoder_stop_reason(acn_provider provider, const char *text, size_t len);
 
 #endif

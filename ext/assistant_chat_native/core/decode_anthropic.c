@@ -44,6 +44,22 @@ static int is(const char *text, size_t len, const char *literal)
     return n == len && memcmp(text, literal, n) == 0;
 }
 
+/* Unknown reasons end the turn. */
+static acn_stop_reason stop_reason(const char *text, size_t len)
+{
+    if (is(text, len, "tool_use"))
+        return ACN_STOP_TOOL_USE;
+    if (is(text, len, "max_tokens") || is(text, len, "model_context_window_exceeded"))
+        return ACN_STOP_MAX_TOKENS;
+    if (is(text, len, "stop_sequence"))
+        return ACN_STOP_STOP_SEQUENCE;
+    if (is(text, len, "refusal"))
+        return ACN_STOP_REFUSAL;
+    if (is(text, len, "pause_turn"))
+        return ACN_STOP_PAUSE_TURN;
+    return ACN_STOP_END_TURN;
+}
+
 static int str_is(const acn_decoder *d, int slot, const char *literal)
 {
     return d->str[slot].set && is(acn_decoder_str(d, d->str[slot]), d->str[slot].len, literal);
@@ -549,11 +565,9 @@ static acn_status end(acn_decoder *d, const acn_sse_event *sse)
             return status;
         if (!d->str[S_STOP_REASON].set)
             return ACN_OK;
-        return acn_decoder_stop(d,
-                                acn_decoder_stop_reason(ACN_PROVIDER_ANTHROPIC,
-                                                        acn_decoder_str(d, d->str[S_STOP_REASON]),
-                                                        d->str[S_STOP_REASON].len),
-                                S_STOP_REASON);
+        return acn_decoder_stop(
+            d, stop_reason(acn_decoder_str(d, d->str[S_STOP_REASON]), d->str[S_STOP_REASON].len),
+            S_STOP_REASON);
     }
     if (is(type, len, "message_stop"))
         return acn_decoder_terminal(d);
@@ -566,4 +580,11 @@ static acn_status end(acn_decoder *d, const acn_sse_event *sse)
     return ACN_OK;
 }
 
-const acn_dialect acn_dialect_anthropic = {&listener, begin, end};
+const acn_dialect acn_dialect_anthropic = {
+    .name = "anthropic",
+    .listener = &listener,
+    .begin = begin,
+    .end = end,
+    .stop_reason = stop_reason,
+    .keeps_thinking_blocks = 1, /* thinking blocks go back with their signatures */
+};

@@ -1,26 +1,14 @@
 /*
- * decode_dialect.h: what a provider dialect (decode_anthropic.c, decode_openai.c,
- * decode_gemini.c) plugs into the decoder (decoder.c), and the helpers decoder.c
- * lends them. Internal to the decoders: nothing outside them includes this.
- *
- * For each SSE event the decoder clears the payload state, calls `begin` (which may
- * handle a non-JSON payload such as OpenAI's [DONE] and set *handled), parses the
- * data with `listener` (ctx = the decoder), then calls `end`, which emits the events.
+ * decode_dialect.h: the helpers the decoder (decoder.c) lends the dialects
+ * (decode_anthropic.c, decode_openai.c, decode_gemini.c), which plug into it
+ * through their acn_dialect entries (dialect.h). Internal to the decoders:
+ * nothing outside them includes this.
  */
 #ifndef ACN_DECODE_DIALECT_H
 #define ACN_DECODE_DIALECT_H
 
 #include "decode.h"
-
-typedef struct acn_dialect {
-    const acn_json_listener *listener;
-    acn_status (*begin)(acn_decoder *d, const acn_sse_event *event, int *handled);
-    acn_status (*end)(acn_decoder *d, const acn_sse_event *event);
-} acn_dialect;
-
-extern const acn_dialect acn_dialect_anthropic;
-extern const acn_dialect acn_dialect_openai;
-extern const acn_dialect acn_dialect_gemini;
+#include "dialect.h"
 
 /* An event found inside a payload's arrays, kept until the payload has parsed. */
 typedef struct acn_decode_pending {

@@ -39,6 +39,20 @@ static int is(const char *text, size_t len, const char *literal)
     return n == len && memcmp(text, literal, n) == 0;
 }
 
+/* STOP ends the turn (end() makes it TOOL_USE after a function call). */
+static acn_stop_reason stop_reason(const char *text, size_t len)
+{
+    if (is(text, len, "STOP") || is(text, len, "FINISH_REASON_UNSPECIFIED"))
+        return ACN_STOP_END_TURN;
+    if (is(text, len, "MAX_TOKENS"))
+        return ACN_STOP_MAX_TOKENS;
+    /* The model's own tool-call failures are not content blocks. */
+    if (is(text, len, "MALFORMED_FUNCTION_CALL") || is(text, len, "UNEXPECTED_TOOL_CALL") ||
+        is(text, len, "TOO_MANY_TOOL_CALLS"))
+        return ACN_STOP_END_TURN;
+    return ACN_STOP_REFUSAL; /* SAFETY, RECITATION, BLOCKLIST, PROHIBITED_CONTENT, SPII, OTHER, ... */
+}
+
 static int key_is(const acn_json_walk *w, size_t level, const char *literal)
 {
     return is(w->frames[level].key, w->frames[level].key_len, literal);
@@ -272,9 +286,9 @@ static acn_status end(acn_decoder *d, const acn_sse_event *sse)
     }
     if (!d->str[S_FINISH].set)
         return ACN_OK;
-    reason = acn_decoder_stop_reason(ACN_PROVIDER_GEMINI, acn_decoder_str(d, d->str[S_FINISH]),
-                                     d->str[S_FINISH].len);
-    /* Gemini finishes a turn that calls functions with STOP. */
+    reason = stop_reason(acn_decoder_str(d, d->str[S_FINISH]), d->str[S_FINISH].len);
+    /* Gemini finishes a turn that calls functions with STOP. This is the one place
+     * that rule lives: the accumulator and Ruby take the STOP event as it is. */
     if (reason == ACN_STOP_END_TURN && d->tool_calls > 0)
         reason = ACN_STOP_TOOL_USE;
     if ((status = acn_decoder_stop(d, reason, S_FINISH)) != ACN_OK)
@@ -282,4 +296,11 @@ static acn_status end(acn_decoder *d, const acn_sse_event *sse)
     return acn_decoder_terminal(d);
 }
 
-const acn_dialect acn_dialect_gemini = {&listener, begin, end};
+const acn_dialect acn_dialect_gemini = {
+    .name = "gemini",
+    .listener = &listener,
+    .begin = begin,
+    .end = end,
+    .stop_reason = stop_reason,
+    .keeps_thinking_blocks = 0, /* thought summaries are not sent back; signatures ride on calls */
+};

@@ -36,6 +36,18 @@ static int is(const char *text, size_t len, const char *literal)
     return n == len && memcmp(text, literal, n) == 0;
 }
 
+/* Unknown reasons ("stop" among them) end the turn. */
+static acn_stop_reason stop_reason(const char *text, size_t len)
+{
+    if (is(text, len, "tool_calls") || is(text, len, "function_call"))
+        return ACN_STOP_TOOL_USE;
+    if (is(text, len, "length"))
+        return ACN_STOP_MAX_TOKENS;
+    if (is(text, len, "content_filter"))
+        return ACN_STOP_REFUSAL;
+    return ACN_STOP_END_TURN;
+}
+
 static int key_is(const acn_json_walk *w, size_t level, const char *literal)
 {
     return is(w->frames[level].key, w->frames[level].key_len, literal);
@@ -323,8 +335,7 @@ static acn_status end(acn_decoder *d, const acn_sse_event *sse)
         return status;
     if ((status = end_calls(d)) != ACN_OK)
         return status;
-    reason = acn_decoder_stop_reason(ACN_PROVIDER_OPENAI, acn_decoder_str(d, d->str[S_FINISH]),
-                                     d->str[S_FINISH].len);
+    reason = stop_reason(acn_decoder_str(d, d->str[S_FINISH]), d->str[S_FINISH].len);
     /* Refusal text arrives with finish_reason "stop"; some compatible servers also
      * finish tool calls with "stop". */
     if (reason == ACN_STOP_END_TURN && d->refusal)
@@ -334,4 +345,11 @@ static acn_status end(acn_decoder *d, const acn_sse_event *sse)
     return acn_decoder_stop(d, reason, S_FINISH);
 }
 
-const acn_dialect acn_dialect_openai = {&listener, begin, end};
+const acn_dialect acn_dialect_openai = {
+    .name = "openai",
+    .listener = &listener,
+    .begin = begin,
+    .end = end,
+    .stop_reason = stop_reason,
+    .keeps_thinking_blocks = 0,
+};

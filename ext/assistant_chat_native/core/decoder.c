@@ -1,20 +1,10 @@
 /* decoder.c: the decoder object: SSE framing, payload parsing, and the helpers the
- * three dialects share. */
+ * dialects share. What differs by provider is in its dialect entry (dialect.h). */
 #include "decode_dialect.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-
-static const acn_dialect *dialect_of(acn_provider provider)
-{
-    switch (provider) {
-    case ACN_PROVIDER_ANTHROPIC: return &acn_dialect_anthropic;
-    case ACN_PROVIDER_OPENAI: return &acn_dialect_openai;
-    case ACN_PROVIDER_GEMINI: return &acn_dialect_gemini;
-    }
-    return NULL;
-}
 
 static int on_sse_event(void *ctx, const acn_sse_event *event)
 {
@@ -54,7 +44,7 @@ acn_status acn_decoder_init(acn_decoder *d, acn_provider provider, size_t max_ev
     acn_buf_share(&d->pending, &d->budget);
     acn_buf_init(&d->blocks, ACN_DECODER_MAX_BLOCKS);
     acn_buf_share(&d->blocks, &d->budget);
-    if (dialect_of(provider) == NULL)
+    if (acn_dialect_of(provider) == NULL)
         return acn_decoder_fail(d, ACN_ERR_MALFORMED, "unknown provider %d", (int)provider);
     return ACN_OK;
 }
@@ -91,7 +81,7 @@ acn_status acn_decoder_feed_event(acn_decoder *d, const acn_sse_event *event)
         return d->status;
     if (event->data_len == 0)
         return ACN_OK;
-    dialect = dialect_of(d->provider);
+    dialect = acn_dialect_of(d->provider);
     clear_payload(d);
     status = dialect->begin(d, event, &handled);
     if (status != ACN_OK || handled)
@@ -382,44 +372,9 @@ acn_status acn_decoder_index(acn_decoder *d, long long value, int *out)
     return ACN_OK;
 }
 
-static int same(const char *text, size_t len, const char *literal)
-{
-    return strlen(literal) == len && memcmp(text, literal, len) == 0;
-}
-
 acn_stop_reason acn_decoder_stop_reason(acn_provider provider, const char *text, size_t len)
 {
-    switch (provider) {
-    case ACN_PROVIDER_ANTHROPIC:
-        if (same(text, len, "tool_use"))
-            return ACN_STOP_TOOL_USE;
-        if (same(text, len, "max_tokens") || same(text, len, "model_context_window_exceeded"))
-            return ACN_STOP_MAX_TOKENS;
-        if (same(text, len, "stop_sequence"))
-            return ACN_STOP_STOP_SEQUENCE;
-        if (same(text, len, "refusal"))
-            return ACN_STOP_REFUSAL;
-        if (same(text, len, "pause_turn"))
-            return ACN_STOP_PAUSE_TURN;
-        return ACN_STOP_END_TURN;
-    case ACN_PROVIDER_OPENAI:
-        if (same(text, len, "tool_calls") || same(text, len, "function_call"))
-            return ACN_STOP_TOOL_USE;
-        if (same(text, len, "length"))
-            return ACN_STOP_MAX_TOKENS;
-        if (same(text, len, "content_filter"))
-            return ACN_STOP_REFUSAL;
-        return ACN_STOP_END_TURN;
-    case ACN_PROVIDER_GEMINI:
-        if (same(text, len, "STOP") || same(text, len, "FINISH_REASON_UNSPECIFIED"))
-            return ACN_STOP_END_TURN;
-        if (same(text, len, "MAX_TOKENS"))
-            return ACN_STOP_MAX_TOKENS;
-        /* The model's own tool-call failures are not content blocks. */
-        if (same(text, len, "MALFORMED_FUNCTION_CALL") || same(text, len, "UNEXPECTED_TOOL_CALL") ||
-            same(text, len, "TOO_MANY_TOOL_CALLS"))
-            return ACN_STOP_END_TURN;
-        return ACN_STOP_REFUSAL; /* SAFETY, RECITATION, BLOCKLIST, PROHIBITED_CONTENT, SPII, OTHER, ... */
-    }
-    return ACN_STOP_END_TURN;
+    const acn_dialect *dialect = acn_dialect_of(provider);
+
+    return dialect != NULL ? dialect->stop_reason(text, len) : ACN_STOP_END_TURN;
 }

@@ -1,7 +1,7 @@
 /*
- * failure_class.c: AssistantChatNative.classify, the classifier (core/classify.c)
- * reachable from Ruby, and acn_failure_to_ruby, the one place an acn_failure
- * becomes an AssistantChatNative::Failure (the Decoder and Stream bindings use it).
+ * module_functions.c: the functions the extension defines on AssistantChatNative
+ * itself: classify, the classifier (core/classify.c) reachable from Ruby, and
+ * clean_text. The Failure classify returns is built by failure_to_ruby.c.
  *
  * classify runs with the GVL held: its work is bounded (classify.h) and short.
  * AssistantChatNative.clean_text hands Ruby the same cleaning the classifier gives
@@ -12,49 +12,7 @@
 
 #include <time.h>
 
-static ID id_new, id_kind, id_retryable, id_action, id_message, id_detail, id_retry_after, id_status;
 static ID kwarg_ids[7];
-
-static VALUE frozen_utf8(const char *text)
-{
-    return rb_obj_freeze(rb_utf8_str_new_cstr(text));
-}
-
-VALUE acn_failure_to_ruby(const acn_failure *failure)
-{
-    VALUE klass, kwargs;
-
-    if (failure == NULL || failure->kind == ACN_FAILURE_NONE)
-        return Qnil;
-    klass = rb_const_get(acn_mAssistantChatNative, rb_intern("Failure"));
-    kwargs = rb_hash_new();
-    rb_hash_aset(kwargs, ID2SYM(id_kind), ID2SYM(rb_intern(acn_failure_kind_name(failure->kind))));
-    rb_hash_aset(kwargs, ID2SYM(id_retryable), failure->retryable ? Qtrue : Qfalse);
-    rb_hash_aset(kwargs, ID2SYM(id_action), ID2SYM(rb_intern(acn_failure_action_name(failure->action))));
-    rb_hash_aset(kwargs, ID2SYM(id_message), frozen_utf8(failure->message));
-    rb_hash_aset(kwargs, ID2SYM(id_detail), failure->detail[0] != '\0' ? frozen_utf8(failure->detail) : Qnil);
-    rb_hash_aset(kwargs, ID2SYM(id_retry_after),
-                 failure->retry_after >= 0 ? DBL2NUM(failure->retry_after) : Qnil);
-    rb_hash_aset(kwargs, ID2SYM(id_status), failure->status > 0 ? INT2NUM(failure->status) : Qnil);
-    return rb_funcallv_kw(klass, id_new, 1, &kwargs, RB_PASS_KEYWORDS);
-}
-
-static VALUE configuration_error(void)
-{
-    return rb_const_get(acn_mAssistantChatNative, rb_intern("ConfigurationError"));
-}
-
-static acn_provider provider_arg(VALUE value)
-{
-    VALUE name = SYMBOL_P(value) ? rb_sym2str(value) : value;
-    acn_provider provider;
-
-    if (!RB_TYPE_P(name, T_STRING) ||
-        acn_provider_parse(RSTRING_PTR(name), RSTRING_LEN(name), &provider) != 0)
-        rb_raise(configuration_error(), "unknown provider %" PRIsVALUE ": use :anthropic, :openai or :gemini",
-                 rb_inspect(value));
-    return provider;
-}
 
 static int status_arg(VALUE value)
 {
@@ -149,7 +107,7 @@ static double now_seconds(void)
  */
 static VALUE rb_classify(int argc, VALUE *argv, VALUE self)
 {
-    VALUE opts = Qnil, values[7], body, pairs, result, buffer = 0;
+    VALUE opts = Qnil, values[7], body, pairs, buffer = 0;
     acn_classify_input in;
     acn_header *headers;
     acn_failure failure;
@@ -162,7 +120,7 @@ static VALUE rb_classify(int argc, VALUE *argv, VALUE self)
     rb_get_kwargs(opts, kwarg_ids, 2, 5, values);
 
     memset(&in, 0, sizeof(in));
-    in.provider = provider_arg(values[0]);
+    in.provider = acn_provider_from_ruby(values[0]);
     in.status = status_arg(values[1]);
     body = (values[2] == Qundef || NIL_P(values[2])) ? rb_str_new(NULL, 0) : values[2];
     StringValue(body);
@@ -191,8 +149,7 @@ static VALUE rb_classify(int argc, VALUE *argv, VALUE self)
     RB_GC_GUARD(body);
     RB_GC_GUARD(pairs);
 
-    result = acn_failure_to_ruby(&failure);
-    return result;
+    return acn_failure_to_ruby(&failure);
 }
 
 /* The largest bound clean_text takes: more is never shown or logged in one piece. */
@@ -224,20 +181,12 @@ static VALUE rb_clean_text(VALUE self, VALUE text, VALUE max_bytes)
     return out;
 }
 
-void acn_init_failure(void)
+void acn_init_module_functions(void)
 {
     static const char *const names[7] = {"provider",        "status",   "body",      "headers",
                                          "transport_error", "streamed", "mid_stream"};
     int i;
 
-    id_new = rb_intern("new");
-    id_kind = rb_intern("kind");
-    id_retryable = rb_intern("retryable");
-    id_action = rb_intern("action");
-    id_message = rb_intern("message");
-    id_detail = rb_intern("detail");
-    id_retry_after = rb_intern("retry_after");
-    id_status = rb_intern("status");
     for (i = 0; i < 7; i++)
         kwarg_ids[i] = rb_intern(names[i]);
     rb_define_module_function(acn_mAssistantChatNative, "classify", rb_classify, -1);

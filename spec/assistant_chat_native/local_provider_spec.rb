@@ -139,8 +139,10 @@ RSpec.describe AssistantChatNative::LocalProvider do
 
     it "closes every socket and pipe it opened when it stops" do
       # What each descriptor is open on (socket:[inode], pipe:[inode], a path), not
-      # how many there are: the suite's shared LocalProvider may close an idle
-      # keep-alive connection meanwhile, and a count would read that as a change.
+      # how many there are. Other threads of this process (the suite's shared
+      # LocalProvider, database and Redis clients) open and close their own sockets
+      # meanwhile, so a new socket counts only when it is a TCP socket on one of these
+      # providers' ports: an accepted connection, a listener, or a client of one.
       open_fds = lambda do
         Dir.children("/proc/self/fd").filter_map do |fd|
           File.readlink("/proc/self/fd/#{fd}")
@@ -148,10 +150,19 @@ RSpec.describe AssistantChatNative::LocalProvider do
           nil
         end
       end
+      tcp_ports = lambda do # socket inode => [local port, remote port]
+        %w[/proc/net/tcp /proc/net/tcp6].select { |path| File.exist?(path) }.flat_map { |path| File.readlines(path).drop(1) }
+          .to_h do |line|
+            fields = line.split
+            [fields[9], [fields[1], fields[2]].map { |address| address.split(":").last.to_i(16) }]
+          end
+      end
+      ports = []
       GC.start
       before = open_fds.call
       3.times do
         with_local_provider do |provider|
+          ports << provider.port
           provider.enqueue(stall_after: 1)
           socket = TCPSocket.new("127.0.0.1", provider.port)
           socket.write(raw_post("/v1/messages", anthropic_body))
@@ -161,7 +172,13 @@ RSpec.describe AssistantChatNative::LocalProvider do
         end
       end
       GC.start
-      expect(open_fds.call - before).to eq([])
+      opened = open_fds.call - before
+      sockets = tcp_ports.call
+      leaked = opened.select do |target|
+        inode = target[/\Asocket:\[(\d+)\]\z/, 1]
+        target.start_with?("pipe:") || (inode && (sockets[inode] || []).intersect?(ports))
+      end
+      expect(leaked).to eq([])
     end
 
     it "rejects unknown script options with the list of known ones" do

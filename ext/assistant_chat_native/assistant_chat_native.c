@@ -11,6 +11,7 @@ RUBY_FUNC_EXPORTED void Init_assistant_chat_native(void)
     acn_mAssistantChatNative = rb_define_module("AssistantChatNative");
     acn_init_sse_parser();
     acn_init_failure();
+    acn_init_taxonomy();
     acn_init_stream();
     acn_init_result();
     acn_init_decoder();

@@ -22,6 +22,9 @@ struct acn_failure;
 void acn_init_failure(void);
 VALUE acn_failure_to_ruby(const struct acn_failure *failure);
 
+/* taxonomy_class.c: AssistantChatNative::Taxonomy.native_rows, the C core's failure taxonomy. */
+void acn_init_taxonomy(void);
+
 /* result_class.c: the Result of an accumulator, for Decoder#finish and Stream#run. */
 struct acn_accum;
 void acn_init_result(void);

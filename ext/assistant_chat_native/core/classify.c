@@ -2,7 +2,8 @@
  * classify.c: decides which kind of failure something was (DESIGN.md section 5)
  * from the provider, HTTP status, headers, body or mid-stream error payload,
  * libcurl's code, and whether output was already streamed. What the body says is
- * read by error_body.c, what its words mean by error_phrases.c, libcurl's codes by
+ * read by error_body.c, what its words mean by error_phrases.c (its phrases
+ * are failure_kinds.def's), the model it names by model_name.c, libcurl's codes by
  * transport_error.c, and header waits by retry_after.c. Borrows every input for
  * the call only; a body the JSON reader refuses is read as text.
  */
@@ -10,6 +11,7 @@
 
 #include "error_body.h"
 #include "error_phrases.h"
+#include "model_name.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -279,13 +281,10 @@ static header_facts read_headers(const acn_classify_input *in, double now)
 static void write_invalid_model(const acn_error_body *pe, acn_failure *out)
 {
     char name[ACN_ERROR_MODEL_NAME_MAX + 1];
-    char text[ACN_FAILURE_MESSAGE_MAX];
 
     if (acn_error_model_name(pe, name, sizeof(name)) == 0)
         return;
-    snprintf(text, sizeof(text),
-             "The selected AI model (%s) isn't available. Please choose a different model.", name);
-    acn_failure_set_message(out, text, strlen(text));
+    acn_failure_case_copy_fill(out->message, sizeof(out->message), ACN_COPY_INVALID_MODEL_NAMED, name);
 }
 
 static void write_detail(const acn_classify_input *in, const acn_error_body *pe, int empty_body,

@@ -1,11 +1,13 @@
 /*
  * taxonomy_class.c: AssistantChatNative::Taxonomy.native_rows, the failure taxonomy
- * as the C core holds it (core/failure_kinds.def, compiled into core/failure.c and
- * core/error_phrases.c), so Ruby's copy, actions and phrases are C's own rows
- * rather than a second reading of the file. lib/assistant_chat_native/taxonomy.rb
- * reads the file itself only when the extension is not loaded.
+ * as the C core holds it (core/failure_kinds.def, compiled into core/failure.c,
+ * core/error_phrases.c and core/classify.c), so Ruby's copy, actions, phrases and
+ * transport kinds are C's own rows rather than a second reading of the file.
+ * lib/assistant_chat_native/taxonomy.rb reads the file itself only when the
+ * extension is not loaded.
  */
 #include "binding.h"
+#include "classify.h"
 #include "error_phrases.h"
 #include "failure.h"
 
@@ -63,12 +65,32 @@ static VALUE phrase_rows(void)
     return rb_obj_freeze(rows);
 }
 
+static VALUE transport_rows(void)
+{
+    VALUE rows = rb_ary_new();
+    int i;
+
+    for (i = ACN_TRANSPORT_NONE + 1;; i++) {
+        const char *what = "";
+        acn_failure_kind kind = acn_classify_transport_kind((acn_transport_error)i, &what);
+        VALUE row;
+
+        if (kind == ACN_FAILURE_NONE)
+            break;
+        row = rb_ary_new_from_args(3, symbol(acn_transport_error_name((acn_transport_error)i)),
+                                   symbol(acn_failure_kind_name(kind)), frozen_string(what));
+        rb_ary_push(rows, rb_obj_freeze(row));
+    }
+    return rb_obj_freeze(rows);
+}
+
 /*
  * AssistantChatNative::Taxonomy.native_rows => {kinds:, copies:, phrases:}
  *
  * kinds:   [[name, action, retryable, copy], ...] in enum order (none left out)
  * copies:  [[name, copy], ...]
  * phrases: [[kind, phrase], ...]
+ * transports: [[transport_error, kind, what], ...] in enum order (none left out)
  * Names, kinds and actions are Symbols; everything is frozen.
  */
 static VALUE rb_native_rows(VALUE self)
@@ -79,6 +101,7 @@ static VALUE rb_native_rows(VALUE self)
     rb_hash_aset(rows, symbol("kinds"), kind_rows());
     rb_hash_aset(rows, symbol("copies"), copy_rows());
     rb_hash_aset(rows, symbol("phrases"), phrase_rows());
+    rb_hash_aset(rows, symbol("transports"), transport_rows());
     return rb_obj_freeze(rows);
 }
 

@@ -11,7 +11,7 @@ module AssistantChatNative
   # that file, and Ruby takes the core's own rows through the extension
   # (Taxonomy.native_rows), or reads the file with DefFile when the extension is
   # not loaded (lib/assistant_chat_native.rb loads the extension first). Ruby code
-  # asks here rather than keeping copy or policy of its own.
+  # asks here rather than keeping copy, policy, phrases or transport kinds of its own.
   module Taxonomy
     DEF_FILE = File.expand_path("../../ext/assistant_chat_native/core/failure_kinds.def", __dir__)
 
@@ -30,6 +30,8 @@ module AssistantChatNative
     KINDS = ROWS[:kinds].to_h { |name, action, retryable, copy| [name, Kind.new(name, action, retryable, copy).freeze] }.freeze
     COPIES = ROWS[:copies].to_h.freeze
     PHRASES = ROWS[:phrases].group_by(&:first).transform_values { |rows| rows.map(&:last).freeze }.freeze
+    # Each transport error's kind, and what a failure's detail says of it: {lost: [:connection_lost, "..."]}.
+    TRANSPORTS = ROWS[:transports].to_h { |error, kind, what| [error, [kind, what].freeze] }.freeze
 
     module_function
 

@@ -24,6 +24,7 @@ RSpec.describe AssistantChatNative::Taxonomy do
     expect(AssistantChatNative::Failure::KINDS).to eq(file_rows[:kinds].map(&:first))
     expect(fallback::KINDS.transform_values(&:to_a)).to eq(file_rows[:kinds].to_h { |row| [row.first, row] })
     expect(fallback::Phrases::PERMISSION).to eq(file_rows[:phrases].filter_map { |kind, phrase| phrase if kind == :permission })
+    expect(fallback::TRANSPORTS.transform_values(&:to_a)).to eq(file_rows[:transports].to_h { |error, *rest| [error, rest] })
   end
 
   context "with the extension loaded", if: AssistantChatNative.native? do
@@ -79,6 +80,18 @@ RSpec.describe AssistantChatNative::Taxonomy do
     body = JSON.generate(error: {message: "The model `gpt-9-turbo` does not exist", code: "model_not_found"})
     classifications(body).each do |side, failure|
       expect(failure.message).to eq(described_class.case_copy(:invalid_model_named, "gpt-9-turbo")), side.to_s
+    end
+  end
+
+  it "gives each transport error the kind and detail words its row names, on both sides" do
+    expect(file_rows[:transports].size).to be >= 8
+    file_rows[:transports].each do |error, kind, what|
+      input = {provider: :openai, status: 0, transport_error: error}
+      sides = {fallback: fallback.classify(**input)}
+      sides[:c] = AssistantChatNative.classify(**input) if AssistantChatNative.native?
+      sides.each do |side, failure|
+        expect([failure.kind, failure.detail]).to eq([kind, what]), "#{side} gave #{failure.inspect} for #{error}"
+      end
     end
   end
 

@@ -191,22 +191,24 @@ typedef struct transport_info {
     const char *what;
 } transport_info;
 
+/* failure_kinds.def's transport rows, indexed by acn_transport_error. */
 static const transport_info transports[] = {
     [ACN_TRANSPORT_NONE] = {ACN_FAILURE_NONE, ""},
-    [ACN_TRANSPORT_CONNECT] = {ACN_FAILURE_CONNECTION_FAILED, "could not connect to the provider"},
-    [ACN_TRANSPORT_TIMEOUT] = {ACN_FAILURE_TIMEOUT, "the request timed out"},
-    [ACN_TRANSPORT_STALLED] = {ACN_FAILURE_STALLED,
-                               "no data arrived from the provider within the stall timeout"},
-    [ACN_TRANSPORT_LOST] = {ACN_FAILURE_CONNECTION_LOST, "the connection was lost mid-response"},
-    [ACN_TRANSPORT_INCOMPLETE] = {ACN_FAILURE_CONNECTION_LOST, "the stream ended before its final event"},
-    [ACN_TRANSPORT_MALFORMED] = {ACN_FAILURE_MALFORMED_STREAM,
-                                 "the provider sent bytes that are not its stream format"},
-    [ACN_TRANSPORT_TOO_LARGE] = {ACN_FAILURE_MALFORMED_STREAM,
-                                 "an event or reply from the provider exceeded its size bound"},
-    [ACN_TRANSPORT_CANCELLED] = {ACN_FAILURE_CANCELLED, "cancelled by the caller"},
+#define ACN_FAILURE_TRANSPORT(ERROR, KIND, what) [ACN_TRANSPORT_##ERROR] = {ACN_FAILURE_##KIND, what},
+#include "failure_kinds.def"
 };
 
 #define TRANSPORT_COUNT ((int)(sizeof(transports) / sizeof(transports[0])))
+
+acn_failure_kind acn_classify_transport_kind(acn_transport_error error, const char **what)
+{
+    if ((unsigned)error >= (unsigned)TRANSPORT_COUNT) {
+        *what = "";
+        return ACN_FAILURE_NONE;
+    }
+    *what = transports[error].what;
+    return transports[error].kind;
+}
 
 static void classify_transport(const acn_classify_input *in, acn_transport_error error, acn_failure *out)
 {

@@ -13,7 +13,7 @@ module AssistantChatNative
     class DefFile
       class Error < AssistantChatNative::Error; end
 
-      MACROS = %w[ACN_FAILURE_KIND ACN_FAILURE_COPY ACN_FAILURE_PHRASE].freeze
+      MACROS = %w[ACN_FAILURE_KIND ACN_FAILURE_COPY ACN_FAILURE_PHRASE ACN_FAILURE_TRANSPORT].freeze
       ACTIONS = %w[RETRY COMPACT ESCALATE FAIL].freeze
       PREPROCESSOR = [
         /\A#ifndef (#{MACROS.join("|")})\z/o,
@@ -26,7 +26,8 @@ module AssistantChatNative
       SHAPES = {
         "ACN_FAILURE_KIND" => %i[identifier identifier identifier flag string],
         "ACN_FAILURE_COPY" => %i[identifier identifier string],
-        "ACN_FAILURE_PHRASE" => %i[identifier string]
+        "ACN_FAILURE_PHRASE" => %i[identifier string],
+        "ACN_FAILURE_TRANSPORT" => %i[identifier identifier string]
       }.freeze
 
       def self.read(path)
@@ -39,21 +40,22 @@ module AssistantChatNative
       end
 
       # {kinds: [[name, action, retryable, copy], ...], copies: [[name, copy], ...],
-      #  phrases: [[kind, phrase], ...]}: the shape Taxonomy.native_rows gives.
+      #  phrases: [[kind, phrase], ...], transports: [[transport_error, kind, what], ...]}:
+      # the shape Taxonomy.native_rows gives.
       def rows
-        kinds = []
-        copies = []
-        phrases = []
+        rows = {kinds: [], copies: [], phrases: [], transports: []}
         each_row do |macro, arguments, line|
           case macro
-          when "ACN_FAILURE_KIND" then kinds << kind_row(arguments, line)
-          when "ACN_FAILURE_COPY" then copies << copy_row(arguments, line)
-          when "ACN_FAILURE_PHRASE" then phrases << phrase_row(arguments, line, kinds)
+          when "ACN_FAILURE_KIND" then rows[:kinds] << kind_row(arguments, line)
+          when "ACN_FAILURE_COPY" then rows[:copies] << copy_row(arguments, line)
+          when "ACN_FAILURE_PHRASE" then rows[:phrases] << phrase_row(arguments, line, rows[:kinds])
+          when "ACN_FAILURE_TRANSPORT" then rows[:transports] << transport_row(arguments, line, rows[:kinds])
           end
         end
-        check_unique(kinds.map(&:first), "kind")
-        check_unique(copies.map(&:first), "copy")
-        {kinds: kinds.freeze, copies: copies.freeze, phrases: phrases.freeze}.freeze
+        check_unique(rows[:kinds].map(&:first), "kind")
+        check_unique(rows[:copies].map(&:first), "copy")
+        check_unique(rows[:transports].map(&:first), "transport error")
+        rows.transform_values(&:freeze).freeze
       end
 
       private
@@ -75,10 +77,22 @@ module AssistantChatNative
 
       def phrase_row(arguments, line, kinds)
         upper, phrase = arguments
-        kind = upper.downcase.to_sym
-        fail_at(line, "phrase for #{upper}, which no kind row above declares") unless kinds.any? { |row| row.first == kind }
+        kind = declared_kind(upper, line, kinds)
         fail_at(line, "phrase #{phrase.inspect} is not lowercase") unless phrase == phrase.downcase && !phrase.empty?
         [kind, phrase.freeze].freeze
+      end
+
+      def transport_row(arguments, line, kinds)
+        error, upper, what = arguments
+        fail_at(line, "transport error #{error} is not upper case") unless error == error.upcase
+        fail_at(line, "transport error #{error} has no words") if what.strip.empty?
+        [error.downcase.to_sym, declared_kind(upper, line, kinds), what.freeze].freeze
+      end
+
+      def declared_kind(upper, line, kinds)
+        kind = upper.downcase.to_sym
+        fail_at(line, "#{upper} is no kind a row above declares") unless upper == upper.upcase && kinds.any? { |row| row.first == kind }
+        kind
       end
 
       def check_name(upper, name, line)

@@ -21,13 +21,15 @@ RSpec.describe AssistantChatNative::Taxonomy::DefFile do
                        "Say \\"again\\".")
       ACN_FAILURE_COPY(SLOW_NAMED, slow_named, "Too slow (%s).")
       ACN_FAILURE_PHRASE(TIMEOUT, "deadline exceeded")
+      ACN_FAILURE_TRANSPORT(TIMEOUT, TIMEOUT, "the request timed out")
       #undef ACN_FAILURE_KIND
     DEF
 
     expect(rows(text)).to eq(
       kinds: [[:timeout, :retry, true, 'Too slow. Say "again".']],
       copies: [[:slow_named, "Too slow (%s)."]],
-      phrases: [[:timeout, "deadline exceeded"]]
+      phrases: [[:timeout, "deadline exceeded"]],
+      transports: [[:timeout, :timeout, "the request timed out"]]
     )
   end
 
@@ -50,6 +52,7 @@ RSpec.describe AssistantChatNative::Taxonomy::DefFile do
     "a line comment" => %(// ACN_FAILURE_KIND(X, x, FAIL, 0, "X.")\n),
     "a repeated kind" => %(ACN_FAILURE_KIND(X, x, FAIL, 0, "X.")\nACN_FAILURE_KIND(X, x, FAIL, 0, "X.")\n),
     "a phrase for a kind no row declares" => %(ACN_FAILURE_PHRASE(TIMEOUT, "slow")\n),
+    "a transport error whose kind no row declares" => %(ACN_FAILURE_TRANSPORT(LOST, CONNECTION_LOST, "lost")\n),
     "a phrase that is not lowercase" => %(ACN_FAILURE_KIND(X, x, FAIL, 0, "X.")\nACN_FAILURE_PHRASE(X, "Slow")\n)
   }.each do |what, text|
     it "refuses #{what}, naming the line" do

@@ -74,7 +74,10 @@ RSpec.describe "AssistantChatWorker whose process is killed mid-turn", :worker_i
   it "TERM with a short timeout: the job goes back with its jid, and a fresh process finishes the turn" do
     script_tool_then_slow_reply
     provider.enqueue(text: rest)
-    worker = start_worker(timeout: 1)
+    # One processor: a second, idle one would still sit in its 2 s BRPOP when the
+    # 1 s shutdown pushes the job back, take it, and be killed before it could
+    # push it back again (Sidekiq's hard_shutdown kills idle processors too).
+    worker = start_worker(timeout: 1, concurrency: 1)
     jid = enqueue_turn
     wait_for_shown_text
 

@@ -19,7 +19,7 @@ Gem::Specification.new do |spec|
 
   spec.files = Dir[
     "lib/**/*.rb", "lib/**/*.erb", "lib/**/*.tt", "lib/**/*.rake",
-    "ext/**/*.{c,h,rb}", "README.md", "LICENSE", "bin/local_provider",
+    "ext/**/*.{c,h,def,rb}", "README.md", "LICENSE", "bin/local_provider",
     # `rake bench:*` in a host app (the Railtie loads these): the scripts, for
     # bench:worker the Redis/PostgreSQL starter and the small Rails app it drives,
     # for bench:hostile the worker-thread runner the hostile-input specs share.

@@ -3,11 +3,12 @@
 require_relative "assistant_chat_native/version"
 require_relative "assistant_chat_native/error"
 require_relative "assistant_chat_native/clock"
-require_relative "assistant_chat_native/failure"
 require_relative "assistant_chat_native/tool_call"
 require_relative "assistant_chat_native/result"
 require_relative "assistant_chat_native/sse"
 require_relative "assistant_chat_native/native"
+# After the extension: the taxonomy takes its rows from it when it is loaded.
+require_relative "assistant_chat_native/failure"
 # The extension defines Stream itself (so the autoload below never fires when it is
 # loaded): its Ruby half (keyword arguments, defaults, inspect) is required here.
 require_relative "assistant_chat_native/stream" if AssistantChatNative.native?

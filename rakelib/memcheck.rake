@@ -12,7 +12,8 @@ MEMCHECK_SPECS = FileList[
   "spec/assistant_chat_native/sse/**/*_spec.rb",
   "spec/assistant_chat_native/decoder_spec.rb",
   "spec/assistant_chat_native/binding_errors_spec.rb",
-  "spec/assistant_chat_native/classify*_spec.rb"
+  "spec/assistant_chat_native/classify*_spec.rb",
+  "spec/assistant_chat_native/taxonomy_spec.rb"
 ]
 
 begin

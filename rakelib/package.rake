@@ -15,6 +15,12 @@ namespace :package do
               'abort "the installed gem did not load its C extension" unless AssistantChatNative.native?; ' \
               'puts "package: " + AssistantChatNative::VERSION + " installs and loads its extension"'
       Bundler.with_unbundled_env { sh env, "ruby", "-e", probe }
+      # Without the extension the failure taxonomy is read from the data file the gem ships.
+      pure = 'require "assistant_chat_native"; ' \
+             'abort "the installed gem did not read its failure_kinds.def" unless ' \
+             "AssistantChatNative::Taxonomy::SOURCE == :file && AssistantChatNative::Taxonomy::KINDS.any?; " \
+             'puts "package: without the extension, the taxonomy is read from the shipped file"'
+      Bundler.with_unbundled_env { sh env.merge("ASSISTANT_CHAT_NATIVE_PURE" => "1"), "ruby", "-e", pure }
     end
   end
 end

@@ -16,6 +16,7 @@ RUBY_FUNC_EXPORTED void Init_assistant_chat_native(void)
     acn_init_result_to_ruby();
     acn_init_module_functions();
     acn_init_sse_parser();
+    acn_init_taxonomy();
     acn_init_stream();
     acn_init_decoder();
 }

@@ -55,10 +55,10 @@ static inline void acn_reraise(int state)
 /* ruby_values.c: the gem's classes, looked up once; Symbols, Strings, providers. */
 extern VALUE acn_eError;
 extern VALUE acn_eConfigurationError;
-extern VALUE acn_cFailure;
 extern VALUE acn_cResult;
 extern VALUE acn_cToolCall;
 void acn_init_ruby_values(void);
+VALUE acn_failure_class(void); /* looked up on first use: defined after the extension loads */
 VALUE acn_symbol(const char *name);
 VALUE acn_utf8(const char *ptr, size_t len); /* ptr may be NULL when len is 0 */
 VALUE acn_frozen_utf8(const char *text);
@@ -69,6 +69,9 @@ acn_provider acn_provider_from_ruby(VALUE value);
 struct acn_failure;
 void acn_init_failure_to_ruby(void);
 VALUE acn_failure_to_ruby(const struct acn_failure *failure);
+
+/* taxonomy_class.c: AssistantChatNative::Taxonomy.native_rows, the C core's failure taxonomy. */
+void acn_init_taxonomy(void);
 
 /* json_to_ruby.c: JSON text as Ruby objects, the way JSON.parse builds them. */
 VALUE acn_json_to_ruby(const char *json, size_t len); /* Qundef when not JSON */

@@ -49,6 +49,7 @@ create_makefile("assistant_chat_native/assistant_chat_native")
 
 # mkmf's Makefile knows no header dependencies: without these, a changed struct in
 # a header leaves objects built against the old layout (and a crash at run time).
-headers = Dir[File.join(__dir__, "*.h"), File.join(core_dir, "*.h")].sort
+# failure_kinds.def is included like a header: a change to it rebuilds what includes it.
+headers = Dir[File.join(__dir__, "*.h"), File.join(core_dir, "*.h"), File.join(core_dir, "*.def")].sort
 File.open("Makefile", "a") { |makefile| makefile.puts "\n$(OBJS): #{headers.join(" ")}" }
 # rubocop:enable Style/GlobalVars

@@ -23,7 +23,7 @@ VALUE acn_failure_to_ruby(const acn_failure *failure)
     rb_hash_aset(kwargs, sym_detail, failure->detail[0] != '\0' ? acn_frozen_utf8(failure->detail) : Qnil);
     rb_hash_aset(kwargs, sym_retry_after, failure->retry_after >= 0 ? DBL2NUM(failure->retry_after) : Qnil);
     rb_hash_aset(kwargs, sym_status, failure->status > 0 ? INT2NUM(failure->status) : Qnil);
-    return rb_funcallv_kw(acn_cFailure, id_new, 1, &kwargs, RB_PASS_KEYWORDS);
+    return rb_funcallv_kw(acn_failure_class(), id_new, 1, &kwargs, RB_PASS_KEYWORDS);
 }
 
 void acn_init_failure_to_ruby(void)

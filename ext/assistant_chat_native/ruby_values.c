@@ -5,13 +5,14 @@
  * name to the core's acn_provider.
  *
  * The classes are defined in Ruby (lib/assistant_chat_native/), which
- * lib/assistant_chat_native.rb requires before the extension.
+ * lib/assistant_chat_native.rb requires before the extension; Failure comes after
+ * it (its kinds are the extension's taxonomy), so it is looked up on first use.
  */
 #include "binding.h"
 
 VALUE acn_eError;
 VALUE acn_eConfigurationError;
-VALUE acn_cFailure;
+static VALUE failure_class = Qnil;
 VALUE acn_cResult;
 VALUE acn_cToolCall;
 static VALUE provider_choices; /* ":anthropic, :openai or :gemini", from the core's dialect table */
@@ -50,6 +51,13 @@ static void keep_class(VALUE *slot, const char *name)
     rb_global_variable(slot);
 }
 
+VALUE acn_failure_class(void)
+{
+    if (NIL_P(failure_class))
+        failure_class = rb_const_get(acn_mAssistantChatNative, rb_intern("Failure"));
+    return failure_class;
+}
+
 static VALUE list_providers(void)
 {
     VALUE list = rb_utf8_str_new_cstr("");
@@ -68,7 +76,7 @@ void acn_init_ruby_values(void)
 {
     keep_class(&acn_eError, "Error");
     keep_class(&acn_eConfigurationError, "ConfigurationError");
-    keep_class(&acn_cFailure, "Failure");
+    rb_global_variable(&failure_class);
     keep_class(&acn_cResult, "Result");
     keep_class(&acn_cToolCall, "ToolCall");
     provider_choices = list_providers();

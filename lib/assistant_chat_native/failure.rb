@@ -1,5 +1,7 @@
 # frozen_string_literal: true
 
+require_relative "taxonomy"
+
 module AssistantChatNative
   # A classified failure (DESIGN.md section 5). Built by the C classifier; plain data.
   #
@@ -29,20 +31,24 @@ module AssistantChatNative
   # name for an invalid model, and the provider's own words for an error it does
   # not recognise. Neither message nor detail ever holds a header or an API key.
   class Failure
-    KINDS = %i[
-      rate_limited quota_exhausted overloaded server_error context_overflow
-      request_too_large invalid_model authentication permission bad_request
-      empty_bad_request timeout stalled connection_failed connection_lost
-      malformed_stream refusal cancelled
-    ].freeze
+    # The kinds and their defaults are the taxonomy's (core/failure_kinds.def).
+    KINDS = Taxonomy::KINDS.keys.freeze
     ACTIONS = %i[retry compact escalate fail].freeze
 
-    # The copy for an invalid model, naming it when the name is known: the words
-    # the C classifier writes (core/classify.c, write_invalid_model), for the
-    # errors Ruby reads itself (an unknown registry key, a fallback classification).
+    # A failure of `kind` with the taxonomy's action, retryability and copy for it;
+    # fields given override those (a policy that ends a retryable kind, say).
+    def self.of(kind, **fields)
+      defaults = Taxonomy.kind(kind)
+      new(kind: kind, retryable: defaults.retryable?, action: defaults.action, message: defaults.copy, **fields)
+    end
+
+    # The copy for an invalid model, naming it when the name is known: the
+    # taxonomy's, as the C classifier writes it, for the errors Ruby reads itself
+    # (an unknown registry key, a fallback classification).
     def self.invalid_model_message(name = nil)
-      named = (name.nil? || name.to_s.empty?) ? "" : " (#{name})"
-      "The selected AI model#{named} isn't available. Please choose a different model."
+      return Taxonomy.copy(:invalid_model) if name.nil? || name.to_s.empty?
+
+      Taxonomy.case_copy(:invalid_model_named, name)
     end
 
     attr_reader :kind, :retry_after, :action, :message, :detail, :status

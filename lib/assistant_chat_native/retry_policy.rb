@@ -32,14 +32,14 @@ module AssistantChatNative
       !failure.retry_after.nil? && failure.retry_after.to_f > max_wait
     end
 
-    # The failure to report when the provider asks for a longer wait than we hold a job for.
+    # The failure to report when the provider asks for a longer wait than we hold a job for:
+    # still the kind it was, with its retryability, but nothing more to do in this job.
     def wait_too_long_failure(failure, now: Time.now)
       seconds = failure.retry_after.to_f.ceil
       at = (now + seconds).utc.strftime("%H:%M UTC")
-      Failure.new(kind: failure.kind, retryable: true, action: :fail, status: failure.status,
+      Failure.new(kind: failure.kind, retryable: failure.retryable?, action: :fail, status: failure.status,
         retry_after: failure.retry_after, detail: failure.detail,
-        message: "The AI provider is busy and asked us to wait #{seconds} seconds. " \
-          "Please try again after #{at}.")
+        message: Taxonomy.case_copy(:wait_too_long, seconds, at))
     end
 
     # The classifier's copy already tells the user to try again; how often we tried

@@ -65,9 +65,6 @@ module AssistantChatNative
     # Asked after the reply a dead job had partly streamed, so the model goes on from there.
     CONTINUE_PROMPT = "Your previous reply was interrupted after the text above. Continue it exactly " \
       "where it stopped, without repeating any of it."
-    # Failures a classifier gives up on only because text already reached the user (a
-    # stream cannot go on from it); Turn can, so it retries them.
-    RESETTABLE_KINDS = %i[connection_lost stalled timeout server_error overloaded].freeze
     # Tool calls one round may ask for (core/accum.h ACN_ACCUM_MAX_TOOL_CALLS): more fail
     # the round, whatever stream class produced them.
     MAX_TOOL_CALLS = 128
@@ -304,18 +301,20 @@ module AssistantChatNative
     end
 
     # Decides what a failed attempt leads to => the attempt count to go on from, or the
-    # Outcome that ends the turn.
-    # Words the attempt showed are kept once the next step is chosen (a kept reply no
-    # longer ends with the tool results escalation looks for).
+    # Outcome that ends the turn. The failure's action is the taxonomy's
+    # (core/failure_kinds.def), as the classifier adjusted it: Turn follows it and
+    # re-derives nothing from the kind. Words the attempt showed are kept once the
+    # next step is chosen (a kept reply no longer ends with the tool results
+    # escalation looks for).
     def handle_failure(failure, attempts, result, failures, usage, flushed)
       escalating = escalate_failure?(failure)
       keep_shown_text(result) if flushed
-      if failure.action == :compact || failure.kind == :context_overflow
+      if failure.action == :compact
         compact(failure, result, failures, usage) || attempts
       elsif escalating
         escalate(failure.kind)
         0
-      elsif failure.action == :retry || (flushed && RESETTABLE_KINDS.include?(failure.kind))
+      elsif failure.action == :retry
         return fail_round(@policy.wait_too_long_failure(failure), result, attempts, failures, usage) if @policy.wait_too_long?(failure)
         return fail_round(@policy.exhausted_failure(failure, attempts), result, attempts, failures, usage) if @policy.exhausted?(attempts)
 
@@ -416,7 +415,7 @@ module AssistantChatNative
     def escalate_failure?(failure)
       return false unless can_escalate?
 
-      return true if failure.action == :escalate || failure.kind == :empty_bad_request
+      return true if failure.action == :escalate
 
       failure.kind == :stalled && @entry.low_tier? && after_tools?
     end
@@ -646,14 +645,12 @@ module AssistantChatNative
     end
 
     def compaction_failure(failure)
-      Failure.new(kind: :context_overflow, retryable: false, action: :fail, status: failure.status,
-        detail: failure.detail,
-        message: "This conversation is too long for the AI model, even after shortening it. " \
-          "Please start a new conversation.")
+      Failure.of(:context_overflow, action: :fail, status: failure.status, detail: failure.detail,
+        message: Taxonomy.case_copy(:compaction_exhausted))
     end
 
     def cancelled_failure
-      Failure.new(kind: :cancelled, retryable: false, action: :fail, message: "The reply was cancelled.")
+      Failure.of(:cancelled)
     end
 
     def empty_usage

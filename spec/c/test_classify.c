@@ -1089,6 +1089,37 @@ static void test_every_kind_has_a_name_copy_and_default(void **state)
     assert_int_equal(acn_failure_kind_parse("rate_limite", 11, &(acn_failure_kind){0}), -1);
 }
 
+static void test_case_copy_takes_its_value_as_text_cleaned_and_bounded(void **state)
+{
+    char out[64];
+    char big[ACN_FAILURE_DETAIL_MAX + 100];
+    int i;
+
+    (void)state;
+    for (i = 0; i < ACN_COPY_COUNT; i++) {
+        assert_true(strlen(acn_failure_case_copy((acn_failure_copy_id)i)) > 10);
+        assert_string_not_equal(acn_failure_case_copy_name((acn_failure_copy_id)i), "unknown");
+    }
+    assert_string_equal(acn_failure_case_copy((acn_failure_copy_id)99), "");
+
+    char message[ACN_FAILURE_MESSAGE_MAX];
+    acn_failure_case_copy_fill(message, sizeof(message), ACN_COPY_INVALID_MODEL_NAMED, "gpt-%s-%n");
+    assert_string_equal(
+        message, "The selected AI model (gpt-%s-%n) isn't available. Please choose a different model.");
+    /* A secret in the value is redacted like any provider text. */
+    acn_failure_case_copy_fill(message, sizeof(message), ACN_COPY_INVALID_MODEL_NAMED,
+                               "sk-planted0123456789");
+    assert_non_null(strstr(message, "([redacted])"));
+    /* No value: the copy as it stands. */
+    acn_failure_case_copy_fill(message, sizeof(message), ACN_COPY_COMPACTION_EXHAUSTED, NULL);
+    assert_string_equal(message, acn_failure_case_copy(ACN_COPY_COMPACTION_EXHAUSTED));
+    /* A value past every bound is cut; the result fits its buffer. */
+    memset(big, 'm', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    assert_int_equal(acn_failure_case_copy_fill(out, sizeof(out), ACN_COPY_INVALID_MODEL_NAMED, big), 63);
+    assert_int_equal(strlen(out), 63);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1125,6 +1156,7 @@ int main(void)
         cmocka_unit_test(test_fields_are_read_in_any_key_order_and_the_first_of_a_repeated_key_wins),
         cmocka_unit_test(test_body_is_read_only_within_its_length),
         cmocka_unit_test(test_every_kind_has_a_name_copy_and_default),
+        cmocka_unit_test(test_case_copy_takes_its_value_as_text_cleaned_and_bounded),
     };
 
     return cmocka_run_group_tests_name("classify", tests, NULL, NULL);

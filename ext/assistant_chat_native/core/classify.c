@@ -2,7 +2,8 @@
  * classify.c: decides which kind of failure something was (DESIGN.md section 5)
  * from the provider, HTTP status, headers, body or mid-stream error payload,
  * libcurl's code, and whether output was already streamed. What the body says is
- * read by error_body.c, what its words mean by error_phrases.c, libcurl's codes by
+ * read by error_body.c, what its words mean by error_phrases.c (its phrases
+ * are failure_kinds.def's), the model it names by model_name.c, libcurl's codes by
  * transport_error.c, and header waits by retry_after.c. Borrows every input for
  * the call only; a body the JSON reader refuses is read as text.
  */
@@ -10,6 +11,7 @@
 
 #include "error_body.h"
 #include "error_phrases.h"
+#include "model_name.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -189,22 +191,24 @@ typedef struct transport_info {
     const char *what;
 } transport_info;
 
+/* failure_kinds.def's transport rows, indexed by acn_transport_error. */
 static const transport_info transports[] = {
     [ACN_TRANSPORT_NONE] = {ACN_FAILURE_NONE, ""},
-    [ACN_TRANSPORT_CONNECT] = {ACN_FAILURE_CONNECTION_FAILED, "could not connect to the provider"},
-    [ACN_TRANSPORT_TIMEOUT] = {ACN_FAILURE_TIMEOUT, "the request timed out"},
-    [ACN_TRANSPORT_STALLED] = {ACN_FAILURE_STALLED,
-                               "no data arrived from the provider within the stall timeout"},
-    [ACN_TRANSPORT_LOST] = {ACN_FAILURE_CONNECTION_LOST, "the connection was lost mid-response"},
-    [ACN_TRANSPORT_INCOMPLETE] = {ACN_FAILURE_CONNECTION_LOST, "the stream ended before its final event"},
-    [ACN_TRANSPORT_MALFORMED] = {ACN_FAILURE_MALFORMED_STREAM,
-                                 "the provider sent bytes that are not its stream format"},
-    [ACN_TRANSPORT_TOO_LARGE] = {ACN_FAILURE_MALFORMED_STREAM,
-                                 "an event or reply from the provider exceeded its size bound"},
-    [ACN_TRANSPORT_CANCELLED] = {ACN_FAILURE_CANCELLED, "cancelled by the caller"},
+#define ACN_FAILURE_TRANSPORT(ERROR, KIND, what) [ACN_TRANSPORT_##ERROR] = {ACN_FAILURE_##KIND, what},
+#include "failure_kinds.def"
 };
 
 #define TRANSPORT_COUNT ((int)(sizeof(transports) / sizeof(transports[0])))
+
+acn_failure_kind acn_classify_transport_kind(acn_transport_error error, const char **what)
+{
+    if ((unsigned)error >= (unsigned)TRANSPORT_COUNT) {
+        *what = "";
+        return ACN_FAILURE_NONE;
+    }
+    *what = transports[error].what;
+    return transports[error].kind;
+}
 
 static void classify_transport(const acn_classify_input *in, acn_transport_error error, acn_failure *out)
 {
@@ -279,13 +283,10 @@ static header_facts read_headers(const acn_classify_input *in, double now)
 static void write_invalid_model(const acn_error_body *pe, acn_failure *out)
 {
     char name[ACN_ERROR_MODEL_NAME_MAX + 1];
-    char text[ACN_FAILURE_MESSAGE_MAX];
 
     if (acn_error_model_name(pe, name, sizeof(name)) == 0)
         return;
-    snprintf(text, sizeof(text),
-             "The selected AI model (%s) isn't available. Please choose a different model.", name);
-    acn_failure_set_message(out, text, strlen(text));
+    acn_failure_case_copy_fill(out->message, sizeof(out->message), ACN_COPY_INVALID_MODEL_NAMED, name);
 }
 
 static void write_detail(const acn_classify_input *in, const acn_error_body *pe, int empty_body,

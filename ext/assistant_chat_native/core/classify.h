@@ -37,6 +37,13 @@ typedef struct acn_classify_input {
 void acn_classify(const acn_classify_input *input, acn_failure *out);
 
 /*
+ * The kind a transport error is, and (in *what) the words a failure's detail gets
+ * for it when libcurl gave none (failure_kinds.def's transport rows). NONE and ""
+ * for ACN_TRANSPORT_NONE or a value past the last error.
+ */
+acn_failure_kind acn_classify_transport_kind(acn_transport_error error, const char **what);
+
+/*
  * Bounds on the work one call does: a body longer than ACN_CLASSIFY_MAX_JSON is
  * not parsed as JSON (its first bytes are still read as text); JSON with comments
  * or nested deeper than ACN_JSON_MAX_DEPTH (acn.h) is read as text too; only the

@@ -1,5 +1,7 @@
 /*
- * error_phrases.c: the phrase tables and what they decide (error_phrases.h).
+ * error_phrases.c: what a message's words and codes say (error_phrases.h). The
+ * phrases are failure_kinds.def's; the codes and the order they are tried in are
+ * the classifier's.
  */
 #include "error_phrases.h"
 
@@ -12,105 +14,40 @@ static int eq(const char *a, const char *b)
     return strcmp(a, b) == 0;
 }
 
-static const char *const context_phrases[] = {
-    "prompt is too long",
-    "prompt too long",
-    "context length",
-    "context_length",
-    "maximum context",
-    "context window",
-    "context limit",
-    "too many tokens",
-    "input is too long",
-    "exceeds the maximum number of tokens",
-    "maximum number of tokens allowed",
-    "input token count",
-    "reduce the length of the messages",
+typedef struct phrase {
+    acn_failure_kind kind;
+    const char *text;
+} phrase;
+
+/* failure_kinds.def's phrases, each with the kind it identifies. */
+static const phrase phrases[] = {
+#define ACN_FAILURE_PHRASE(KIND, text) {ACN_FAILURE_##KIND, text},
+#include "failure_kinds.def"
 };
 
-static const char *const quota_phrases[] = {
-    "credit balance",       "billing",         "insufficient_quota", "insufficient balance",
-    "insufficient credits", "api usage limit", "usage limits",       "exceeded your current quota",
-    "spend limit",
-};
-
-static const char *const auth_phrases[] = {
-    "api key not valid", "invalid api key", "incorrect api key", "invalid x-api-key",
-    "invalid_api_key",   "api key expired", "no api key",        "missing api key",
-};
-
-static const char *const location_phrases[] = {
-    "location is not supported",
-    "not available in your country",
-    "not supported in your region",
-    "unsupported_country",
-    "country, region, or territory not supported",
-};
-
-static const char *const disabled_phrases[] = {
-    "has been disabled",     "has been deactivated",     "has been suspended",
-    "account is not active", "organization is disabled",
-};
-
-static const char *const filter_phrases[] = {
-    "content management policy",
-    "content filtering policy",
-    "content_policy_violation",
-    "safety system",
-};
-
-static const char *const model_phrases[] = {
-    "does not exist", "not found",           "invalid model",     "unknown model",
-    "no such model",  "model not available", "not a valid model", "unexpected model name",
-};
-
-static int model_name_char(char c)
+/* Whether the message holds one of the phrases that identify `kind`. */
+static int says(const acn_error_body *pe, acn_failure_kind kind)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '_' || c == '.' || c == ':' || c == '/' || c == '@';
-}
+    size_t i;
 
-/*
- * The model a message names: "model: claude-x", "The model `gpt-x` does not
- * exist", "models/gemini-x is not found". Only names that look like model ids
- * (a digit, '-', '.', '_' or '/' in them) count. Returns the length copied.
- */
-size_t acn_error_model_name(const acn_error_body *pe, char *out, size_t cap)
-{
-    size_t from = 0;
-
-    while (from < pe->lower_len) {
-        long at = acn_lower_find(pe->lower + from, pe->lower_len - from, "model");
-        size_t i, start, n, k;
-        int looks_like_id = 0;
-
-        if (at < 0)
-            return 0;
-        i = from + (size_t)at + 5;
-        from = i;
-        if (i < pe->lower_len && pe->lower[i] == 's' && i + 1 < pe->lower_len && pe->lower[i + 1] == '/')
-            i += 2;
-        while (i < pe->lower_len && (pe->lower[i] == ':' || pe->lower[i] == ' ' || pe->lower[i] == '`' ||
-                                     pe->lower[i] == '\'' || pe->lower[i] == '"'))
-            i++;
-        start = i;
-        while (i < pe->lower_len && model_name_char(pe->message[i]) && i - start < ACN_ERROR_MODEL_NAME_MAX)
-            i++;
-        n = i - start;
-        while (n > 0 && (pe->message[start + n - 1] == '.' || pe->message[start + n - 1] == ':'))
-            n--;
-        for (k = 0; k < n; k++) {
-            char c = pe->message[start + k];
-            if ((c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '/')
-                looks_like_id = 1;
-        }
-        if (n > 0 && looks_like_id && n < cap) {
-            memcpy(out, pe->message + start, n);
-            out[n] = '\0';
-            return n;
-        }
+    for (i = 0; i < sizeof(phrases) / sizeof(phrases[0]); i++) {
+        if (phrases[i].kind == kind && acn_error_body_has(pe, phrases[i].text))
+            return 1;
     }
     return 0;
+}
+
+size_t acn_error_phrase_count(void)
+{
+    return sizeof(phrases) / sizeof(phrases[0]);
+}
+
+const char *acn_error_phrase_at(size_t i, acn_failure_kind *kind)
+{
+    if (i >= acn_error_phrase_count())
+        return NULL;
+    *kind = phrases[i].kind;
+    return phrases[i].text;
 }
 
 int acn_error_about_model(const acn_error_body *pe)
@@ -119,27 +56,26 @@ int acn_error_about_model(const acn_error_body *pe)
         return 1;
     if (pe->lower_len >= 6 && memcmp(pe->lower, "model:", 6) == 0)
         return 1;
-    return acn_error_body_has(pe, "model") && ACN_ERROR_BODY_HAS_ANY(pe, model_phrases);
+    return acn_error_body_has(pe, "model") && says(pe, ACN_FAILURE_INVALID_MODEL);
 }
 
 int acn_error_about_context(const acn_error_body *pe)
 {
     return eq(pe->code, "context_length_exceeded") || eq(pe->type, "context_length_exceeded") ||
-           ACN_ERROR_BODY_HAS_ANY(pe, context_phrases);
+           says(pe, ACN_FAILURE_CONTEXT_OVERFLOW);
 }
 
 int acn_error_about_quota(const acn_error_body *pe)
 {
     return eq(pe->code, "insufficient_quota") || eq(pe->type, "insufficient_quota") ||
            eq(pe->code, "billing_hard_limit_reached") || eq(pe->code, "billing_not_active") ||
-           ACN_ERROR_BODY_HAS_ANY(pe, quota_phrases);
+           says(pe, ACN_FAILURE_QUOTA_EXHAUSTED);
 }
 
 int acn_error_about_auth(const acn_error_body *pe)
 {
     return eq(pe->type, "authentication_error") || eq(pe->code, "invalid_api_key") ||
-           eq(pe->status, "UNAUTHENTICATED") || pe->api_key_invalid ||
-           ACN_ERROR_BODY_HAS_ANY(pe, auth_phrases);
+           eq(pe->status, "UNAUTHENTICATED") || pe->api_key_invalid || says(pe, ACN_FAILURE_AUTHENTICATION);
 }
 
 /*
@@ -175,10 +111,10 @@ double acn_error_wait_in_words(const acn_error_body *pe)
 
 int acn_error_about_region(const acn_error_body *pe)
 {
-    return ACN_ERROR_BODY_HAS_ANY(pe, location_phrases) || ACN_ERROR_BODY_HAS_ANY(pe, disabled_phrases);
+    return says(pe, ACN_FAILURE_PERMISSION);
 }
 
 int acn_error_about_filter(const acn_error_body *pe)
 {
-    return ACN_ERROR_BODY_HAS_ANY(pe, filter_phrases);
+    return says(pe, ACN_FAILURE_REFUSAL);
 }

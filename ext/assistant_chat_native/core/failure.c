@@ -1,8 +1,8 @@
 /*
  * failure.c: the taxonomy's names, each kind's defaults (action, retryability)
- * and user-facing copy, and the cleaning every text goes through before it lands
- * in a failure's message or detail (secrets redacted, valid UTF-8, no control
- * characters, bounded). Owns nothing; writes only into the caller's arrays.
+ * and user-facing copy, as failure_kinds.def lists them, and the cleaning every
+ * text goes through before it lands in a failure's message or detail (secrets
+ * redacted, valid UTF-8, no control characters, bounded). Owns nothing; writes only into the caller's arrays.
  */
 #include "failure.h"
 #include "utf8.h"
@@ -16,60 +16,23 @@ typedef struct kind_info {
     const char *copy;
 } kind_info;
 
-/* Indexed by acn_failure_kind. The copy speaks to the person chatting: no status
- * codes, no provider jargon, and what they can do about it. */
+/* Indexed by acn_failure_kind; the rows are failure_kinds.def's. */
 static const kind_info kinds[ACN_FAILURE_KIND_COUNT] = {
     [ACN_FAILURE_NONE] = {"none", ACN_ACTION_FAIL, 0, ""},
-    [ACN_FAILURE_RATE_LIMITED] =
-        {"rate_limited", ACN_ACTION_RETRY, 1,
-         "The assistant is handling a lot of requests right now. Please wait a moment "
-         "and try again."},
-    [ACN_FAILURE_QUOTA_EXHAUSTED] = {"quota_exhausted", ACN_ACTION_FAIL, 0,
-                                     "The assistant has reached its usage limit for now. Please let your "
-                                     "administrator know, or try again later."},
-    [ACN_FAILURE_OVERLOADED] = {"overloaded", ACN_ACTION_RETRY, 1,
-                                "The assistant's AI service is very busy right now. Please try again in a "
-                                "moment."},
-    [ACN_FAILURE_SERVER_ERROR] = {"server_error", ACN_ACTION_RETRY, 1,
-                                  "The assistant's AI service ran into a problem. Please try again in a "
-                                  "moment."},
-    [ACN_FAILURE_CONTEXT_OVERFLOW] =
-        {"context_overflow", ACN_ACTION_COMPACT, 0,
-         "This conversation has grown too long for the assistant to read. Please "
-         "start a new conversation."},
-    [ACN_FAILURE_REQUEST_TOO_LARGE] = {"request_too_large", ACN_ACTION_FAIL, 0,
-                                       "Your message or its attachments are too large. Please shorten the "
-                                       "message or remove an attachment and try again."},
-    [ACN_FAILURE_INVALID_MODEL] = {"invalid_model", ACN_ACTION_FAIL, 0,
-                                   "The selected AI model isn't available. Please choose a different model."},
-    [ACN_FAILURE_AUTHENTICATION] = {"authentication", ACN_ACTION_FAIL, 0,
-                                    "The assistant couldn't sign in to its AI service. Please let your "
-                                    "administrator know."},
-    [ACN_FAILURE_PERMISSION] =
-        {"permission", ACN_ACTION_FAIL, 0,
-         "The assistant isn't allowed to use this AI service or model. Please let your "
-         "administrator know."},
-    [ACN_FAILURE_BAD_REQUEST] = {"bad_request", ACN_ACTION_FAIL, 0,
-                                 "The assistant couldn't process this request. Please rephrase your message "
-                                 "and try again."},
-    [ACN_FAILURE_EMPTY_BAD_REQUEST] = {"empty_bad_request", ACN_ACTION_ESCALATE, 0,
-                                       "The AI service turned this request down without saying why. Please "
-                                       "try again."},
-    [ACN_FAILURE_TIMEOUT] = {"timeout", ACN_ACTION_RETRY, 1,
-                             "The assistant took too long to respond. Please try again."},
-    [ACN_FAILURE_STALLED] = {"stalled", ACN_ACTION_RETRY, 1,
-                             "The assistant stopped responding partway through. Please try again."},
-    [ACN_FAILURE_CONNECTION_FAILED] = {"connection_failed", ACN_ACTION_RETRY, 1,
-                                       "The assistant couldn't reach its AI service. Please try again in a "
-                                       "moment."},
-    [ACN_FAILURE_CONNECTION_LOST] = {"connection_lost", ACN_ACTION_RETRY, 1,
-                                     "The connection to the assistant's AI service was interrupted. Please "
-                                     "try again."},
-    [ACN_FAILURE_MALFORMED_STREAM] = {"malformed_stream", ACN_ACTION_RETRY, 1,
-                                      "The assistant received a garbled reply. Please try again."},
-    [ACN_FAILURE_REFUSAL] = {"refusal", ACN_ACTION_FAIL, 0,
-                             "The assistant declined to answer this request. Please try rephrasing it."},
-    [ACN_FAILURE_CANCELLED] = {"cancelled", ACN_ACTION_FAIL, 0, "The reply was stopped."},
+#define ACN_FAILURE_KIND(NAME, name, ACTION, retryable, copy)                                                \
+    [ACN_FAILURE_##NAME] = {#name, ACN_ACTION_##ACTION, retryable, copy},
+#include "failure_kinds.def"
+};
+
+typedef struct copy_info {
+    const char *name;
+    const char *copy;
+} copy_info;
+
+/* Indexed by acn_failure_copy_id. */
+static const copy_info copies[ACN_COPY_COUNT] = {
+#define ACN_FAILURE_COPY(NAME, name, copy) [ACN_COPY_##NAME] = {#name, copy},
+#include "failure_kinds.def"
 };
 
 static const char *const action_names[] = {"retry", "compact", "escalate", "fail"};
@@ -120,6 +83,43 @@ acn_failure_action acn_failure_kind_action(acn_failure_kind kind)
     if ((unsigned)kind >= ACN_FAILURE_KIND_COUNT)
         return ACN_ACTION_FAIL;
     return kinds[kind].action;
+}
+
+const char *acn_failure_case_copy(acn_failure_copy_id id)
+{
+    if ((unsigned)id >= ACN_COPY_COUNT)
+        return "";
+    return copies[id].copy;
+}
+
+const char *acn_failure_case_copy_name(acn_failure_copy_id id)
+{
+    if ((unsigned)id >= ACN_COPY_COUNT)
+        return "unknown";
+    return copies[id].name;
+}
+
+size_t acn_failure_case_copy_fill(char *dst, size_t cap, acn_failure_copy_id id, const char *value)
+{
+    char text[ACN_FAILURE_DETAIL_MAX];
+    const char *copy = acn_failure_case_copy(id);
+    const char *slot = strstr(copy, "%s");
+    size_t head, value_len, tail, len;
+
+    if (slot == NULL || value == NULL)
+        return acn_failure_clean_text(dst, cap, copy, strlen(copy));
+    head = (size_t)(slot - copy);
+    value_len = strlen(value);
+    tail = strlen(slot + 2);
+    if (head + tail >= sizeof(text))
+        return acn_failure_clean_text(dst, cap, copy, strlen(copy));
+    if (value_len > sizeof(text) - 1 - head - tail)
+        value_len = sizeof(text) - 1 - head - tail;
+    memcpy(text, copy, head);
+    memcpy(text + head, value, value_len);
+    memcpy(text + head + value_len, slot + 2, tail);
+    len = head + value_len + tail;
+    return acn_failure_clean_text(dst, cap, text, len);
 }
 
 void acn_failure_init(acn_failure *failure, acn_failure_kind kind, int status)

@@ -5,35 +5,23 @@
  *
  * An acn_failure owns its strings in fixed arrays: it can be copied by value and
  * needs no free. Texts longer than the arrays are cut at a UTF-8 boundary.
+ *
+ * The kinds, their default action and retryability, their copy and the phrases
+ * that identify them are data, in failure_kinds.def: this header and failure.c
+ * are built from it, and Ruby reads the same rows.
  */
 #ifndef ACN_FAILURE_H
 #define ACN_FAILURE_H
 
 #include "acn.h"
 
+/* The kinds, in failure_kinds.def's order, after NONE. */
 typedef enum acn_failure_kind {
     ACN_FAILURE_NONE = 0,
-    ACN_FAILURE_RATE_LIMITED,
-    ACN_FAILURE_QUOTA_EXHAUSTED,
-    ACN_FAILURE_OVERLOADED,
-    ACN_FAILURE_SERVER_ERROR,
-    ACN_FAILURE_CONTEXT_OVERFLOW,
-    ACN_FAILURE_REQUEST_TOO_LARGE,
-    ACN_FAILURE_INVALID_MODEL,
-    ACN_FAILURE_AUTHENTICATION,
-    ACN_FAILURE_PERMISSION,
-    ACN_FAILURE_BAD_REQUEST,
-    ACN_FAILURE_EMPTY_BAD_REQUEST,
-    ACN_FAILURE_TIMEOUT,
-    ACN_FAILURE_STALLED,
-    ACN_FAILURE_CONNECTION_FAILED,
-    ACN_FAILURE_CONNECTION_LOST,
-    ACN_FAILURE_MALFORMED_STREAM,
-    ACN_FAILURE_REFUSAL,
-    ACN_FAILURE_CANCELLED
+#define ACN_FAILURE_KIND(NAME, name, ACTION, retryable, copy) ACN_FAILURE_##NAME,
+#include "failure_kinds.def"
+    ACN_FAILURE_KIND_COUNT /* not a kind: how many there are, NONE included */
 } acn_failure_kind;
-
-#define ACN_FAILURE_KIND_COUNT 19
 
 typedef enum acn_failure_action {
     ACN_ACTION_RETRY = 0,
@@ -67,6 +55,22 @@ const char *acn_failure_action_name(acn_failure_action action); /* "retry", ... 
 void acn_failure_init(acn_failure *failure, acn_failure_kind kind, int status);
 /* The user-facing copy for `kind`: short, plain words, what to do next. */
 const char *acn_failure_copy(acn_failure_kind kind);
+
+/* Copy for a case within a kind (failure_kinds.def's ACN_FAILURE_COPY rows). */
+typedef enum acn_failure_copy_id {
+#define ACN_FAILURE_COPY(NAME, name, copy) ACN_COPY_##NAME,
+#include "failure_kinds.def"
+    ACN_COPY_COUNT /* not a copy: how many there are */
+} acn_failure_copy_id;
+
+const char *acn_failure_case_copy(acn_failure_copy_id id); /* "" when out of range */
+const char *acn_failure_case_copy_name(acn_failure_copy_id id);
+/*
+ * Writes the copy `id` into dst (cap >= 1, always NUL-terminated) with `value`
+ * where its first "%s" stands, cleaned as acn_failure_clean_text cleans. The copy
+ * is data, never a printf format. Returns the bytes written.
+ */
+size_t acn_failure_case_copy_fill(char *dst, size_t cap, acn_failure_copy_id id, const char *value);
 int acn_failure_kind_retryable(acn_failure_kind kind);
 acn_failure_action acn_failure_kind_action(acn_failure_kind kind);
 

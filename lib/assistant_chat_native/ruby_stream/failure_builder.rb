@@ -6,8 +6,6 @@ module AssistantChatNative
     # (AssistantChatNative.classify) when the extension is loaded, so RubyStream and
     # Stream classify alike, otherwise through FallbackClassifier, its plain-Ruby port.
     class FailureBuilder
-      REFUSAL_COPY = "The assistant declined to answer this request. Please try rephrasing it."
-
       def initialize(provider:)
         @provider = provider
       end
@@ -36,11 +34,11 @@ module AssistantChatNative
       end
 
       # A refusal with no text at all: nothing to show the user. Built here, with the
-      # C core's copy and detail (core/failure.c, core/accum.c), as the classifier has
-      # no input that means "refused".
+      # taxonomy's defaults and copy for a refusal and core/accum.c's detail, as the
+      # classifier has no input that means "refused".
       def refusal(provider_stop_reason:)
         reason = provider_stop_reason.to_s.byteslice(0, 200).scrub("")
-        Failure.new(kind: :refusal, retryable: false, action: :fail, status: 200, message: REFUSAL_COPY,
+        Failure.of(:refusal, status: 200,
           detail: "the model refused without any text (stop reason #{reason.empty? ? "refusal" : reason})")
       end
 

@@ -134,7 +134,7 @@ module AssistantChatNative
           (status == 413) ? too_large(error) : [:context_overflow]
         elsif about_model?(error)
           [:invalid_model]
-        elsif error.any?(Phrases::LOCATION) || error.any?(Phrases::DISABLED)
+        elsif error.any?(Phrases::PERMISSION)
           [:permission]
         elsif error.any?(Phrases::FILTER)
           [:refusal]

@@ -6,13 +6,15 @@ module AssistantChatNative
   class Worker
     # Turns an error message into what the user reads, by pattern, the way the
     # seed's broadcast_error does: a recognised provider or transport message gets
-    # friendly copy; an invalid-model error says so and names the model; anything
-    # unrecognised passes through as the seed passed it, but only after
+    # its failure kind's copy (the taxonomy's, core/failure_kinds.def); an
+    # invalid-model error says so and names the model; anything unrecognised passes
+    # through as the seed passed it, but only after
     # Redaction.text took out keys, tokens and credentials and cut it to
     # Redaction::MESSAGE_BYTES, or, with `unknown: :generic` (the worker's
     # error_messages setting), as GENERIC. Classified failures (Failure) carry their
     # own copy already (.for_failure).
     module ErrorCopy
+      # Copy of the worker's own, for what is no provider failure:
       BUSY = "This conversation is currently being processed. Please try again in a moment."
       GENERIC = "Something went wrong while answering. Please try again."
       # What the user reads when a turn's job died before it saved anything to go on from.
@@ -21,27 +23,19 @@ module AssistantChatNative
       TOO_MANY_CONTINUATIONS = "This answer was stopped because it was taking too many steps. " \
         "Ask a narrower question, or ask me to go on."
 
+      # Messages that read as a failure kind, and the kind: its copy is the
+      # taxonomy's (core/failure_kinds.def), the same the classifier gives.
       PATTERNS = [
         [/\Amodel:|model[_ ]not[_ ]found|unknown model|does not exist.*model|model.*(not found|does not exist|is not supported)/i,
-          ->(message) {
-            Failure.invalid_model_message(message[/\Amodel:\s*(\S+)/i, 1] || message[/model\b[^"'`]*["'`]([^"'`]+)["'`]/i, 1])
-          }],
-        [/rate.?limit|too many requests|HTTP 429\b/i,
-          "The assistant is receiving too many requests right now. Please wait a moment and try again."],
-        [/overloaded|HTTP 529\b|over capacity/i,
-          "The assistant is overloaded right now. Please try again in a minute."],
-        [/prompt is too long|context.?(length|window)|too many tokens|maximum context/i,
-          "This conversation has grown too long for the model. Please start a new conversation."],
-        [/credit balance|quota|billing|insufficient_quota/i,
-          "The assistant's usage quota is exhausted. Please contact your administrator."],
-        [/invalid api.?key|authentication|unauthorized|HTTP 401\b/i,
-          "The assistant is not configured correctly (authentication failed). Please contact your administrator."],
-        [/timed? ?out|timeout|execution expired/i,
-          "The assistant took too long to respond. Please try again."],
-        [/connection (refused|reset|failed|lost)|end of file|ECONNREFUSED|ECONNRESET|EOFError/i,
-          "The connection to the assistant was interrupted. Please try again."],
-        [/internal server error|bad gateway|service unavailable|gateway timeout|HTTP 5\d\d\b/i,
-          "The assistant's provider had an error. Please try again in a moment."]
+          :invalid_model],
+        [/rate.?limit|too many requests|HTTP 429\b/i, :rate_limited],
+        [/overloaded|HTTP 529\b|over capacity/i, :overloaded],
+        [/prompt is too long|context.?(length|window)|too many tokens|maximum context/i, :context_overflow],
+        [/credit balance|quota|billing|insufficient_quota/i, :quota_exhausted],
+        [/invalid api.?key|authentication|unauthorized|HTTP 401\b/i, :authentication],
+        [/timed? ?out|timeout|execution expired/i, :timeout],
+        [/connection (refused|reset|failed|lost)|end of file|ECONNREFUSED|ECONNRESET|EOFError/i, :connection_lost],
+        [/internal server error|bad gateway|service unavailable|gateway timeout|HTTP 5\d\d\b/i, :server_error]
       ].freeze
 
       # Copy already chosen for the user: what for_message and for_failure return. A
@@ -62,10 +56,10 @@ module AssistantChatNative
         text = Redaction.text(message).strip
         return chosen(GENERIC) if text.empty?
 
-        PATTERNS.each do |pattern, copy|
+        PATTERNS.each do |pattern, kind|
           next unless text.match?(pattern)
 
-          return chosen(copy.respond_to?(:call) ? Redaction.text(copy.call(text), max_bytes: Redaction::MESSAGE_BYTES) : copy)
+          return chosen(kind_copy(kind, text))
         end
         chosen((unknown == :generic) ? GENERIC : Redaction.text(text, max_bytes: Redaction::MESSAGE_BYTES))
       end
@@ -78,10 +72,18 @@ module AssistantChatNative
         return for_message(failure.detail, unknown: unknown) if message.empty?
 
         if unknown == :generic && failure.kind == :bad_request
-          return chosen(RubyStream::FallbackClassifier::KINDS.fetch(:bad_request).copy)
+          return chosen(Taxonomy.copy(:bad_request))
         end
 
         chosen(Redaction.text(message, max_bytes: Redaction::MESSAGE_BYTES))
+      end
+
+      # The kind's copy; for an invalid model, naming the model when the message does.
+      def kind_copy(kind, text)
+        return Taxonomy.copy(kind) unless kind == :invalid_model
+
+        name = text[/\Amodel:\s*(\S+)/i, 1] || text[/model\b[^"'`]*["'`]([^"'`]+)["'`]/i, 1]
+        Redaction.text(Failure.invalid_model_message(name), max_bytes: Redaction::MESSAGE_BYTES)
       end
 
       def chosen(text)

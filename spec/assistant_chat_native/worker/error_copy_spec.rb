@@ -20,11 +20,13 @@ RSpec.describe AssistantChatNative::Worker::ErrorCopy do
       expect(described_class.for_message(message)).to start_with("The selected AI model (no-such-model) isn't available.")
     end
 
-    it "gives friendly copy for rate limits, overload, long contexts and timeouts" do
-      expect(described_class.for_message("Rate limit reached for requests")).to match(/too many requests/)
-      expect(described_class.for_message("Overloaded")).to match(/overloaded/)
-      expect(described_class.for_message("prompt is too long: 215000 tokens > 200000 maximum")).to match(/new conversation/)
-      expect(described_class.for_message("Net::ReadTimeout with #<TCPSocket:(closed)>")).to match(/took too long/)
+    it "gives the taxonomy's copy of the kind a rate limit, overload, long context or timeout reads as" do
+      taxonomy = AssistantChatNative::Taxonomy
+      expect(described_class.for_message("Rate limit reached for requests")).to eq(taxonomy.copy(:rate_limited))
+      expect(described_class.for_message("Overloaded")).to eq(taxonomy.copy(:overloaded))
+      expect(described_class.for_message("prompt is too long: 215000 tokens > 200000 maximum"))
+        .to eq(taxonomy.copy(:context_overflow))
+      expect(described_class.for_message("Net::ReadTimeout with #<TCPSocket:(closed)>")).to eq(taxonomy.copy(:timeout))
     end
 
     it "passes an unrecognised message through as it is" do
@@ -56,7 +58,8 @@ RSpec.describe AssistantChatNative::Worker::ErrorCopy do
     it "shows generic copy for an unrecognised message when asked to, and still recognises known ones" do
       expect(described_class.for_message("Couldn't find Upload with 'id'=12", unknown: :generic))
         .to eq(described_class::GENERIC)
-      expect(described_class.for_message("Rate limit reached for requests", unknown: :generic)).to match(/too many requests/)
+      expect(described_class.for_message("Rate limit reached for requests", unknown: :generic))
+        .to eq(AssistantChatNative::Taxonomy.copy(:rate_limited))
     end
   end
 

@@ -1,0 +1,88 @@
+# frozen_string_literal: true
+
+module AssistantChatNative
+  module Providers
+    # What a provider object answers. A subclass lives in providers/<name>/provider.rb beside
+    # the provider's parts (request.rb, normalizer.rb, writer.rb), which the classes that use
+    # them load through #part: Request, RubyStream and LocalProvider each load only their own,
+    # so a request builder never loads RubyStream nor LocalProvider.
+    class Provider
+      # :anthropic: the name users write (provider: :anthropic), the folder's and the C dialect's.
+      def name
+        raise NotImplementedError, "#{self.class} names no provider"
+      end
+
+      # The environment variables read when a model is registered without api_key: or base_url:.
+      def api_key_variable = "#{name.upcase}_API_KEY"
+      def base_url_variable = "#{name.upcase}_BASE_URL"
+
+      # The public endpoint's base URL, without a trailing slash.
+      def default_base_url
+        raise NotImplementedError, "#{self.class} has no default base URL"
+      end
+
+      # The streaming endpoint's path after the base URL, for a model id.
+      def path(model_id)
+        raise NotImplementedError, "#{self.class} has no endpoint path for #{model_id}"
+      end
+
+      # The headers carrying the API key (nil: none is sent) and any the API requires.
+      def headers(api_key)
+        raise NotImplementedError, "#{self.class} sends no headers for #{api_key ? "a" : "no"} key"
+      end
+
+      # The reply's token limit when the model was registered without one (nil: none is sent).
+      def default_max_tokens = nil
+
+      # The path of one of the provider's parts ("request", "normalizer", "writer"), to require.
+      def part(file)
+        File.join(__dir__, name.to_s, file)
+      end
+
+      # The class building the request body (Request::<Name>, from request.rb).
+      def request_builder
+        raise NotImplementedError, "#{self.class} has no request builder"
+      end
+
+      # A new RubyStream normalizer for one stream (from normalizer.rb).
+      def normalizer
+        raise NotImplementedError, "#{self.class} has no RubyStream normalizer"
+      end
+
+      # A new LocalProvider writer for one response (from writer.rb).
+      def writer
+        raise NotImplementedError, "#{self.class} has no LocalProvider writer"
+      end
+
+      # LocalProvider: what follows its URL in the base URL a client is given ("" or "/v1"), so
+      # that the base URL plus #path is a path LocalProvider answers.
+      def local_prefix = ""
+
+      # LocalProvider: whether a POST to this path is this provider's streaming endpoint.
+      def answers?(path)
+        path == "#{local_prefix}#{path(nil)}"
+      end
+
+      # LocalProvider: the model named in a path it answers (nil: the model is in the body).
+      def model_in(path) = nil
+
+      # LocalProvider: whether the client asked for a stream (by default "stream": true).
+      def streaming?(path:, json:)
+        self.class.stream_asked?(json)
+      end
+
+      def self.stream_asked?(json)
+        json.is_a?(Hash) && json["stream"] == true
+      end
+
+      # LocalProvider: a recorded stream's last event, after which a replay is complete.
+      def terminal_event
+        raise NotImplementedError, "#{self.class} names no terminal event"
+      end
+
+      def inspect
+        "#<#{self.class.name} #{name}>"
+      end
+    end
+  end
+end

@@ -28,7 +28,7 @@ module AssistantChatNative
 
       # The headers carrying the API key (nil: none is sent) and any the API requires.
       def headers(api_key)
-        raise NotImplementedError, "#{self.class} sends no headers for #{api_key ? "a" : "no"} key"
+        raise NotImplementedError, "#{self.class} does not say how to send #{api_key ? "a" : "no"} key"
       end
 
       # The reply's token limit when the model was registered without one (nil: none is sent).
@@ -59,8 +59,8 @@ module AssistantChatNative
       def local_prefix = ""
 
       # LocalProvider: whether a POST to this path is this provider's streaming endpoint.
-      def answers?(path)
-        path == "#{local_prefix}#{path(nil)}"
+      def answers?(request_path)
+        request_path == "#{local_prefix}#{path(nil)}"
       end
 
       # LocalProvider: the model named in a path it answers (nil: the model is in the body).

@@ -362,7 +362,7 @@ module AssistantChatNative
       message = "LocalProvider serves #{Providers.sentence(endpoints, last: "and")}; " \
         "got #{raw[:method]} #{request.path}"
       script = Script.build(status: 404, body: JSON.generate({error: {message: message}}))
-      Responder.new(connection: connection, request: request, script: script, writer: AnthropicWriter.new,
+      Responder.new(connection: connection, request: request, script: script, writer: Providers::Anthropic::Writer.new,
         keep_alive: raw[:keep_alive]).call
     end
 
@@ -373,7 +373,7 @@ module AssistantChatNative
       return false unless request
       script = Script.build(status: 500, body: JSON.generate({error: {message: error.message}}),
         keep_alive: false)
-      Responder.new(connection: connection, request: request, script: script, writer: AnthropicWriter.new,
+      Responder.new(connection: connection, request: request, script: script, writer: Providers::Anthropic::Writer.new,
         keep_alive: false).call
     end
 
@@ -428,5 +428,5 @@ module AssistantChatNative
   end
 end
 
-# Each provider's writer (LocalProvider::AnthropicWriter, ...), from its folder under providers/.
+# Each provider's writer (Providers::Anthropic::Writer, ...), from its folder.
 AssistantChatNative::Providers.each { |provider| require provider.part("writer") }

@@ -22,5 +22,5 @@ module AssistantChatNative
   end
 end
 
-# Each provider's builder (Request::Anthropic, ...), from its folder under providers/.
-AssistantChatNative::Providers.each { |provider| require provider.part("request") }
+# Each provider's builder (Providers::Anthropic::RequestBuilder, ...), from its folder.
+AssistantChatNative::Providers.each { |provider| require provider.part("request_builder") }

@@ -13,7 +13,7 @@ require_relative "ruby_stream/transfer"
 require_relative "ruby_stream/sse_reader"
 require_relative "providers"
 require_relative "ruby_stream/normalizer"
-# Each provider's normalizer (RubyStream::AnthropicNormalizer, ...), from its folder under providers/.
+# Each provider's normalizer (Providers::Anthropic::Normalizer, ...), from its folder.
 AssistantChatNative::Providers.each { |provider| require provider.part("normalizer") }
 require_relative "ruby_stream/accumulator"
 require_relative "ruby_stream/fallback_classifier"

@@ -29,21 +29,32 @@ RSpec.describe AssistantChatNative::Providers do
     expect { described_class.fetch(nil) }.to raise_error(AssistantChatNative::ConfigurationError, /unknown provider nil/)
   end
 
+  it "keeps the names the parts had before they moved into the providers' folders" do
+    parts = {Anthropic: %w[Request::Anthropic RubyStream::AnthropicNormalizer LocalProvider::AnthropicWriter],
+             OpenAI: %w[Request::OpenAI RubyStream::OpenAINormalizer LocalProvider::OpenAIWriter],
+             Gemini: %w[Request::Gemini RubyStream::GeminiNormalizer LocalProvider::GeminiWriter]}
+    found = parts.to_h do |provider, names|
+      [provider, names.map { |old_name| AssistantChatNative.const_get(old_name).name.delete_prefix("AssistantChatNative::Providers::") }]
+    end
+
+    expect(found).to eq(parts.to_h { |provider, _| [provider, %W[#{provider}::RequestBuilder #{provider}::Normalizer #{provider}::Writer]] })
+  end
+
   described_class.names.each do |name|
     describe name.inspect do
       let(:provider) { described_class.fetch(name) }
 
       it "keeps its parts in one folder, and has recorded streams" do
-        parts = %w[provider request normalizer writer].map { |part| "#{provider.part(part)}.rb" }
+        parts = %w[provider request_builder normalizer writer].map { |part| "#{provider.part(part)}.rb" }
 
         expect(parts.reject { |path| File.file?(path) }).to eq([])
         expect(Dir[File.expand_path("../fixtures/#{name}/*.sse", __dir__)]).not_to be_empty
       end
 
       it "hands out its request builder, a normalizer and a LocalProvider writer" do
-        expect(provider.request_builder.instance_method(:build).owner).to eq(provider.request_builder)
-        expect(provider.normalizer).to respond_to(:call)
-        expect(provider.writer.class.name).to start_with("AssistantChatNative::LocalProvider::")
+        expect(provider.request_builder.instance_method(:build).owner).to eq(provider.class::RequestBuilder)
+        expect(provider.normalizer).to be_a(provider.class::Normalizer).and respond_to(:call)
+        expect(provider.writer).to be_a(provider.class::Writer)
       end
 
       it "is answered by LocalProvider at the endpoint LocalProvider gives for it" do

@@ -3,9 +3,10 @@
 module AssistantChatNative
   module Providers
     # What a provider object answers. A subclass lives in providers/<name>/provider.rb beside
-    # the provider's parts (request.rb, normalizer.rb, writer.rb), which the classes that use
-    # them load through #part: Request, RubyStream and LocalProvider each load only their own,
-    # so a request builder never loads RubyStream nor LocalProvider.
+    # the provider's parts, each a class nested in it: RequestBuilder (request_builder.rb),
+    # Normalizer (normalizer.rb) and Writer (writer.rb). Request, RubyStream and LocalProvider
+    # each load their own part of every provider (through #part) when they load, so building
+    # a request never loads RubyStream nor LocalProvider.
     class Provider
       # :anthropic: the name users write (provider: :anthropic), the folder's and the C dialect's.
       def name
@@ -34,24 +35,37 @@ module AssistantChatNative
       # The reply's token limit when the model was registered without one (nil: none is sent).
       def default_max_tokens = nil
 
-      # The path of one of the provider's parts ("request", "normalizer", "writer"), to require.
+      # The path of one of the provider's parts ("request_builder", "normalizer", "writer").
       def part(file)
         File.join(__dir__, name.to_s, file)
       end
 
-      # The class building the request body (Request::<Name>, from request.rb).
+      # The class that builds the request body from the normalized history.
       def request_builder
-        raise NotImplementedError, "#{self.class} has no request builder"
+        self.class::RequestBuilder
       end
 
-      # A new RubyStream normalizer for one stream (from normalizer.rb).
+      # A new RubyStream normalizer, for one stream.
       def normalizer
-        raise NotImplementedError, "#{self.class} has no RubyStream normalizer"
+        self.class::Normalizer.new
       end
 
-      # A new LocalProvider writer for one response (from writer.rb).
+      # A new LocalProvider writer, for one response.
       def writer
-        raise NotImplementedError, "#{self.class} has no LocalProvider writer"
+        self.class::Writer.new
+      end
+
+      # Each part is loaded by the class that uses it (Request, RubyStream, LocalProvider), which
+      # loads that part of every provider; a part named before its owner is loaded loads the
+      # owner, required by the path its autoload names so that the autoload finds it loaded.
+      OWNERS = {RequestBuilder: "assistant_chat_native/request", Normalizer: "assistant_chat_native/ruby_stream",
+                Writer: "assistant_chat_native/local_provider"}.freeze
+
+      def self.const_missing(name)
+        return super unless OWNERS.key?(name) && self < Provider
+
+        require OWNERS.fetch(name)
+        const_defined?(name, false) ? const_get(name, false) : super
       end
 
       # LocalProvider: what follows its URL in the base URL a client is given ("" or "/v1"), so

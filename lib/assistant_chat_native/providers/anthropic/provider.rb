@@ -23,12 +23,6 @@ module AssistantChatNative
       # The Messages API requires max_tokens.
       def default_max_tokens = 8192
 
-      def request_builder = Request::Anthropic
-
-      def normalizer = RubyStream::AnthropicNormalizer.new
-
-      def writer = LocalProvider::AnthropicWriter.new
-
       def terminal_event = /^event:\s*message_stop|"type"\s*:\s*"message_stop"/
     end
 

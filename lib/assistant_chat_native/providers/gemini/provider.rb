@@ -19,12 +19,6 @@ module AssistantChatNative
         api_key ? {"x-goog-api-key" => api_key} : {}
       end
 
-      def request_builder = Request::Gemini
-
-      def normalizer = RubyStream::GeminiNormalizer.new
-
-      def writer = LocalProvider::GeminiWriter.new
-
       def answers?(path) = LOCAL_PATH.match?(path)
 
       def model_in(path)

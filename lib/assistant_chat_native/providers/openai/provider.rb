@@ -15,12 +15,6 @@ module AssistantChatNative
         api_key ? {"authorization" => "Bearer #{api_key}"} : {}
       end
 
-      def request_builder = Request::OpenAI
-
-      def normalizer = RubyStream::OpenAINormalizer.new
-
-      def writer = LocalProvider::OpenAIWriter.new
-
       def local_prefix = "/v1"
 
       def terminal_event = /^data:\s*\[DONE\]/

@@ -132,3 +132,12 @@ module AssistantChatNative
     end
   end
 end
+
+module AssistantChatNative
+  class RubyStream
+    # The normalizers' names before they moved into providers/<name>/, kept for code that names them.
+    AnthropicNormalizer = Providers::Anthropic::Normalizer
+    OpenAINormalizer = Providers::OpenAI::Normalizer
+    GeminiNormalizer = Providers::Gemini::Normalizer
+  end
+end

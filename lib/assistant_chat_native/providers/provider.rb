@@ -56,15 +56,14 @@ module AssistantChatNative
       end
 
       # Each part is loaded by the class that uses it (Request, RubyStream, LocalProvider), which
-      # loads that part of every provider; a part named before its owner is loaded loads the
-      # owner, required by the path its autoload names so that the autoload finds it loaded.
-      OWNERS = {RequestBuilder: "assistant_chat_native/request", Normalizer: "assistant_chat_native/ruby_stream",
-                Writer: "assistant_chat_native/local_provider"}.freeze
+      # loads that part of every provider. A part named before its owner is loaded loads the
+      # owner, through the owner's autoload so that Ruby knows it is loading.
+      OWNERS = {RequestBuilder: :Request, Normalizer: :RubyStream, Writer: :LocalProvider}.freeze
 
       def self.const_missing(name)
         return super unless OWNERS.key?(name) && self < Provider
 
-        require OWNERS.fetch(name)
+        AssistantChatNative.const_get(OWNERS.fetch(name))
         const_defined?(name, false) ? const_get(name, false) : super
       end
 

@@ -139,9 +139,4 @@ module AssistantChatNative
       end
     end
   end
-
-  class RubyStream
-    # Its name before it moved into providers/anthropic/, kept for code that names it.
-    AnthropicNormalizer = Providers::Anthropic::Normalizer
-  end
 end

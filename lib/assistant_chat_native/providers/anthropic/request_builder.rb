@@ -96,9 +96,4 @@ module AssistantChatNative
       end
     end
   end
-
-  module Request
-    # Its name before it moved into providers/anthropic/, kept for code that names it.
-    Anthropic = Providers::Anthropic::RequestBuilder
-  end
 end

@@ -152,9 +152,4 @@ module AssistantChatNative
       end
     end
   end
-
-  class LocalProvider
-    # Its name before it moved into providers/anthropic/, kept for code that names it.
-    AnthropicWriter = Providers::Anthropic::Writer
-  end
 end

@@ -96,9 +96,4 @@ module AssistantChatNative
       end
     end
   end
-
-  class RubyStream
-    # Its name before it moved into providers/gemini/, kept for code that names it.
-    GeminiNormalizer = Providers::Gemini::Normalizer
-  end
 end

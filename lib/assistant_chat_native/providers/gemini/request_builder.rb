@@ -87,9 +87,4 @@ module AssistantChatNative
       end
     end
   end
-
-  module Request
-    # Its name before it moved into providers/gemini/, kept for code that names it.
-    Gemini = Providers::Gemini::RequestBuilder
-  end
 end

@@ -114,9 +114,4 @@ module AssistantChatNative
       end
     end
   end
-
-  class LocalProvider
-    # Its name before it moved into providers/gemini/, kept for code that names it.
-    GeminiWriter = Providers::Gemini::Writer
-  end
 end

@@ -127,9 +127,4 @@ module AssistantChatNative
       end
     end
   end
-
-  class RubyStream
-    # Its name before it moved into providers/openai/, kept for code that names it.
-    OpenAINormalizer = Providers::OpenAI::Normalizer
-  end
 end

@@ -88,9 +88,4 @@ module AssistantChatNative
       end
     end
   end
-
-  module Request
-    # Its name before it moved into providers/openai/, kept for code that names it.
-    OpenAI = Providers::OpenAI::RequestBuilder
-  end
 end

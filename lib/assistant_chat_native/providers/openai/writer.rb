@@ -121,9 +121,4 @@ module AssistantChatNative
       end
     end
   end
-
-  class LocalProvider
-    # Its name before it moved into providers/openai/, kept for code that names it.
-    OpenAIWriter = Providers::OpenAI::Writer
-  end
 end

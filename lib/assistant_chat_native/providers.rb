@@ -7,7 +7,9 @@ module AssistantChatNative
   # The registry of providers. Each has a folder under providers/ holding all that the Ruby
   # side does differently for it: the provider object (endpoint, API-key variable, headers,
   # LocalProvider's routes), its request builder, its RubyStream normalizer and its
-  # LocalProvider writer. Everything else asks the registry and never names a provider.
+  # LocalProvider writer. Code outside the folders asks the registry rather than listing the
+  # providers; the exceptions are tables about models and error bodies, not the wire
+  # (ModelRegistry::Thinking, the default models, the fallback classifier's error shapes).
   #
   #   AssistantChatNative::Providers.fetch(:openai).default_base_url # => "https://api.openai.com/v1"
   module Providers

@@ -27,6 +27,7 @@ module AssistantChatNative
   autoload :Turn, "assistant_chat_native/turn"
   autoload :Outcome, "assistant_chat_native/outcome"
   autoload :Request, "assistant_chat_native/request"
+  autoload :Providers, "assistant_chat_native/providers"
   autoload :RetryPolicy, "assistant_chat_native/retry_policy"
   autoload :Compactor, "assistant_chat_native/compactor"
   autoload :Heartbeat, "assistant_chat_native/heartbeat"

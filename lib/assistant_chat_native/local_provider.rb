@@ -2,6 +2,7 @@
 
 require "json"
 require "uri"
+require_relative "providers"
 
 module AssistantChatNative
   # A real HTTP/1.1 server on 127.0.0.1 that speaks the streaming endpoints of
@@ -91,9 +92,6 @@ module AssistantChatNative
     autoload :ReceivedRequest, "assistant_chat_native/local_provider/received_request"
     autoload :Script, "assistant_chat_native/local_provider/script"
     autoload :Fault, "assistant_chat_native/local_provider/fault"
-    autoload :AnthropicWriter, "assistant_chat_native/local_provider/anthropic_writer"
-    autoload :OpenAIWriter, "assistant_chat_native/local_provider/openai_writer"
-    autoload :GeminiWriter, "assistant_chat_native/local_provider/gemini_writer"
     autoload :Replay, "assistant_chat_native/local_provider/replay"
     autoload :Connection, "assistant_chat_native/local_provider/connection"
     autoload :Server, "assistant_chat_native/local_provider/server"
@@ -101,8 +99,6 @@ module AssistantChatNative
     autoload :Spawned, "assistant_chat_native/local_provider/spawned"
     autoload :CLI, "assistant_chat_native/local_provider/cli"
 
-    PROVIDERS = %i[anthropic openai gemini].freeze
-    GEMINI_PATH = %r{\A/v1(?:beta|alpha)?/models/([^/:]+):(?:streamGenerateContent|generateContent)\z}
     CONTROL_PREFIX = "/__local_provider/"
 
     # Starts a server and returns it once it listens.
@@ -183,21 +179,14 @@ module AssistantChatNative
     # (https://api.anthropic.com) and :gemini (https://generativelanguage.googleapis.com)
     # the server's #url; for :openai (https://api.openai.com/v1) #url + "/v1".
     def base_url_for(provider)
-      case provider.to_sym
-      when :anthropic, :gemini then url
-      when :openai then "#{url}/v1"
-      else raise ConfigurationError, "unknown provider #{provider.inspect}; use one of #{PROVIDERS.inspect}"
-      end
+      "#{url}#{Providers.fetch(provider).local_prefix}"
     end
 
-    # The full streaming endpoint URL for a provider (Gemini needs the model).
+    # The full streaming endpoint URL for a provider (Gemini needs the model: "gemini-local"
+    # when none is given).
     def endpoint_for(provider, model: nil)
-      case provider.to_sym
-      when :anthropic then "#{url}/v1/messages"
-      when :openai then "#{url}/v1/chat/completions"
-      when :gemini then "#{url}/v1beta/models/#{model || "gemini-local"}:streamGenerateContent?alt=sse"
-      else raise ConfigurationError, "unknown provider #{provider.inspect}; use one of #{PROVIDERS.inspect}"
-      end
+      provider = Providers.fetch(provider)
+      "#{base_url_for(provider.name)}#{provider.path(model || "#{provider.name}-local")}"
     end
 
     # Queues a script for one upcoming request (or `times` requests). Filters:
@@ -314,11 +303,8 @@ module AssistantChatNative
 
     def route(method, path)
       return nil unless method == "POST"
-      return [:anthropic, nil] if path == "/v1/messages"
-      return [:openai, nil] if path == "/v1/chat/completions"
-      match = GEMINI_PATH.match(path)
-      return [:gemini, URI.decode_www_form_component(match[1])] if match
-      nil
+      provider = Providers.all.find { |candidate| candidate.answers?(path) }
+      provider && [provider.name, provider.model_in(path)]
     end
 
     def parse_query(query_string)
@@ -368,18 +354,15 @@ module AssistantChatNative
     end
 
     def writer_for(provider)
-      case provider
-      when :anthropic then AnthropicWriter.new
-      when :openai then OpenAIWriter.new
-      when :gemini then GeminiWriter.new
-      end
+      Providers.fetch(provider).writer
     end
 
     def not_found(connection, raw, request)
-      message = "LocalProvider serves POST /v1/messages, POST /v1/chat/completions and " \
-        "POST /v1beta/models/{model}:streamGenerateContent?alt=sse; got #{raw[:method]} #{request.path}"
+      endpoints = Providers.all.map { |provider| "POST #{provider.local_prefix}#{provider.path("{model}")}" }
+      message = "LocalProvider serves #{Providers.sentence(endpoints, last: "and")}; " \
+        "got #{raw[:method]} #{request.path}"
       script = Script.build(status: 404, body: JSON.generate({error: {message: message}}))
-      Responder.new(connection: connection, request: request, script: script, writer: AnthropicWriter.new,
+      Responder.new(connection: connection, request: request, script: script, writer: Providers::Anthropic::Writer.new,
         keep_alive: raw[:keep_alive]).call
     end
 
@@ -390,7 +373,7 @@ module AssistantChatNative
       return false unless request
       script = Script.build(status: 500, body: JSON.generate({error: {message: error.message}}),
         keep_alive: false)
-      Responder.new(connection: connection, request: request, script: script, writer: AnthropicWriter.new,
+      Responder.new(connection: connection, request: request, script: script, writer: Providers::Anthropic::Writer.new,
         keep_alive: false).call
     end
 
@@ -442,5 +425,17 @@ module AssistantChatNative
       else value
       end
     end
+  end
+end
+
+# Each provider's writer (Providers::Anthropic::Writer, ...), from its folder.
+AssistantChatNative::Providers.each { |provider| require provider.part("writer") }
+
+module AssistantChatNative
+  class LocalProvider
+    # The writers' names before they moved into providers/<name>/, kept for code that names them.
+    AnthropicWriter = Providers::Anthropic::Writer
+    OpenAIWriter = Providers::OpenAI::Writer
+    GeminiWriter = Providers::Gemini::Writer
   end
 end

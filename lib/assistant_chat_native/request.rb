@@ -1,9 +1,7 @@
 # frozen_string_literal: true
 
+require_relative "providers"
 require_relative "request/history"
-require_relative "request/anthropic"
-require_relative "request/openai"
-require_relative "request/gemini"
 
 module AssistantChatNative
   # Builds each provider's streaming request body from the normalized history.
@@ -17,11 +15,21 @@ module AssistantChatNative
   #   {type: "tool_result", tool_call_id:, content:, is_error:}     (user)
   #   {type: "thinking", thinking:, signature:}, {type: "redacted_thinking", data:}  (assistant)
   module Request
-    BUILDERS = {anthropic: Anthropic, openai: OpenAI, gemini: Gemini}.freeze
-
     # => Hash, the JSON body for entry's provider.
     def self.build(entry, system:, messages:, tools: [])
-      BUILDERS.fetch(entry.provider).new(entry).build(system: system, messages: messages, tools: tools)
+      Providers.fetch(entry.provider).request_builder.new(entry).build(system: system, messages: messages, tools: tools)
     end
+  end
+end
+
+# Each provider's builder (Providers::Anthropic::RequestBuilder, ...), from its folder.
+AssistantChatNative::Providers.each { |provider| require provider.part("request_builder") }
+
+module AssistantChatNative
+  module Request
+    # The builders' names before they moved into providers/<name>/, kept for code that names them.
+    Anthropic = Providers::Anthropic::RequestBuilder
+    OpenAI = Providers::OpenAI::RequestBuilder
+    Gemini = Providers::Gemini::RequestBuilder
   end
 end

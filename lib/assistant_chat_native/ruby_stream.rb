@@ -11,10 +11,10 @@ require_relative "ruby_stream/inbox"
 require_relative "ruby_stream/proxy_env"
 require_relative "ruby_stream/transfer"
 require_relative "ruby_stream/sse_reader"
+require_relative "providers"
 require_relative "ruby_stream/normalizer"
-require_relative "ruby_stream/anthropic_normalizer"
-require_relative "ruby_stream/openai_normalizer"
-require_relative "ruby_stream/gemini_normalizer"
+# Each provider's normalizer (Providers::Anthropic::Normalizer, ...), from its folder.
+AssistantChatNative::Providers.each { |provider| require provider.part("normalizer") }
 require_relative "ruby_stream/accumulator"
 require_relative "ruby_stream/fallback_classifier"
 require_relative "ruby_stream/failure_builder"
@@ -35,7 +35,6 @@ module AssistantChatNative
   # result.failure; run raises only what the handler raises and interrupts
   # (Thread#raise, Thread#kill), after the connection is closed.
   class RubyStream
-    PROVIDERS = %i[anthropic openai gemini].freeze
     DEFAULT_MAX_EVENT_BYTES = 16 * 1024 * 1024
     DEFAULT_MAX_ERROR_BODY = 1024 * 1024
     DEFAULT_MAX_REPLY_BYTES = 8 * 1024 * 1024
@@ -46,10 +45,7 @@ module AssistantChatNative
       cancel_poll_interval: 0.5, stall_timeout: 60, connect_timeout: 10, timeout: 600,
       max_event_bytes: DEFAULT_MAX_EVENT_BYTES, max_error_body: DEFAULT_MAX_ERROR_BODY,
       max_reply_bytes: DEFAULT_MAX_REPLY_BYTES, ca_file: nil, ca_path: nil)
-      provider = provider.to_sym
-      unless PROVIDERS.include?(provider)
-        raise ConfigurationError, "unknown provider #{provider.inspect}; use :anthropic, :openai or :gemini"
-      end
+      provider = Providers.fetch(provider).name
 
       @options = {
         provider: provider, url: checked_url(url), headers: checked_headers(headers), body: body.to_s,
@@ -134,5 +130,14 @@ module AssistantChatNative
 
       raise ConfigurationError, "#{name} must be a positive number of seconds, got #{value.inspect}"
     end
+  end
+end
+
+module AssistantChatNative
+  class RubyStream
+    # The normalizers' names before they moved into providers/<name>/, kept for code that names them.
+    AnthropicNormalizer = Providers::Anthropic::Normalizer
+    OpenAINormalizer = Providers::OpenAI::Normalizer
+    GeminiNormalizer = Providers::Gemini::Normalizer
   end
 end

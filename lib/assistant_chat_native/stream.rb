@@ -3,6 +3,7 @@
 require "uri"
 require_relative "tls_trust"
 require_relative "redaction"
+require_relative "providers"
 
 module AssistantChatNative
   # One LLM request streamed end to end in C: libcurl, the SSE parser, the
@@ -41,7 +42,6 @@ module AssistantChatNative
   # An interval or timeout of 0 turns that timer off (broadcast_interval: 0 flushes
   # every delta).
   class Stream
-    PROVIDERS = %i[anthropic openai gemini].freeze
     DEFAULTS = {
       broadcast_interval: 0.1,
       heartbeat_interval: 30,
@@ -96,10 +96,7 @@ module AssistantChatNative
       end
 
       settings = DEFAULTS.merge(options)
-      @provider = provider.to_sym
-      unless PROVIDERS.include?(@provider)
-        raise ConfigurationError, "unknown provider #{provider.inspect}; use :anthropic, :openai or :gemini"
-      end
+      @provider = Providers.fetch(provider).name
       @endpoint = Redaction.url(url.to_s)
       configure_native(@provider.to_s, url.to_s, header_lines(headers), body.to_s,
         *settings.values_at(*DEFAULTS.keys))

@@ -6,7 +6,7 @@ require "json"
 # Result each must give (<name>.expected.json), as plain data to compare against.
 module FixtureStreams
   ROOT = File.expand_path("../fixtures", __dir__)
-  PROVIDERS = %i[anthropic openai gemini].freeze
+  PROVIDERS = AssistantChatNative::Providers.names
 
   module_function
 

@@ -27,7 +27,7 @@ class WorkerProcess
     env = {"ACN_APP_ROOT" => SpecRailsApp.root, "ACN_ROOT" => SpecRailsApp::GEM_ROOT, "DATABASE_URL" => ENV["DATABASE_URL"],
            "ACN_REDIS_URL" => TestServices.redis_url, "ACN_API_KEY" => api_key, "ACN_TOOL_SLEEP" => tool_sleep.to_s,
            "BUNDLE_GEMFILE" => File.join(SpecRailsApp::GEM_ROOT, "Gemfile"), "RAILS_ENV" => "test"}
-    %i[anthropic openai gemini].each { |name| env["ACN_PROVIDER_#{name.upcase}"] = provider.base_url_for(name) }
+    AssistantChatNative::Providers.names.each { |name| env["ACN_PROVIDER_#{name.upcase}"] = provider.base_url_for(name) }
     @reader, writer = IO.pipe
     @pid = Process.spawn(env, "bundle", "exec", "sidekiq", "-r", BOOT, "-c", concurrency.to_s, "-t", timeout.to_s,
       "-q", "default", out: writer, err: [@log, "a"], chdir: SpecRailsApp::GEM_ROOT, pgroup: true)

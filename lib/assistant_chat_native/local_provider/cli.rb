@@ -73,7 +73,7 @@ module AssistantChatNative
 
       def describe(provider)
         @err.puts "LocalProvider listening on #{provider.url} (Ctrl-C stops it)"
-        PROVIDERS.each do |name|
+        Providers.names.each do |name|
           @err.puts "  #{name}: #{provider.endpoint_for(name, model: "gemini-3.8-flash")}"
         end
         @err.flush

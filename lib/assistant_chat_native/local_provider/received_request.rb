@@ -76,11 +76,12 @@ module AssistantChatNative
         end
       end
 
-      # True when the client asked for a stream: "stream": true in an Anthropic or
-      # OpenAI body, the :streamGenerateContent method for Gemini.
+      # True when the client asked for a stream, as its provider asks for one: "stream": true
+      # in the body (Anthropic, OpenAI), the :streamGenerateContent method (Gemini).
       def streaming?
-        return path.end_with?(":streamGenerateContent") if provider == :gemini
-        json.is_a?(Hash) && json["stream"] == true
+        return Providers::Provider.stream_asked?(json) unless provider
+
+        Providers.fetch(provider).streaming?(path: path, json: json)
       end
 
       # The value of a request header (names are case-insensitive).

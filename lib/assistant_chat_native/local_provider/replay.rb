@@ -10,11 +10,6 @@ module AssistantChatNative
     # <fixtures_dir>/<provider>/<name>.sse (".sse" may be left off).
     class Replay
       EVENT = /.*?(?:\r\n|\r(?!\n)|\n)(?:\r\n|\r(?!\n)|\n)|.+\z/m
-      TERMINAL = {
-        anthropic: /^event:\s*message_stop|"type"\s*:\s*"message_stop"/,
-        openai: /^data:\s*\[DONE\]/,
-        gemini: /"finishReason"|"blockReason"/
-      }.freeze
 
       def self.resolve(source, provider:, fixtures_dir:)
         candidates = [source, "#{source}.sse"]
@@ -35,7 +30,8 @@ module AssistantChatNative
 
       def self.split(bytes, provider:)
         pieces = bytes.b.scan(EVENT)
-        terminal = pieces.rindex { |piece| piece.match?(TERMINAL.fetch(provider)) }
+        terminal_event = Providers.fetch(provider).terminal_event
+        terminal = pieces.rindex { |piece| piece.match?(terminal_event) }
         pieces.each_with_index.map do |piece, index|
           Event.new(data: piece.freeze, paced: true, terminal: index == terminal)
         end

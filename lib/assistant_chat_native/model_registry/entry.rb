@@ -3,6 +3,7 @@
 require "ipaddr"
 require "uri"
 require_relative "../redaction"
+require_relative "../providers"
 require_relative "lifecycle"
 require_relative "thinking"
 
@@ -28,33 +29,24 @@ module AssistantChatNative
     #               Setting it turns thinking on where the model has a switch.
     #   retires_on  a Date (or "YYYY-MM-DD") overriding the Lifecycle table's end of life
     class Entry
-      PROVIDERS = %i[anthropic openai gemini].freeze
       TIERS = %i[low high].freeze
-
-      # Environment variables read when no key or base URL is given, and the public endpoints.
-      ENVIRONMENT = {
-        anthropic: {api_key: "ANTHROPIC_API_KEY", base_url: "ANTHROPIC_BASE_URL", default_base_url: "https://api.anthropic.com"},
-        openai: {api_key: "OPENAI_API_KEY", base_url: "OPENAI_BASE_URL", default_base_url: "https://api.openai.com/v1"},
-        gemini: {api_key: "GEMINI_API_KEY", base_url: "GEMINI_BASE_URL", default_base_url: "https://generativelanguage.googleapis.com"}
-      }.freeze
-
-      ANTHROPIC_VERSION = "2023-06-01"
 
       attr_reader :key, :provider, :model_id, :tier, :max_tokens, :thinking, :effort
 
       def initialize(key:, provider:, model_id:, tier: :high, max_tokens: nil, thinking: nil, effort: nil,
         retires_on: nil, api_key: nil, base_url: nil)
         @key = key.to_s
-        @provider = provider.to_sym
         @model_id = model_id.to_s
         @tier = tier.to_sym
-        unless PROVIDERS.include?(@provider)
-          raise ConfigurationError, "model #{@key.inspect}: unknown provider #{provider.inspect}; use one of #{PROVIDERS.join(", ")}"
+        begin
+          @provider = Providers.fetch(provider).name
+        rescue ConfigurationError => e
+          raise ConfigurationError, "model #{@key.inspect}: #{e.message}"
         end
         unless TIERS.include?(@tier)
           raise ConfigurationError, "model #{@key.inspect}: unknown tier #{tier.inspect}; use :low or :high"
         end
-        @max_tokens = max_tokens || ((@provider == :anthropic) ? 8192 : nil)
+        @max_tokens = max_tokens || provider_object.default_max_tokens
         @thinking = thinking
         @effort = effort&.to_s
         refuse_budget if thinking.is_a?(Integer) && Thinking.budget_refused?(@provider, @model_id)
@@ -91,23 +83,19 @@ module AssistantChatNative
       # The explicit key, else the provider's environment variable (read at call time, so a
       # key set after boot is seen). nil when neither is set.
       def api_key
-        value = @api_key || ENV[ENVIRONMENT.fetch(provider)[:api_key]]
+        value = @api_key || ENV[provider_object.api_key_variable]
         (value.nil? || value.empty?) ? nil : value
       end
 
       def base_url
-        value = @base_url || ENV[ENVIRONMENT.fetch(provider)[:base_url]]
-        value = ENVIRONMENT.fetch(provider)[:default_base_url] if value.nil? || value.empty?
+        value = @base_url || ENV[provider_object.base_url_variable]
+        value = provider_object.default_base_url if value.nil? || value.empty?
         value.chomp("/")
       end
 
       # The streaming endpoint for this model.
       def url
-        case provider
-        when :anthropic then "#{base_url}/v1/messages"
-        when :openai then "#{base_url}/chat/completions"
-        when :gemini then "#{base_url}/v1beta/models/#{model_id}:streamGenerateContent?alt=sse"
-        end
+        "#{base_url}#{provider_object.path(model_id)}"
       end
 
       # Request headers, the API key included. Raises ConfigurationError when the public
@@ -118,22 +106,12 @@ module AssistantChatNative
       # across a network unless the host is named as a trusted internal gateway.
       def headers(allow_plain_http_hosts: [])
         key = api_key
-        if key.nil? && base_url == ENVIRONMENT.fetch(provider)[:default_base_url]
+        if key.nil? && base_url == provider_object.default_base_url
           raise ConfigurationError, "model #{self.key.inspect} needs an API key: set " \
-            "#{ENVIRONMENT.fetch(provider)[:api_key]} or pass api_key: when registering it"
+            "#{provider_object.api_key_variable} or pass api_key: when registering it"
         end
         refuse_plain_http(allow_plain_http_hosts) if key
-        headers = {"content-type" => "application/json", "accept" => "text/event-stream"}
-        case provider
-        when :anthropic
-          headers["x-api-key"] = key if key
-          headers["anthropic-version"] = ANTHROPIC_VERSION
-        when :openai
-          headers["authorization"] = "Bearer #{key}" if key
-        when :gemini
-          headers["x-goog-api-key"] = key if key
-        end
-        headers
+        {"content-type" => "application/json", "accept" => "text/event-stream"}.merge(provider_object.headers(key))
       end
 
       LOOPBACK_NAMES = %w[localhost localhost.].freeze
@@ -148,6 +126,11 @@ module AssistantChatNative
         address.loopback?
       rescue IPAddr::Error
         false
+      end
+
+      # The provider object (Providers): its endpoint, environment variables and headers.
+      private def provider_object
+        Providers.fetch(provider)
       end
 
       private def refuse_plain_http(allowed)

@@ -22,13 +22,9 @@ module AssistantChatNative
       # An index past Limits::MAX_INDEX: the reply is larger than its bounds.
       class IndexTooLarge < SSEReader::TooLarge; end
 
+      # A new normalizer for one stream of the provider (each lives in providers/<name>/normalizer.rb).
       def self.for(provider)
-        case provider
-        when :anthropic then AnthropicNormalizer.new
-        when :openai then OpenAINormalizer.new
-        when :gemini then GeminiNormalizer.new
-        else raise ConfigurationError, "unknown provider #{provider.inspect}; use :anthropic, :openai or :gemini"
-        end
+        Providers.fetch(provider).normalizer
       end
 
       # An event's data as a JSON object. JSON is UTF-8 (RFC 8259, 8.1): other bytes

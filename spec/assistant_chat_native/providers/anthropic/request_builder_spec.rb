@@ -5,7 +5,7 @@ require "spec_helper"
 # Checked against the Messages API reference (docs.anthropic.com/en/api/messages) and the
 # tool-use and extended-thinking guides: tool_use/tool_result blocks, base64 image and
 # document sources, thinking blocks with signatures leading the assistant content.
-RSpec.describe AssistantChatNative::Request::Anthropic do
+RSpec.describe AssistantChatNative::Providers::Anthropic::RequestBuilder do
   def entry(**options)
     AssistantChatNative::ModelRegistry::Entry.new(key: "claude-sonnet", provider: :anthropic, model_id: "claude-haiku-4-5", **options)
   end

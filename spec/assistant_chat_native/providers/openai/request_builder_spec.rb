@@ -5,7 +5,7 @@ require "spec_helper"
 # Checked against the Chat Completions reference (platform.openai.com/docs/api-reference/chat/create):
 # system message first, image_url data URLs, file parts for PDFs, assistant tool_calls with
 # JSON-string arguments, one role "tool" message per result, stream_options.include_usage.
-RSpec.describe AssistantChatNative::Request::OpenAI do
+RSpec.describe AssistantChatNative::Providers::OpenAI::RequestBuilder do
   let(:entry) { AssistantChatNative::ModelRegistry::Entry.new(key: "gpt", provider: :openai, model_id: "gpt-6.1-sol") }
 
   it "builds a streaming Chat Completions body with usage on, attachments, tool calls and tool messages" do

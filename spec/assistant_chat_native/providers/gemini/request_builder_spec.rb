@@ -6,7 +6,7 @@ require "spec_helper"
 # function-calling guide): roles user/model, systemInstruction, inlineData parts,
 # functionCall parts and functionResponse parts named after their call, with the result
 # under "output" or "error", and functionDeclarations with a JSON schema.
-RSpec.describe AssistantChatNative::Request::Gemini do
+RSpec.describe AssistantChatNative::Providers::Gemini::RequestBuilder do
   let(:entry) { AssistantChatNative::ModelRegistry::Entry.new(key: "gemini-pro", provider: :gemini, model_id: "gemini-3.1-pro-preview") }
 
   it "builds a generateContent body with systemInstruction, inline data, function calls and responses" do

@@ -1,0 +1,63 @@
+# frozen_string_literal: true
+
+require_relative "error"
+require_relative "providers/provider"
+
+module AssistantChatNative
+  # The registry of providers. Each has a folder under providers/ holding all that the Ruby
+  # side does differently for it: the provider object (endpoint, API-key variable, headers,
+  # LocalProvider's routes), its request builder, its RubyStream normalizer and its
+  # LocalProvider writer. Code outside the folders asks the registry rather than listing the
+  # providers; the exceptions are tables about models and error bodies, not the wire
+  # (ModelRegistry::Thinking, the default models, the fallback classifier's error shapes).
+  #
+  #   AssistantChatNative::Providers.fetch(:openai).default_base_url # => "https://api.openai.com/v1"
+  module Providers
+    # One line per provider, in the C core's order (ACN_PROVIDERS in core/acn.h, the dialect
+    # table): the same names, so that what Ruby accepts is what the extension accepts.
+    NAMES = %i[anthropic openai gemini].freeze
+
+    @by_name = {}
+
+    class << self
+      # Called by each providers/<name>/provider.rb with its one instance.
+      def register(provider)
+        @by_name[provider.name] = provider
+      end
+
+      # => [Symbol], in NAMES' order.
+      def names
+        NAMES
+      end
+
+      # => [Provider], in NAMES' order.
+      def all
+        NAMES.map { |name| @by_name.fetch(name) }
+      end
+
+      def each(&)
+        all.each(&)
+      end
+
+      # The provider object for a name (Symbol or String); ConfigurationError for any other.
+      def fetch(name)
+        provider = @by_name[name.to_sym] if name.respond_to?(:to_sym)
+        provider or raise ConfigurationError, "unknown provider #{name.inspect}; use #{choices}"
+      end
+
+      # ":anthropic, :openai or :gemini", as the extension's own message lists them.
+      def choices
+        sentence(NAMES.map(&:inspect))
+      end
+
+      # "a", "a or b", "a, b or c" (or: "and").
+      def sentence(words, last: "or")
+        return words.join if words.size < 2
+
+        "#{words[0...-1].join(", ")} #{last} #{words[-1]}"
+      end
+    end
+
+    NAMES.each { |name| require_relative "providers/#{name}/provider" }
+  end
+end

@@ -524,7 +524,7 @@ module AssistantChatNative
       return unless @handler.respond_to?(:on_checkpoint)
 
       @last_checkpoint_at = Clock.now
-      state = continuation_state.merge("checkpoint" => true, "transcript" => @transcript)
+      state = continuation_state.merge("checkpoint" => true, "transcript" => @transcript.dup)
       state["tools"] = tools if tools
       state["partial_text"] = partial_text.to_s if partial_text
       @handler.on_checkpoint(state)

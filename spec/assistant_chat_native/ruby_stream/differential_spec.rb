@@ -75,4 +75,24 @@ RSpec.describe "The C Decoder and RubyStream on the same payloads", if: Assistan
     expect(results.map(&:text)).to eq(["a\u{FFFD}b\u{FFFD}c\\ud800\u{1F600}\u{FFFD}A"] * 2)
     expect(results.map { |result| result.text.valid_encoding? }).to eq([true, true])
   end
+
+  it "reads a choice by its index wherever the index stands among its keys" do
+    bytes = sse('{"choices":[{"delta":{"content":"one"},"index":0}]}',
+      '{"choices":[{"delta":{"content":"two","tool_calls":[{"function":{"name":"g","arguments":"{}"},"index":0}]},' \
+      '"finish_reason":"length","index":1}]}',
+      '{"choices":[{"delta":{"tool_calls":[{"function":{"name":"f","arguments":"{}"},"id":"call_f","index":2}]},' \
+      '"finish_reason":"tool_calls","index":0}]}')
+    results = both(:openai, bytes)
+
+    expect(results.map(&:text)).to eq(%w[one one])
+    expect(results.map { |result| result.tool_calls.map(&:name) }).to eq([%w[f], %w[f]])
+    expect(results.map(&:provider_stop_reason)).to eq(%w[tool_calls tool_calls])
+  end
+
+  it "gives no provider stop reason for an empty one" do
+    results = both(:openai, sse('{"choices":[{"index":0,"delta":{"content":"one"},"finish_reason":""}]}'))
+
+    expect(results.map(&:provider_stop_reason)).to eq([nil, nil])
+    expect(results.map(&:stop_reason)).to eq([:end_turn, :end_turn])
+  end
 end

@@ -98,8 +98,11 @@ VALUE acn_result_new(const acn_accum *accum, VALUE stats)
     rb_hash_aset(kwargs, sym_thinking_blocks, blocks);
     rb_hash_aset(kwargs, sym_tool_calls, calls);
     rb_hash_aset(kwargs, sym_stop_reason, acn_stop_reason_to_ruby(accum->stop_reason));
+    /* A provider that sends an empty reason ("finish_reason": "") named none. */
     rb_hash_aset(kwargs, sym_provider_stop_reason,
-                 accum->has_stop ? buf_string(&accum->provider_stop_reason) : Qnil);
+                 accum->has_stop && accum->provider_stop_reason.len > 0
+                     ? buf_string(&accum->provider_stop_reason)
+                     : Qnil);
     rb_hash_aset(kwargs, sym_usage, usage_hash(accum));
     rb_hash_aset(kwargs, sym_failure,
                  accum->failure.kind == ACN_FAILURE_NONE ? Qnil : acn_failure_to_ruby(&accum->failure));

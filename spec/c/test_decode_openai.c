@@ -183,6 +183,34 @@ static void only_the_first_choice_is_read(void **state)
         ACN_OK, 0, "text_delta 0 text=first\n");
 }
 
+/* JSON key order means nothing (RFC 8259), and Azure OpenAI sends a choice's index
+ * after its delta, and a tool call's after its function: the choice is the same. */
+static void a_choice_index_after_its_delta_still_picks_the_choice(void **state)
+{
+    (void)state;
+    expect_events(
+        P,
+        "data: {\"choices\":[{\"delta\":{\"content\":\"one\"},\"index\":0}]}\n\n"
+        "data: "
+        "{\"choices\":[{\"delta\":{\"content\":\"two\",\"refusal\":\"no\",\"tool_calls\":[{\"function\":"
+        "{\"name\":\"g\",\"arguments\":\"{}\"},\"id\":\"call_g\",\"index\":0}]},\"finish_reason\":\"length\","
+        "\"index\":1}]}\n\n"
+        "data: "
+        "{\"choices\":[{\"delta\":{\"tool_calls\":[{\"function\":{\"name\":\"f\",\"arguments\":\"{\\\"a\"},"
+        "\"id\":\"call_f\",\"index\":2},{\"function\":{\"arguments\":\"\\\":1}\"},\"index\":2}]},\"index\":0}"
+        "]}\n\n"
+        "data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"stop\",\"index\":0}]}\n\n"
+        "data: [DONE]\n\n",
+        ACN_OK, 1,
+        "text_delta 0 text=one\n"
+        "tool_call_start 2 id=call_f name=f\n"
+        "tool_args_delta 2 text={\"a\n"
+        "tool_args_delta 2 text=\":1}\n"
+        "tool_call_end 2\n"
+        "stop reason=tool_use text=stop\n"
+        "done\n");
+}
+
 static void reasoning_from_compatible_servers_is_thinking(void **state)
 {
     (void)state;
@@ -318,6 +346,7 @@ int main(void)
         cmocka_unit_test(refusal_text_is_text_and_the_stop_reason_is_refusal),
         cmocka_unit_test(every_finish_reason_maps),
         cmocka_unit_test(only_the_first_choice_is_read),
+        cmocka_unit_test(a_choice_index_after_its_delta_still_picks_the_choice),
         cmocka_unit_test(reasoning_from_compatible_servers_is_thinking),
         cmocka_unit_test(legacy_function_call_is_call_zero),
         cmocka_unit_test(stop_after_tool_calls_is_tool_use),

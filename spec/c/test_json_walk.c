@@ -417,6 +417,38 @@ static void a_moved_walk_rebuilds_its_parser(void **state)
     acn_buf_free(&s.log);
 }
 
+/* yajl writes "\udc00" as bytes that are not UTF-8, "\ud800" alone as "?", and
+ * pairs a high surrogate with any \u escape after it; each unpaired one is U+FFFD. */
+static void unpaired_surrogate_escapes_become_the_replacement_character(void **state)
+{
+    acn_json_walk w;
+    seen s;
+
+    (void)state;
+    setup_seen(&s);
+    acn_json_walk_init(&w, 1 << 16);
+    assert_int_equal(walk_once(&w, &s,
+                               "[\"a\\udc00b\", \"\\ud800\", \"\\uD800\\u0041\", \"\\ud83d\\ude00?\", "
+                               "\"\\\\ud800\\\"\", \"x\\\\\\\\\\udfff\"]"),
+                     ACN_OK);
+    assert_string_equal(s.log.ptr, "open array depth=0\n"
+                                   "string depth=1 a\xef\xbf\xbd"
+                                   "b\n"
+                                   "string depth=1 \xef\xbf\xbd\n"
+                                   "string depth=1 \xef\xbf\xbd"
+                                   "A\n"
+                                   "string depth=1 \xf0\x9f\x98\x80?\n"
+                                   "string depth=1 \\ud800\"\n"
+                                   "string depth=1 x\\\\\xef\xbf\xbd\n"
+                                   "close array depth=0\n");
+    /* captured values and keys are decoded the same way */
+    s.capture_at = "c";
+    assert_int_equal(walk_once(&w, &s, "{\"c\": {\"k\\udc00\": \"v\\ud800\"}}"), ACN_OK);
+    assert_non_null(strstr(s.log.ptr, "capture {\"k\xef\xbf\xbd\":\"v\xef\xbf\xbd\"}\n"));
+    acn_json_walk_free(&w);
+    acn_buf_free(&s.log);
+}
+
 static void integers_parse_strictly(void **state)
 {
     long long v = 0;
@@ -451,6 +483,7 @@ int main(void)
         cmocka_unit_test(one_value_per_parse_and_reuse_after_errors),
         cmocka_unit_test(text_after_the_value_is_malformed_and_not_carried_over),
         cmocka_unit_test(a_moved_walk_rebuilds_its_parser),
+        cmocka_unit_test(unpaired_surrogate_escapes_become_the_replacement_character),
         cmocka_unit_test(integers_parse_strictly),
     };
 

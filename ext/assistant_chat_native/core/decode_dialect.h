@@ -48,6 +48,17 @@ int acn_decoder_has(const acn_decoder *d, int slot);
 int acn_decoder_push(acn_decoder *d, const acn_decode_pending *pending);
 /* Emits the pending events in order, then clears them. */
 acn_status acn_decoder_emit_pending(acn_decoder *d);
+/* One pending event as it was pushed. */
+acn_status acn_decoder_emit_one(acn_decoder *d, const acn_decode_pending *pending);
+/* Like acn_decoder_emit_pending, but each pending event goes through `emit`, which
+ * may emit it as it is (acn_decoder_emit_one), as several events, or not at all:
+ * for what a dialect can only resolve once the whole payload has been read. */
+typedef acn_status (*acn_decode_emit_fn)(acn_decoder *d, const acn_decode_pending *pending);
+acn_status acn_decoder_emit_pending_with(acn_decoder *d, acn_decode_emit_fn emit);
+/* How many events are pending; acn_decoder_pending_drop(d, count) forgets those
+ * pushed after the first `count` (a part of the payload that turned out not to count). */
+size_t acn_decoder_pending_count(const acn_decoder *d);
+void acn_decoder_pending_drop(acn_decoder *d, size_t count);
 
 void acn_decoder_event_init(acn_event *event, acn_event_type type, int index);
 void acn_decoder_event_text(acn_event *event, const acn_decoder *d, acn_decode_str text);

@@ -9,6 +9,13 @@
  * (the chunk with empty choices when stream_options.include_usage is set), an
  * `error` object in place of a chunk, and the terminal `[DONE]`. Only the first
  * choice (index 0) is read.
+ *
+ * A choice's `index` may follow its `delta` (Azure OpenAI sends it last), and JSON
+ * key order means nothing, so what the first position's choice says is only
+ * provisional until the choice closes: its events wait in the pending list (and
+ * its finish_reason and refusal in their own slots), and are kept or dropped then.
+ * Tool-call fragments wait unresolved too (a TOOL_CALL_START record holding the
+ * fragment's index, id, name and arguments) and become events at emission.
  */
 #include "decode_dialect.h"
 
@@ -24,10 +31,20 @@ enum {
     S_ERROR_MESSAGE,
     S_CALL_ID,
     S_CALL_NAME,
-    S_CALL_ARGS
+    S_CALL_ARGS,
+    S_CHOICE_FINISH /* the open choice's finish_reason, S_FINISH once it counts */
 };
 
-enum { N_INPUT = 0, N_OUTPUT, N_CACHED, N_CHOICE, N_CALL_INDEX, N_ERROR };
+enum {
+    N_INPUT = 0,
+    N_OUTPUT,
+    N_CACHED,
+    N_CHOICE,
+    N_CALL_INDEX,
+    N_ERROR,
+    N_CHOICE_MARK,   /* pending events when the open choice began */
+    N_CHOICE_REFUSAL /* the open choice sent refusal text */
+};
 
 static int is(const char *text, size_t len, const char *literal)
 {
@@ -53,7 +70,8 @@ static int key_is(const acn_json_walk *w, size_t level, const char *literal)
     return is(w->frames[level].key, w->frames[level].key_len, literal);
 }
 
-/* Inside choices[0] (by position, and by its `index` when that came first). */
+/* Inside choices[0] unless its `index`, so far, says otherwise: the index may
+ * still come, so what this choice sends waits until it closes (choice_closed). */
 static int first_choice(const acn_decoder *d, const acn_json_walk *w)
 {
     return acn_json_walk_index(w, 1) == 0 && acn_decoder_slot(d, N_CHOICE) <= 0;
@@ -81,7 +99,7 @@ static int choice_scalar(acn_decoder *d, const acn_json_walk *w, acn_json_kind k
         if (key_is(w, 2, "index"))
             return acn_decoder_keep_number(d, N_CHOICE, kind, text, len);
         if (key_is(w, 2, "finish_reason") && kind == ACN_JSON_STRING && first_choice(d, w))
-            return acn_decoder_keep(d, text, len, &d->str[S_FINISH]);
+            return acn_decoder_keep(d, text, len, &d->str[S_CHOICE_FINISH]);
         return 0;
     }
     if (!first_choice(d, w) || !key_is(w, 2, "delta"))
@@ -96,8 +114,10 @@ static int choice_scalar(acn_decoder *d, const acn_json_walk *w, acn_json_kind k
         if (key_is(w, 3, "content"))
             return push_text(d, ACN_EVENT_TEXT_DELTA, text, len);
         if (key_is(w, 3, "refusal")) {
-            if (len > 0)
-                d->refusal = 1;
+            if (len > 0) {
+                d->num[N_CHOICE_REFUSAL] = 1;
+                d->num_set |= 1u << N_CHOICE_REFUSAL;
+            }
             return push_text(d, ACN_EVENT_TEXT_DELTA, text, len);
         }
         if (key_is(w, 3, "reasoning_content") || key_is(w, 3, "reasoning"))
@@ -194,6 +214,9 @@ static int on_open(void *ctx, const acn_json_walk *w, int is_array)
     case 2:
         if (acn_json_walk_at(w, "choices[]") && !is_array) {
             acn_decoder_unset(d, N_CHOICE);
+            acn_decoder_unset(d, N_CHOICE_REFUSAL);
+            d->str[S_CHOICE_FINISH].set = 0;
+            d->num[N_CHOICE_MARK] = (long long)acn_decoder_pending_count(d);
             return ACN_JSON_DESCEND;
         }
         return acn_json_walk_at(w, "usage.prompt_tokens_details") ? ACN_JSON_DESCEND : ACN_JSON_SKIP;
@@ -224,39 +247,78 @@ static int on_open(void *ctx, const acn_json_walk *w, int is_array)
     }
 }
 
-/* One tool-call fragment: the call's start when it is new, then its arguments. */
-static int push_call(acn_decoder *d, long long position)
+/* One tool-call fragment, kept unresolved until emission (emit_call): its choice
+ * may still turn out not to be the first. An index past an int is kept as one
+ * acn_decoder_index refuses. */
+static int push_fragment(acn_decoder *d, long long position)
 {
     acn_decode_pending pending;
     long long value = acn_decoder_has(d, N_CALL_INDEX) ? d->num[N_CALL_INDEX] : position;
+
+    memset(&pending, 0, sizeof(pending));
+    pending.type = ACN_EVENT_TOOL_CALL_START;
+    pending.index = value < 0 ? -1 : value > ACN_DECODER_MAX_BLOCKS ? ACN_DECODER_MAX_BLOCKS : (int)value;
+    pending.id = d->str[S_CALL_ID];
+    pending.name = d->str[S_CALL_NAME];
+    pending.text = d->str[S_CALL_ARGS];
+    return acn_decoder_push(d, &pending);
+}
+
+/* A fragment as events: the call's start when it is new, then its arguments. */
+static acn_status emit_call(acn_decoder *d, const acn_decode_pending *fragment)
+{
+    acn_decode_pending pending;
+    acn_status status;
     int index = 0;
 
-    if (acn_decoder_index(d, value, &index) != ACN_OK)
-        return -1;
-    if (acn_decoder_block(d, index) == ACN_BLOCK_NONE && (d->str[S_CALL_ID].set || d->str[S_CALL_NAME].set)) {
+    if ((status = acn_decoder_index(d, fragment->index, &index)) != ACN_OK)
+        return status;
+    if (acn_decoder_block(d, index) == ACN_BLOCK_NONE && (fragment->id.set || fragment->name.set)) {
         memset(&pending, 0, sizeof(pending));
         pending.type = ACN_EVENT_TOOL_CALL_START;
         pending.index = index;
-        pending.id = d->str[S_CALL_ID];
-        pending.name = d->str[S_CALL_NAME];
+        pending.id = fragment->id;
+        pending.name = fragment->name;
         if (!pending.id.set || pending.id.len == 0) {
             char id[32];
             int n = snprintf(id, sizeof(id), "call_%d", index);
 
             if (acn_decoder_keep(d, id, (size_t)n, &pending.id) != 0)
-                return -1;
+                return d->status;
         }
-        if (acn_decoder_set_block(d, index, ACN_BLOCK_TOOL) != ACN_OK || acn_decoder_push(d, &pending) != 0)
-            return -1;
+        if ((status = acn_decoder_set_block(d, index, ACN_BLOCK_TOOL)) != ACN_OK ||
+            (status = acn_decoder_emit_one(d, &pending)) != ACN_OK)
+            return status;
         d->tool_calls++;
     }
-    if (d->str[S_CALL_ARGS].set && d->str[S_CALL_ARGS].len > 0) {
+    if (fragment->text.set && fragment->text.len > 0) {
         memset(&pending, 0, sizeof(pending));
         pending.type = ACN_EVENT_TOOL_ARGS_DELTA;
         pending.index = index;
-        pending.text = d->str[S_CALL_ARGS];
-        return acn_decoder_push(d, &pending);
+        pending.text = fragment->text;
+        return acn_decoder_emit_one(d, &pending);
     }
+    return ACN_OK;
+}
+
+static acn_status emit_pending(acn_decoder *d, const acn_decode_pending *pending)
+{
+    return pending->type == ACN_EVENT_TOOL_CALL_START ? emit_call(d, pending)
+                                                      : acn_decoder_emit_one(d, pending);
+}
+
+/* A choice closed: now its index is known. The first keeps what it sent; any other's
+ * events are dropped. */
+static int choice_closed(acn_decoder *d, const acn_json_walk *w)
+{
+    if (!first_choice(d, w)) {
+        acn_decoder_pending_drop(d, (size_t)d->num[N_CHOICE_MARK]);
+        return 0;
+    }
+    if (d->str[S_CHOICE_FINISH].set)
+        d->str[S_FINISH] = d->str[S_CHOICE_FINISH];
+    if (acn_decoder_has(d, N_CHOICE_REFUSAL))
+        d->refusal = 1;
     return 0;
 }
 
@@ -266,10 +328,12 @@ static int on_close(void *ctx, const acn_json_walk *w, int is_array)
 
     if (is_array)
         return 0;
+    if (w->depth == 2 && acn_json_walk_at(w, "choices[]"))
+        return choice_closed(d, w);
     if (w->depth == 5 && acn_json_walk_at(w, "choices[].delta.tool_calls[]") && first_choice(d, w))
-        return push_call(d, acn_json_walk_index(w, 4));
+        return push_fragment(d, acn_json_walk_index(w, 4));
     if (w->depth == 4 && acn_json_walk_at(w, "choices[].delta.function_call") && first_choice(d, w))
-        return push_call(d, 0);
+        return push_fragment(d, 0);
     return 0;
 }
 
@@ -327,7 +391,7 @@ static acn_status end(acn_decoder *d, const acn_sse_event *sse)
                                        S_ERROR_MESSAGE);
     if ((status = acn_decoder_start(d, S_ID, S_MODEL)) != ACN_OK)
         return status;
-    if ((status = acn_decoder_emit_pending(d)) != ACN_OK)
+    if ((status = acn_decoder_emit_pending_with(d, emit_pending)) != ACN_OK)
         return status;
     status = acn_decoder_usage(d, acn_decoder_slot(d, N_INPUT), acn_decoder_slot(d, N_OUTPUT),
                                acn_decoder_slot(d, N_CACHED), -1);

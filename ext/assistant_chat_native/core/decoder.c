@@ -237,29 +237,50 @@ acn_status acn_decoder_emit(acn_decoder *d, const acn_event *event)
     return ACN_OK;
 }
 
-acn_status acn_decoder_emit_pending(acn_decoder *d)
+acn_status acn_decoder_emit_one(acn_decoder *d, const acn_decode_pending *pending)
+{
+    acn_event event;
+
+    acn_decoder_event_init(&event, pending->type, pending->index);
+    acn_decoder_event_text(&event, d, pending->text);
+    event.id = acn_decoder_str(d, pending->id);
+    event.id_len = pending->id.set ? pending->id.len : 0;
+    event.name = acn_decoder_str(d, pending->name);
+    event.name_len = pending->name.set ? pending->name.len : 0;
+    event.server_tool = pending->server_tool;
+    return acn_decoder_emit(d, &event);
+}
+
+acn_status acn_decoder_emit_pending_with(acn_decoder *d, acn_decode_emit_fn emit)
 {
     size_t off;
 
     for (off = 0; off + sizeof(acn_decode_pending) <= d->pending.len; off += sizeof(acn_decode_pending)) {
         acn_decode_pending pending;
-        acn_event event;
         acn_status status;
 
         memcpy(&pending, d->pending.ptr + off, sizeof(pending));
-        acn_decoder_event_init(&event, pending.type, pending.index);
-        acn_decoder_event_text(&event, d, pending.text);
-        event.id = acn_decoder_str(d, pending.id);
-        event.id_len = pending.id.set ? pending.id.len : 0;
-        event.name = acn_decoder_str(d, pending.name);
-        event.name_len = pending.name.set ? pending.name.len : 0;
-        event.server_tool = pending.server_tool;
-        status = acn_decoder_emit(d, &event);
-        if (status != ACN_OK)
+        if ((status = emit(d, &pending)) != ACN_OK)
             return status;
     }
     acn_buf_clear(&d->pending);
     return ACN_OK;
+}
+
+acn_status acn_decoder_emit_pending(acn_decoder *d)
+{
+    return acn_decoder_emit_pending_with(d, acn_decoder_emit_one);
+}
+
+size_t acn_decoder_pending_count(const acn_decoder *d)
+{
+    return d->pending.len / sizeof(acn_decode_pending);
+}
+
+void acn_decoder_pending_drop(acn_decoder *d, size_t count)
+{
+    if (count < acn_decoder_pending_count(d))
+        d->pending.len = count * sizeof(acn_decode_pending);
 }
 
 acn_status acn_decoder_start(acn_decoder *d, int id_slot, int model_slot)

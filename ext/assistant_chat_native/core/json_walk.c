@@ -1,7 +1,10 @@
 /* json_walk.c: yajl's callback parser with a key path, skipping and capture. */
 #include "json_walk.h"
 
+#include "json_string.h"
+
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,6 +17,7 @@ void acn_json_walk_init(acn_json_walk *walk, size_t max_capture)
     walk->gen = NULL;
     walk->bound = NULL;
     acn_buf_init(&walk->capture, max_capture);
+    acn_buf_init(&walk->text, 0);
 }
 
 static void fail(acn_json_walk *walk, acn_status status, const char *message)
@@ -204,8 +208,67 @@ static int on_number(void *ctx, const char *text, size_t len)
     return note_end(ctx, scalar(ctx, ACN_JSON_NUMBER, text, len));
 }
 
+/*
+ * The body (between the quotes) of the string token yajl just lexed. The parser
+ * has consumed the token through its closing quote; inside a string every quote
+ * is escaped, by an odd run of backslashes, so the opening quote is the nearest
+ * one before it with an even run (none) in front.
+ */
+static int lexed_body(const acn_json_walk *walk, const char **body, size_t *len)
+{
+    size_t end = yajl_get_bytes_consumed(walk->parser);
+    size_t at;
+
+    if (end == 0 || end > walk->input_len || walk->input[end - 1] != '"')
+        return 0;
+    for (at = end - 1; at-- > 0;) {
+        size_t slashes = 0;
+
+        if (walk->input[at] != '"')
+            continue;
+        while (slashes < at && walk->input[at - 1 - slashes] == '\\')
+            slashes++;
+        if (slashes % 2 == 0) {
+            *body = walk->input + at + 1;
+            *len = end - 1 - (at + 1);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/*
+ * yajl hands over an escaped string decoded in its own buffer, and decodes
+ * surrogate escapes wrongly (json_string.h). Such a string is decoded again from
+ * its body into walk->text. Unescaped strings point into the input and need nothing.
+ */
+static int redecode(acn_json_walk *walk, const unsigned char **text, size_t *len)
+{
+    const char *body;
+    size_t body_len;
+    acn_status status;
+    uintptr_t at = (uintptr_t)*text;
+
+    if (at >= (uintptr_t)walk->input && at <= (uintptr_t)walk->input + walk->input_len)
+        return 1; /* no escapes: yajl passed the input's own bytes */
+    if (!lexed_body(walk, &body, &body_len) || !acn_json_string_has_surrogate(body, body_len))
+        return 1;
+    acn_buf_clear(&walk->text);
+    if ((status = acn_json_string_decode(body, body_len, &walk->text)) != ACN_OK) {
+        fail(walk, status, "could not decode a JSON string");
+        return 0;
+    }
+    *text = (const unsigned char *)(walk->text.len > 0 ? walk->text.ptr : "");
+    *len = walk->text.len;
+    return 1;
+}
+
 static int on_string(void *ctx, const unsigned char *text, size_t len)
 {
+    const acn_json_walk *walk = ctx;
+
+    if (walk->skip_depth == 0 && !redecode(ctx, &text, &len))
+        return 0;
     return note_end(ctx, scalar(ctx, ACN_JSON_STRING, (const char *)text, len));
 }
 
@@ -220,6 +283,8 @@ static int on_map_key(void *ctx, const unsigned char *key, size_t len)
 
     if (walk->skip_depth > 0)
         return 1;
+    if (!redecode(walk, &key, &len))
+        return 0;
     if (walk->capture_depth > 0)
         return gen_ok(walk, yajl_gen_string(walk->gen, key, len));
     if (walk->depth > 0 && walk->depth <= ACN_JSON_WALK_MAX_DEPTH) {
@@ -322,7 +387,9 @@ acn_status acn_json_walk_parse(acn_json_walk *walk, const char *json, size_t len
     walk->skip_depth = 0;
     walk->stop = ACN_OK;
     walk->error[0] = '\0';
+    walk->input = json;
     walk->input_len = len;
+    walk->text.max = len; /* a decoded string is never longer than its body */
     walk->root_end = 0;
     walk->finishing = 0;
 
@@ -363,6 +430,7 @@ void acn_json_walk_free(acn_json_walk *walk)
 {
     release(walk);
     acn_buf_free(&walk->capture);
+    acn_buf_free(&walk->text);
 }
 
 int acn_json_walk_at(const acn_json_walk *walk, const char *path)

@@ -6,7 +6,8 @@
  *
  * Owns: one yajl parser and one yajl generator, reused for every document (the
  * parser is rebuilt only after an error), and the buffer a captured value is
- * written to, bounded by `max_capture`.
+ * written to, bounded by `max_capture`; the buffer a string with surrogate escapes
+ * is decoded into (yajl decodes those wrongly; json_string.h), bounded by the input.
  * Borrows: the JSON bytes and the listener for the duration of one parse. Strings
  * handed to the listener are valid only during its call.
  * Limits: paths deeper than ACN_JSON_WALK_MAX_DEPTH never match (the values are
@@ -74,6 +75,8 @@ struct acn_json_walk {
     size_t capture_depth; /* nesting inside a captured value; 0 when not capturing */
     size_t skip_depth;    /* nesting inside a skipped value; 0 when not skipping */
     acn_buf capture;      /* the captured value's JSON text */
+    acn_buf text;         /* a string decoded again (json_string.h), bounded by the input */
+    const char *input;    /* the bytes given to this parse (borrowed) */
     size_t input_len;     /* bytes given to this parse */
     size_t root_end;      /* offset just past the root value, once it ended */
     int finishing;        /* inside yajl_complete_parse, past the input's end */

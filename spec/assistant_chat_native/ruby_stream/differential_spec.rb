@@ -54,3 +54,45 @@ RSpec.describe "The C Decoder and RubyStream on broken recorded streams", if: As
     end
   end
 end
+
+# Payloads the recorded streams do not hold, each read by both and held to what
+# the providers' formats and JSON (RFC 8259) say it means.
+RSpec.describe "The C Decoder and RubyStream on the same payloads", if: AssistantChatNative.native? do
+  def sse(*payloads)
+    payloads.map { |payload| "data: #{payload}\n\n" }.join + "data: [DONE]\n\n"
+  end
+
+  def both(provider, bytes)
+    decoder = AssistantChatNative::Decoder.new(provider)
+    decoder.feed(bytes)
+    [decoder.finish, RubyStreamReading.decode(provider, [bytes])]
+  end
+
+  it "turns unpaired surrogate escapes into U+FFFD and keeps the text valid UTF-8" do
+    content = 'a\udc00b\ud800c\\\\ud800\ud83d\ude00\uD800\u0041'
+    results = both(:openai, sse(%({"choices":[{"index":0,"delta":{"content":"#{content}"},"finish_reason":"stop"}]})))
+
+    expect(results.map(&:text)).to eq(["a\u{FFFD}b\u{FFFD}c\\ud800\u{1F600}\u{FFFD}A"] * 2)
+    expect(results.map { |result| result.text.valid_encoding? }).to eq([true, true])
+  end
+
+  it "reads a choice by its index wherever the index stands among its keys" do
+    bytes = sse('{"choices":[{"delta":{"content":"one"},"index":0}]}',
+      '{"choices":[{"delta":{"content":"two","tool_calls":[{"function":{"name":"g","arguments":"{}"},"index":0}]},' \
+      '"finish_reason":"length","index":1}]}',
+      '{"choices":[{"delta":{"tool_calls":[{"function":{"name":"f","arguments":"{}"},"id":"call_f","index":2}]},' \
+      '"finish_reason":"tool_calls","index":0}]}')
+    results = both(:openai, bytes)
+
+    expect(results.map(&:text)).to eq(%w[one one])
+    expect(results.map { |result| result.tool_calls.map(&:name) }).to eq([%w[f], %w[f]])
+    expect(results.map(&:provider_stop_reason)).to eq(%w[tool_calls tool_calls])
+  end
+
+  it "gives no provider stop reason for an empty one" do
+    results = both(:openai, sse('{"choices":[{"index":0,"delta":{"content":"one"},"finish_reason":""}]}'))
+
+    expect(results.map(&:provider_stop_reason)).to eq([nil, nil])
+    expect(results.map(&:stop_reason)).to eq([:end_turn, :end_turn])
+  end
+end

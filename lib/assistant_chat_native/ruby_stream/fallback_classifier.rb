@@ -1,7 +1,5 @@
 # frozen_string_literal: true
 
-require_relative "fallback_classifier/kinds"
-require_relative "fallback_classifier/phrases"
 require_relative "fallback_classifier/retry_after"
 require_relative "fallback_classifier/clean_text"
 require_relative "fallback_classifier/provider_error"
@@ -110,12 +108,12 @@ module AssistantChatNative
         end
       end
 
-      # What the message's words say, for errors whose codes are generic. A 429
+      # What the message's words say, for errors whose codes name no failure. A 429
       # that names no quota is a rate limit whatever else its words say.
       def by_phrase(error, status)
-        if ProviderCodes.names?(error, :authentication) || error.any?(Phrases::AUTH) || status == 401
+        if says?(error, :authentication) || status == 401
           [:authentication]
-        elsif ProviderCodes.names?(error, :quota_exhausted) || error.any?(Phrases::QUOTA)
+        elsif says?(error, :quota_exhausted)
           [:quota_exhausted]
         elsif status == 429
           nil
@@ -123,9 +121,9 @@ module AssistantChatNative
           (status == 413) ? too_large(error) : [:context_overflow]
         elsif about_model?(error)
           [:invalid_model]
-        elsif error.any?(Phrases::PERMISSION)
+        elsif says?(error, :permission)
           [:permission]
-        elsif error.any?(Phrases::FILTER)
+        elsif says?(error, :refusal)
           [:refusal]
         end
       end
@@ -166,14 +164,19 @@ module AssistantChatNative
         end
       end
 
+      # The message holds one of the taxonomy's phrases for kind `name`.
+      def says?(error, name)
+        error.any?(Taxonomy.phrases(name))
+      end
+
       def about_context?(error)
-        ProviderCodes.names?(error, :context_overflow) || error.any?(Phrases::CONTEXT)
+        ProviderCodes.names?(error, :context_overflow) || says?(error, :context_overflow)
       end
 
       def about_model?(error)
-        return true if ProviderCodes.names?(error, :invalid_model) || error.starts_with?("model:")
+        return true if error.starts_with?("model:")
 
-        error.has?("model") && error.any?(Phrases::MODEL)
+        error.has?("model") && says?(error, :invalid_model)
       end
 
       def too_large(error)
@@ -220,10 +223,11 @@ module AssistantChatNative
       # ---- transport ----
 
       def from_transport(transport, status)
-        failure = defaults(TRANSPORTS.fetch(transport).kind, status)
+        kind, what = Taxonomy::TRANSPORTS.fetch(transport)
+        failure = defaults(kind, status)
         # The same bytes would fail the same way again.
         failure.update(retryable: false, action: :fail) if transport == :too_large
-        failure[:detail] = TRANSPORTS.fetch(transport).what
+        failure[:detail] = what
         failure
       end
 
@@ -304,14 +308,14 @@ module AssistantChatNative
       end
 
       def transport_arg(transport_error)
-        return transport_error if transport_error.nil? || TRANSPORTS.key?(transport_error)
+        return transport_error if transport_error.nil? || Taxonomy::TRANSPORTS.key?(transport_error)
 
         raise ArgumentError, "unknown transport_error #{transport_error.inspect}: use nil or one of " \
-          "#{TRANSPORTS.keys.map(&:inspect).join(", ")} (libcurl codes need the C extension)"
+          "#{Taxonomy::TRANSPORTS.keys.map(&:inspect).join(", ")} (libcurl codes need the C extension)"
       end
 
       def defaults(kind, status)
-        spec = KINDS.fetch(kind)
+        spec = Taxonomy.kind(kind)
         {kind: kind, retryable: spec.retryable, action: spec.action, message: spec.copy, detail: "",
          retry_after: nil, status: status}
       end

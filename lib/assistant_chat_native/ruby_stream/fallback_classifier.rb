@@ -148,7 +148,7 @@ module AssistantChatNative
       # with no stream in it.
       def after_success(error, status, mid_stream)
         if error.error? || mid_stream
-          if error.type == "invalid_request_error" || %w[INVALID_ARGUMENT FAILED_PRECONDITION].include?(error.status)
+          if ProviderCodes.bad_request?(error)
             [:bad_request]
           elsif error.has?("overloaded")
             [:overloaded]

@@ -35,7 +35,8 @@ RSpec.describe AssistantChatNative::RubyStream::FallbackClassifier do
     "Gemini PERMISSION_DENIED" => [{error: {message: "x", status: "PERMISSION_DENIED"}}, :permission],
     "Gemini UNAUTHENTICATED" => [{error: {message: "x", status: "UNAUTHENTICATED"}}, :authentication],
     "Gemini RESOURCE_EXHAUSTED" => [{error: {message: "x", status: "RESOURCE_EXHAUSTED"}}, :rate_limited],
-    "Gemini INVALID_ARGUMENT" => [{error: {message: "x", status: "INVALID_ARGUMENT"}}, :bad_request]
+    "Gemini INVALID_ARGUMENT" => [{error: {message: "x", status: "INVALID_ARGUMENT"}}, :bad_request],
+    "Gemini FAILED_PRECONDITION" => [{error: {message: "x", status: "FAILED_PRECONDITION"}}, :bad_request]
   }
 
   def classify(provider: :openai, status: 0, **input)

@@ -10,9 +10,8 @@ module AssistantChatNative
       #   code   OpenAI's error.code (platform.openai.com/docs/guides/error-codes)
       #   status Gemini's error.status, a google.rpc.Code name
       #          (ai.google.dev/gemini-api/docs/troubleshooting)
-      # Codes that say only "bad request" or "not found" (invalid_request_error,
-      # not_found_error, INVALID_ARGUMENT, NOT_FOUND) are absent: the message's
-      # words and the HTTP status say more. When a body carries codes for two
+      # Codes that say only "bad request" or "not found" are not in NAMES: the
+      # message's words and the HTTP status say more. When a body carries codes for two
       # failures, the first in this table speaks: a used-up quota is reported as
       # such even when the code also says "rate limit".
       module ProviderCodes
@@ -33,6 +32,10 @@ module AssistantChatNative
           server_error: {type: %w[api_error server_error], code: %w[server_error], status: %w[INTERNAL]}
         }.freeze
 
+        # The request as it stands was refused. Said in an error event after the
+        # stream was accepted, this is still the request's fault, not the server's.
+        BAD_REQUEST = {type: %w[invalid_request_error], status: %w[INVALID_ARGUMENT FAILED_PRECONDITION]}.freeze
+
         module_function
 
         # The first failure error's codes name, or nil.
@@ -45,7 +48,17 @@ module AssistantChatNative
         def names?(error, name)
           return true if name == :authentication && error.api_key_invalid?
 
-          NAMES.fetch(name).any? { |field, codes| codes.include?(error.public_send(field)) }
+          carries?(error, NAMES.fetch(name))
+        end
+
+        # error's codes say the request was refused as it stands.
+        def bad_request?(error)
+          carries?(error, BAD_REQUEST)
+        end
+
+        # One of error's fields holds one of the codes listed for it.
+        def carries?(error, codes_by_field)
+          codes_by_field.any? { |field, codes| codes.include?(error.public_send(field)) }
         end
       end
     end

@@ -17,7 +17,7 @@ module AssistantChatNative
       module ProviderCodes
         NAMES = {
           quota_exhausted: {code: %w[insufficient_quota billing_hard_limit_reached billing_not_active],
-                            type: %w[insufficient_quota]},
+                            type: %w[insufficient_quota billing_error]},
           context_overflow: {code: %w[context_length_exceeded], type: %w[context_length_exceeded]},
           invalid_model: {code: %w[model_not_found], type: %w[model_not_found]},
           authentication: {type: %w[authentication_error], code: %w[invalid_api_key], status: %w[UNAUTHENTICATED]},
@@ -27,7 +27,7 @@ module AssistantChatNative
           overloaded: {type: %w[overloaded_error], status: %w[UNAVAILABLE]},
           permission: {type: %w[permission_error], status: %w[PERMISSION_DENIED]},
           request_too_large: {type: %w[request_too_large]},
-          timeout: {status: %w[DEADLINE_EXCEEDED]},
+          timeout: {type: %w[timeout_error], status: %w[DEADLINE_EXCEEDED]},
           refusal: {code: %w[content_filter content_policy_violation]},
           server_error: {type: %w[api_error server_error], code: %w[server_error], status: %w[INTERNAL]}
         }.freeze

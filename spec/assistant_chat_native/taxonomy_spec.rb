@@ -20,11 +20,13 @@ RSpec.describe AssistantChatNative::Taxonomy do
     end
   end
 
-  it "is the table Failure, the fallback classifier and the worker read" do
+  # Failure, the fallback classifier and the worker read these, and keep no copies.
+  it "gives the file's kinds, phrases and transport errors, row for row" do
     expect(AssistantChatNative::Failure::KINDS).to eq(file_rows[:kinds].map(&:first))
-    expect(fallback::KINDS.transform_values(&:to_a)).to eq(file_rows[:kinds].to_h { |row| [row.first, row] })
-    expect(fallback::Phrases::PERMISSION).to eq(file_rows[:phrases].filter_map { |kind, phrase| phrase if kind == :permission })
-    expect(fallback::TRANSPORTS.transform_values(&:to_a)).to eq(file_rows[:transports].to_h { |error, *rest| [error, rest] })
+    expect(described_class::KINDS.transform_values(&:to_a)).to eq(file_rows[:kinds].to_h { |row| [row.first, row] })
+    expect(described_class.phrases(:permission))
+      .to eq(file_rows[:phrases].filter_map { |kind, phrase| phrase if kind == :permission })
+    expect(described_class::TRANSPORTS).to eq(file_rows[:transports].to_h { |error, *rest| [error, rest] })
   end
 
   context "with the extension loaded", if: AssistantChatNative.native? do

@@ -4,7 +4,7 @@ module AssistantChatNative
   class RubyStream
     # Turns what went wrong into a Failure: through the C classifier
     # (AssistantChatNative.classify) when the extension is loaded, so RubyStream and
-    # Stream classify alike, otherwise through FallbackClassifier, its plain-Ruby port.
+    # Stream classify alike, otherwise through FallbackClassifier, its plain-Ruby second reading.
     class FailureBuilder
       def initialize(provider:)
         @provider = provider

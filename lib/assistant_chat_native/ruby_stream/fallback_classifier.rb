@@ -1,19 +1,21 @@
 # frozen_string_literal: true
 
-require_relative "fallback_classifier/kinds"
-require_relative "fallback_classifier/phrases"
 require_relative "fallback_classifier/retry_after"
 require_relative "fallback_classifier/clean_text"
 require_relative "fallback_classifier/provider_error"
+require_relative "fallback_classifier/provider_codes"
 
 module AssistantChatNative
   class RubyStream
     # Classifies failures in plain Ruby when the C extension (and its classifier,
-    # AssistantChatNative.classify) is not loaded. It follows core/classify.c's
-    # decision order and gives the same Failure for the same input:
+    # AssistantChatNative.classify) is not loaded. It is a second reading of the
+    # providers' documented error formats and of HTTP's status codes, written
+    # apart from core/classify.c; the two share only the taxonomy's data (each
+    # kind's action, retryability and copy, and the phrases that name a kind),
+    # and the specs hold both to the same error-case manifest. It asks, in turn:
     #
-    #   1. the provider's own codes (OpenAI code, Anthropic type, Gemini status and
-    #      its RetryInfo / QuotaFailure / ErrorInfo details);
+    #   1. the provider's own codes (ProviderCodes: OpenAI code, Anthropic type,
+    #      Gemini status and its RetryInfo / QuotaFailure / ErrorInfo details);
     #   2. below HTTP 500, the message's words (context length, quota and billing,
     #      API keys, unsupported location, disabled accounts, content filters,
     #      unknown models);
@@ -23,16 +25,18 @@ module AssistantChatNative
     #
     # retry_after comes from `retry-after-ms`, `Retry-After` (seconds or an
     # HTTP-date), Gemini's RetryInfo, or a wait the message states;
-    # `x-should-retry` overrides retryability. message is the same user-facing
-    # copy as the C classifier's (the model's name for an invalid model, the
+    # `x-should-retry` overrides retryability. message is the taxonomy's
+    # user-facing copy (the model's name for an invalid model, the
     # provider's own words for an error it does not recognise); message and
     # detail have API keys and bearer tokens redacted. Work is bounded whatever
     # the body's size (see ProviderError).
     #
     # Where it differs: libcurl codes as transport_error are refused (RubyStream
-    # reads with Net::HTTP and reports the named transport errors only), and a
-    # JSON body that repeats a key is read with its last value, where the C
-    # reader takes the first.
+    # reads with Net::HTTP and reports the named transport errors only); a JSON
+    # body that repeats a key is read with its last value, where the C reader
+    # takes the first; and Anthropic's billing_error and timeout_error are read
+    # as the codes they are, where the C classifier goes by the HTTP status
+    # alone (so an error event after HTTP 200 carrying one is a server error there).
     module FallbackClassifier
       MESSAGE_MAX = 511
       DETAIL_MAX = 2047
@@ -94,39 +98,24 @@ module AssistantChatNative
 
       # What the provider's own codes say, when they say something specific.
       def by_code(error, status)
-        type, code, grpc = error.type, error.code, error.status
-        if quota_code?(error)
-          [:quota_exhausted]
-        elsif code == "context_length_exceeded" || type == "context_length_exceeded"
-          (status == 413) ? too_large(error) : [:context_overflow]
-        elsif code == "model_not_found" || type == "model_not_found"
-          [:invalid_model]
-        elsif auth_code?(error)
-          [:authentication]
-        elsif code == "rate_limit_exceeded" || type == "rate_limit_error" || type == "rate_limit_exceeded"
-          rate_limit(error)
-        elsif grpc == "RESOURCE_EXHAUSTED"
-          resource_exhausted(error)
-        elsif type == "overloaded_error" || grpc == "UNAVAILABLE"
-          [:overloaded]
-        elsif type == "permission_error" || grpc == "PERMISSION_DENIED"
-          [:permission]
-        elsif type == "request_too_large"
-          too_large(error)
-        elsif grpc == "DEADLINE_EXCEEDED"
-          [:timeout]
-        elsif code == "content_filter" || code == "content_policy_violation"
-          [:refusal]
-        elsif %w[api_error server_error].include?(type) || code == "server_error" || grpc == "INTERNAL"
-          [(status == 503 || status == 529 || error.has?("overloaded")) ? :overloaded : :server_error]
+        case (name = ProviderCodes.named(error))
+        when nil then nil
+        when :context_overflow then (status == 413) ? too_large(error) : [name]
+        when :rate_limited then rate_limit(error)
+        when :resource_exhausted then resource_exhausted(error)
+        when :request_too_large then too_large(error)
+        # A server error the status or the words call an overload (HTTP 529 is Anthropic's).
+        when :server_error then [(status == 503 || status == 529 || error.has?("overloaded")) ? :overloaded : name]
+        else [name]
         end
       end
 
-      # What the message's words say, for errors whose codes are generic.
+      # What the message's words say, for errors whose codes name no failure. A 429
+      # that names no quota is a rate limit whatever else its words say.
       def by_phrase(error, status)
-        if auth_code?(error) || error.any?(Phrases::AUTH) || status == 401
+        if says?(error, :authentication) || status == 401
           [:authentication]
-        elsif quota_code?(error) || error.any?(Phrases::QUOTA)
+        elsif says?(error, :quota_exhausted)
           [:quota_exhausted]
         elsif status == 429
           nil
@@ -134,9 +123,9 @@ module AssistantChatNative
           (status == 413) ? too_large(error) : [:context_overflow]
         elsif about_model?(error)
           [:invalid_model]
-        elsif error.any?(Phrases::PERMISSION)
+        elsif says?(error, :permission)
           [:permission]
-        elsif error.any?(Phrases::FILTER)
+        elsif says?(error, :refusal)
           [:refusal]
         end
       end
@@ -161,7 +150,7 @@ module AssistantChatNative
       # with no stream in it.
       def after_success(error, status, mid_stream)
         if error.error? || mid_stream
-          if error.type == "invalid_request_error" || %w[INVALID_ARGUMENT FAILED_PRECONDITION].include?(error.status)
+          if ProviderCodes.bad_request?(error)
             [:bad_request]
           elsif error.has?("overloaded")
             [:overloaded]
@@ -177,26 +166,19 @@ module AssistantChatNative
         end
       end
 
-      def quota_code?(error)
-        error.code == "insufficient_quota" || error.type == "insufficient_quota" ||
-          %w[billing_hard_limit_reached billing_not_active].include?(error.code)
-      end
-
-      def auth_code?(error)
-        error.type == "authentication_error" || error.code == "invalid_api_key" ||
-          error.status == "UNAUTHENTICATED" || error.api_key_invalid?
+      # The message holds one of the taxonomy's phrases for kind `name`.
+      def says?(error, name)
+        error.any?(Taxonomy.phrases(name))
       end
 
       def about_context?(error)
-        error.code == "context_length_exceeded" || error.type == "context_length_exceeded" ||
-          error.any?(Phrases::CONTEXT)
+        ProviderCodes.names?(error, :context_overflow) || says?(error, :context_overflow)
       end
 
       def about_model?(error)
-        return true if error.code == "model_not_found" || error.type == "model_not_found"
         return true if error.starts_with?("model:")
 
-        error.has?("model") && error.any?(Phrases::MODEL)
+        error.has?("model") && says?(error, :invalid_model)
       end
 
       def too_large(error)
@@ -243,10 +225,11 @@ module AssistantChatNative
       # ---- transport ----
 
       def from_transport(transport, status)
-        failure = defaults(TRANSPORTS.fetch(transport).kind, status)
+        kind, what = Taxonomy::TRANSPORTS.fetch(transport)
+        failure = defaults(kind, status)
         # The same bytes would fail the same way again.
         failure.update(retryable: false, action: :fail) if transport == :too_large
-        failure[:detail] = TRANSPORTS.fetch(transport).what
+        failure[:detail] = what
         failure
       end
 
@@ -327,14 +310,14 @@ module AssistantChatNative
       end
 
       def transport_arg(transport_error)
-        return transport_error if transport_error.nil? || TRANSPORTS.key?(transport_error)
+        return transport_error if transport_error.nil? || Taxonomy::TRANSPORTS.key?(transport_error)
 
         raise ArgumentError, "unknown transport_error #{transport_error.inspect}: use nil or one of " \
-          "#{TRANSPORTS.keys.map(&:inspect).join(", ")} (libcurl codes need the C extension)"
+          "#{Taxonomy::TRANSPORTS.keys.map(&:inspect).join(", ")} (libcurl codes need the C extension)"
       end
 
       def defaults(kind, status)
-        spec = KINDS.fetch(kind)
+        spec = Taxonomy.kind(kind)
         {kind: kind, retryable: spec.retryable, action: spec.action, message: spec.copy, detail: "",
          retry_after: nil, status: status}
       end

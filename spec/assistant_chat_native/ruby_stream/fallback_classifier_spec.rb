@@ -12,6 +12,40 @@ RSpec.describe AssistantChatNative::RubyStream::FallbackClassifier do
   errors_dir = File.expand_path("../../fixtures/errors", __dir__)
   manifest = JSON.parse(File.read(File.join(errors_dir, "cases.json")))
 
+  # Each code the providers document, in an error event after HTTP 200 (where no
+  # status can decide instead), with words that name nothing, and the kind it names.
+  documented_codes = {
+    "Anthropic overloaded_error" => [{type: "error", error: {type: "overloaded_error", message: "x"}}, :overloaded],
+    "Anthropic rate_limit_error" => [{type: "error", error: {type: "rate_limit_error", message: "x"}}, :rate_limited],
+    "Anthropic authentication_error" => [{type: "error", error: {type: "authentication_error", message: "x"}}, :authentication],
+    "Anthropic permission_error" => [{type: "error", error: {type: "permission_error", message: "x"}}, :permission],
+    "Anthropic request_too_large" => [{type: "error", error: {type: "request_too_large", message: "x"}}, :request_too_large],
+    "Anthropic invalid_request_error" => [{type: "error", error: {type: "invalid_request_error", message: "x"}}, :bad_request],
+    "OpenAI insufficient_quota" => [{error: {message: "x", code: "insufficient_quota"}}, :quota_exhausted],
+    "OpenAI billing_hard_limit_reached" => [{error: {message: "x", code: "billing_hard_limit_reached"}}, :quota_exhausted],
+    "OpenAI billing_not_active" => [{error: {message: "x", code: "billing_not_active"}}, :quota_exhausted],
+    "OpenAI context_length_exceeded" => [{error: {message: "x", code: "context_length_exceeded"}}, :context_overflow],
+    "OpenAI model_not_found" => [{error: {message: "x", code: "model_not_found"}}, :invalid_model],
+    "OpenAI invalid_api_key" => [{error: {message: "x", code: "invalid_api_key"}}, :authentication],
+    "OpenAI rate_limit_exceeded" => [{error: {message: "x", code: "rate_limit_exceeded"}}, :rate_limited],
+    "OpenAI content_filter" => [{error: {message: "x", code: "content_filter"}}, :refusal],
+    "OpenAI content_policy_violation" => [{error: {message: "x", code: "content_policy_violation"}}, :refusal],
+    "Gemini UNAVAILABLE" => [{error: {message: "x", status: "UNAVAILABLE"}}, :overloaded],
+    "Gemini DEADLINE_EXCEEDED" => [{error: {message: "x", status: "DEADLINE_EXCEEDED"}}, :timeout],
+    "Gemini PERMISSION_DENIED" => [{error: {message: "x", status: "PERMISSION_DENIED"}}, :permission],
+    "Gemini UNAUTHENTICATED" => [{error: {message: "x", status: "UNAUTHENTICATED"}}, :authentication],
+    "Gemini RESOURCE_EXHAUSTED" => [{error: {message: "x", status: "RESOURCE_EXHAUSTED"}}, :rate_limited],
+    "Gemini INVALID_ARGUMENT" => [{error: {message: "x", status: "INVALID_ARGUMENT"}}, :bad_request],
+    "Gemini FAILED_PRECONDITION" => [{error: {message: "x", status: "FAILED_PRECONDITION"}}, :bad_request]
+  }
+  # Anthropic documents these too (402 billing_error, 504 timeout_error), but the
+  # C classifier reads neither code: it names them by the HTTP status alone, so
+  # after HTTP 200 it takes them for a server error.
+  codes_c_does_not_read = {
+    "Anthropic billing_error" => [{type: "error", error: {type: "billing_error", message: "x"}}, :quota_exhausted],
+    "Anthropic timeout_error" => [{type: "error", error: {type: "timeout_error", message: "x"}}, :timeout]
+  }
+
   def classify(provider: :openai, status: 0, **input)
     described_class.classify(provider: provider, status: status, **input)
   end
@@ -84,6 +118,14 @@ RSpec.describe AssistantChatNative::RubyStream::FallbackClassifier do
       failure = classify(provider: :anthropic, status: 400, body: openai_body(message))
 
       expect([failure.kind, failure.message, failure.detail]).to eq([:bad_request, message, message])
+    end
+  end
+
+  describe "the providers' documented codes" do
+    documented_codes.merge(codes_c_does_not_read).each do |what, (body, kind)|
+      it "reads #{what} as #{kind}" do
+        expect(classify(status: 200, body: JSON.generate(body), mid_stream: true).kind).to eq(kind)
+      end
     end
   end
 
@@ -398,6 +440,16 @@ RSpec.describe AssistantChatNative::RubyStream::FallbackClassifier do
         input = {provider: :gemini}.merge(input)
 
         expect(described_class.classify(**input)).to eq(AssistantChatNative.classify(**input))
+      end
+    end
+
+    documented_codes.each do |what, (body, _kind)|
+      it "gives the same Failure as AssistantChatNative.classify for #{what} after HTTP 200 and at 400 and 500" do
+        [200, 400, 500].each do |status|
+          input = {provider: :openai, status: status, body: JSON.generate(body), mid_stream: status == 200}
+
+          expect(described_class.classify(**input)).to eq(AssistantChatNative.classify(**input))
+        end
       end
     end
   end

@@ -7,8 +7,8 @@ require_relative "../strict_json"
 module AssistantChatNative
   class RubyStream
     module FallbackClassifier
-      # What an error body said, whatever its shape, read as core/classify.c reads
-      # the providers' documented error bodies:
+      # What an error body said, whatever its shape, read from the providers'
+      # documented error bodies:
       #   Anthropic {"type":"error","error":{"type":"rate_limit_error","message":"..."}}
       #   OpenAI    {"error":{"message":"...","type":"...","code":"...","param":...}}
       #             (and `[{"error":{...}}]`, as some compatible endpoints send)

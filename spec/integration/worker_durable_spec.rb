@@ -233,24 +233,13 @@ RSpec.describe "AssistantChatWorker's durable turns", :worker_integration do
 
     it "skips a stale-looking lock whose job is alive (it holds the advisory lock)" do
       leave_stale_lock("live-job")
-      held = Queue.new
-      release = Queue.new
-      holder = Thread.new do
-        Conversation.connection_pool.with_connection do
-          Conversation.with_advisory_lock(conversation.processing_lock_key) do
-            held << true
-            release.pop
-          end
-        end
-      end
-      held.pop
+      holder = AdvisoryLockHolder.new(Conversation, conversation.processing_lock_key)
 
       expect(AssistantChatNative::Reaper.new(worker: AssistantChatWorker).call).to eq(conversation.id => :live)
       expect(Conversation.find(conversation.id).processing_job_id).to eq("live-job")
       expect(broadcasts.events).to be_empty
     ensure
-      release << true
-      holder&.join
+      holder&.release
     end
   end
 
@@ -318,17 +307,7 @@ RSpec.describe "AssistantChatWorker's durable turns", :worker_integration do
       state = assistant_state
       expect(rows.last.status).to eq("partial")
 
-      held = Queue.new
-      release = Queue.new
-      holder = Thread.new do
-        Conversation.connection_pool.with_connection do
-          Conversation.with_advisory_lock(conversation.processing_lock_key) do
-            held << true
-            release.pop
-          end
-        end
-      end
-      held.pop
+      holder = AdvisoryLockHolder.new(Conversation, conversation.processing_lock_key)
       AssistantChatWorker.perform_async("conversation_id" => conversation.id, "user_message" => nil,
         "model" => "claude-haiku", "tool_services" => ["app_db"], "user_context" => {"user_id" => user.id},
         "continuation" => {"chain_started_at" => state["job"]["chain_started_at"]})
@@ -337,15 +316,14 @@ RSpec.describe "AssistantChatWorker's durable turns", :worker_integration do
       end
       expect(retried.args.first["continuation"]).to include("busy_attempts" => 1)
       expect(broadcasts.of(:error)).to be_empty
-      release << true
+      holder.release
       broadcasts.wait_for_end(count: 2)
 
       expect(broadcasts.of(:complete).map { |event| event["text"] }).to eq(["One query was enough."])
       expect(broadcasts.of(:error)).to be_empty
       expect(rows.map { |row| [row.role, row.status] }).to eq([["user", nil], ["assistant", "completed"]])
     ensure
-      release&.push(true)
-      holder&.join
+      holder&.release
     end
 
     it "rebuilds a continuation's attachments from their upload ids" do

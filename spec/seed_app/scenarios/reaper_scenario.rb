@@ -23,23 +23,12 @@ RSpec.describe "The seed's app when a turn's job died", :worker_integration do
 
   it "has the Reaper skip a lock whose job holds the advisory lock" do
     leave_stale_lock
-    held = Queue.new
-    release = Queue.new
-    holder = Thread.new do
-      AssistantConversation.connection_pool.with_connection do
-        AssistantConversation.with_advisory_lock(conversation.processing_lock_key) do
-          held << true
-          release.pop
-        end
-      end
-    end
-    held.pop
+    holder = AdvisoryLockHolder.new(AssistantConversation, conversation.processing_lock_key)
 
     expect(AssistantChatNative::Reaper.new(worker: AssistantChatWorker).call).to eq(conversation.id => :live)
     expect(conversation.reload.processing_by_id).to eq(party.id)
     expect(host_errors).to be_empty
   ensure
-    release&.push(true)
-    holder&.join
+    holder&.release
   end
 end

@@ -483,6 +483,29 @@ static void test_mid_stream_payloads(void **state)
     assert_string_equal(invalid.message, "Invalid 'tools[0]'");
 }
 
+/* Anthropic's error event after HTTP 200 carries only the type: billing_error and
+ * timeout_error must be read from it, not from the 200 (a server error). */
+static void test_anthropic_billing_and_timeout_types_are_read_after_http_200(void **state)
+{
+    acn_classify_input in = input_for(ACN_PROVIDER_ANTHROPIC, 200,
+                                      "{\"type\":\"error\",\"error\":{\"type\":\"billing_error\","
+                                      "\"message\":\"Payment is required to continue.\"}}");
+    acn_failure billing, timeout;
+
+    (void)state;
+    in.mid_stream = 1;
+    acn_classify(&in, &billing);
+    assert_kind(&billing, ACN_FAILURE_QUOTA_EXHAUSTED, ACN_ACTION_FAIL, 0);
+    assert_string_equal(billing.detail, "Payment is required to continue.");
+
+    in.body = "{\"type\":\"error\",\"error\":{\"type\":\"timeout_error\",\"message\":\"Request ran out of "
+              "time.\"}}";
+    in.body_len = strlen(in.body);
+    acn_classify(&in, &timeout);
+    assert_kind(&timeout, ACN_FAILURE_TIMEOUT, ACN_ACTION_RETRY, 1);
+    assert_string_equal(timeout.detail, "Request ran out of time.");
+}
+
 /* ---- headers ---- */
 
 static void test_retry_after_in_seconds(void **state)
@@ -1135,6 +1158,7 @@ int main(void)
         cmocka_unit_test(test_gemini_resource_exhausted_tells_a_rate_limit_from_a_used_up_quota),
         cmocka_unit_test(test_model_names_are_read_from_each_providers_wording),
         cmocka_unit_test(test_mid_stream_payloads),
+        cmocka_unit_test(test_anthropic_billing_and_timeout_types_are_read_after_http_200),
         cmocka_unit_test(test_retry_after_in_seconds),
         cmocka_unit_test(test_retry_after_http_dates_in_all_three_forms),
         cmocka_unit_test(test_invalid_retry_after_values_are_ignored),

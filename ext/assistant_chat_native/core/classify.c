@@ -108,8 +108,10 @@ static int by_code(const acn_error_body *pe, int status, verdict *out)
 {
     const char *t = pe->type, *c = pe->code, *s = pe->status;
 
-    if (eq(c, "insufficient_quota") || eq(t, "insufficient_quota") || eq(c, "billing_hard_limit_reached") ||
-        eq(c, "billing_not_active"))
+    /* Anthropic's billing_error (HTTP 402) and timeout_error (HTTP 504) are read
+     * here, not from the status: after HTTP 200 an error event carries only them. */
+    if (eq(c, "insufficient_quota") || eq(t, "insufficient_quota") || eq(t, "billing_error") ||
+        eq(c, "billing_hard_limit_reached") || eq(c, "billing_not_active"))
         *out = make(ACN_FAILURE_QUOTA_EXHAUSTED);
     else if (eq(c, "context_length_exceeded") || eq(t, "context_length_exceeded"))
         *out = status == 413 ? too_large(pe) : make(ACN_FAILURE_CONTEXT_OVERFLOW);
@@ -128,7 +130,7 @@ static int by_code(const acn_error_body *pe, int status, verdict *out)
         *out = make(ACN_FAILURE_PERMISSION);
     else if (eq(t, "request_too_large"))
         *out = too_large(pe);
-    else if (eq(s, "DEADLINE_EXCEEDED"))
+    else if (eq(t, "timeout_error") || eq(s, "DEADLINE_EXCEEDED"))
         *out = make(ACN_FAILURE_TIMEOUT);
     else if (eq(c, "content_filter") || eq(c, "content_policy_violation"))
         *out = make(ACN_FAILURE_REFUSAL);

@@ -68,8 +68,8 @@ int acn_error_about_context(const acn_error_body *pe)
 int acn_error_about_quota(const acn_error_body *pe)
 {
     return eq(pe->code, "insufficient_quota") || eq(pe->type, "insufficient_quota") ||
-           eq(pe->code, "billing_hard_limit_reached") || eq(pe->code, "billing_not_active") ||
-           says(pe, ACN_FAILURE_QUOTA_EXHAUSTED);
+           eq(pe->type, "billing_error") || eq(pe->code, "billing_hard_limit_reached") ||
+           eq(pe->code, "billing_not_active") || says(pe, ACN_FAILURE_QUOTA_EXHAUSTED);
 }
 
 int acn_error_about_auth(const acn_error_body *pe)

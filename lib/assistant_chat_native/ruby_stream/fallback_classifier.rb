@@ -34,9 +34,7 @@ module AssistantChatNative
     # Where it differs: libcurl codes as transport_error are refused (RubyStream
     # reads with Net::HTTP and reports the named transport errors only); a JSON
     # body that repeats a key is read with its last value, where the C reader
-    # takes the first; and Anthropic's billing_error and timeout_error are read
-    # as the codes they are, where the C classifier goes by the HTTP status
-    # alone (so an error event after HTTP 200 carrying one is a server error there).
+    # takes the first.
     module FallbackClassifier
       MESSAGE_MAX = 511
       DETAIL_MAX = 2047

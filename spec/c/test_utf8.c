@@ -1,5 +1,5 @@
 /* test_utf8.c: the one UTF-8 sequence check, against RFC 3629's table of
- * well-formed byte sequences. */
+ * well-formed byte sequences, and the one code point encoder. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,6 +7,8 @@
 #include <cmocka.h>
 
 #include "utf8.h"
+
+#include <string.h>
 
 static size_t check(const char *bytes, size_t len)
 {
@@ -70,6 +72,35 @@ static void test_complete_prefix_holds_back_only_incomplete_sequences(void **sta
     assert_int_equal(acn_utf8_complete_prefix("a\xC0", 2), 2);
 }
 
+static void test_code_points_encode_to_the_sequences_the_check_accepts(void **state)
+{
+    static const struct {
+        unsigned long cp;
+        const char *bytes;
+    } cases[] = {{0x41, "A"},
+                 {0x7F, "\x7F"},
+                 {0x80, "\xC2\x80"},
+                 {0xE9, "\xC3\xA9"},
+                 {0x7FF, "\xDF\xBF"},
+                 {0x800, "\xE0\xA0\x80"},
+                 {0x20AC, "\xE2\x82\xAC"},
+                 {0xFFFD, "\xEF\xBF\xBD"},
+                 {0x10000, "\xF0\x90\x80\x80"},
+                 {0x1F600, "\xF0\x9F\x98\x80"},
+                 {0x10FFFF, "\xF4\x8F\xBF\xBF"}};
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char out[4];
+        size_t n = acn_utf8_encode(cases[i].cp, out);
+
+        assert_int_equal(n, strlen(cases[i].bytes));
+        assert_memory_equal(out, cases[i].bytes, n);
+        assert_int_equal(check(out, n), n);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -78,6 +109,7 @@ int main(void)
         cmocka_unit_test(test_surrogates_and_code_points_past_the_last_are_refused),
         cmocka_unit_test(test_stray_and_cut_short_sequences_are_refused),
         cmocka_unit_test(test_complete_prefix_holds_back_only_incomplete_sequences),
+        cmocka_unit_test(test_code_points_encode_to_the_sequences_the_check_accepts),
     };
 
     return cmocka_run_group_tests_name("utf8", tests, NULL, NULL);

@@ -8,7 +8,7 @@
  * the SSE event name; the name is used when the payload has none.
  */
 #include "decode_dialect.h"
-#include "utf8.h"
+#include "json_string.h"
 
 #include <string.h>
 
@@ -37,32 +37,20 @@ enum {
 
 enum { N_INDEX = 0, N_INPUT, N_OUTPUT, N_CACHE_READ, N_CACHE_WRITE };
 
-static int is(const char *text, size_t len, const char *literal)
-{
-    size_t n = strlen(literal);
-
-    return n == len && memcmp(text, literal, n) == 0;
-}
-
 /* Unknown reasons end the turn. */
+static const acn_stop_name stop_names[] = {
+    {"tool_use", ACN_STOP_TOOL_USE},
+    {"max_tokens", ACN_STOP_MAX_TOKENS},
+    {"model_context_window_exceeded", ACN_STOP_MAX_TOKENS},
+    {"stop_sequence", ACN_STOP_STOP_SEQUENCE},
+    {"refusal", ACN_STOP_REFUSAL},
+    {"pause_turn", ACN_STOP_PAUSE_TURN},
+    {NULL, ACN_STOP_END_TURN},
+};
+
 static acn_stop_reason stop_reason(const char *text, size_t len)
 {
-    if (is(text, len, "tool_use"))
-        return ACN_STOP_TOOL_USE;
-    if (is(text, len, "max_tokens") || is(text, len, "model_context_window_exceeded"))
-        return ACN_STOP_MAX_TOKENS;
-    if (is(text, len, "stop_sequence"))
-        return ACN_STOP_STOP_SEQUENCE;
-    if (is(text, len, "refusal"))
-        return ACN_STOP_REFUSAL;
-    if (is(text, len, "pause_turn"))
-        return ACN_STOP_PAUSE_TURN;
-    return ACN_STOP_END_TURN;
-}
-
-static int str_is(const acn_decoder *d, int slot, const char *literal)
-{
-    return d->str[slot].set && is(acn_decoder_str(d, d->str[slot]), d->str[slot].len, literal);
+    return acn_decode_stop_reason(stop_names, text, len);
 }
 
 /* Which string slot a value at depth 2 (`parent.key`) goes to, or -1. */
@@ -73,49 +61,49 @@ static int string_slot(const acn_json_walk *w)
     const char *key = leaf->key;
     size_t len = leaf->key_len;
 
-    if (is(parent->key, parent->key_len, "delta")) {
-        if (is(key, len, "text"))
+    if (acn_decode_is(parent->key, parent->key_len, "delta")) {
+        if (acn_decode_is(key, len, "text"))
             return S_DELTA_TEXT;
-        if (is(key, len, "type"))
+        if (acn_decode_is(key, len, "type"))
             return S_DELTA_TYPE;
-        if (is(key, len, "partial_json"))
+        if (acn_decode_is(key, len, "partial_json"))
             return S_DELTA_JSON;
-        if (is(key, len, "thinking"))
+        if (acn_decode_is(key, len, "thinking"))
             return S_DELTA_THINKING;
-        if (is(key, len, "signature"))
+        if (acn_decode_is(key, len, "signature"))
             return S_DELTA_SIGNATURE;
-        if (is(key, len, "stop_reason"))
+        if (acn_decode_is(key, len, "stop_reason"))
             return S_STOP_REASON;
         return -1;
     }
-    if (is(parent->key, parent->key_len, "content_block")) {
-        if (is(key, len, "type"))
+    if (acn_decode_is(parent->key, parent->key_len, "content_block")) {
+        if (acn_decode_is(key, len, "type"))
             return S_BLOCK_TYPE;
-        if (is(key, len, "id"))
+        if (acn_decode_is(key, len, "id"))
             return S_BLOCK_ID;
-        if (is(key, len, "name"))
+        if (acn_decode_is(key, len, "name"))
             return S_BLOCK_NAME;
-        if (is(key, len, "text"))
+        if (acn_decode_is(key, len, "text"))
             return S_BLOCK_TEXT;
-        if (is(key, len, "thinking"))
+        if (acn_decode_is(key, len, "thinking"))
             return S_BLOCK_THINKING;
-        if (is(key, len, "signature"))
+        if (acn_decode_is(key, len, "signature"))
             return S_BLOCK_SIGNATURE;
-        if (is(key, len, "data"))
+        if (acn_decode_is(key, len, "data"))
             return S_BLOCK_DATA;
         return -1;
     }
-    if (is(parent->key, parent->key_len, "message")) {
-        if (is(key, len, "id"))
+    if (acn_decode_is(parent->key, parent->key_len, "message")) {
+        if (acn_decode_is(key, len, "id"))
             return S_MESSAGE_ID;
-        if (is(key, len, "model"))
+        if (acn_decode_is(key, len, "model"))
             return S_MODEL;
         return -1;
     }
-    if (is(parent->key, parent->key_len, "error")) {
-        if (is(key, len, "type"))
+    if (acn_decode_is(parent->key, parent->key_len, "error")) {
+        if (acn_decode_is(key, len, "type"))
             return S_ERROR_TYPE;
-        if (is(key, len, "message"))
+        if (acn_decode_is(key, len, "message"))
             return S_ERROR_MESSAGE;
     }
     return -1;
@@ -123,13 +111,13 @@ static int string_slot(const acn_json_walk *w)
 
 static int usage_slot(const acn_json_frame *leaf)
 {
-    if (is(leaf->key, leaf->key_len, "input_tokens"))
+    if (acn_decode_is(leaf->key, leaf->key_len, "input_tokens"))
         return N_INPUT;
-    if (is(leaf->key, leaf->key_len, "output_tokens"))
+    if (acn_decode_is(leaf->key, leaf->key_len, "output_tokens"))
         return N_OUTPUT;
-    if (is(leaf->key, leaf->key_len, "cache_read_input_tokens"))
+    if (acn_decode_is(leaf->key, leaf->key_len, "cache_read_input_tokens"))
         return N_CACHE_READ;
-    if (is(leaf->key, leaf->key_len, "cache_creation_input_tokens"))
+    if (acn_decode_is(leaf->key, leaf->key_len, "cache_creation_input_tokens"))
         return N_CACHE_WRITE;
     return -1;
 }
@@ -141,13 +129,13 @@ static int on_scalar(void *ctx, const acn_json_walk *w, acn_json_kind kind, cons
 
     switch (w->depth) {
     case 1:
-        if (kind == ACN_JSON_STRING && is(w->frames[0].key, w->frames[0].key_len, "type"))
+        if (kind == ACN_JSON_STRING && acn_decode_is(w->frames[0].key, w->frames[0].key_len, "type"))
             return acn_decoder_keep(d, text, len, &d->str[S_TYPE]);
-        if (is(w->frames[0].key, w->frames[0].key_len, "index"))
+        if (acn_decode_is(w->frames[0].key, w->frames[0].key_len, "index"))
             return acn_decoder_keep_number(d, N_INDEX, kind, text, len);
         return 0;
     case 2:
-        if (is(w->frames[0].key, w->frames[0].key_len, "usage")) {
+        if (acn_decode_is(w->frames[0].key, w->frames[0].key_len, "usage")) {
             slot = usage_slot(&w->frames[1]);
             return slot < 0 ? 0 : acn_decoder_keep_number(d, slot, kind, text, len);
         }
@@ -156,8 +144,8 @@ static int on_scalar(void *ctx, const acn_json_walk *w, acn_json_kind kind, cons
         slot = string_slot(w);
         return slot < 0 ? 0 : acn_decoder_keep(d, text, len, &d->str[slot]);
     case 3:
-        if (is(w->frames[0].key, w->frames[0].key_len, "message") &&
-            is(w->frames[1].key, w->frames[1].key_len, "usage")) {
+        if (acn_decode_is(w->frames[0].key, w->frames[0].key_len, "message") &&
+            acn_decode_is(w->frames[1].key, w->frames[1].key_len, "usage")) {
             slot = usage_slot(&w->frames[2]);
             return slot < 0 ? 0 : acn_decoder_keep_number(d, slot, kind, text, len);
         }
@@ -199,131 +187,17 @@ static int on_capture(void *ctx, const acn_json_walk *w, const char *json, size_
 
 static const acn_json_listener listener = {on_scalar, on_open, NULL, on_capture};
 
-static int known_event(const char *type, size_t len)
-{
-    static const char *const known[] = {"message",
-                                        "message_start",
-                                        "content_block_start",
-                                        "content_block_delta",
-                                        "content_block_stop",
-                                        "message_delta",
-                                        "message_stop",
-                                        "ping",
-                                        "error"};
-    size_t i;
-
-    for (i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
-        if (is(type, len, known[i]))
-            return 1;
-    }
-    return 0;
-}
-
-static int hex_value(const char *p, unsigned *out)
-{
-    unsigned value = 0;
-    int i;
-
-    for (i = 0; i < 4; i++) {
-        char c = p[i];
-
-        value <<= 4;
-        if (c >= '0' && c <= '9')
-            value |= (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            value |= (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F')
-            value |= (unsigned)(c - 'A' + 10);
-        else
-            return -1;
-    }
-    *out = value;
-    return 0;
-}
-
-static size_t put_utf8(char *out, unsigned cp)
-{
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (char)(0xC0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        out[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | (cp >> 18));
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    out[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
-/* Decodes the JSON string body at s[0, len) in place; returns the decoded length, or
- * (size_t)-1 when it holds anything the general path should judge (an unescaped
- * quote or control byte, ill-formed UTF-8, \u0000, an unpaired surrogate). */
-static size_t unescape_in_place(char *s, size_t len)
-{
-    const unsigned char *r = (const unsigned char *)s;
-    const unsigned char *end = r + len;
-    char *w = s;
-
-    while (r < end) {
-        unsigned char c = *r;
-
-        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-            *w++ = (char)c;
-            r++;
-        } else if (c >= 0x80) {
-            size_t n = acn_utf8_sequence(r, (size_t)(end - r));
-
-            if (n == 0)
-                return (size_t)-1;
-            memmove(w, r, n);
-            w += n;
-            r += n;
-        } else if (c == '\\' && end - r >= 2) {
-            unsigned cp;
-            unsigned low;
-
-            switch (r[1]) {
-            case '"': *w++ = '"'; break;
-            case '\\': *w++ = '\\'; break;
-            case '/': *w++ = '/'; break;
-            case 'b': *w++ = '\b'; break;
-            case 'f': *w++ = '\f'; break;
-            case 'n': *w++ = '\n'; break;
-            case 'r': *w++ = '\r'; break;
-            case 't': *w++ = '\t'; break;
-            case 'u':
-                if (end - r < 6 || hex_value((const char *)r + 2, &cp) != 0 || cp == 0 ||
-                    (cp >= 0xDC00 && cp <= 0xDFFF))
-                    return (size_t)-1;
-                if (cp >= 0xD800 && cp <= 0xDBFF) {
-                    if (end - r < 12 || r[6] != '\\' || r[7] != 'u' ||
-                        hex_value((const char *)r + 8, &low) != 0 || low < 0xDC00 || low > 0xDFFF)
-                        return (size_t)-1;
-                    cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
-                    r += 6;
-                }
-                w += put_utf8(w, cp);
-                r += 4;
-                break;
-            default: return (size_t)-1;
-            }
-            r += 2;
-        } else {
-            return (size_t)-1;
-        }
-    }
-    return (size_t)(w - s);
-}
+/* The event types of the Messages stream; any other is skipped unparsed. */
+static const char *const known_events[] = {"message",
+                                           "message_start",
+                                           "content_block_start",
+                                           "content_block_delta",
+                                           "content_block_stop",
+                                           "message_delta",
+                                           "message_stop",
+                                           "ping",
+                                           "error",
+                                           NULL};
 
 #define FAST_HEAD "{\"type\":\"content_block_delta\",\"index\":"
 #define FAST_MID  ",\"delta\":{\"type\":\"text_delta\",\"text\":\""
@@ -367,7 +241,7 @@ static int fast_text_delta(acn_decoder *d, const acn_sse_event *event, acn_statu
         d->strings.len = off;
         return 0;
     }
-    len = unescape_in_place(d->strings.ptr + off, d->strings.len - off);
+    len = acn_json_string_unescape_in_place(d->strings.ptr + off, d->strings.len - off);
     if (len == (size_t)-1) {
         d->strings.len = off;
         return 0;
@@ -412,15 +286,16 @@ static acn_status begin(acn_decoder *d, const acn_sse_event *event, int *handled
 {
     acn_status status = ACN_OK;
 
-    if (is(event->type, event->type_len, "content_block_delta") && fast_text_delta(d, event, &status)) {
+    if (acn_decode_is(event->type, event->type_len, "content_block_delta") &&
+        fast_text_delta(d, event, &status)) {
         *handled = 1;
         return status;
     }
-    if (is(event->type, event->type_len, "error")) {
+    if (acn_decode_is(event->type, event->type_len, "error")) {
         *handled = 1;
         return error_event(d, event);
     }
-    *handled = !known_event(event->type, event->type_len);
+    *handled = !acn_decode_one_of(event->type, event->type_len, known_events);
     return ACN_OK;
 }
 
@@ -451,27 +326,28 @@ static acn_status block_start(acn_decoder *d)
 
     if ((status = block_index(d, "content_block_start", &index)) != ACN_OK)
         return status;
-    if (str_is(d, S_BLOCK_TYPE, "text")) {
+    if (acn_decoder_str_is(d, S_BLOCK_TYPE, "text")) {
         if ((status = acn_decoder_set_block(d, index, ACN_BLOCK_TEXT)) != ACN_OK)
             return status;
         return emit_text(d, ACN_EVENT_TEXT_DELTA, index, S_BLOCK_TEXT);
     }
-    if (str_is(d, S_BLOCK_TYPE, "thinking")) {
+    if (acn_decoder_str_is(d, S_BLOCK_TYPE, "thinking")) {
         if ((status = acn_decoder_set_block(d, index, ACN_BLOCK_THINKING)) != ACN_OK)
             return status;
         if ((status = emit_text(d, ACN_EVENT_THINKING_DELTA, index, S_BLOCK_THINKING)) != ACN_OK)
             return status;
         return emit_text(d, ACN_EVENT_SIGNATURE_DELTA, index, S_BLOCK_SIGNATURE);
     }
-    if (str_is(d, S_BLOCK_TYPE, "redacted_thinking")) {
+    if (acn_decoder_str_is(d, S_BLOCK_TYPE, "redacted_thinking")) {
         if ((status = acn_decoder_set_block(d, index, ACN_BLOCK_REDACTED)) != ACN_OK)
             return status;
         acn_decoder_event_init(&event, ACN_EVENT_REDACTED_THINKING, index);
         acn_decoder_event_text(&event, d, d->str[S_BLOCK_DATA]);
         return acn_decoder_emit(d, &event);
     }
-    server = str_is(d, S_BLOCK_TYPE, "server_tool_use") || str_is(d, S_BLOCK_TYPE, "mcp_tool_use");
-    if (!server && !str_is(d, S_BLOCK_TYPE, "tool_use"))
+    server = acn_decoder_str_is(d, S_BLOCK_TYPE, "server_tool_use") ||
+             acn_decoder_str_is(d, S_BLOCK_TYPE, "mcp_tool_use");
+    if (!server && !acn_decoder_str_is(d, S_BLOCK_TYPE, "tool_use"))
         return acn_decoder_set_block(d, index, ACN_BLOCK_NONE); /* results and future kinds: not ours */
     if ((status = acn_decoder_set_block(d, index, ACN_BLOCK_TOOL)) != ACN_OK)
         return status;
@@ -485,7 +361,7 @@ static acn_status block_start(acn_decoder *d)
         return status;
     /* The input arrives as input_json_delta fragments after an empty "input": {}; an
      * input given whole at the start is passed on as one fragment. */
-    if (d->str[S_BLOCK_INPUT].set && !str_is(d, S_BLOCK_INPUT, "{}"))
+    if (d->str[S_BLOCK_INPUT].set && !acn_decoder_str_is(d, S_BLOCK_INPUT, "{}"))
         return emit_text(d, ACN_EVENT_TOOL_ARGS_DELTA, index, S_BLOCK_INPUT);
     return ACN_OK;
 }
@@ -497,15 +373,15 @@ static acn_status block_delta(acn_decoder *d)
 
     if ((status = block_index(d, "content_block_delta", &index)) != ACN_OK)
         return status;
-    if (str_is(d, S_DELTA_TYPE, "text_delta"))
+    if (acn_decoder_str_is(d, S_DELTA_TYPE, "text_delta"))
         return emit_text(d, ACN_EVENT_TEXT_DELTA, index, S_DELTA_TEXT);
-    if (str_is(d, S_DELTA_TYPE, "input_json_delta"))
+    if (acn_decoder_str_is(d, S_DELTA_TYPE, "input_json_delta"))
         return emit_text(d, ACN_EVENT_TOOL_ARGS_DELTA, index, S_DELTA_JSON);
-    if (str_is(d, S_DELTA_TYPE, "thinking_delta"))
+    if (acn_decoder_str_is(d, S_DELTA_TYPE, "thinking_delta"))
         return emit_text(d, ACN_EVENT_THINKING_DELTA, index, S_DELTA_THINKING);
-    if (str_is(d, S_DELTA_TYPE, "signature_delta"))
+    if (acn_decoder_str_is(d, S_DELTA_TYPE, "signature_delta"))
         return emit_text(d, ACN_EVENT_SIGNATURE_DELTA, index, S_DELTA_SIGNATURE);
-    if (str_is(d, S_DELTA_TYPE, "citations_delta"))
+    if (acn_decoder_str_is(d, S_DELTA_TYPE, "citations_delta"))
         return emit_text(d, ACN_EVENT_CITATION, index, S_CITATION);
     return ACN_OK;
 }
@@ -549,18 +425,18 @@ static acn_status end(acn_decoder *d, const acn_sse_event *sse)
         type = acn_decoder_str(d, d->str[S_TYPE]);
         len = d->str[S_TYPE].len;
     }
-    if (is(type, len, "content_block_delta"))
+    if (acn_decode_is(type, len, "content_block_delta"))
         return block_delta(d);
-    if (is(type, len, "content_block_start"))
+    if (acn_decode_is(type, len, "content_block_start"))
         return block_start(d);
-    if (is(type, len, "content_block_stop"))
+    if (acn_decode_is(type, len, "content_block_stop"))
         return block_stop(d);
-    if (is(type, len, "message_start")) {
+    if (acn_decode_is(type, len, "message_start")) {
         if ((status = acn_decoder_start(d, S_MESSAGE_ID, S_MODEL)) != ACN_OK)
             return status;
         return usage(d);
     }
-    if (is(type, len, "message_delta")) {
+    if (acn_decode_is(type, len, "message_delta")) {
         if ((status = usage(d)) != ACN_OK)
             return status;
         if (!d->str[S_STOP_REASON].set)
@@ -569,13 +445,13 @@ static acn_status end(acn_decoder *d, const acn_sse_event *sse)
             d, stop_reason(acn_decoder_str(d, d->str[S_STOP_REASON]), d->str[S_STOP_REASON].len),
             S_STOP_REASON);
     }
-    if (is(type, len, "message_stop"))
+    if (acn_decode_is(type, len, "message_stop"))
         return acn_decoder_terminal(d);
-    if (is(type, len, "ping")) {
+    if (acn_decode_is(type, len, "ping")) {
         acn_decoder_event_init(&event, ACN_EVENT_PING, -1);
         return acn_decoder_emit(d, &event);
     }
-    if (is(type, len, "error"))
+    if (acn_decode_is(type, len, "error"))
         return acn_decoder_error_event(d, sse, S_ERROR_TYPE, S_ERROR_MESSAGE);
     return ACN_OK;
 }

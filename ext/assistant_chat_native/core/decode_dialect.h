@@ -8,6 +8,7 @@
 #define ACN_DECODE_DIALECT_H
 
 #include "decode.h"
+#include "decode_match.h"
 #include "dialect.h"
 
 /* An event found inside a payload's arrays, kept until the payload has parsed. */
@@ -41,6 +42,10 @@ acn_status acn_decoder_fail(acn_decoder *d, acn_status status, const char *forma
  * the failure (for use as a listener's return value). */
 int acn_decoder_keep(acn_decoder *d, const char *text, size_t len, acn_decode_str *out);
 const char *acn_decoder_str(const acn_decoder *d, acn_decode_str str);
+/* The string slot was sent and is exactly `literal`. */
+int acn_decoder_str_is(const acn_decoder *d, int slot, const char *literal);
+/* Keeps "call_<index>" in *id unless the call sent an id of its own; 0, or -1 as keep. */
+int acn_decoder_keep_call_id(acn_decoder *d, int index, acn_decode_str *id);
 /* Stores a number slot from a JSON number; returns 0, or -1 after recording the failure. */
 int acn_decoder_keep_number(acn_decoder *d, int slot, acn_json_kind kind, const char *text, size_t len);
 int acn_decoder_has(const acn_decoder *d, int slot);
@@ -67,6 +72,8 @@ acn_status acn_decoder_emit(acn_decoder *d, const acn_event *event);
 acn_status acn_decoder_start(acn_decoder *d, int id_slot, int model_slot);
 /* A number slot's value, -1 when it was not sent. */
 long long acn_decoder_slot(const acn_decoder *d, int slot);
+/* Sets a number slot to 1: a flag the payload raised. */
+void acn_decoder_set_flag(acn_decoder *d, int slot);
 void acn_decoder_unset(acn_decoder *d, int slot);
 /* USAGE with these counts (-1 for one not sent); nothing when none was sent. */
 acn_status acn_decoder_usage(acn_decoder *d, long long input, long long output, long long cache_read,

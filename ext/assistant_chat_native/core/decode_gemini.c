@@ -12,8 +12,6 @@
 #include "decode_dialect.h"
 
 #include <limits.h>
-
-#include <stdio.h>
 #include <string.h>
 
 enum {
@@ -32,36 +30,22 @@ enum {
 
 enum { N_PROMPT = 0, N_CANDIDATES, N_THOUGHTS, N_CACHED, N_THOUGHT, N_CALL, N_ERROR };
 
-static int is(const char *text, size_t len, const char *literal)
-{
-    size_t n = strlen(literal);
+/* STOP ends the turn (end() makes it TOOL_USE after a function call); the model's
+ * own tool-call failures are not content blocks. Any other reason (SAFETY,
+ * RECITATION, BLOCKLIST, PROHIBITED_CONTENT, SPII, OTHER, ...) is a refusal. */
+static const acn_stop_name stop_names[] = {
+    {"STOP", ACN_STOP_END_TURN},
+    {"FINISH_REASON_UNSPECIFIED", ACN_STOP_END_TURN},
+    {"MAX_TOKENS", ACN_STOP_MAX_TOKENS},
+    {"MALFORMED_FUNCTION_CALL", ACN_STOP_END_TURN},
+    {"UNEXPECTED_TOOL_CALL", ACN_STOP_END_TURN},
+    {"TOO_MANY_TOOL_CALLS", ACN_STOP_END_TURN},
+    {NULL, ACN_STOP_REFUSAL},
+};
 
-    return n == len && memcmp(text, literal, n) == 0;
-}
-
-/* STOP ends the turn (end() makes it TOOL_USE after a function call). */
 static acn_stop_reason stop_reason(const char *text, size_t len)
 {
-    if (is(text, len, "STOP") || is(text, len, "FINISH_REASON_UNSPECIFIED"))
-        return ACN_STOP_END_TURN;
-    if (is(text, len, "MAX_TOKENS"))
-        return ACN_STOP_MAX_TOKENS;
-    /* The model's own tool-call failures are not content blocks. */
-    if (is(text, len, "MALFORMED_FUNCTION_CALL") || is(text, len, "UNEXPECTED_TOOL_CALL") ||
-        is(text, len, "TOO_MANY_TOOL_CALLS"))
-        return ACN_STOP_END_TURN;
-    return ACN_STOP_REFUSAL; /* SAFETY, RECITATION, BLOCKLIST, PROHIBITED_CONTENT, SPII, OTHER, ... */
-}
-
-static int key_is(const acn_json_walk *w, size_t level, const char *literal)
-{
-    return is(w->frames[level].key, w->frames[level].key_len, literal);
-}
-
-static void set_flag(acn_decoder *d, int slot)
-{
-    d->num[slot] = 1;
-    d->num_set |= 1u << slot;
+    return acn_decode_stop_reason(stop_names, text, len);
 }
 
 /* candidates[].content.parts[] . key (depth 6) and .functionCall . key (depth 7) */
@@ -69,18 +53,18 @@ static int part_scalar(acn_decoder *d, const acn_json_walk *w, acn_json_kind kin
                        size_t len)
 {
     if (w->depth == 6) {
-        if (kind == ACN_JSON_STRING && key_is(w, 5, "text"))
+        if (kind == ACN_JSON_STRING && acn_decode_key_is(w, 5, "text"))
             return acn_decoder_keep(d, text, len, &d->str[S_PART_TEXT]);
-        if (kind == ACN_JSON_TRUE && key_is(w, 5, "thought"))
-            set_flag(d, N_THOUGHT);
-        if (kind == ACN_JSON_STRING && key_is(w, 5, "thoughtSignature"))
+        if (kind == ACN_JSON_TRUE && acn_decode_key_is(w, 5, "thought"))
+            acn_decoder_set_flag(d, N_THOUGHT);
+        if (kind == ACN_JSON_STRING && acn_decode_key_is(w, 5, "thoughtSignature"))
             return acn_decoder_keep(d, text, len, &d->str[S_SIGNATURE]);
         return 0;
     }
-    if (w->depth == 7 && kind == ACN_JSON_STRING && key_is(w, 5, "functionCall")) {
-        if (key_is(w, 6, "name"))
+    if (w->depth == 7 && kind == ACN_JSON_STRING && acn_decode_key_is(w, 5, "functionCall")) {
+        if (acn_decode_key_is(w, 6, "name"))
             return acn_decoder_keep(d, text, len, &d->str[S_CALL_NAME]);
-        if (key_is(w, 6, "id"))
+        if (acn_decode_key_is(w, 6, "id"))
             return acn_decoder_keep(d, text, len, &d->str[S_CALL_ID]);
     }
     return 0;
@@ -94,30 +78,30 @@ static int on_scalar(void *ctx, const acn_json_walk *w, acn_json_kind kind, cons
     case 1:
         if (kind != ACN_JSON_STRING)
             return 0;
-        if (key_is(w, 0, "responseId"))
+        if (acn_decode_key_is(w, 0, "responseId"))
             return acn_decoder_keep(d, text, len, &d->str[S_RESPONSE_ID]);
-        if (key_is(w, 0, "modelVersion"))
+        if (acn_decode_key_is(w, 0, "modelVersion"))
             return acn_decoder_keep(d, text, len, &d->str[S_MODEL]);
         return 0;
     case 2:
-        if (key_is(w, 0, "usageMetadata")) {
-            if (key_is(w, 1, "promptTokenCount"))
+        if (acn_decode_key_is(w, 0, "usageMetadata")) {
+            if (acn_decode_key_is(w, 1, "promptTokenCount"))
                 return acn_decoder_keep_number(d, N_PROMPT, kind, text, len);
-            if (key_is(w, 1, "candidatesTokenCount"))
+            if (acn_decode_key_is(w, 1, "candidatesTokenCount"))
                 return acn_decoder_keep_number(d, N_CANDIDATES, kind, text, len);
-            if (key_is(w, 1, "thoughtsTokenCount"))
+            if (acn_decode_key_is(w, 1, "thoughtsTokenCount"))
                 return acn_decoder_keep_number(d, N_THOUGHTS, kind, text, len);
-            if (key_is(w, 1, "cachedContentTokenCount"))
+            if (acn_decode_key_is(w, 1, "cachedContentTokenCount"))
                 return acn_decoder_keep_number(d, N_CACHED, kind, text, len);
             return 0;
         }
         if (kind != ACN_JSON_STRING)
             return 0;
-        if (key_is(w, 0, "promptFeedback") && key_is(w, 1, "blockReason"))
+        if (acn_decode_key_is(w, 0, "promptFeedback") && acn_decode_key_is(w, 1, "blockReason"))
             return acn_decoder_keep(d, text, len, &d->str[S_BLOCK_REASON]);
-        if (key_is(w, 0, "error") && key_is(w, 1, "status"))
+        if (acn_decode_key_is(w, 0, "error") && acn_decode_key_is(w, 1, "status"))
             return acn_decoder_keep(d, text, len, &d->str[S_ERROR_STATUS]);
-        if (key_is(w, 0, "error") && key_is(w, 1, "message"))
+        if (acn_decode_key_is(w, 0, "error") && acn_decode_key_is(w, 1, "message"))
             return acn_decoder_keep(d, text, len, &d->str[S_ERROR_MESSAGE]);
         return 0;
     case 3:
@@ -151,30 +135,33 @@ static int on_open(void *ctx, const acn_json_walk *w, int is_array)
     case 0: return ACN_JSON_DESCEND;
     case 1:
         if (is_array)
-            return key_is(w, 0, "candidates") ? ACN_JSON_DESCEND : ACN_JSON_SKIP;
-        if (key_is(w, 0, "error")) {
-            set_flag(d, N_ERROR);
+            return acn_decode_key_is(w, 0, "candidates") ? ACN_JSON_DESCEND : ACN_JSON_SKIP;
+        if (acn_decode_key_is(w, 0, "error")) {
+            acn_decoder_set_flag(d, N_ERROR);
             return ACN_JSON_DESCEND;
         }
-        return key_is(w, 0, "usageMetadata") || key_is(w, 0, "promptFeedback") ? ACN_JSON_DESCEND
-                                                                               : ACN_JSON_SKIP;
+        return acn_decode_key_is(w, 0, "usageMetadata") || acn_decode_key_is(w, 0, "promptFeedback")
+                   ? ACN_JSON_DESCEND
+                   : ACN_JSON_SKIP;
     case 2:
         /* Only the first candidate: Gemini streams one. */
         return !is_array && acn_json_walk_index(w, 1) == 0 ? ACN_JSON_DESCEND : ACN_JSON_SKIP;
-    case 3: return !is_array && key_is(w, 2, "content") ? ACN_JSON_DESCEND : ACN_JSON_SKIP;
-    case 4: return is_array && key_is(w, 3, "parts") ? ACN_JSON_DESCEND : ACN_JSON_SKIP;
+    case 3: return !is_array && acn_decode_key_is(w, 2, "content") ? ACN_JSON_DESCEND : ACN_JSON_SKIP;
+    case 4: return is_array && acn_decode_key_is(w, 3, "parts") ? ACN_JSON_DESCEND : ACN_JSON_SKIP;
     case 5:
         if (is_array)
             return ACN_JSON_SKIP;
         clear_part(d);
         return ACN_JSON_DESCEND;
     case 6:
-        if (!is_array && key_is(w, 5, "functionCall")) {
-            set_flag(d, N_CALL);
+        if (!is_array && acn_decode_key_is(w, 5, "functionCall")) {
+            acn_decoder_set_flag(d, N_CALL);
             return ACN_JSON_DESCEND;
         }
         return ACN_JSON_SKIP;
-    case 7: return key_is(w, 5, "functionCall") && key_is(w, 6, "args") ? ACN_JSON_CAPTURE : ACN_JSON_SKIP;
+    case 7:
+        return acn_decode_key_is(w, 5, "functionCall") && acn_decode_key_is(w, 6, "args") ? ACN_JSON_CAPTURE
+                                                                                          : ACN_JSON_SKIP;
     default: return ACN_JSON_SKIP;
     }
 }
@@ -202,14 +189,7 @@ static int push_call(acn_decoder *d)
     pending.name = d->str[S_CALL_NAME];
     pending.id = d->str[S_CALL_ID];
     pending.text = d->str[S_SIGNATURE]; /* the part's thoughtSignature, to send back with the call */
-    if (!pending.id.set || pending.id.len == 0) {
-        char id[32];
-        int n = snprintf(id, sizeof(id), "call_%d", index);
-
-        if (acn_decoder_keep(d, id, (size_t)n, &pending.id) != 0)
-            return -1;
-    }
-    if (acn_decoder_push(d, &pending) != 0)
+    if (acn_decoder_keep_call_id(d, index, &pending.id) != 0 || acn_decoder_push(d, &pending) != 0)
         return -1;
     if (d->str[S_CALL_ARGS].set && d->str[S_CALL_ARGS].len > 0) {
         memset(&pending, 0, sizeof(pending));

@@ -19,7 +19,6 @@
  */
 #include "decode_dialect.h"
 
-#include <stdio.h>
 #include <string.h>
 
 enum {
@@ -46,28 +45,16 @@ enum {
     N_CHOICE_REFUSAL /* the open choice sent refusal text */
 };
 
-static int is(const char *text, size_t len, const char *literal)
-{
-    size_t n = strlen(literal);
-
-    return n == len && memcmp(text, literal, n) == 0;
-}
-
 /* Unknown reasons ("stop" among them) end the turn. */
+static const acn_stop_name stop_names[] = {
+    {"tool_calls", ACN_STOP_TOOL_USE}, {"function_call", ACN_STOP_TOOL_USE},
+    {"length", ACN_STOP_MAX_TOKENS},   {"content_filter", ACN_STOP_REFUSAL},
+    {NULL, ACN_STOP_END_TURN},
+};
+
 static acn_stop_reason stop_reason(const char *text, size_t len)
 {
-    if (is(text, len, "tool_calls") || is(text, len, "function_call"))
-        return ACN_STOP_TOOL_USE;
-    if (is(text, len, "length"))
-        return ACN_STOP_MAX_TOKENS;
-    if (is(text, len, "content_filter"))
-        return ACN_STOP_REFUSAL;
-    return ACN_STOP_END_TURN;
-}
-
-static int key_is(const acn_json_walk *w, size_t level, const char *literal)
-{
-    return is(w->frames[level].key, w->frames[level].key_len, literal);
+    return acn_decode_stop_reason(stop_names, text, len);
 }
 
 /* Inside choices[0] unless its `index`, so far, says otherwise: the index may
@@ -96,52 +83,51 @@ static int choice_scalar(acn_decoder *d, const acn_json_walk *w, acn_json_kind k
 {
     /* choices[] . key */
     if (w->depth == 3) {
-        if (key_is(w, 2, "index"))
+        if (acn_decode_key_is(w, 2, "index"))
             return acn_decoder_keep_number(d, N_CHOICE, kind, text, len);
-        if (key_is(w, 2, "finish_reason") && kind == ACN_JSON_STRING && first_choice(d, w))
+        if (acn_decode_key_is(w, 2, "finish_reason") && kind == ACN_JSON_STRING && first_choice(d, w))
             return acn_decoder_keep(d, text, len, &d->str[S_CHOICE_FINISH]);
         return 0;
     }
-    if (!first_choice(d, w) || !key_is(w, 2, "delta"))
+    if (!first_choice(d, w) || !acn_decode_key_is(w, 2, "delta"))
         return 0;
     /* choices[].delta.tool_calls[].index */
-    if (w->depth == 6 && key_is(w, 3, "tool_calls") && key_is(w, 5, "index"))
+    if (w->depth == 6 && acn_decode_key_is(w, 3, "tool_calls") && acn_decode_key_is(w, 5, "index"))
         return acn_decoder_keep_number(d, N_CALL_INDEX, kind, text, len);
     if (kind != ACN_JSON_STRING)
         return 0;
     /* choices[].delta . key */
     if (w->depth == 4) {
-        if (key_is(w, 3, "content"))
+        if (acn_decode_key_is(w, 3, "content"))
             return push_text(d, ACN_EVENT_TEXT_DELTA, text, len);
-        if (key_is(w, 3, "refusal")) {
+        if (acn_decode_key_is(w, 3, "refusal")) {
             if (len > 0) {
-                d->num[N_CHOICE_REFUSAL] = 1;
-                d->num_set |= 1u << N_CHOICE_REFUSAL;
+                acn_decoder_set_flag(d, N_CHOICE_REFUSAL);
             }
             return push_text(d, ACN_EVENT_TEXT_DELTA, text, len);
         }
-        if (key_is(w, 3, "reasoning_content") || key_is(w, 3, "reasoning"))
+        if (acn_decode_key_is(w, 3, "reasoning_content") || acn_decode_key_is(w, 3, "reasoning"))
             return push_text(d, ACN_EVENT_THINKING_DELTA, text, len);
         return 0;
     }
     /* choices[].delta.function_call . key (the legacy single call) */
-    if (w->depth == 5 && key_is(w, 3, "function_call")) {
-        if (key_is(w, 4, "name"))
+    if (w->depth == 5 && acn_decode_key_is(w, 3, "function_call")) {
+        if (acn_decode_key_is(w, 4, "name"))
             return acn_decoder_keep(d, text, len, &d->str[S_CALL_NAME]);
-        if (key_is(w, 4, "arguments"))
+        if (acn_decode_key_is(w, 4, "arguments"))
             return acn_decoder_keep(d, text, len, &d->str[S_CALL_ARGS]);
         return 0;
     }
-    if (!key_is(w, 3, "tool_calls"))
+    if (!acn_decode_key_is(w, 3, "tool_calls"))
         return 0;
     /* choices[].delta.tool_calls[] . key */
-    if (w->depth == 6 && key_is(w, 5, "id"))
+    if (w->depth == 6 && acn_decode_key_is(w, 5, "id"))
         return acn_decoder_keep(d, text, len, &d->str[S_CALL_ID]);
     /* choices[].delta.tool_calls[].function . key */
-    if (w->depth == 7 && key_is(w, 5, "function")) {
-        if (key_is(w, 6, "name"))
+    if (w->depth == 7 && acn_decode_key_is(w, 5, "function")) {
+        if (acn_decode_key_is(w, 6, "name"))
             return acn_decoder_keep(d, text, len, &d->str[S_CALL_NAME]);
-        if (key_is(w, 6, "arguments"))
+        if (acn_decode_key_is(w, 6, "arguments"))
             return acn_decoder_keep(d, text, len, &d->str[S_CALL_ARGS]);
     }
     return 0;
@@ -154,21 +140,20 @@ static int on_scalar(void *ctx, const acn_json_walk *w, acn_json_kind kind, cons
     if (w->depth == 1) {
         if (kind != ACN_JSON_STRING)
             return 0;
-        if (key_is(w, 0, "error")) {
+        if (acn_decode_key_is(w, 0, "error")) {
             /* some compatible servers send {"error": "message"} */
-            d->num[N_ERROR] = 1;
-            d->num_set |= 1u << N_ERROR;
+            acn_decoder_set_flag(d, N_ERROR);
             return acn_decoder_keep(d, text, len, &d->str[S_ERROR_MESSAGE]);
         }
-        if (key_is(w, 0, "id"))
+        if (acn_decode_key_is(w, 0, "id"))
             return acn_decoder_keep(d, text, len, &d->str[S_ID]);
-        if (key_is(w, 0, "model"))
+        if (acn_decode_key_is(w, 0, "model"))
             return acn_decoder_keep(d, text, len, &d->str[S_MODEL]);
         return 0;
     }
-    if (key_is(w, 0, "choices"))
+    if (acn_decode_key_is(w, 0, "choices"))
         return choice_scalar(d, w, kind, text, len);
-    if (key_is(w, 0, "usage")) {
+    if (acn_decode_key_is(w, 0, "usage")) {
         if (acn_json_walk_at(w, "usage.prompt_tokens"))
             return acn_decoder_keep_number(d, N_INPUT, kind, text, len);
         if (acn_json_walk_at(w, "usage.completion_tokens"))
@@ -177,12 +162,12 @@ static int on_scalar(void *ctx, const acn_json_walk *w, acn_json_kind kind, cons
             return acn_decoder_keep_number(d, N_CACHED, kind, text, len);
         return 0;
     }
-    if (key_is(w, 0, "error") && w->depth == 2) {
-        if (kind == ACN_JSON_STRING && key_is(w, 1, "message"))
+    if (acn_decode_key_is(w, 0, "error") && w->depth == 2) {
+        if (kind == ACN_JSON_STRING && acn_decode_key_is(w, 1, "message"))
             return acn_decoder_keep(d, text, len, &d->str[S_ERROR_MESSAGE]);
-        if (kind == ACN_JSON_STRING && key_is(w, 1, "type"))
+        if (kind == ACN_JSON_STRING && acn_decode_key_is(w, 1, "type"))
             return acn_decoder_keep(d, text, len, &d->str[S_ERROR_TYPE]);
-        if ((kind == ACN_JSON_STRING || kind == ACN_JSON_NUMBER) && key_is(w, 1, "code"))
+        if ((kind == ACN_JSON_STRING || kind == ACN_JSON_NUMBER) && acn_decode_key_is(w, 1, "code"))
             return acn_decoder_keep(d, text, len, &d->str[S_ERROR_CODE]);
     }
     return 0;
@@ -204,13 +189,12 @@ static int on_open(void *ctx, const acn_json_walk *w, int is_array)
     case 0: return ACN_JSON_DESCEND;
     case 1:
         if (is_array)
-            return key_is(w, 0, "choices") ? ACN_JSON_DESCEND : ACN_JSON_SKIP;
-        if (key_is(w, 0, "error")) {
-            d->num[N_ERROR] = 1;
-            d->num_set |= 1u << N_ERROR;
+            return acn_decode_key_is(w, 0, "choices") ? ACN_JSON_DESCEND : ACN_JSON_SKIP;
+        if (acn_decode_key_is(w, 0, "error")) {
+            acn_decoder_set_flag(d, N_ERROR);
             return ACN_JSON_DESCEND;
         }
-        return key_is(w, 0, "usage") ? ACN_JSON_DESCEND : ACN_JSON_SKIP;
+        return acn_decode_key_is(w, 0, "usage") ? ACN_JSON_DESCEND : ACN_JSON_SKIP;
     case 2:
         if (acn_json_walk_at(w, "choices[]") && !is_array) {
             acn_decoder_unset(d, N_CHOICE);
@@ -279,13 +263,8 @@ static acn_status emit_call(acn_decoder *d, const acn_decode_pending *fragment)
         pending.index = index;
         pending.id = fragment->id;
         pending.name = fragment->name;
-        if (!pending.id.set || pending.id.len == 0) {
-            char id[32];
-            int n = snprintf(id, sizeof(id), "call_%d", index);
-
-            if (acn_decoder_keep(d, id, (size_t)n, &pending.id) != 0)
-                return d->status;
-        }
+        if (acn_decoder_keep_call_id(d, index, &pending.id) != 0)
+            return d->status;
         if ((status = acn_decoder_set_block(d, index, ACN_BLOCK_TOOL)) != ACN_OK ||
             (status = acn_decoder_emit_one(d, &pending)) != ACN_OK)
             return status;
@@ -373,7 +352,7 @@ static acn_status begin(acn_decoder *d, const acn_sse_event *event, int *handled
 {
     acn_status status;
 
-    *handled = is(event->data, event->data_len, "[DONE]");
+    *handled = acn_decode_is(event->data, event->data_len, "[DONE]");
     if (!*handled)
         return ACN_OK;
     if ((status = end_calls(d)) != ACN_OK)

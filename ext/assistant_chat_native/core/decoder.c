@@ -173,6 +173,24 @@ const char *acn_decoder_str(const acn_decoder *d, acn_decode_str str)
     return d->strings.ptr + str.off;
 }
 
+int acn_decoder_str_is(const acn_decoder *d, int slot, const char *literal)
+{
+    return d->str[slot].set && acn_decode_is(acn_decoder_str(d, d->str[slot]), d->str[slot].len, literal);
+}
+
+/* Gemini may send a call without an id and OpenAI-compatible servers do: the call
+ * is then named by its index, the same way in every dialect and in Ruby. */
+int acn_decoder_keep_call_id(acn_decoder *d, int index, acn_decode_str *id)
+{
+    char text[32];
+    int n;
+
+    if (id->set && id->len > 0)
+        return 0;
+    n = snprintf(text, sizeof(text), "call_%d", index);
+    return acn_decoder_keep(d, text, (size_t)n, id);
+}
+
 int acn_decoder_keep_number(acn_decoder *d, int slot, acn_json_kind kind, const char *text, size_t len)
 {
     long long value;
@@ -302,6 +320,12 @@ acn_status acn_decoder_start(acn_decoder *d, int id_slot, int model_slot)
 long long acn_decoder_slot(const acn_decoder *d, int slot)
 {
     return acn_decoder_has(d, slot) ? d->num[slot] : -1;
+}
+
+void acn_decoder_set_flag(acn_decoder *d, int slot)
+{
+    d->num[slot] = 1;
+    d->num_set |= 1u << slot;
 }
 
 void acn_decoder_unset(acn_decoder *d, int slot)

@@ -1,6 +1,10 @@
 /* json_string.c: JSON string escapes with unpaired surrogates as U+FFFD (json_string.h). */
 #include "json_string.h"
 
+#include "utf8.h"
+
+#include <string.h>
+
 static int hex_digit(char c)
 {
     if (c >= '0' && c <= '9')
@@ -59,28 +63,8 @@ int acn_json_string_has_surrogate(const char *body, size_t len)
 static acn_status put_code_point(acn_buf *out, unsigned long cp)
 {
     char bytes[4];
-    size_t n;
 
-    if (cp < 0x80) {
-        bytes[0] = (char)cp;
-        n = 1;
-    } else if (cp < 0x800) {
-        bytes[0] = (char)(0xC0 | (cp >> 6));
-        bytes[1] = (char)(0x80 | (cp & 0x3F));
-        n = 2;
-    } else if (cp < 0x10000) {
-        bytes[0] = (char)(0xE0 | (cp >> 12));
-        bytes[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        bytes[2] = (char)(0x80 | (cp & 0x3F));
-        n = 3;
-    } else {
-        bytes[0] = (char)(0xF0 | (cp >> 18));
-        bytes[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        bytes[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        bytes[3] = (char)(0x80 | (cp & 0x3F));
-        n = 4;
-    }
-    return acn_buf_append(out, bytes, n);
+    return acn_buf_append(out, bytes, acn_utf8_encode(cp, bytes));
 }
 
 static char simple_escape(char c)
@@ -132,4 +116,54 @@ acn_status acn_json_string_decode(const char *body, size_t len, acn_buf *out)
             return status;
     }
     return ACN_OK;
+}
+
+size_t acn_json_string_unescape_in_place(char *s, size_t len)
+{
+    const unsigned char *r = (const unsigned char *)s;
+    const unsigned char *end = r + len;
+    char *w = s;
+
+    while (r < end) {
+        unsigned char c = *r;
+        long unit;
+
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+            *w++ = (char)c;
+            r++;
+        } else if (c >= 0x80) {
+            size_t n = acn_utf8_sequence(r, (size_t)(end - r));
+
+            if (n == 0)
+                return (size_t)-1;
+            memmove(w, r, n);
+            w += n;
+            r += n;
+        } else if (c == '\\' && end - r >= 2 && r[1] != 'u') {
+            if (strchr("\"\\/bfnrt", r[1]) == NULL || r[1] == '\0')
+                return (size_t)-1;
+            *w++ = simple_escape((char)r[1]);
+            r += 2;
+        } else if (c == '\\') {
+            size_t at = (size_t)((const char *)r - s);
+
+            /* Only a whole escape of a character other than NUL, or a whole pair. */
+            unit = unit_at(s, len, at);
+            if (unit <= 0 || is_low(unit))
+                return (size_t)-1;
+            if (is_high(unit)) {
+                long low = unit_at(s, len, at + 6);
+
+                if (!is_low(low))
+                    return (size_t)-1;
+                unit = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00);
+                r += 6;
+            }
+            w += acn_utf8_encode((unsigned long)unit, w);
+            r += 6;
+        } else {
+            return (size_t)-1;
+        }
+    }
+    return (size_t)(w - s);
 }

@@ -21,4 +21,11 @@ int acn_json_string_has_surrogate(const char *body, size_t len);
 /* Appends the decoded body to out. ACN_OK, or out's status (ACN_ERR_LIMIT, ACN_ERR_NOMEM). */
 acn_status acn_json_string_decode(const char *body, size_t len, acn_buf *out);
 
+/* The fast path's strict decoding (decode_anthropic.c): decodes a body not yet
+ * checked by any lexer in place and returns the decoded length, or (size_t)-1
+ * when it holds anything a full JSON reader should judge (an unescaped quote or
+ * control byte, ill-formed UTF-8, a bad or cut escape, \u0000, an unpaired
+ * surrogate). The output is never longer than the body. */
+size_t acn_json_string_unescape_in_place(char *body, size_t len);
+
 #endif

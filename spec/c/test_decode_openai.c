@@ -112,6 +112,42 @@ static void several_calls_in_one_delta_and_a_missing_id(void **state)
         "done\n");
 }
 
+/* A choice's index names it wherever it stands; one without stands for its position;
+ * the first choice with index 0 is the one read. */
+static void the_choice_with_index_0_is_read_wherever_it_stands(void **state)
+{
+    (void)state;
+    expect_events(
+        P,
+        "data: {\"choices\":[{\"index\":1,\"delta\":{\"content\":\"B\"}},{\"delta\":{\"content\":\"X\"}},"
+        "{\"delta\":{\"content\":\"A\",\"tool_calls\":[{\"index\":0,\"id\":\"c\",\"function\":{\"name\":"
+        "\"f\"}}]},\"index\":0,\"finish_reason\":\"tool_calls\"},{\"index\":0,\"delta\":{\"content\":"
+        "\"C\"}}]}\n\n"
+        "data: {\"choices\":[{\"delta\":{\"content\":\"D\"}}]}\n\n",
+        ACN_OK, 0,
+        "text_delta 0 text=A\n"
+        "tool_call_start 0 id=c name=f\n"
+        "tool_call_end 0\n"
+        "stop reason=tool_use text=tool_calls\n"
+        "text_delta 0 text=D\n");
+}
+
+static void a_negative_choice_index_is_malformed_wherever_it_stands(void **state)
+{
+    decoded out;
+
+    (void)state;
+    decode_once(P, 0, "data: {\"choices\":[{\"index\":-1,\"delta\":{\"content\":\"N\"}}]}\n\n", &out);
+    assert_int_equal(out.status, ACN_ERR_MALFORMED);
+    assert_string_equal(out.transcript, "");
+    decoded_free(&out);
+    decode_once(P, 0, "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"A\"}},{\"index\":-2}]}\n\n",
+                &out);
+    assert_int_equal(out.status, ACN_ERR_MALFORMED);
+    assert_string_equal(out.transcript, "");
+    decoded_free(&out);
+}
+
 static void arguments_sent_as_an_object_are_passed_as_json(void **state)
 {
     (void)state;
@@ -172,7 +208,7 @@ static void every_finish_reason_maps(void **state)
     }
 }
 
-static void only_the_first_choice_is_read(void **state)
+static void only_the_choice_with_index_0_is_read(void **state)
 {
     (void)state;
     expect_events(
@@ -180,7 +216,7 @@ static void only_the_first_choice_is_read(void **state)
         "data: {\"choices\":[{\"index\":1,\"delta\":{\"content\":\"second\"},\"finish_reason\":\"length\"},"
         "{\"index\":0,\"delta\":{\"content\":\"other position\"}}]}\n\n"
         "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"first\"}}]}\n\n",
-        ACN_OK, 0, "text_delta 0 text=first\n");
+        ACN_OK, 0, "text_delta 0 text=other position\ntext_delta 0 text=first\n");
 }
 
 /* JSON key order means nothing (RFC 8259), and Azure OpenAI sends a choice's index
@@ -341,11 +377,13 @@ int main(void)
         cmocka_unit_test(usage_chunk_with_empty_choices),
         cmocka_unit_test(parallel_tool_calls_interleave_by_index_and_end_at_finish),
         cmocka_unit_test(several_calls_in_one_delta_and_a_missing_id),
+        cmocka_unit_test(the_choice_with_index_0_is_read_wherever_it_stands),
+        cmocka_unit_test(a_negative_choice_index_is_malformed_wherever_it_stands),
         cmocka_unit_test(arguments_sent_as_an_object_are_passed_as_json),
         cmocka_unit_test(done_ends_calls_that_never_got_a_finish_reason),
         cmocka_unit_test(refusal_text_is_text_and_the_stop_reason_is_refusal),
         cmocka_unit_test(every_finish_reason_maps),
-        cmocka_unit_test(only_the_first_choice_is_read),
+        cmocka_unit_test(only_the_choice_with_index_0_is_read),
         cmocka_unit_test(a_choice_index_after_its_delta_still_picks_the_choice),
         cmocka_unit_test(reasoning_from_compatible_servers_is_thinking),
         cmocka_unit_test(legacy_function_call_is_call_zero),

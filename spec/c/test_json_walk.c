@@ -397,6 +397,29 @@ static void text_after_the_value_is_malformed_and_not_carried_over(void **state)
     acn_buf_free(&s.log);
 }
 
+/* RFC 8259's whitespace is space, tab, LF and CR; yajl alone would also skip a form
+ * feed or vertical tab, before, inside or after the value. */
+static void form_feeds_and_vertical_tabs_are_not_whitespace(void **state)
+{
+    static const char *const texts[] = {"\f{}",  "{\f}",    "{\"a\":\f1}", "[1]\f",
+                                        "\v[1]", "[1,\v2]", "\"a\fb\""};
+    acn_json_walk w;
+    seen s;
+    size_t i;
+
+    (void)state;
+    setup_seen(&s);
+    acn_json_walk_init(&w, 1 << 16);
+    for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        acn_buf_clear(&s.log);
+        assert_int_equal(walk_once(&w, &s, texts[i]), ACN_ERR_MALFORMED);
+        assert_int_equal(s.log.len, 0); /* nothing reported from a text that is no JSON */
+    }
+    assert_int_equal(walk_once(&w, &s, " \t\r\n{\"a\":\"\\f\"} "), ACN_OK); /* the escape is fine */
+    acn_json_walk_free(&w);
+    acn_buf_free(&s.log);
+}
+
 static void a_moved_walk_rebuilds_its_parser(void **state)
 {
     acn_json_walk *first = malloc(sizeof *first);
@@ -482,6 +505,7 @@ int main(void)
         cmocka_unit_test(deep_paths_and_long_keys_never_match),
         cmocka_unit_test(one_value_per_parse_and_reuse_after_errors),
         cmocka_unit_test(text_after_the_value_is_malformed_and_not_carried_over),
+        cmocka_unit_test(form_feeds_and_vertical_tabs_are_not_whitespace),
         cmocka_unit_test(a_moved_walk_rebuilds_its_parser),
         cmocka_unit_test(unpaired_surrogate_escapes_become_the_replacement_character),
         cmocka_unit_test(integers_parse_strictly),

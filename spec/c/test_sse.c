@@ -182,6 +182,17 @@ static void test_only_one_leading_space_removed(void **state)
     check_stream("data:  two\ndata:none\n\n", "message| two\\nnone||-1\n");
 }
 
+/* WHATWG: only CR, LF and CRLF end a line, and only a space after the colon is
+ * dropped: a form feed, vertical tab or tab is data wherever it stands. */
+static void test_a_form_feed_is_data_not_a_line_end_or_a_space(void **state)
+{
+    (void)state;
+    check_stream("data:\fa\n\n", "message|\\x0ca||-1\n");
+    check_stream("data: a\fdata: b\n\n", "message|a\\x0cdata: b||-1\n");
+    check_stream("data:\tc\ndata:\vd\n\n", "message|\\x09c\\n\\x0bd||-1\n");
+    check_stream("event:\fping\ndata: e\n\n", "\\x0cping|e||-1\n");
+}
+
 static void test_empty_data_dispatches_nothing(void **state)
 {
     (void)state;
@@ -409,6 +420,7 @@ int main(void)
         cmocka_unit_test(test_comments_ignored),
         cmocka_unit_test(test_field_without_colon),
         cmocka_unit_test(test_only_one_leading_space_removed),
+        cmocka_unit_test(test_a_form_feed_is_data_not_a_line_end_or_a_space),
         cmocka_unit_test(test_empty_data_dispatches_nothing),
         cmocka_unit_test(test_id_persists_and_nul_ignored),
         cmocka_unit_test(test_retry_digits_only),

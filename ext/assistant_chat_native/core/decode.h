@@ -22,7 +22,8 @@
  *   not emitted. index = Anthropic content block, 0 for OpenAI and Gemini. OpenAI
  *   `delta.refusal` text is a TEXT_DELTA (and the stop reason becomes REFUSAL);
  *   compatible servers' `delta.reasoning_content` / `delta.reasoning` is thinking.
- *   OpenAI and Gemini: only the first choice / candidate is read.
+ *   OpenAI: only the choice with index 0 is read, wherever it stands; Gemini:
+ *   only the first candidate.
  * - TOOL_CALL_START (index, id, name, server_tool), TOOL_ARGS_DELTA (index, text = a
  *   fragment of the arguments JSON), TOOL_CALL_END (index). index = Anthropic content
  *   block, OpenAI `tool_calls[].index`, Gemini the stream's function-call count.

@@ -7,13 +7,14 @@
  * fragments after, calls possibly interleaved), .reasoning_content / .reasoning
  * (compatible servers' thinking), choices[].finish_reason, a top-level `usage`
  * (the chunk with empty choices when stream_options.include_usage is set), an
- * `error` object in place of a chunk, and the terminal `[DONE]`. Only the first
- * choice (index 0) is read.
+ * `error` object in place of a chunk, and the terminal `[DONE]`. Only the choice
+ * with index 0 is read, wherever it stands in `choices` (a choice without an
+ * index stands for its position); a negative index is malformed.
  *
  * A choice's `index` may follow its `delta` (Azure OpenAI sends it last), and JSON
- * key order means nothing, so what the first position's choice says is only
- * provisional until the choice closes: its events wait in the pending list (and
- * its finish_reason and refusal in their own slots), and are kept or dropped then.
+ * key order means nothing, so what a choice says is only provisional until it
+ * closes: its events wait in the pending list (and its finish_reason and refusal
+ * in their own slots), and are kept or dropped then.
  * Tool-call fragments wait unresolved too (a TOOL_CALL_START record holding the
  * fragment's index, id, name and arguments) and become events at emission.
  */
@@ -41,8 +42,9 @@ enum {
     N_CHOICE,
     N_CALL_INDEX,
     N_ERROR,
-    N_CHOICE_MARK,   /* pending events when the open choice began */
-    N_CHOICE_REFUSAL /* the open choice sent refusal text */
+    N_CHOICE_MARK,    /* pending events when the open choice began */
+    N_CHOICE_REFUSAL, /* the open choice sent refusal text */
+    N_CHOICE_TAKEN    /* the payload's choice with index 0 has been read */
 };
 
 /* Unknown reasons ("stop" among them) end the turn. */
@@ -57,11 +59,23 @@ static acn_stop_reason stop_reason(const char *text, size_t len)
     return acn_decode_stop_reason(stop_names, text, len);
 }
 
-/* Inside choices[0] unless its `index`, so far, says otherwise: the index may
- * still come, so what this choice sends waits until it closes (choice_closed). */
-static int first_choice(const acn_decoder *d, const acn_json_walk *w)
+/* Inside a choice that may yet be index 0 (its `index`, so far, says nothing
+ * else, and no earlier choice was): the index may still come, so what this choice
+ * sends waits until it closes (choice_closed). */
+static int first_choice(const acn_decoder *d)
 {
-    return acn_json_walk_index(w, 1) == 0 && acn_decoder_slot(d, N_CHOICE) <= 0;
+    return !acn_decoder_has(d, N_CHOICE_TAKEN) && acn_decoder_slot(d, N_CHOICE) <= 0;
+}
+
+static int choice_index(acn_decoder *d, acn_json_kind kind, const char *text, size_t len)
+{
+    if (acn_decoder_keep_number(d, N_CHOICE, kind, text, len) != 0)
+        return -1;
+    if (acn_decoder_has(d, N_CHOICE) && d->num[N_CHOICE] < 0) {
+        acn_decoder_fail(d, ACN_ERR_MALFORMED, "a choice's index is %lld", d->num[N_CHOICE]);
+        return -1;
+    }
+    return 0;
 }
 
 static int push_text(acn_decoder *d, acn_event_type type, const char *text, size_t len)
@@ -84,12 +98,12 @@ static int choice_scalar(acn_decoder *d, const acn_json_walk *w, acn_json_kind k
     /* choices[] . key */
     if (w->depth == 3) {
         if (acn_decode_key_is(w, 2, "index"))
-            return acn_decoder_keep_number(d, N_CHOICE, kind, text, len);
-        if (acn_decode_key_is(w, 2, "finish_reason") && kind == ACN_JSON_STRING && first_choice(d, w))
+            return choice_index(d, kind, text, len);
+        if (acn_decode_key_is(w, 2, "finish_reason") && kind == ACN_JSON_STRING && first_choice(d))
             return acn_decoder_keep(d, text, len, &d->str[S_CHOICE_FINISH]);
         return 0;
     }
-    if (!first_choice(d, w) || !acn_decode_key_is(w, 2, "delta"))
+    if (!first_choice(d) || !acn_decode_key_is(w, 2, "delta"))
         return 0;
     /* choices[].delta.tool_calls[].index */
     if (w->depth == 6 && acn_decode_key_is(w, 3, "tool_calls") && acn_decode_key_is(w, 5, "index"))
@@ -286,14 +300,17 @@ static acn_status emit_pending(acn_decoder *d, const acn_decode_pending *pending
                                                       : acn_decoder_emit_one(d, pending);
 }
 
-/* A choice closed: now its index is known. The first keeps what it sent; any other's
- * events are dropped. */
+/* A choice closed: now its index is known. The first with index 0 keeps what it
+ * sent; any other's events are dropped. */
 static int choice_closed(acn_decoder *d, const acn_json_walk *w)
 {
-    if (!first_choice(d, w)) {
+    long long index = acn_decoder_has(d, N_CHOICE) ? d->num[N_CHOICE] : (long long)acn_json_walk_index(w, 1);
+
+    if (acn_decoder_has(d, N_CHOICE_TAKEN) || index != 0) {
         acn_decoder_pending_drop(d, (size_t)d->num[N_CHOICE_MARK]);
         return 0;
     }
+    acn_decoder_set_flag(d, N_CHOICE_TAKEN);
     if (d->str[S_CHOICE_FINISH].set)
         d->str[S_FINISH] = d->str[S_CHOICE_FINISH];
     if (acn_decoder_has(d, N_CHOICE_REFUSAL))
@@ -309,9 +326,9 @@ static int on_close(void *ctx, const acn_json_walk *w, int is_array)
         return 0;
     if (w->depth == 2 && acn_json_walk_at(w, "choices[]"))
         return choice_closed(d, w);
-    if (w->depth == 5 && acn_json_walk_at(w, "choices[].delta.tool_calls[]") && first_choice(d, w))
+    if (w->depth == 5 && acn_json_walk_at(w, "choices[].delta.tool_calls[]") && first_choice(d))
         return push_fragment(d, acn_json_walk_index(w, 4));
-    if (w->depth == 4 && acn_json_walk_at(w, "choices[].delta.function_call") && first_choice(d, w))
+    if (w->depth == 4 && acn_json_walk_at(w, "choices[].delta.function_call") && first_choice(d))
         return push_fragment(d, 0);
     return 0;
 }
@@ -320,8 +337,8 @@ static int on_capture(void *ctx, const acn_json_walk *w, const char *json, size_
 {
     acn_decoder *d = ctx;
 
-    /* only choices[].delta.tool_calls[].function.arguments is captured */
-    if (!first_choice(d, w))
+    (void)w; /* only choices[].delta.tool_calls[].function.arguments is captured */
+    if (!first_choice(d))
         return 0;
     return acn_decoder_keep(d, json, len, &d->str[S_CALL_ARGS]);
 }

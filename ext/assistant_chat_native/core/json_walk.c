@@ -368,6 +368,14 @@ static int blank(const char *s, size_t len)
     return 1;
 }
 
+/* yajl also skips form feeds and vertical tabs as whitespace, which RFC 8259 does
+ * not: outside a string either is an error, and inside one a raw control byte is
+ * one too, so any in the text makes it no JSON. */
+static int has_yajl_only_whitespace(const char *s, size_t len)
+{
+    return memchr(s, '\f', len) != NULL || memchr(s, '\v', len) != NULL;
+}
+
 acn_status acn_json_walk_parse(acn_json_walk *walk, const char *json, size_t len,
                                const acn_json_listener *listener, void *ctx)
 {
@@ -393,6 +401,10 @@ acn_status acn_json_walk_parse(acn_json_walk *walk, const char *json, size_t len
     walk->root_end = 0;
     walk->finishing = 0;
 
+    if (len > 0 && has_yajl_only_whitespace(json, len)) {
+        fail(walk, ACN_ERR_MALFORMED, "a form feed or vertical tab, which JSON does not allow");
+        return walk->stop;
+    }
     status = yajl_parse(walk->parser, (const unsigned char *)json, len);
     if (status == yajl_status_ok) {
         walk->finishing = 1;

@@ -57,6 +57,15 @@ module AssistantChatNative
         @buffer.bytesize + @data_buffer.bytesize + @event_type_buffer.bytesize + @last_event_id_buffer.bytesize
       end
 
+      # The gem drops any one whitespace character after a field's colon; WHATWG drops
+      # only a space, so a form feed or tab there is the value's first character.
+      def process_line(line, &block)
+        field, colon, value = line.partition(":")
+        return super if field.empty? || colon.empty?
+
+        process_field(field, value.delete_prefix(" "))
+      end
+
       def process_field(field, value)
         case field
         when "event"

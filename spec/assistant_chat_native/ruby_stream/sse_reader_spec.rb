@@ -22,6 +22,16 @@ RSpec.describe AssistantChatNative::RubyStream::SSEReader do
     expect(events(["event: a\r", "\ndata: 1\r", "\n\r", "\nevent: b\rdata: 2\r\rdata: 3\n\n"])).to eq(expected)
   end
 
+  # The gem alone would drop any one whitespace character after the colon.
+  it "drops only a space after the colon: a form feed, vertical tab or tab there is data" do
+    expect(events(["data:\fa\n\ndata:\tb\ndata:\vc\n\nevent:\fping\ndata: d\n\n"]))
+      .to eq([["message", "\fa"], ["message", "\tb\n\vc"], ["\fping", "d"]])
+  end
+
+  it "reads a form feed inside a line as data, not as a line end" do
+    expect(events(["data: a\fdata: b\n\n"])).to eq([["message", "a\fdata: b"]])
+  end
+
   it "joins data lines with LF, defaults the type to message and ignores comments" do
     expect(events([": keep-alive\ndata: one\ndata: two\n\n"])).to eq([["message", "one\ntwo"]])
   end

@@ -11,10 +11,10 @@ module AssistantChatNative
       # fragment, function.arguments in fragments after), a finish_reason when the
       # choice ends, and, with stream_options.include_usage, a last chunk with empty
       # choices and the usage. The stream ends with `data: [DONE]`; an error arrives as
-      # a payload with "error". Only the choice with index 0 is read. Also read, for
-      # OpenAI-compatible servers: reasoning_content / reasoning as thinking, the
-      # legacy delta.function_call, arguments sent as an object, and a call without an
-      # id (named call_<index>).
+      # a payload with "error". Only the choice with index 0 is read, wherever it
+      # stands in choices. Also read, for OpenAI-compatible servers:
+      # reasoning_content / reasoning as thinking, the legacy delta.function_call,
+      # arguments sent as an object, and a call without an id (named call_<index>).
       class Normalizer
         STOP_REASONS = {"stop" => :end_turn, "tool_calls" => :tool_use, "function_call" => :tool_use,
                         "length" => :max_tokens, "content_filter" => :refusal}.freeze
@@ -55,16 +55,18 @@ module AssistantChatNative
           events << start
         end
 
-        # A choice's index is documented as an integer from 0; one without is the first.
+        # A choice's index is documented as an integer from 0, and names the choice
+        # wherever it stands in the list; one without stands for its position.
         def first_choice(choices)
           return nil unless choices.is_a?(Array)
 
-          choices = choices.grep(Hash)
-          indexes = choices.map { |choice| choice["index"] }
-          bad = indexes.find { |index| !index.nil? && !(index.is_a?(Integer) && index >= 0) }
-          raise RubyStream::Normalizer::Malformed, "a choice's index is #{bad.inspect[0, 32]}" unless bad.nil?
-
-          choices.find { |choice| [nil, 0].include?(choice["index"]) }
+          choices.each_with_index.select { |choice, _| choice.is_a?(Hash) }.filter_map do |choice, position|
+            index = choice["index"]
+            if !index.nil? && !(index.is_a?(Integer) && index >= 0)
+              raise RubyStream::Normalizer::Malformed, "a choice's index is #{index.inspect[0, 32]}"
+            end
+            choice if (index || position).zero?
+          end.first
         end
 
         # The delta's fields in the order they came.

@@ -72,24 +72,45 @@ static VALUE headers_arg(VALUE headers)
     return pairs;
 }
 
+/* ":connect, :timeout, ... or :cancelled", from the core's names, made once. */
+static VALUE transport_choices;
+
+static VALUE list_transport_errors(void)
+{
+    VALUE list = rb_utf8_str_new_cstr("");
+    int i;
+
+    for (i = ACN_TRANSPORT_NONE + 1; i < ACN_TRANSPORT_ERROR_COUNT; i++) {
+        if (i > ACN_TRANSPORT_NONE + 1)
+            rb_str_cat_cstr(list, i == ACN_TRANSPORT_ERROR_COUNT - 1 ? " or " : ", ");
+        rb_str_cat_cstr(list, ":");
+        rb_str_cat_cstr(list, acn_transport_error_name((acn_transport_error)i));
+    }
+    return rb_obj_freeze(list);
+}
+
+/* As binding.h maps errors: a Symbol the gem does not know is a ConfigurationError,
+ * like an unknown provider; a value of another type is a TypeError. */
 static void transport_arg(VALUE value, acn_classify_input *in)
 {
+    VALUE name;
+
     if (value == Qundef || NIL_P(value))
         return;
     if (RB_INTEGER_TYPE_P(value)) {
         in->curl_code = NUM2INT(value);
         return;
     }
-    if (SYMBOL_P(value)) {
-        VALUE name = rb_sym2str(value);
-        if (acn_transport_error_parse(RSTRING_PTR(name), RSTRING_LEN(name), &in->transport_error) == 0 &&
-            in->transport_error != ACN_TRANSPORT_NONE)
-            return;
-    }
-    rb_raise(rb_eArgError,
-             "unknown transport_error %" PRIsVALUE ": use nil, a libcurl code (Integer) or one of :connect, "
-             ":timeout, :stalled, :lost, :incomplete, :malformed, :too_large, :cancelled",
-             rb_inspect(value));
+    if (!SYMBOL_P(value))
+        rb_raise(rb_eTypeError,
+                 "transport_error must be nil, a libcurl code (Integer) or a Symbol, not %" PRIsVALUE,
+                 rb_obj_class(value));
+    name = rb_sym2str(value);
+    if (acn_transport_error_parse(RSTRING_PTR(name), (size_t)RSTRING_LEN(name), &in->transport_error) != 0 ||
+        in->transport_error == ACN_TRANSPORT_NONE)
+        rb_raise(acn_eConfigurationError,
+                 "unknown transport_error %" PRIsVALUE ": use nil, a libcurl code or %" PRIsVALUE,
+                 rb_inspect(value), transport_choices);
 }
 
 static double now_seconds(void)
@@ -189,6 +210,8 @@ void acn_init_module_functions(void)
 
     for (i = 0; i < 7; i++)
         kwarg_ids[i] = rb_intern(names[i]);
+    transport_choices = list_transport_errors();
+    rb_global_variable(&transport_choices);
     rb_define_module_function(acn_mAssistantChatNative, "classify", rb_classify, -1);
     rb_define_module_function(acn_mAssistantChatNative, "clean_text", rb_clean_text, 2);
 }

@@ -309,10 +309,14 @@ RSpec.describe "AssistantChatNative.classify" do
       expect(failure.kind).to eq(:rate_limited)
     end
 
-    it "rejects an unknown transport error" do
+    # The binding's one mapping (binding.h): a name the gem does not know is a
+    # ConfigurationError, as an unknown provider is; another type is a TypeError.
+    it "rejects an unknown transport error as it rejects an unknown provider, and a String as the wrong type" do
       expect { classify(provider: :openai, status: 0, transport_error: :exploded) }
-        .to raise_error(ArgumentError, /unknown transport_error :exploded/)
-      expect { classify(provider: :openai, status: 0, transport_error: "timeout") }.to raise_error(ArgumentError)
+        .to raise_error(AssistantChatNative::ConfigurationError,
+          /unknown transport_error :exploded: use nil, a libcurl code or :connect, .* or :cancelled\z/)
+      expect { classify(provider: :openai, status: 0, transport_error: "timeout") }
+        .to raise_error(TypeError, /transport_error must be nil, a libcurl code \(Integer\) or a Symbol, not String/)
     end
   end
 

@@ -97,6 +97,9 @@ static const char *const names[] = {
 
 #define NAME_COUNT ((int)(sizeof(names) / sizeof(names[0])))
 
+/* Every value has its name. */
+typedef char acn_every_transport_error_is_named[NAME_COUNT == ACN_TRANSPORT_ERROR_COUNT ? 1 : -1];
+
 int acn_transport_curl_is_permanent(int curl_code, acn_transport_error error)
 {
     const curl_map *map = curl_code != 0 ? curl_lookup(curl_code) : NULL;

@@ -21,6 +21,10 @@ typedef enum acn_transport_error {
     ACN_TRANSPORT_CANCELLED   /* cancelled by the caller */
 } acn_transport_error;
 
+/* How many values there are, NONE included: a new one goes before CANCELLED's line
+ * ends the list, and this follows the last. */
+#define ACN_TRANSPORT_ERROR_COUNT ((int)ACN_TRANSPORT_CANCELLED + 1)
+
 /* The transport error a CURLcode stands for (NONE for 0; LOST for a code not known here). */
 acn_transport_error acn_transport_error_from_curl(int curl_code);
 /* 1 when curl_code is known, stands for error, and would fail the same way if tried again

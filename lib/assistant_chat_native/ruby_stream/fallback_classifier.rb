@@ -43,7 +43,10 @@ module AssistantChatNative
 
       module_function
 
+      # provider is validated like every entry point's (ConfigurationError); the
+      # codes of every provider are read whichever it is, since gateways relay them.
       def classify(provider:, status:, body: "", headers: {}, transport_error: nil, streamed: false, mid_stream: false)
+        Providers.fetch(provider)
         status = status_arg(status)
         transport = transport_arg(transport_error)
         pairs = header_pairs(headers)
@@ -307,10 +310,15 @@ module AssistantChatNative
         status
       end
 
+      # As the extension reports them: a value the gem does not understand is a
+      # ConfigurationError, a value of another type a TypeError.
       def transport_arg(transport_error)
         return transport_error if transport_error.nil? || Taxonomy::TRANSPORTS.key?(transport_error)
+        unless transport_error.is_a?(Symbol) || transport_error.is_a?(Integer)
+          raise TypeError, "transport_error must be nil, a libcurl code (Integer) or a Symbol, not #{transport_error.class}"
+        end
 
-        raise ArgumentError, "unknown transport_error #{transport_error.inspect}: use nil or one of " \
+        raise ConfigurationError, "unknown transport_error #{transport_error.inspect}: use nil or one of " \
           "#{Taxonomy::TRANSPORTS.keys.map(&:inspect).join(", ")} (libcurl codes need the C extension)"
       end
 

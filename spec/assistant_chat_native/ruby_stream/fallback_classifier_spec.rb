@@ -21,6 +21,8 @@ RSpec.describe AssistantChatNative::RubyStream::FallbackClassifier do
     "Anthropic permission_error" => [{type: "error", error: {type: "permission_error", message: "x"}}, :permission],
     "Anthropic request_too_large" => [{type: "error", error: {type: "request_too_large", message: "x"}}, :request_too_large],
     "Anthropic invalid_request_error" => [{type: "error", error: {type: "invalid_request_error", message: "x"}}, :bad_request],
+    "Anthropic billing_error" => [{type: "error", error: {type: "billing_error", message: "x"}}, :quota_exhausted],
+    "Anthropic timeout_error" => [{type: "error", error: {type: "timeout_error", message: "x"}}, :timeout],
     "OpenAI insufficient_quota" => [{error: {message: "x", code: "insufficient_quota"}}, :quota_exhausted],
     "OpenAI billing_hard_limit_reached" => [{error: {message: "x", code: "billing_hard_limit_reached"}}, :quota_exhausted],
     "OpenAI billing_not_active" => [{error: {message: "x", code: "billing_not_active"}}, :quota_exhausted],
@@ -37,13 +39,6 @@ RSpec.describe AssistantChatNative::RubyStream::FallbackClassifier do
     "Gemini RESOURCE_EXHAUSTED" => [{error: {message: "x", status: "RESOURCE_EXHAUSTED"}}, :rate_limited],
     "Gemini INVALID_ARGUMENT" => [{error: {message: "x", status: "INVALID_ARGUMENT"}}, :bad_request],
     "Gemini FAILED_PRECONDITION" => [{error: {message: "x", status: "FAILED_PRECONDITION"}}, :bad_request]
-  }
-  # Anthropic documents these too (402 billing_error, 504 timeout_error), but the
-  # C classifier reads neither code: it names them by the HTTP status alone, so
-  # after HTTP 200 it takes them for a server error.
-  codes_c_does_not_read = {
-    "Anthropic billing_error" => [{type: "error", error: {type: "billing_error", message: "x"}}, :quota_exhausted],
-    "Anthropic timeout_error" => [{type: "error", error: {type: "timeout_error", message: "x"}}, :timeout]
   }
 
   def classify(provider: :openai, status: 0, **input)
@@ -122,7 +117,7 @@ RSpec.describe AssistantChatNative::RubyStream::FallbackClassifier do
   end
 
   describe "the providers' documented codes" do
-    documented_codes.merge(codes_c_does_not_read).each do |what, (body, kind)|
+    documented_codes.each do |what, (body, kind)|
       it "reads #{what} as #{kind}" do
         expect(classify(status: 200, body: JSON.generate(body), mid_stream: true).kind).to eq(kind)
       end
@@ -329,9 +324,14 @@ RSpec.describe AssistantChatNative::RubyStream::FallbackClassifier do
       expect(classify(status: 429, body: "", transport_error: :lost).kind).to eq(:rate_limited)
     end
 
+    # As the extension reports them: a value the gem does not understand is a
+    # ConfigurationError, a value of another type a TypeError.
     it "rejects an unknown transport error, and a libcurl code, which needs the C extension" do
-      expect { classify(transport_error: :exploded) }.to raise_error(ArgumentError, /unknown transport_error :exploded/)
-      expect { classify(transport_error: 28) }.to raise_error(ArgumentError, /libcurl codes need the C extension/)
+      expect { classify(transport_error: :exploded) }
+        .to raise_error(AssistantChatNative::ConfigurationError, /unknown transport_error :exploded/)
+      expect { classify(transport_error: 28) }
+        .to raise_error(AssistantChatNative::ConfigurationError, /libcurl codes need the C extension/)
+      expect { classify(transport_error: "timeout") }.to raise_error(TypeError, /not String/)
     end
   end
 
@@ -392,6 +392,12 @@ RSpec.describe AssistantChatNative::RubyStream::FallbackClassifier do
     it "rejects headers that are neither a Hash nor pairs" do
       expect { rate_limited("retry-after: 1") }.to raise_error(TypeError, /headers must be/)
       expect { rate_limited([["retry-after"]]) }.to raise_error(ArgumentError, /\[name, value\] pair/)
+    end
+
+    it "rejects an unknown provider with a ConfigurationError, as every entry point does" do
+      expect { classify(provider: :mistral, status: 400) }
+        .to raise_error(AssistantChatNative::ConfigurationError, /unknown provider :mistral/)
+      expect(classify(provider: "gemini", status: 503).kind).to eq(:overloaded)
     end
 
     it "rejects a status that is not an HTTP status" do

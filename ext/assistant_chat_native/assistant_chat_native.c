@@ -12,7 +12,6 @@ RUBY_FUNC_EXPORTED void Init_assistant_chat_native(void)
 {
     acn_mAssistantChatNative = rb_define_module("AssistantChatNative");
     acn_init_ruby_values();
-    acn_init_failure_to_ruby();
     acn_init_result_to_ruby();
     acn_init_module_functions();
     acn_init_sse_parser();

@@ -60,6 +60,12 @@ extern VALUE acn_cToolCall;
 void acn_init_ruby_values(void);
 VALUE acn_failure_class(void); /* looked up on first use: defined after the extension loads */
 VALUE acn_symbol(const char *name);
+/* The Symbol for a literal name, interned once at its call site (rb_intern keeps a
+ * literal's ID in a static there): a key is written once, where it is used, with
+ * no table of Symbols to keep in step. */
+#define ACN_SYM(literal) ID2SYM(rb_intern(literal))
+/* klass.new(**kwargs): how the binding builds the gem's value objects. */
+VALUE acn_new_with_keywords(VALUE klass, VALUE kwargs);
 VALUE acn_utf8(const char *ptr, size_t len); /* ptr may be NULL when len is 0 */
 VALUE acn_frozen_utf8(const char *text);
 /* A Symbol or String naming a provider; raises ConfigurationError for any other value. */
@@ -67,7 +73,6 @@ acn_provider acn_provider_from_ruby(VALUE value);
 
 /* failure_to_ruby.c: an acn_failure as an AssistantChatNative::Failure (nil for none). */
 struct acn_failure;
-void acn_init_failure_to_ruby(void);
 VALUE acn_failure_to_ruby(const struct acn_failure *failure);
 
 /* taxonomy_class.c: AssistantChatNative::Taxonomy.native_rows, the C core's failure taxonomy. */

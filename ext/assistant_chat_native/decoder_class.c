@@ -19,9 +19,6 @@
 
 static VALUE cDecoder;
 static ID id_max_event_bytes, id_max_reply_bytes;
-static VALUE sym_type, sym_index, sym_text, sym_id, sym_name, sym_model, sym_server, sym_signature, sym_data,
-    sym_citation, sym_input_tokens, sym_output_tokens, sym_cache_read_tokens, sym_cache_write_tokens,
-    sym_stop_reason, sym_provider_stop_reason, sym_error_type, sym_message;
 static VALUE event_types[ACN_EVENT_TYPE_COUNT];
 
 typedef struct decoder_wrapper {
@@ -120,58 +117,59 @@ static VALUE event_hash(const acn_event *event)
 {
     VALUE hash = rb_hash_new();
 
-    rb_hash_aset(hash, sym_type, event_types[event->type]);
+    rb_hash_aset(hash, ACN_SYM("type"), event_types[event->type]);
     switch (event->type) {
     case ACN_EVENT_MESSAGE_START:
-        rb_hash_aset(hash, sym_id, event->id_len ? acn_utf8(event->id, event->id_len) : Qnil);
-        rb_hash_aset(hash, sym_model, event->name_len ? acn_utf8(event->name, event->name_len) : Qnil);
+        rb_hash_aset(hash, ACN_SYM("id"), event->id_len ? acn_utf8(event->id, event->id_len) : Qnil);
+        rb_hash_aset(hash, ACN_SYM("model"), event->name_len ? acn_utf8(event->name, event->name_len) : Qnil);
         break;
     case ACN_EVENT_TEXT_DELTA:
     case ACN_EVENT_THINKING_DELTA:
     case ACN_EVENT_TOOL_ARGS_DELTA:
-        rb_hash_aset(hash, sym_index, INT2NUM(event->index));
-        rb_hash_aset(hash, sym_text, acn_utf8(event->text, event->text_len));
+        rb_hash_aset(hash, ACN_SYM("index"), INT2NUM(event->index));
+        rb_hash_aset(hash, ACN_SYM("text"), acn_utf8(event->text, event->text_len));
         break;
     case ACN_EVENT_SIGNATURE_DELTA:
-        rb_hash_aset(hash, sym_index, INT2NUM(event->index));
-        rb_hash_aset(hash, sym_signature, acn_utf8(event->text, event->text_len));
+        rb_hash_aset(hash, ACN_SYM("index"), INT2NUM(event->index));
+        rb_hash_aset(hash, ACN_SYM("signature"), acn_utf8(event->text, event->text_len));
         break;
     case ACN_EVENT_REDACTED_THINKING:
-        rb_hash_aset(hash, sym_index, INT2NUM(event->index));
-        rb_hash_aset(hash, sym_data, acn_utf8(event->text, event->text_len));
+        rb_hash_aset(hash, ACN_SYM("index"), INT2NUM(event->index));
+        rb_hash_aset(hash, ACN_SYM("data"), acn_utf8(event->text, event->text_len));
         break;
     case ACN_EVENT_CITATION: {
         VALUE citation = acn_json_to_ruby(event->text, event->text_len);
 
-        rb_hash_aset(hash, sym_index, INT2NUM(event->index));
-        rb_hash_aset(hash, sym_citation,
+        rb_hash_aset(hash, ACN_SYM("index"), INT2NUM(event->index));
+        rb_hash_aset(hash, ACN_SYM("citation"),
                      citation == Qundef ? acn_utf8(event->text, event->text_len) : citation);
         break;
     }
     case ACN_EVENT_TOOL_CALL_START:
-        rb_hash_aset(hash, sym_index, INT2NUM(event->index));
-        rb_hash_aset(hash, sym_id, acn_utf8(event->id, event->id_len));
-        rb_hash_aset(hash, sym_name, acn_utf8(event->name, event->name_len));
+        rb_hash_aset(hash, ACN_SYM("index"), INT2NUM(event->index));
+        rb_hash_aset(hash, ACN_SYM("id"), acn_utf8(event->id, event->id_len));
+        rb_hash_aset(hash, ACN_SYM("name"), acn_utf8(event->name, event->name_len));
         if (event->server_tool)
-            rb_hash_aset(hash, sym_server, Qtrue);
+            rb_hash_aset(hash, ACN_SYM("server"), Qtrue);
         break;
     case ACN_EVENT_TOOL_CALL_END:
-    case ACN_EVENT_BLOCK_END: rb_hash_aset(hash, sym_index, INT2NUM(event->index)); break;
+    case ACN_EVENT_BLOCK_END: rb_hash_aset(hash, ACN_SYM("index"), INT2NUM(event->index)); break;
     case ACN_EVENT_USAGE:
-        rb_hash_aset(hash, sym_input_tokens, tokens_or_nil(event->input_tokens));
-        rb_hash_aset(hash, sym_output_tokens, tokens_or_nil(event->output_tokens));
+        rb_hash_aset(hash, ACN_SYM("input_tokens"), tokens_or_nil(event->input_tokens));
+        rb_hash_aset(hash, ACN_SYM("output_tokens"), tokens_or_nil(event->output_tokens));
         if (event->cache_read_tokens >= 0)
-            rb_hash_aset(hash, sym_cache_read_tokens, LL2NUM(event->cache_read_tokens));
+            rb_hash_aset(hash, ACN_SYM("cache_read_tokens"), LL2NUM(event->cache_read_tokens));
         if (event->cache_write_tokens >= 0)
-            rb_hash_aset(hash, sym_cache_write_tokens, LL2NUM(event->cache_write_tokens));
+            rb_hash_aset(hash, ACN_SYM("cache_write_tokens"), LL2NUM(event->cache_write_tokens));
         break;
     case ACN_EVENT_STOP:
-        rb_hash_aset(hash, sym_stop_reason, acn_stop_reason_to_ruby(event->stop_reason));
-        rb_hash_aset(hash, sym_provider_stop_reason, acn_utf8(event->text, event->text_len));
+        rb_hash_aset(hash, ACN_SYM("stop_reason"), acn_stop_reason_to_ruby(event->stop_reason));
+        rb_hash_aset(hash, ACN_SYM("provider_stop_reason"), acn_utf8(event->text, event->text_len));
         break;
     case ACN_EVENT_ERROR:
-        rb_hash_aset(hash, sym_error_type, event->name_len ? acn_utf8(event->name, event->name_len) : Qnil);
-        rb_hash_aset(hash, sym_message, acn_utf8(event->text, event->text_len));
+        rb_hash_aset(hash, ACN_SYM("error_type"),
+                     event->name_len ? acn_utf8(event->name, event->name_len) : Qnil);
+        rb_hash_aset(hash, ACN_SYM("message"), acn_utf8(event->text, event->text_len));
         break;
     case ACN_EVENT_DONE:
     case ACN_EVENT_PING: break;
@@ -366,24 +364,6 @@ void acn_init_decoder(void)
 
     id_max_event_bytes = rb_intern("max_event_bytes");
     id_max_reply_bytes = rb_intern("max_reply_bytes");
-    sym_type = acn_symbol("type");
-    sym_index = acn_symbol("index");
-    sym_text = acn_symbol("text");
-    sym_id = acn_symbol("id");
-    sym_name = acn_symbol("name");
-    sym_model = acn_symbol("model");
-    sym_server = acn_symbol("server");
-    sym_signature = acn_symbol("signature");
-    sym_data = acn_symbol("data");
-    sym_citation = acn_symbol("citation");
-    sym_input_tokens = acn_symbol("input_tokens");
-    sym_output_tokens = acn_symbol("output_tokens");
-    sym_cache_read_tokens = acn_symbol("cache_read_tokens");
-    sym_cache_write_tokens = acn_symbol("cache_write_tokens");
-    sym_stop_reason = acn_symbol("stop_reason");
-    sym_provider_stop_reason = acn_symbol("provider_stop_reason");
-    sym_error_type = acn_symbol("error_type");
-    sym_message = acn_symbol("message");
     for (i = 0; i < ACN_EVENT_TYPE_COUNT; i++)
         event_types[i] = acn_symbol(acn_event_type_name((acn_event_type)i));
 }

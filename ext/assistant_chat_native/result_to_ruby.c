@@ -7,11 +7,6 @@
 #include "binding.h"
 #include "accum.h"
 
-static ID id_new;
-static VALUE sym_text, sym_thinking, sym_thinking_blocks, sym_tool_calls, sym_stop_reason,
-    sym_provider_stop_reason, sym_usage, sym_failure, sym_message_id, sym_model, sym_stats, sym_id, sym_name,
-    sym_arguments, sym_server, sym_type, sym_signature, sym_data, sym_input_tokens, sym_output_tokens,
-    sym_cache_read_tokens, sym_cache_write_tokens;
 static VALUE str_thinking, str_redacted_thinking;
 
 static VALUE buf_string(const acn_buf *buf)
@@ -33,13 +28,13 @@ static VALUE tool_call_new(const acn_accum_tool_call *call)
         arguments = acn_json_to_ruby(call->arguments.ptr, call->arguments.len);
     if (arguments == Qundef || !RB_TYPE_P(arguments, T_HASH))
         arguments = rb_hash_new();
-    rb_hash_aset(kwargs, sym_id, buf_string(&call->id));
-    rb_hash_aset(kwargs, sym_name, buf_string(&call->name));
-    rb_hash_aset(kwargs, sym_arguments, arguments);
-    rb_hash_aset(kwargs, sym_server, call->server ? Qtrue : Qfalse);
+    rb_hash_aset(kwargs, ACN_SYM("id"), buf_string(&call->id));
+    rb_hash_aset(kwargs, ACN_SYM("name"), buf_string(&call->name));
+    rb_hash_aset(kwargs, ACN_SYM("arguments"), arguments);
+    rb_hash_aset(kwargs, ACN_SYM("server"), call->server ? Qtrue : Qfalse);
     if (call->signature.len > 0)
-        rb_hash_aset(kwargs, sym_signature, buf_string(&call->signature));
-    return rb_funcallv_kw(acn_cToolCall, id_new, 1, &kwargs, RB_PASS_KEYWORDS);
+        rb_hash_aset(kwargs, ACN_SYM("signature"), buf_string(&call->signature));
+    return acn_new_with_keywords(acn_cToolCall, kwargs);
 }
 
 static VALUE thinking_block(const acn_accum_block *block)
@@ -47,12 +42,12 @@ static VALUE thinking_block(const acn_accum_block *block)
     VALUE hash = rb_hash_new();
 
     if (block->type == ACN_ACCUM_BLOCK_REDACTED) {
-        rb_hash_aset(hash, sym_type, str_redacted_thinking);
-        rb_hash_aset(hash, sym_data, buf_string(&block->thinking));
+        rb_hash_aset(hash, ACN_SYM("type"), str_redacted_thinking);
+        rb_hash_aset(hash, ACN_SYM("data"), buf_string(&block->thinking));
     } else {
-        rb_hash_aset(hash, sym_type, str_thinking);
-        rb_hash_aset(hash, sym_thinking, buf_string(&block->thinking));
-        rb_hash_aset(hash, sym_signature, buf_string(&block->signature));
+        rb_hash_aset(hash, ACN_SYM("type"), str_thinking);
+        rb_hash_aset(hash, ACN_SYM("thinking"), buf_string(&block->thinking));
+        rb_hash_aset(hash, ACN_SYM("signature"), buf_string(&block->signature));
     }
     return hash;
 }
@@ -66,12 +61,12 @@ static VALUE usage_hash(const acn_accum *accum)
 {
     VALUE usage = rb_hash_new();
 
-    rb_hash_aset(usage, sym_input_tokens, tokens(accum->input_tokens));
-    rb_hash_aset(usage, sym_output_tokens, tokens(accum->output_tokens));
+    rb_hash_aset(usage, ACN_SYM("input_tokens"), tokens(accum->input_tokens));
+    rb_hash_aset(usage, ACN_SYM("output_tokens"), tokens(accum->output_tokens));
     if (accum->cache_read_tokens >= 0)
-        rb_hash_aset(usage, sym_cache_read_tokens, tokens(accum->cache_read_tokens));
+        rb_hash_aset(usage, ACN_SYM("cache_read_tokens"), tokens(accum->cache_read_tokens));
     if (accum->cache_write_tokens >= 0)
-        rb_hash_aset(usage, sym_cache_write_tokens, tokens(accum->cache_write_tokens));
+        rb_hash_aset(usage, ACN_SYM("cache_write_tokens"), tokens(accum->cache_write_tokens));
     return usage;
 }
 
@@ -93,23 +88,23 @@ VALUE acn_result_new(const acn_accum *accum, VALUE stats)
         rb_ary_push(calls, tool_call_new(&accum->calls[i]));
     for (i = 0; i < accum->block_count; i++)
         rb_ary_push(blocks, thinking_block(&accum->blocks[i]));
-    rb_hash_aset(kwargs, sym_text, buf_string(&accum->text));
-    rb_hash_aset(kwargs, sym_thinking, buf_string(&accum->thinking));
-    rb_hash_aset(kwargs, sym_thinking_blocks, blocks);
-    rb_hash_aset(kwargs, sym_tool_calls, calls);
-    rb_hash_aset(kwargs, sym_stop_reason, acn_stop_reason_to_ruby(accum->stop_reason));
+    rb_hash_aset(kwargs, ACN_SYM("text"), buf_string(&accum->text));
+    rb_hash_aset(kwargs, ACN_SYM("thinking"), buf_string(&accum->thinking));
+    rb_hash_aset(kwargs, ACN_SYM("thinking_blocks"), blocks);
+    rb_hash_aset(kwargs, ACN_SYM("tool_calls"), calls);
+    rb_hash_aset(kwargs, ACN_SYM("stop_reason"), acn_stop_reason_to_ruby(accum->stop_reason));
     /* A provider that sends an empty reason ("finish_reason": "") named none. */
-    rb_hash_aset(kwargs, sym_provider_stop_reason,
+    rb_hash_aset(kwargs, ACN_SYM("provider_stop_reason"),
                  accum->has_stop && accum->provider_stop_reason.len > 0
                      ? buf_string(&accum->provider_stop_reason)
                      : Qnil);
-    rb_hash_aset(kwargs, sym_usage, usage_hash(accum));
-    rb_hash_aset(kwargs, sym_failure,
+    rb_hash_aset(kwargs, ACN_SYM("usage"), usage_hash(accum));
+    rb_hash_aset(kwargs, ACN_SYM("failure"),
                  accum->failure.kind == ACN_FAILURE_NONE ? Qnil : acn_failure_to_ruby(&accum->failure));
-    rb_hash_aset(kwargs, sym_message_id, buf_string_or_nil(&accum->message_id));
-    rb_hash_aset(kwargs, sym_model, buf_string_or_nil(&accum->model));
-    rb_hash_aset(kwargs, sym_stats, NIL_P(stats) ? rb_hash_new() : stats);
-    return rb_funcallv_kw(acn_cResult, id_new, 1, &kwargs, RB_PASS_KEYWORDS);
+    rb_hash_aset(kwargs, ACN_SYM("message_id"), buf_string_or_nil(&accum->message_id));
+    rb_hash_aset(kwargs, ACN_SYM("model"), buf_string_or_nil(&accum->model));
+    rb_hash_aset(kwargs, ACN_SYM("stats"), NIL_P(stats) ? rb_hash_new() : stats);
+    return acn_new_with_keywords(acn_cResult, kwargs);
 }
 
 static void keep_string(VALUE *slot, const char *text)
@@ -120,29 +115,6 @@ static void keep_string(VALUE *slot, const char *text)
 
 void acn_init_result_to_ruby(void)
 {
-    id_new = rb_intern("new");
-    sym_text = acn_symbol("text");
-    sym_thinking = acn_symbol("thinking");
-    sym_thinking_blocks = acn_symbol("thinking_blocks");
-    sym_tool_calls = acn_symbol("tool_calls");
-    sym_stop_reason = acn_symbol("stop_reason");
-    sym_provider_stop_reason = acn_symbol("provider_stop_reason");
-    sym_usage = acn_symbol("usage");
-    sym_failure = acn_symbol("failure");
-    sym_message_id = acn_symbol("message_id");
-    sym_model = acn_symbol("model");
-    sym_stats = acn_symbol("stats");
-    sym_id = acn_symbol("id");
-    sym_name = acn_symbol("name");
-    sym_arguments = acn_symbol("arguments");
-    sym_server = acn_symbol("server");
-    sym_type = acn_symbol("type");
-    sym_signature = acn_symbol("signature");
-    sym_data = acn_symbol("data");
-    sym_input_tokens = acn_symbol("input_tokens");
-    sym_output_tokens = acn_symbol("output_tokens");
-    sym_cache_read_tokens = acn_symbol("cache_read_tokens");
-    sym_cache_write_tokens = acn_symbol("cache_write_tokens");
     keep_string(&str_thinking, "thinking");
     keep_string(&str_redacted_thinking, "redacted_thinking");
 }

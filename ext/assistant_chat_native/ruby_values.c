@@ -44,6 +44,11 @@ acn_provider acn_provider_from_ruby(VALUE value)
     return provider;
 }
 
+VALUE acn_new_with_keywords(VALUE klass, VALUE kwargs)
+{
+    return rb_funcallv_kw(klass, rb_intern("new"), 1, &kwargs, RB_PASS_KEYWORDS);
+}
+
 /* The gem's class `name`, kept for the life of the process. */
 static void keep_class(VALUE *slot, const char *name)
 {

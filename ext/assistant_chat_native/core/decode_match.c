@@ -1,15 +1,6 @@
 /* decode_match.c: a payload's strings against a dialect's names (decode_match.h). */
 #include "decode_match.h"
 
-#include <string.h>
-
-int acn_decode_is(const char *text, size_t len, const char *literal)
-{
-    size_t n = strlen(literal);
-
-    return n == len && memcmp(text, literal, n) == 0;
-}
-
 int acn_decode_one_of(const char *text, size_t len, const char *const *names)
 {
     for (; *names != NULL; names++) {
@@ -17,11 +8,6 @@ int acn_decode_one_of(const char *text, size_t len, const char *const *names)
             return 1;
     }
     return 0;
-}
-
-int acn_decode_key_is(const acn_json_walk *w, size_t level, const char *literal)
-{
-    return acn_decode_is(w->frames[level].key, w->frames[level].key_len, literal);
 }
 
 acn_stop_reason acn_decode_stop_reason(const acn_stop_name *table, const char *text, size_t len)

@@ -15,13 +15,25 @@
 #include "json_walk.h"
 
 #include <stddef.h>
+#include <string.h>
 
-/* text[0, len) is exactly `literal`. */
-int acn_decode_is(const char *text, size_t len, const char *literal);
+/* text[0, len) is exactly `literal`. Inline: every key of every payload goes
+ * through here, and with a literal the length folds to a constant. */
+static inline int acn_decode_is(const char *text, size_t len, const char *literal)
+{
+    size_t n = strlen(literal);
+
+    return n == len && memcmp(text, literal, n) == 0;
+}
+
+/* The key at `level` of the walk's path is exactly `literal`. */
+static inline int acn_decode_key_is(const acn_json_walk *w, size_t level, const char *literal)
+{
+    return acn_decode_is(w->frames[level].key, w->frames[level].key_len, literal);
+}
+
 /* text[0, len) is one of `names`, a list that ends with NULL. */
 int acn_decode_one_of(const char *text, size_t len, const char *const *names);
-/* The key at `level` of the walk's path is exactly `literal`. */
-int acn_decode_key_is(const acn_json_walk *w, size_t level, const char *literal);
 
 /* A provider's stop string and the reason it stands for. A table ends with an
  * entry whose name is NULL: its reason is the one for every string not listed. */

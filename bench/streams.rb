@@ -14,7 +14,8 @@
 # p99, max), Ruby allocations per event, RSS growth per stream, flushes per stream
 # (handler calls; ruby-openai calls the block for every chunk), and the delay from
 # a token's arrival to the flush that carries it (paced runs only: token i is taken
-# to arrive i/rate seconds after token 0, which flushes at once). The table, with
+# to arrive i/rate seconds after token 0, which flushes at once), and how late each
+# throttled flush came after its deadline. The table, with
 # ratios against Stream, goes to stdout and bench/results/streams.md.
 #
 #   bundle exec rake bench:streams                 # the full run (a few minutes)
@@ -68,12 +69,21 @@ module StreamsBench
       @flushes = 0
       @lags = []
       @first_at = nil
+      @flushed_at = []
     end
 
     def on_text(accumulated, _delta)
       now = StreamsBench.monotonic
       @flushes += 1
+      @flushed_at << now if @rate
       note_lag(accumulated, now)
+    end
+
+    # How long after the throttle's deadline (the previous flush plus the interval)
+    # each interval flush reached the handler. The first flush goes out at once and
+    # the last one at the stream's end, so neither has a deadline to keep.
+    def lateness(interval)
+      @flushed_at[0...-1].each_cons(2).map { |before, after| after - (before + interval) }
     end
 
     # Token i is "w<i> ": the newest one in the text tells how far the flush got.
@@ -147,6 +157,8 @@ module StreamsBench
     cpu_used -= sleeper_cpu * [wall / (monotonic - started), 1.0].min
     events = outcomes.sum(&:first)
     lags = outcomes.flat_map { |_, handler| handler.lags }.sort
+    # ruby-openai has no throttle: its flushes keep no schedule.
+    flush_lateness = outcomes.flat_map { |_, handler| handler.lateness(BROADCAST_INTERVAL) }.sort if client != "ruby-openai"
     late = lateness.sort
     {
       client: client, streams: count, paced: paced, events: events, wall: wall,
@@ -157,7 +169,9 @@ module StreamsBench
       rss_kb_per_stream: rss_growth.fdiv(count),
       flushes_per_stream: outcomes.sum { |_, handler| handler.flushes }.fdiv(count),
       lag_p50_ms: paced ? percentile(lags, 0.5) * 1000 : nil,
-      lag_p99_ms: paced ? percentile(lags, 0.99) * 1000 : nil
+      lag_p99_ms: paced ? percentile(lags, 0.99) * 1000 : nil,
+      late_p50_ms: (paced && flush_lateness) ? percentile(flush_lateness, 0.5) * 1000 : nil,
+      late_p99_ms: (paced && flush_lateness) ? percentile(flush_lateness, 0.99) * 1000 : nil
     }
   end
 
@@ -195,8 +209,8 @@ module StreamsBench
   def table(rows)
     lines = []
     lines << "| streams | rate | client | CPU µs/event | × Stream | sleeper p50 / p99 / max ms | " \
-      "allocs/event | RSS KB/stream | flushes/stream | token→flush p50 / p99 ms |"
-    lines << "|---|---|---|---|---|---|---|---|---|---|"
+      "allocs/event | RSS KB/stream | flushes/stream | token→flush p50 / p99 ms | flush after deadline p50 / p99 ms |"
+    lines << "|---|---|---|---|---|---|---|---|---|---|---|"
     rows.group_by { |row| [row[:streams], row[:paced]] }.each do |(_, _), group|
       base = group.find { |row| row[:client] == "Stream" }
       group.each do |row|
@@ -205,7 +219,8 @@ module StreamsBench
           "#{fmt(row[:cpu_us_per_event])} | #{fmt(ratio)}× | " \
           "#{fmt(row[:sleeper_p50_ms], 2)} / #{fmt(row[:sleeper_p99_ms], 2)} / #{fmt(row[:sleeper_max_ms], 2)} | " \
           "#{fmt(row[:allocations_per_event], 2)} | #{fmt(row[:rss_kb_per_stream])} | " \
-          "#{fmt(row[:flushes_per_stream])} | #{fmt(row[:lag_p50_ms])} / #{fmt(row[:lag_p99_ms])} |"
+          "#{fmt(row[:flushes_per_stream])} | #{fmt(row[:lag_p50_ms])} / #{fmt(row[:lag_p99_ms])} | " \
+          "#{fmt(row[:late_p50_ms])} / #{fmt(row[:late_p99_ms])} |"
       end
     end
     lines.join("\n")
@@ -238,10 +253,15 @@ module StreamsBench
       per stream at full speed, or #{RATE} events/s for #{PACED_SECONDS} s; broadcast interval
       #{BROADCAST_INTERVAL} s for Stream and RubyStream (ruby-openai calls its block for every chunk).
       Each row is a freshly forked worker. CPU is the worker's; "sleeper" is the lateness of a sibling
-      thread's 1 ms sleep while the streams run; token→flush is how long after its (estimated) arrival the
-      newest token of each flush reached the handler (Stream reads a trickling stream when the flush is due,
-      so its newest token has waited up to one event period; RubyStream flushes on the read that ends the
-      interval).
+      thread's 1 ms sleep while the streams run. token→flush is how long after its estimated arrival the
+      newest token of each flush reached the handler: token i is taken to arrive i/rate after token 0,
+      whose flush goes out at once. It includes the wait the throttle imposes by design (Stream reads a
+      trickling stream when the flush is due, so its newest token has waited up to one event period,
+      10 ms here; RubyStream flushes on the read that ends the interval) and any lateness of
+      LocalProvider itself, which paces from one Ruby process and falls behind with 50 streams (the
+      estimate then counts the server's delay as the client's). "Flush after deadline" is what the
+      client alone controls: how long after the throttle's deadline (the previous flush plus the
+      interval) each interval flush reached the handler, the first and last flushes left out.
 
       #{table(rows)}
     MD

@@ -117,6 +117,11 @@ module WorkerBench
       end
     end
 
+    # Connections the streams opened (stats' new_connections; 0 when one was reused).
+    connections = Concurrent::AtomicFixnum.new(0)
+    ActiveSupport::Notifications.subscribe("stream.assistant_chat_native") do |*, payload|
+      connections.increment(payload[:new_connections].to_i)
+    end
     BROADCASTS.reset
     cpu_before = Process.clock_gettime(Process::CLOCK_PROCESS_CPUTIME_ID)
     started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
@@ -141,7 +146,8 @@ module WorkerBench
       delay_p50_ms: percentile(sorted, 0.50) * 1000, delay_p99_ms: percentile(sorted, 0.99) * 1000,
       delay_max_ms: sorted.last.to_f * 1000, samples: sorted.size,
       reply_bytes: reply_bytes, bytes_per_turn: bytes.to_f / TURNS, chunks_per_turn: chunks.to_f / TURNS,
-      cpu_us_per_flush: chunks.zero? ? 0.0 : cpu / chunks * 1_000_000
+      cpu_us_per_flush: chunks.zero? ? 0.0 : cpu / chunks * 1_000_000,
+      connections_per_100_turns: connections.value * 100.0 / TURNS
     }
     puts "BENCH_RESULT #{JSON.generate(result)}"
     $stdout.flush
@@ -244,6 +250,8 @@ module WorkerBench
       row.call("sibling thread delay p50 (ms)", :delay_p50_ms, 3),
       row.call("sibling thread delay p99 (ms)", :delay_p99_ms, 3),
       row.call("sibling thread delay max (ms)", :delay_max_ms, 2),
+      "| connections opened per 100 turns | #{native[:connections_per_100_turns]&.round(1)} | " \
+        "#{ruby[:connections_per_100_turns]&.round(1)} | |",
       "| wall time (s) | #{native[:wall].round(2)} | #{ruby[:wall].round(2)} | |",
       "| failed turns | #{native[:failed]} | #{ruby[:failed]} | |",
       "| sibling samples | #{native[:samples]} | #{ruby[:samples]} | |",

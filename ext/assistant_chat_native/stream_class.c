@@ -30,7 +30,8 @@
 
 static VALUE cStream;
 static ID id_on_text, id_on_thinking, id_on_tool_call, id_on_heartbeat, id_cancelled_p;
-static VALUE sym_status, sym_ttfb, sym_ttft, sym_duration, sym_bytes, sym_events, sym_flushes;
+static VALUE sym_status, sym_ttfb, sym_ttft, sym_duration, sym_bytes, sym_events, sym_flushes,
+    sym_new_connections;
 
 typedef struct stream_obj {
     acn_provider provider;
@@ -387,6 +388,7 @@ static VALUE stats_hash(const acn_stream *stream)
     rb_hash_aset(hash, sym_bytes, ULL2NUM(stats.bytes));
     rb_hash_aset(hash, sym_events, ULL2NUM(stats.events));
     rb_hash_aset(hash, sym_flushes, ULL2NUM(stats.flushes));
+    rb_hash_aset(hash, sym_new_connections, LONG2NUM(stats.new_connections));
     return hash;
 }
 
@@ -533,4 +535,5 @@ void acn_init_stream(void)
     sym_bytes = acn_symbol("bytes");
     sym_events = acn_symbol("events");
     sym_flushes = acn_symbol("flushes");
+    sym_new_connections = acn_symbol("new_connections");
 }

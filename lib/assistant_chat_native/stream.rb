@@ -34,7 +34,9 @@ module AssistantChatNative
   # the transfer is torn down and its connection closed.
   #
   # result.stats: {status:, time_to_first_byte:, time_to_first_token:, duration:,
-  # bytes:, events:, flushes:} (seconds; nil when there was none).
+  # bytes:, events:, flushes:, new_connections:} (seconds; nil when there was none;
+  # new_connections is 0 when a kept-open connection carried the request, 1 when
+  # one was opened for it).
   #
   # #running? is true while #run streams. Connections are kept per thread and reused
   # by later requests to the same host (a forked child starts with fresh ones).

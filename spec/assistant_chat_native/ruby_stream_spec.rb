@@ -136,8 +136,8 @@ RSpec.describe AssistantChatNative::RubyStream do
       result = stream.run(StreamHandlers::Recording.new)
 
       expect(result.stats.keys).to contain_exactly(:status, :time_to_first_byte, :time_to_first_token, :duration,
-        :bytes, :events, :flushes)
-      expect(result.stats).to include(status: 200)
+        :bytes, :events, :flushes, :new_connections)
+      expect(result.stats).to include(status: 200, new_connections: 1)
       expect(result.stats[:bytes]).to eq(local_provider.last_request.bytes_sent)
       expect(result.stats[:events]).to be >= 5
       expect(result.stats[:flushes]).to be_between(1, 3)
@@ -298,6 +298,7 @@ RSpec.describe AssistantChatNative::RubyStream do
 
       expect(result.failure.kind).to eq(:connection_failed)
       expect(result.stats[:status]).to be_nil
+      expect(result.stats[:new_connections]).to be_nil
     end
 
     it "gives up connecting after connect_timeout" do

@@ -61,13 +61,26 @@ RSpec.describe AssistantChatNative::Stream, if: AssistantChatNative.native? do
       expect(result.stop_reason).to eq(:end_turn)
       expect(result.usage).to include(input_tokens: 12, output_tokens: 5)
       expect(result.stats.keys).to include(:status, :time_to_first_byte, :time_to_first_token, :duration,
-        :bytes, :events, :flushes)
+        :bytes, :events, :flushes, :new_connections)
       expect(result.stats[:status]).to eq(200)
       expect(result.stats[:bytes]).to be > 0
       expect(result.stats[:events]).to be > 3
       expect(result.stats[:flushes]).to be >= 1
       expect(result.stats[:time_to_first_byte]).to be <= result.stats[:time_to_first_token]
       expect(result.stats[:time_to_first_token]).to be <= result.stats[:duration]
+    end
+
+    it "reports a connection it opened as 1 and one it reused as 0" do
+      # Connections are kept per thread: a fresh thread has none to reuse.
+      first, second = Thread.new {
+        Array.new(2) do
+          local_provider.enqueue(text: "ok")
+          build_stream.run(Object.new)
+        end
+      }.value
+
+      expect([first.stats[:new_connections], second.stats[:new_connections]]).to eq([1, 0])
+      expect([first.failure, second.failure]).to eq([nil, nil])
     end
 
     it "sends the body and headers it was given, with identity encoding and an event-stream Accept" do

@@ -226,6 +226,9 @@ RSpec.describe "AssistantChatWorker's instrumentation", :worker_integration do
     end
     expect(streams.first[:flushes]).to eq(0)
     expect(streams.last[:flushes]).to be >= 1
+    # The second round goes out on the same job thread: the native Stream reuses the
+    # connection the first round left open; RubyStream opens one per request.
+    expect(streams.last[:new_connections]).to eq((AssistantChatNative.stream_class == AssistantChatNative::Stream) ? 0 : 1)
     expect(streams.sum { |stream| stream[:duration] }).to be <= turn[:duration]
 
     log = File.read(File.join(SpecRailsApp.root, "log", "test.log"))

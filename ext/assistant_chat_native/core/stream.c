@@ -336,16 +336,27 @@ static void close_transfer(acn_stream *stream)
     conclude(stream);
 }
 
-/* Whether the next bytes can wait in the socket until the pending flush is due: text is
- * pending, the first flush has gone out (time to first token is never delayed), and
- * nothing else would want the bytes sooner. One wake-up per broadcast interval then
- * reads everything that came, instead of one per network read. */
+/* The moment the throttle will next allow a flush (0 before the first flush: time to
+ * first token is never delayed). */
+static uint64_t next_flush_allowed(const acn_stream *stream)
+{
+    const acn_throttle *throttle = &stream->throttle;
+
+    if (!throttle->flushed || throttle->last_flush_ns > UINT64_MAX - throttle->interval_ns)
+        return 0;
+    return throttle->last_flush_ns + throttle->interval_ns;
+}
+
+/* Whether the next bytes can wait in the socket until the throttle allows the next
+ * flush: the first flush has gone out, that moment is still ahead, and nothing else
+ * would want the bytes sooner. Text need not be pending yet: right after a flush, the
+ * next delta could not be flushed before then anyway, so waking for it would only
+ * cost a second wake-up per interval. One wake-up per broadcast interval then reads
+ * everything that came, instead of one per network read. */
 static int can_coalesce(acn_stream *stream, uint64_t now)
 {
-    return stream->throttle.flushed && stream->throttle.pending &&
-           acn_throttle_deadline(&stream->throttle) > now &&
-           stream->accum.announced == stream->accum.call_count && !acn_decoder_done(stream->decoder) &&
-           stream->transport.added && !stream->transport.done;
+    return next_flush_allowed(stream) > now && stream->accum.announced == stream->accum.call_count &&
+           !acn_decoder_done(stream->decoder) && stream->transport.added && !stream->transport.done;
 }
 
 /* Applies what acn_transport_signal sent; returns 1 when acn_stream_run must return. */
@@ -410,6 +421,8 @@ acn_stream_state acn_stream_run(acn_stream *stream)
         }
         if (can_coalesce(stream, now)) {
             uint64_t until = next_deadline(stream);
+            if (next_flush_allowed(stream) < until)
+                until = next_flush_allowed(stream);
             if (until - now > COALESCE_MAX_NS)
                 until = now + COALESCE_MAX_NS;
             stream->drain_now = 1;

@@ -22,10 +22,12 @@
  * Any other callback returning non-zero stops the transfer (the reply then fails as
  * cancelled). Heartbeats, cancel polls and pending flushes happen on time while no
  * byte arrives: the transport's wait never outlasts the nearest of them. Once the first
- * flush is out and text is pending, bytes are left in the socket until the flush is
- * due (at most 100 ms), so a trickling stream costs one wake-up per broadcast interval
- * rather than one per event; a tool call or the stream's end may then reach the
- * callbacks up to that much later.
+ * flush is out, bytes are left in the socket until the throttle next allows a flush
+ * (at most 100 ms), whether or not text is pending yet, so a trickling stream costs one
+ * wake-up per broadcast interval rather than one per event or two per interval; a
+ * tool call or the stream's end may then reach the callbacks up to that much later. A
+ * wait that reads nothing falls back to waking on the next byte, which then flushes at
+ * once: a stream that pauses is not polled.
  *
  * Runs in steps so a host runtime can take its thread back: a callback may call
  * acn_stream_pause (acn_stream_run then returns ACN_STREAM_PAUSED right after it),

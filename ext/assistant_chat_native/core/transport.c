@@ -602,9 +602,14 @@ void acn_transport_stop(acn_transport *transport)
     if (transport->added) {
         if (!transport->done) {
             long status = 0;
+            long connects = 0;
             curl_easy_getinfo(transport->easy, CURLINFO_RESPONSE_CODE, &status);
             if (status > 0)
                 transport->status = (int)status;
+            /* A transfer ended early (a lingering response, a cancel) still says
+             * whether it opened its connection. */
+            curl_easy_getinfo(transport->easy, CURLINFO_NUM_CONNECTS, &connects);
+            transport->new_connections = connects;
             index_headers(transport);
         }
         /* Removing an unfinished transfer closes its connection. */

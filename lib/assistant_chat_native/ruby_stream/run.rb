@@ -26,7 +26,7 @@ module AssistantChatNative
         @flushed_text = 0
         @flushed_thinking = 0
         @stats = {status: nil, time_to_first_byte: nil, time_to_first_token: nil, duration: nil,
-                  bytes: 0, events: 0, flushes: 0}
+                  bytes: 0, events: 0, flushes: 0, new_connections: nil}
         @status = 0
         @headers = {}
         @error_body = nil
@@ -103,6 +103,8 @@ module AssistantChatNative
 
       def response(status, headers)
         @status = @stats[:status] = status
+        # Net::HTTP.start opens a connection for every request: a response means one was opened.
+        @stats[:new_connections] = 1
         @headers = headers
         @stats[:time_to_first_byte] = now - @started
         @error_body = +"".b unless (200..299).cover?(status)

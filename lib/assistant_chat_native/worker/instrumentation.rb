@@ -143,7 +143,8 @@ module AssistantChatNative
           output_tokens: usage[:output_tokens].to_i
         }
         %i[cache_read_tokens cache_write_tokens].each { |key| payload[key] = usage[key].to_i if usage.key?(key) }
-        payload.merge(flushes: stats[:flushes], tool_calls: detail[:tool_calls].to_i,
+        payload.merge(flushes: stats[:flushes], new_connections: stats[:new_connections],
+          tool_calls: detail[:tool_calls].to_i,
           stop_reason: detail[:stop_reason], failure_kind: detail[:failure_kind])
       end
 

@@ -448,13 +448,4 @@ module AssistantChatNative
 end
 
 # Each provider's writer (Providers::Anthropic::Writer, ...), from its folder.
-AssistantChatNative::Providers.each { |provider| require provider.part("writer") }
-
-module AssistantChatNative
-  class LocalProvider
-    # The writers' names before they moved into providers/<name>/, kept for code that names them.
-    AnthropicWriter = Providers::Anthropic::Writer
-    OpenAIWriter = Providers::OpenAI::Writer
-    GeminiWriter = Providers::Gemini::Writer
-  end
-end
+AssistantChatNative::Providers.load_part("writer", into: AssistantChatNative::LocalProvider, old_name: "%sWriter")

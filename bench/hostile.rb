@@ -250,22 +250,7 @@ module HostileBench
   end
 
   def in_worker(name, client, server)
-    reader, writer = IO.pipe
-    pid = fork do
-      reader.close
-      row = measure(name, client, server)
-      writer.write(JSON.generate(row))
-      writer.close
-      exit!(0)
-    rescue Exception => e # rubocop:disable Lint/RescueException -- report anything from the worker
-      writer.write(JSON.generate(error: "#{e.class}: #{e.message}"))
-      writer.close
-      exit!(1)
-    end
-    writer.close
-    status = wait(pid)
-    text = reader.read
-    row = text.empty? ? {} : JSON.parse(text, symbolize_names: true)
+    status, row = StreamsBench.in_child(wait: method(:wait)) { measure(name, client, server) }
     return row if status&.success? && !row.key?(:error)
     verdict = if status.nil? then "timeout after #{TIMEOUT.round} s"
     elsif status.signaled? then "crashed (#{Signal.signame(status.termsig)})"
@@ -273,8 +258,6 @@ module HostileBench
     else "worker failed: #{row[:error]}"
     end
     {input: name, client: client, outcome: verdict}
-  ensure
-    reader&.close
   end
 
   # Waits for the worker at most TIMEOUT seconds; kills it past that and returns nil.

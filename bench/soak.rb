@@ -29,6 +29,7 @@ require_relative "../spec/support/services"
 require_relative "../spec/support/rails_app"
 require_relative "../spec/support/worker_process"
 require_relative "../spec/support/page_replay"
+require_relative "../spec/support/broadcast_relay"
 
 module Soak
   TURNS = Integer(ENV.fetch("TURNS", "1000"))
@@ -77,28 +78,15 @@ module Soak
       SpecRailsApp.boot!(database_url: TestServices.postgres_url)
       ActiveRecord::Base.logger = nil
       Sidekiq.configure_client { |config| config.redis = {url: TestServices.redis_url} }
-      relay_broadcasts
+      # The Reaper runs here and tells the user of a turn it cannot resume through
+      # this process's Action Cable: relay it as the worker process does.
+      BroadcastRelay.install(TestServices.redis_url)
       WorkerProcess.prepare_tables!
       @provider = AssistantChatNative::LocalProvider.start(log: nil)
       @provider.respond_with { |request| reply_for(request) }
       @events = Events.new
       @conversations = {}
       @worker = start_worker
-    end
-
-    # The Reaper runs here and tells the user of a turn it cannot resume through
-    # this process's Action Cable: relay it on Redis pubsub as the worker
-    # process does (spec/rails_app/script/worker_process.rb).
-    def relay_broadcasts
-      relay = RedisClient.new(url: TestServices.redis_url)
-      relay_lock = Mutex.new
-      ActionCable::Server::Base.prepend(Module.new do
-        define_method(:broadcast) do |broadcasting, message, coder: ActiveSupport::JSON|
-          super(broadcasting, message, coder: coder).tap do
-            relay_lock.synchronize { relay.call("PUBLISH", broadcasting, coder.encode(message)) }
-          end
-        end
-      end)
     end
 
     def start_worker

@@ -176,10 +176,22 @@ module StreamsBench
   end
 
   def in_worker(client, count, paced, server)
+    status, row = in_child { measure(client, count, paced, server) }
+    return row if status.success? && !row.key?(:error)
+
+    raise "#{client} N=#{count}: #{row[:error] || "the worker ended without a result (#{status.inspect})"}"
+  end
+
+  # Runs the block in a forked child, so that each measurement starts from a fresh process
+  # and a crash ends only the child. Returns [status, row]: the child's Process::Status
+  # (nil when wait gave up on it) and the block's Hash as the child wrote it back,
+  # {error: "Class: message"} when the block raised, {} when the child wrote nothing.
+  # wait: pid -> Process::Status or nil (HostileBench's kills a child that runs too long).
+  def in_child(wait: ->(pid) { Process.wait2(pid).last })
     reader, writer = IO.pipe
     pid = fork do
       reader.close
-      writer.write(JSON.generate(measure(client, count, paced, server)))
+      writer.write(JSON.generate(yield))
       writer.close
       exit!(0)
     rescue Exception => e # rubocop:disable Lint/RescueException -- report anything from the worker
@@ -188,10 +200,9 @@ module StreamsBench
       exit!(1)
     end
     writer.close
-    row = JSON.parse(reader.read, symbolize_names: true)
-    Process.wait(pid)
-    raise "#{client} N=#{count}: #{row[:error]}" if row[:error]
-    row
+    status = wait.call(pid)
+    text = reader.read
+    [status, text.empty? ? {} : JSON.parse(text, symbolize_names: true)]
   ensure
     reader&.close
   end

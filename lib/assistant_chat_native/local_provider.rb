@@ -22,10 +22,12 @@ module AssistantChatNative
   #   POST /v1/chat/completions                                  OpenAI Chat Completions
   #   POST /v1beta/models/{model}:streamGenerateContent?alt=sse  Gemini
   # Streams are text/event-stream with chunked transfer-encoding; error bodies
-  # are Content-Length framed. A request that does not ask for a stream (no
-  # "stream": true; Gemini's :generateContent) gets the provider's whole JSON
-  # response from the same script (of the faults, only status, headers, body,
-  # delay, reset_after and keep_alive apply to it). Connections persist between
+  # are Content-Length framed, in the provider's documented error format (for a
+  # path no provider answers, a 404 in the format of the provider whose endpoint
+  # is nearest). A request that does not ask for a stream (no "stream": true;
+  # Gemini's :generateContent) gets the provider's whole JSON response from the
+  # same script (of the faults, only status, headers, body, delay, reset_after
+  # and keep_alive apply to it). Connections persist between
   # requests (HTTP/1.1 keep-alive) unless the client or a fault closes them.
   #
   # == Which script answers a request
@@ -357,13 +359,13 @@ module AssistantChatNative
       Providers.fetch(provider).writer
     end
 
+    # A request for a path no provider answers: a 404 in the error format of the provider
+    # whose endpoint the path is nearest, so that the client's classifier reads it.
     def not_found(connection, raw, request)
-      endpoints = Providers.all.map { |provider| "POST #{provider.local_prefix}#{provider.path("{model}")}" }
+      endpoints = Providers.all.map { |provider| "POST #{local_endpoint(provider)}" }
       message = "LocalProvider serves #{Providers.sentence(endpoints, last: "and")}; " \
         "got #{raw[:method]} #{request.path}"
-      script = Script.build(status: 404, body: JSON.generate({error: {message: message}}))
-      Responder.new(connection: connection, request: request, script: script, writer: Providers::Anthropic::Writer.new,
-        keep_alive: raw[:keep_alive]).call
+      error_reply(connection, request, 404, message, keep_alive: raw[:keep_alive])
     end
 
     # A script that cannot be served (a replay file that is missing, say): a 500
@@ -371,10 +373,27 @@ module AssistantChatNative
     def fail_request(connection, request, error)
       @log&.puts "LocalProvider: #{error.message}"
       return false unless request
-      script = Script.build(status: 500, body: JSON.generate({error: {message: error.message}}),
-        keep_alive: false)
-      Responder.new(connection: connection, request: request, script: script, writer: Providers::Anthropic::Writer.new,
-        keep_alive: false).call
+      error_reply(connection, request, 500, error.message, keep_alive: false)
+    end
+
+    # LocalProvider's own error, in the documented error body of the request's provider
+    # (of the nearest one when the path named none).
+    def error_reply(connection, request, status, message, keep_alive:)
+      writer = writer_for(request.provider || nearest_provider(request.path).name)
+      script = Script.build(status: status, body: writer.error_body(status, message: message), keep_alive: keep_alive)
+      Responder.new(connection: connection, request: request, script: script, writer: writer, keep_alive: keep_alive).call
+    end
+
+    # The provider whose endpoint shares the longest beginning with path (the first in
+    # Providers' order on a tie).
+    def nearest_provider(path)
+      Providers.all.max_by do |provider|
+        path.each_char.zip(local_endpoint(provider).each_char).take_while { |sent, served| sent == served }.size
+      end
+    end
+
+    def local_endpoint(provider)
+      "#{provider.local_prefix}#{provider.path("{model}")}"
     end
 
     # The control endpoints that let another process script a spawned LocalProvider.
@@ -429,13 +448,4 @@ module AssistantChatNative
 end
 
 # Each provider's writer (Providers::Anthropic::Writer, ...), from its folder.
-AssistantChatNative::Providers.each { |provider| require provider.part("writer") }
-
-module AssistantChatNative
-  class LocalProvider
-    # The writers' names before they moved into providers/<name>/, kept for code that names them.
-    AnthropicWriter = Providers::Anthropic::Writer
-    OpenAIWriter = Providers::OpenAI::Writer
-    GeminiWriter = Providers::Gemini::Writer
-  end
-end
+AssistantChatNative::Providers.load_part("writer", into: AssistantChatNative::LocalProvider, old_name: "%sWriter")

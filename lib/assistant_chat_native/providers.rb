@@ -16,6 +16,9 @@ module AssistantChatNative
     # One line per provider, in the C core's order (ACN_PROVIDERS in core/acn.h, the dialect
     # table): the same names, so that what Ruby accepts is what the extension accepts.
     NAMES = %i[anthropic openai gemini].freeze
+    # The providers whose parts had names of their own under the class that uses them before
+    # the parts moved into providers/<name>/ (see .load_part); a provider added since has none.
+    FORMER_NAMES = %w[Anthropic OpenAI Gemini].freeze
 
     @by_name = {}
 
@@ -48,6 +51,16 @@ module AssistantChatNative
       # ":anthropic, :openai or :gemini", as the extension's own message lists them.
       def choices
         sentence(NAMES.map(&:inspect))
+      end
+
+      # Loads one part ("request_builder", "normalizer" or "writer") of every provider for
+      # the class that uses it, and keeps the part's former name under that class for code
+      # that names it: old_name with the provider's class name in it ("%sWriter":
+      # LocalProvider::OpenAIWriter; "%s": Request::OpenAI).
+      def load_part(file, into:, old_name:)
+        each { |provider| require provider.part(file) }
+        part = file.split("_").map(&:capitalize).join
+        FORMER_NAMES.each { |name| into.const_set(format(old_name, name), const_get(name).const_get(part, false)) }
       end
 
       # "a", "a or b", "a, b or c" (or: "and").

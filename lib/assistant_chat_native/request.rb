@@ -23,13 +23,4 @@ module AssistantChatNative
 end
 
 # Each provider's builder (Providers::Anthropic::RequestBuilder, ...), from its folder.
-AssistantChatNative::Providers.each { |provider| require provider.part("request_builder") }
-
-module AssistantChatNative
-  module Request
-    # The builders' names before they moved into providers/<name>/, kept for code that names them.
-    Anthropic = Providers::Anthropic::RequestBuilder
-    OpenAI = Providers::OpenAI::RequestBuilder
-    Gemini = Providers::Gemini::RequestBuilder
-  end
-end
+AssistantChatNative::Providers.load_part("request_builder", into: AssistantChatNative::Request, old_name: "%s")

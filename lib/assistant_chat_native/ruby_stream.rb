@@ -14,7 +14,7 @@ require_relative "ruby_stream/sse_reader"
 require_relative "providers"
 require_relative "ruby_stream/normalizer"
 # Each provider's normalizer (Providers::Anthropic::Normalizer, ...), from its folder.
-AssistantChatNative::Providers.each { |provider| require provider.part("normalizer") }
+AssistantChatNative::Providers.load_part("normalizer", into: AssistantChatNative::RubyStream, old_name: "%sNormalizer")
 require_relative "ruby_stream/accumulator"
 require_relative "ruby_stream/fallback_classifier"
 require_relative "ruby_stream/failure_builder"
@@ -130,14 +130,5 @@ module AssistantChatNative
 
       raise ConfigurationError, "#{name} must be a positive number of seconds, got #{value.inspect}"
     end
-  end
-end
-
-module AssistantChatNative
-  class RubyStream
-    # The normalizers' names before they moved into providers/<name>/, kept for code that names them.
-    AnthropicNormalizer = Providers::Anthropic::Normalizer
-    OpenAINormalizer = Providers::OpenAI::Normalizer
-    GeminiNormalizer = Providers::Gemini::Normalizer
   end
 end

@@ -103,6 +103,23 @@ RSpec.describe AssistantChatNative::Taxonomy do
     expect(AssistantChatNative::Failure.of(:cancelled).message).to eq("The reply was stopped.")
   end
 
+  # The detail of a refusal that came with no text is written by the stream's reader (the
+  # core's accumulator, RubyStream's), not the classifier: both take its words from the row.
+  it "writes a refusal without text's detail from its row, with the stop reason, on both sides" do
+    bytes = ["data: #{JSON.generate(choices: [{index: 0, delta: {role: "assistant"}, finish_reason: nil}])}\n\n",
+      "data: #{JSON.generate(choices: [{index: 0, delta: {}, finish_reason: "content_filter"}])}\n\n", "data: [DONE]\n\n"]
+    sides = {ruby_stream: RubyStreamReading.decode(:openai, bytes).failure}
+    if AssistantChatNative.native?
+      decoder = AssistantChatNative::Decoder.new(:openai)
+      bytes.each { |chunk| decoder.feed(chunk) }
+      sides[:c] = decoder.finish.failure
+    end
+    sides.each do |side, failure|
+      expect([failure&.kind, failure&.detail])
+        .to eq([:refusal, described_class.case_copy(:refusal_without_text, "content_filter")]), "#{side}: #{failure.inspect}"
+    end
+  end
+
   describe ".case_copy" do
     it "fills each %s with a value, and treats a % in a value as text" do
       expect(described_class.case_copy(:wait_too_long, 90, "15:02 UTC"))

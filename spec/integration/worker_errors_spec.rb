@@ -2,7 +2,9 @@
 
 require "spec_helper"
 
-RSpec.describe "AssistantChatWorker when a turn fails", :worker_integration do
+# What both groups below start from: a user, her conversation, the broadcasts a page
+# would see, and the Anthropic error body the scripted failures send.
+RSpec.shared_context "a conversation and what its page sees" do
   let(:provider) { WorkerHarness.provider }
   let(:user) { User.create!(name: "Dana") }
   let(:conversation) { Conversation.create!(user_id: user.id) }
@@ -13,6 +15,10 @@ RSpec.describe "AssistantChatWorker when a turn fails", :worker_integration do
   def anthropic_error(type, message)
     JSON.generate({"type" => "error", "error" => {"type" => type, "message" => message}})
   end
+end
+
+RSpec.describe "AssistantChatWorker when a turn fails", :worker_integration do
+  include_context "a conversation and what its page sees"
 
   def run_job(model: "claude-sonnet", tool_services: [])
     AssistantChatWorker.perform_async(conversation.id, "Show me sales by state", model, tool_services, {"user_id" => user.id})
@@ -207,16 +213,7 @@ RSpec.describe "AssistantChatWorker when the user cancels", :worker_integration 
 end
 
 RSpec.describe "AssistantChatWorker on more failure kinds", :worker_integration do
-  let(:provider) { WorkerHarness.provider }
-  let(:user) { User.create!(name: "Dana") }
-  let(:conversation) { Conversation.create!(user_id: user.id) }
-  let!(:broadcasts) { WorkerHarness::BroadcastLog.new(WorkerHarness.stream_for(conversation)) }
-
-  after { broadcasts.close }
-
-  def anthropic_error(type, message)
-    JSON.generate({"type" => "error", "error" => {"type" => type, "message" => message}})
-  end
+  include_context "a conversation and what its page sees"
 
   # Runs one job on the scripts given and returns [copy, report] after checking
   # the lock is released, the error counted and reported once.

@@ -41,17 +41,8 @@ module WorkerHarness
       initializer = File.join(SpecRailsApp.root, "config", "initializers", "assistant_chat_native.rb")
       load initializer if File.exist?(initializer)
       AssistantChatNative.configure do |config|
-        config.retry_base_delay = 0.05
-        config.retry_max_delay = 0.2
-        config.stall_timeout = 2
-        config.connect_timeout = 2
-        config.broadcast_interval = 0.1
-        config.cancel_poll_interval = 0.2
+        QuickSettings.apply(config, base_url: provider.method(:base_url_for), api_key: API_KEY)
         config.max_rounds = 10
-        config.models.to_a.each do |entry|
-          config.models.register(entry.key, provider: entry.provider, model_id: entry.model_id, tier: entry.tier,
-            base_url: provider.base_url_for(entry.provider), api_key: API_KEY)
-        end
         config.worker.status_broadcast_interval = 0.5
         config.worker.reporter = @host_reporter ? nil : ->(error, user_id:, custom_data:) { REPORTS << {error: error, user_id: user_id, custom_data: custom_data} }
         config.worker.tool_services.register("app_db") { |user_context, _conversation| [sales_tool(user_context)] }

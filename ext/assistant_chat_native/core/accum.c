@@ -599,15 +599,19 @@ static void classify_error_event(acn_accum *accum, acn_provider provider, int st
     acn_classify(&input, &accum->failure);
 }
 
+/* The detail's words are failure_kinds.def's REFUSAL_WITHOUT_TEXT row, which RubyStream writes too. */
 static void refusal(acn_accum *accum)
 {
+    char reason[201];
     char detail[256];
-    int len = snprintf(detail, sizeof(detail), "the model refused without any text (stop reason %.*s)",
-                       (int)(accum->provider_stop_reason.len > 200 ? 200 : accum->provider_stop_reason.len),
-                       accum->provider_stop_reason.ptr ? accum->provider_stop_reason.ptr : "refusal");
+    size_t len;
 
+    snprintf(reason, sizeof(reason), "%.*s",
+             (int)(accum->provider_stop_reason.len > 200 ? 200 : accum->provider_stop_reason.len),
+             accum->provider_stop_reason.ptr ? accum->provider_stop_reason.ptr : "refusal");
+    len = acn_failure_case_copy_fill(detail, sizeof(detail), ACN_COPY_REFUSAL_WITHOUT_TEXT, reason);
     acn_failure_init(&accum->failure, ACN_FAILURE_REFUSAL, 200);
-    acn_failure_set_detail(&accum->failure, detail, len > 0 ? strlen(detail) : 0);
+    acn_failure_set_detail(&accum->failure, detail, len);
 }
 
 /* A call whose end never came may have its arguments cut: it is not part of the reply. */

@@ -5,7 +5,7 @@ module AssistantChatNative
     # What a provider object answers. A subclass lives in providers/<name>/provider.rb beside
     # the provider's parts, each a class nested in it: RequestBuilder (request_builder.rb),
     # Normalizer (normalizer.rb) and Writer (writer.rb). Request, RubyStream and LocalProvider
-    # each load their own part of every provider (through #part) when they load, so building
+    # each load their own part of every provider (Providers.load_part) when they load, so building
     # a request never loads RubyStream nor LocalProvider.
     class Provider
       # :anthropic: the name users write (provider: :anthropic), the folder's and the C dialect's.

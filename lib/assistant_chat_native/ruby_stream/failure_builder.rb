@@ -34,12 +34,13 @@ module AssistantChatNative
       end
 
       # A refusal with no text at all: nothing to show the user. Built here, with the
-      # taxonomy's defaults and copy for a refusal and core/accum.c's detail, as the
-      # classifier has no input that means "refused".
+      # taxonomy's defaults and copy for a refusal and the detail core/accum.c also
+      # writes (the taxonomy's refusal_without_text row), as the classifier has no
+      # input that means "refused".
       def refusal(provider_stop_reason:)
         reason = provider_stop_reason.to_s.byteslice(0, 200).scrub("")
         Failure.of(:refusal, status: 200,
-          detail: "the model refused without any text (stop reason #{reason.empty? ? "refusal" : reason})")
+          detail: Taxonomy.case_copy(:refusal_without_text, reason.empty? ? "refusal" : reason))
       end
 
       private

@@ -6,24 +6,15 @@
 # and registers a tool that records each of its runs in the tool_runs table, so
 # runs are counted across processes.
 #
-# Action Cable here is in-process (the app's inline adapter, and the redis gem is
-# not installed), so each broadcast is also published on Redis pubsub, where the
+# Each broadcast is also published on Redis pubsub (BroadcastRelay), where the
 # parent listens as a page would.
-require "redis-client"
+require_relative "../../support/broadcast_relay"
+require_relative "../../support/quick_settings"
 
 ENV["RAILS_ENV"] = "test"
 require File.join(ENV.fetch("ACN_APP_ROOT"), "config", "environment")
 
-# One connection for every job thread; a RedisClient is not thread-safe.
-relay = RedisClient.new(url: ENV.fetch("ACN_REDIS_URL"))
-relay_lock = Mutex.new
-ActionCable::Server::Base.prepend(Module.new do
-  define_method(:broadcast) do |broadcasting, message, coder: ActiveSupport::JSON|
-    super(broadcasting, message, coder: coder).tap do
-      relay_lock.synchronize { relay.call("PUBLISH", broadcasting, coder.encode(message)) }
-    end
-  end
-end)
+BroadcastRelay.install(ENV.fetch("ACN_REDIS_URL"))
 
 Sidekiq.configure_server do |config|
   config.redis = {url: ENV.fetch("ACN_REDIS_URL")}
@@ -33,16 +24,8 @@ end
 
 tool_sleep = Float(ENV.fetch("ACN_TOOL_SLEEP", "0"))
 AssistantChatNative.configure do |config|
-  config.retry_base_delay = 0.05
-  config.retry_max_delay = 0.2
-  config.stall_timeout = 2
-  config.connect_timeout = 2
-  config.broadcast_interval = 0.1
-  config.cancel_poll_interval = 0.2
-  config.models.to_a.each do |entry|
-    config.models.register(entry.key, provider: entry.provider, model_id: entry.model_id, tier: entry.tier,
-      base_url: ENV.fetch("ACN_PROVIDER_#{entry.provider.to_s.upcase}"), api_key: ENV.fetch("ACN_API_KEY"))
-  end
+  QuickSettings.apply(config, base_url: ->(provider) { ENV.fetch("ACN_PROVIDER_#{provider.to_s.upcase}") },
+    api_key: ENV.fetch("ACN_API_KEY"))
   config.worker.tool_services.register("app_db") do |_user_context, conversation|
     [AssistantChatNative::Tool.new(name: "query_database", description: "Runs a SQL query",
       input_schema: {type: "object", properties: {sql: {type: "string"}}, required: ["sql"]},

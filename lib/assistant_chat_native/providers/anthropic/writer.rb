@@ -107,9 +107,11 @@ module AssistantChatNative
                                                message: option[:message] || "Overloaded"}})
         end
 
-        def error_body(status)
+        # The documented error object for an HTTP status; message: LocalProvider's own words (an
+        # unknown path, a script it cannot serve) instead of the scripted ones.
+        def error_body(status, message: nil)
           type = ERROR_TYPES.fetch(status) { (status >= 500) ? "api_error" : "invalid_request_error" }
-          JSON.generate({type: "error", error: {type: type, message: "LocalProvider scripted HTTP #{status} (#{type})"},
+          JSON.generate({type: "error", error: {type: type, message: message || "LocalProvider scripted HTTP #{status} (#{type})"},
                          request_id: "req_local_error"})
         end
 

@@ -82,9 +82,11 @@ module AssistantChatNative
             newline: NEWLINE)
         end
 
-        def error_body(status)
+        # The documented google.rpc.Status error for an HTTP status; message: LocalProvider's own
+        # words (an unknown path, a script it cannot serve) instead of the scripted ones.
+        def error_body(status, message: nil)
           rpc_status = STATUSES.fetch(status) { (status >= 500) ? "INTERNAL" : "INVALID_ARGUMENT" }
-          JSON.generate({error: {code: status, message: "LocalProvider scripted HTTP #{status} (#{rpc_status})",
+          JSON.generate({error: {code: status, message: message || "LocalProvider scripted HTTP #{status} (#{rpc_status})",
                                  status: rpc_status}})
         end
 

@@ -91,9 +91,13 @@ module AssistantChatNative
                                                           code: option[:code]}}))
         end
 
-        def error_body(status)
+        # The documented error object for an HTTP status; message: LocalProvider's own words (an
+        # unknown path, a script it cannot serve), which name no error code, as OpenAI's reply to
+        # an invalid URL names none.
+        def error_body(status, message: nil)
           type, code = ERRORS.fetch(status) { (status >= 500) ? ["server_error", nil] : ["invalid_request_error", nil] }
-          JSON.generate({error: {message: "LocalProvider scripted HTTP #{status} (#{type})", type: type,
+          code = nil if message
+          JSON.generate({error: {message: message || "LocalProvider scripted HTTP #{status} (#{type})", type: type,
                                  param: nil, code: code}})
         end
 

@@ -179,12 +179,7 @@ module AssistantChatNative
 
         # Gemini's google.rpc details: RetryInfo, QuotaFailure, ErrorInfo.
         def read_details(details)
-          return unless details.is_a?(Array)
-
-          details.first(MAX_DETAILS).each do |detail|
-            type = detail["@type"] if detail.is_a?(Hash)
-            next unless type.is_a?(String)
-
+          each_string(details, "@type") do |type, detail|
             if type.end_with?("google.rpc.RetryInfo")
               delay = detail["retryDelay"]
               @retry_delay ||= RetryAfter.duration(delay) if delay.is_a?(String)
@@ -197,14 +192,21 @@ module AssistantChatNative
         end
 
         def read_violations(violations)
-          return unless violations.is_a?(Array)
-
-          violations.first(MAX_DETAILS).each do |violation|
-            id = violation["quotaId"] if violation.is_a?(Hash)
-            next unless id.is_a?(String)
-
+          each_string(violations, "quotaId") do |id, _violation|
             @quota_per_day = true if id.include?("PerDay")
             @quota_per_minute = true if id.include?("PerMinute")
+          end
+        end
+
+        # Yields the String under key, and the object, of each of the first MAX_DETAILS
+        # objects of a JSON array; anything else in the body (it is the provider's, or
+        # a hostile server's) is passed over.
+        def each_string(list, key)
+          return unless list.is_a?(Array)
+
+          list.first(MAX_DETAILS).each do |item|
+            value = item[key] if item.is_a?(Hash)
+            yield value, item if value.is_a?(String)
           end
         end
 

@@ -7,7 +7,8 @@
 # process kills (default 10): each phase's worker is killed while turns run, a
 # fresh one is started, and the Reaper runs when the gem has one. kill -9 and TERM
 # alternate; kill -9 is used only with the Reaper, since basic fetch loses a
-# kill -9'd job and only the Reaper puts it back.
+# kill -9'd job and only the Reaper puts it back. A kill waits until the queue is
+# empty and every job has saved its user message (see killable?).
 #
 # Checked: every turn ends completed, or failed with copy (an error broadcast
 # with text); no user message lost or saved twice; no text the page showed taken
@@ -25,6 +26,7 @@ require "json"
 require "time"
 require "timeout"
 require "assistant_chat_native"
+require "sidekiq/api"
 require_relative "../spec/support/services"
 require_relative "../spec/support/rails_app"
 require_relative "../spec/support/worker_process"
@@ -137,7 +139,7 @@ module Soak
       second ||= []
       second.each { |turn| enqueue_turn(turn) }
       if kill
-        wait_until(30, "a turn to be streaming") { @events.streaming?(second) }
+        wait_until(30, "a turn to be streaming with every fetched job started") { killable?(second) }
         samples << {pid: @worker.pid, before: before, after: @worker.resources}
         @worker.kill(kill)
         @worker.wait
@@ -147,6 +149,20 @@ module Soak
       wait_for_ends(second)
       samples << {pid: @worker.pid, before: before, after: @worker.resources} unless kill
       kill && {signal: kill}
+    end
+
+    # A kill lands while a turn streams, and only once Sidekiq's queue is empty
+    # and every turn of the phase has saved its user message. Basic fetch takes a
+    # job out of Redis before the job runs, so a job fetched and not yet at its
+    # first write dies with the process whatever the gem does (Sidekiq Pro's
+    # super_fetch keeps it); the soak holds the gem to what it can keep: every
+    # turn whose job had started.
+    def killable?(turns)
+      return false unless @events.streaming?(turns)
+      return false unless Sidekiq::Queue.new(AssistantChatWorker.get_sidekiq_options["queue"]).size.zero?
+
+      ids = turns.map { |turn| @conversations.fetch(turn).id }
+      Message.where(conversation_id: ids, role: "user").distinct.count(:conversation_id) == ids.size
     end
 
     def wait_for_ends(turns)

@@ -543,9 +543,14 @@ module AssistantChatNative
       @round_count = round.to_i
       return unless respond_to?(:at, true) && defined?(::Sidekiq::Status::Worker)
 
+      # Each store is a Redis round trip: the total once per job, then a round only when it changed.
       rounds = AssistantChatNative.config.max_rounds
-      total(rounds)
-      at([@round_count, rounds].min, "round #{@round_count}")
+      done = [@round_count, rounds].min
+      return if @progress_stored == [done, rounds]
+
+      total(rounds) unless @progress_stored&.last == rounds
+      at(done, "round #{@round_count}")
+      @progress_stored = [done, rounds]
     rescue => e
       logger_for.debug("[#{self.class.name}] progress not stored: #{Redaction.text(e.message)}")
     end

@@ -7,8 +7,9 @@ module AssistantChatNative
     # flush (tens to hundreds), so its SQL is built once, from the row's table and the
     # columns the settings name, and each flush only hands the connection its two
     # values: no relation, no Arel, no SQL compiled per flush. It still goes through
-    # the connection's exec_update, so ActiveRecord's reconnects, query-cache
-    # invalidation and `sql.active_record` events apply as to any query.
+    # the connection's `update`, so ActiveRecord's reconnects, query-cache
+    # invalidation (a later read in the job sees the text) and `sql.active_record`
+    # events apply as to any query.
     #
     # PostgreSQL and SQLite take the statement as is ($1 and ? placeholders); on other
     # adapters `call` falls back to the relation's update_all.
@@ -33,7 +34,7 @@ module AssistantChatNative
         sql = @sql.fetch(connection.adapter_name) { @sql[connection.adapter_name] = build(connection) }
         return fallback(text) unless sql
 
-        connection.exec_update(sql, NAME, [text, @id])
+        connection.update(sql, NAME, [text, @id])
       end
 
       private

@@ -46,6 +46,15 @@ RSpec.describe "the worker's per-flush statements" do
       expect(other.reload.body).to eq("untouched")
     end
 
+    it "clears the query cache, so a later read in the job sees the text" do
+      row = StatementSpecMessage.create!(body: "", status: "streaming")
+      StatementSpecMessage.cache do
+        expect(StatementSpecMessage.where(id: row.id).pick(:body)).to eq("")
+        write(row, "Shown before the broadcast.")
+        expect(StatementSpecMessage.where(id: row.id).pick(:body)).to eq("Shown before the broadcast.")
+      end
+    end
+
     it "leaves a row that stopped streaming as it is" do
       row = StatementSpecMessage.create!(body: "The final reply.", status: "completed")
 

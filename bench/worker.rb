@@ -15,9 +15,12 @@
 # RubyStream taking turns) and the tables show the median with the range. The
 # tables go to bench/results/worker.md with the machine and the date, the plot to
 # bench/results/worker.svg, the raw figures to bench/results/worker.json; with
-# BASELINE=<an earlier worker.json> the tables show that run beside this one, and
+# BASELINE=<an earlier worker.json> the tables show that run beside this one (with
+# BEFORE_ROOT=<another compiled checkout of the gem> that checkout's worker runs in the
+# same run, taking turns with this one, and only the baseline's profile is kept), and
 # with PROFILE=1 (rake bench:worker_profile) a native turn is profiled with
-# stackprof, in CPU and wall modes, and its samples grouped by concern.
+# stackprof, in CPU and wall modes, its samples grouped by concern, and with perf
+# (when installed) by library, the work done without the GVL included.
 #
 #   TURNS=200 CONCURRENCY=25 WORDS=300 TOKEN_RATE=200 LONG_WORDS=4000 LONG_TURNS=25 REPEAT=3 bundle exec rake bench:worker
 #   TOKEN_RATE=0 ...   # replies at full speed (CPU-bound instead of latency-bound)
@@ -37,6 +40,9 @@ module WorkerBench
   PLOT = File.join(__dir__, "results", "worker.svg")
   RAW = ENV.fetch("BENCH_JSON", File.join(__dir__, "results", "worker.json"))
   BASELINE = ENV["BASELINE"]
+  # Another checkout of the gem (compiled) whose worker runs beside this one, in the same
+  # run, taking turns with it: the fair "before" on a machine whose load moves.
+  BEFORE_ROOT = ENV["BEFORE_ROOT"]
   REPEAT = Integer(ENV.fetch("REPEAT", "3"))
   PROFILE = ENV["PROFILE"] == "1"
   PROFILE_TURNS = Integer(ENV.fetch("PROFILE_TURNS", "100"))
@@ -51,46 +57,82 @@ module WorkerBench
   module_function
 
   def run
+    return write_report(JSON.parse(File.read(RAW)), baseline: BASELINE && JSON.parse(File.read(BASELINE))) if ENV["REPORT_ONLY"] == "1"
+
     $LOAD_PATH.unshift(File.join(ROOT, "lib"))
     require "assistant_chat_native"
     require File.join(ROOT, "spec", "support", "services")
     TestServices.start
-    modes = [TOKEN_RATE, 0].uniq.map do |rate|
-      {"key" => rate.positive? ? "paced" : "full", "rate" => rate, "words" => WORDS,
-       "runs" => run_variants(words: WORDS, rate: rate, turns: TURNS, repeat: REPEAT)}
+    return profile_again if ENV["PROFILE_ONLY"] == "1"
+
+    modes = []
+    before_modes = []
+    [TOKEN_RATE, 0].uniq.each do |rate|
+      runs, before_runs = run_variants(words: WORDS, rate: rate, turns: TURNS, repeat: REPEAT, before: BEFORE_ROOT)
+      mode = {"key" => rate.positive? ? "paced" : "full", "rate" => rate, "words" => WORDS}
+      modes << mode.merge("runs" => runs)
+      before_modes << mode.merge("runs" => before_runs) if before_runs
     end
     if LONG_WORDS.positive?
-      modes << {"key" => "long", "rate" => TOKEN_RATE, "words" => LONG_WORDS,
-                "runs" => run_variants(words: LONG_WORDS, rate: TOKEN_RATE, turns: LONG_TURNS, repeat: 1)}
+      runs, before_runs = run_variants(words: LONG_WORDS, rate: TOKEN_RATE, turns: LONG_TURNS, repeat: 1, before: BEFORE_ROOT)
+      mode = {"key" => "long", "rate" => TOKEN_RATE, "words" => LONG_WORDS}
+      modes << mode.merge("runs" => runs)
+      before_modes << mode.merge("runs" => before_runs) if before_runs
     end
     profiles = PROFILE ? profile_modes(modes) : nil
-    raw = {"measured_at" => Time.now.utc.strftime("%Y-%m-%d %H:%M UTC"), "machine" => machine,
+    measured_at = Time.now.utc.strftime("%Y-%m-%d %H:%M UTC")
+    raw = {"measured_at" => measured_at, "machine" => machine,
            "ruby" => RUBY_DESCRIPTION, "modes" => modes, "profile" => profiles}
     File.write(RAW, JSON.pretty_generate(raw))
     baseline = BASELINE && JSON.parse(File.read(BASELINE))
+    if BEFORE_ROOT
+      # The runs side by side replace the baseline's figures; its profile stays.
+      revision = ENV.fetch("BEFORE_REVISION", "")
+      baseline = {"measured_at" => "#{measured_at}, in the same run#{", at #{revision}" unless revision.empty?}",
+                  "modes" => before_modes, "profile" => baseline&.fetch("profile", nil)}
+      File.write(RAW.sub(/\.json\z/, "_before.json"), JSON.pretty_generate(baseline))
+    end
+    write_report(raw, baseline: baseline)
+  ensure
+    TestServices.stop if defined?(TestServices)
+  end
+
+  # worker.md and worker.svg from raw figures (REPORT_ONLY=1: from worker.json and BASELINE, no run).
+  def write_report(raw, baseline:)
     table = Report.new(raw, baseline: baseline).markdown
     puts table
     File.write(RESULTS, table)
     File.write(PLOT, Plot.new(raw, baseline: baseline).svg)
     puts "\nwritten to #{[RESULTS, PLOT, RAW].map { |path| path.delete_prefix("#{ROOT}/") }.join(", ")}"
-  ensure
-    TestServices.stop if defined?(TestServices)
   end
 
-  # runs: {"native" => [result, ...], "ruby" => [...]}, the variants taking turns.
-  def run_variants(words:, rate:, turns:, repeat:)
+  # PROFILE_ONLY=1: the profiles again, into the raw figures of the last run (BENCH_JSON).
+  def profile_again
+    raw = JSON.parse(File.read(RAW))
+    raw["profile"] = profile_modes(raw["modes"])
+    File.write(RAW, JSON.pretty_generate(raw))
+    progress("profiles written to #{RAW}")
+  end
+
+  # => [runs, before_runs]: {"native" => [result, ...], "ruby" => [...]} for this
+  # checkout and (with before:) for the other one, all taking turns.
+  def run_variants(words:, rate:, turns:, repeat:, before: nil)
     provider = AssistantChatNative::LocalProvider.spawn(words: words, token_rate: rate.positive? ? rate : nil)
-    runs = VARIANTS.to_h { |variant| [variant, []] }
+    roots = [[ROOT, ""]]
+    roots << [before, " before"] if before
+    runs = roots.to_h { |root, _suffix| [root, VARIANTS.to_h { |variant| [variant, []] }] }
     repeat.times do |round|
-      VARIANTS.each do |variant|
-        label = "#{words} words #{rate.positive? ? "paced" : "full speed"}, #{variant} #{round + 1}/#{repeat}"
-        result = run_child(variant, provider, turns: turns, label: label)
-        progress("#{label}: #{result["cpu_ms_per_turn"].round(2)} ms CPU per turn, " \
-          "sibling p99 #{result["delay_p99_ms"].round(2)} ms, #{result["jobs_per_minute"].round} jobs/min")
-        runs[variant] << result
+      roots.each do |root, suffix|
+        VARIANTS.each do |variant|
+          label = "#{words} words #{rate.positive? ? "paced" : "full speed"}, #{variant}#{suffix} #{round + 1}/#{repeat}"
+          result = run_child(variant, provider, turns: turns, label: label, root: root)
+          progress("#{label}: #{result["cpu_ms_per_turn"].round(2)} ms CPU per turn, " \
+            "sibling p99 #{result["delay_p99_ms"].round(2)} ms, #{result["jobs_per_minute"].round} jobs/min")
+          runs[root][variant] << result
+        end
       end
     end
-    runs
+    [runs[ROOT], before && runs[before]]
   ensure
     provider&.stop
   end
@@ -100,12 +142,16 @@ module WorkerBench
     modes.reject { |mode| mode["key"] == "long" }.to_h do |mode|
       provider = AssistantChatNative::LocalProvider.spawn(words: mode["words"],
         token_rate: mode["rate"].positive? ? mode["rate"] : nil)
-      by_kind = %w[cpu wall].to_h do |kind|
+      kinds = %w[cpu wall]
+      kinds << "perf" if system("perf", "--version", out: File::NULL, err: File::NULL)
+      by_kind = kinds.to_h do |kind|
         path = File.join(Dir.tmpdir, "acn-bench-profile-#{Process.pid}-#{kind}.json")
         label = "profile #{mode["key"]} (#{kind})"
         result = run_child("native", provider, turns: PROFILE_TURNS, label: label,
           env: {"BENCH_PROFILE" => kind, "BENCH_PROFILE_OUT" => path})
         progress("#{label}: #{result["cpu_ms_per_turn"].round(2)} ms CPU per turn with the profiler on")
+        next [kind, nil] unless File.exist?(path)
+
         [kind, JSON.parse(File.read(path)).merge("cpu_ms_per_turn" => result["cpu_ms_per_turn"])]
       ensure
         FileUtils.rm_f(path)
@@ -115,13 +161,13 @@ module WorkerBench
     end
   end
 
-  def run_child(variant, provider, turns:, label:, env: {})
-    env = env.merge("BENCH_CHILD" => variant, "TURNS" => turns.to_s, "BENCH_REDIS_URL" => TestServices.redis_url,
-      "BENCH_DATABASE_URL" => TestServices.postgres_url, "BENCH_PROVIDER_URL" => provider.base_url_for(:anthropic),
+  def run_child(variant, provider, turns:, label:, env: {}, root: ROOT)
+    env = env.merge("BUNDLE_GEMFILE" => File.join(root, "Gemfile"), "BENCH_CHILD" => variant, "TURNS" => turns.to_s,
+      "BENCH_REDIS_URL" => TestServices.redis_url, "BENCH_DATABASE_URL" => TestServices.postgres_url, "BENCH_PROVIDER_URL" => provider.base_url_for(:anthropic),
       "BENCH_LABEL" => label)
     env["ASSISTANT_CHAT_NATIVE_PURE"] = "1" if variant == "ruby"
     # The child's progress lines go to stderr, straight to the terminal.
-    output = IO.popen(env, [RbConfig.ruby, __FILE__], &:read)
+    output = IO.popen(env, [RbConfig.ruby, File.join(root, "bench", "worker.rb")], &:read)
     line = output.lines.reverse.find { |candidate| candidate.start_with?("BENCH_RESULT ") }
     raise "the #{variant} run failed:\n#{output.lines.last(30).join}" unless $?.success? && line
 

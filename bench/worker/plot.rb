@@ -7,10 +7,10 @@ module WorkerBench
   # as a CDF (log scale) per stream and mode, on the right CPU per turn as bars with
   # the range over the runs; the baseline's native and RubyStream in grey beside them.
   class Plot
-    WIDTH = 1000
+    WIDTH = 1100
     HEIGHT = 440
     LEFT = {x: 70, y: 50, w: 420, h: 320}.freeze
-    RIGHT = {x: 600, y: 50, w: 360, h: 320}.freeze
+    RIGHT = {x: 700, y: 50, w: 360, h: 320}.freeze
     COLORS = {"native" => "#1f77b4", "ruby" => "#ff7f0e", "native before" => "#7f7f7f", "ruby before" => "#c7c7c7"}.freeze
     NAMES = {"native" => "native Stream", "ruby" => "RubyStream"}.freeze
     X_MIN = 0.01

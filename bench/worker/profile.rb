@@ -17,7 +17,9 @@ module WorkerBench
       ["Action Cable publish", %r{/actioncable-|/turbo-rails-}],
       ["rendering (payload, HTML, JSON)", %r{/actionview-|active_support/json|/erb/|assistant_chat_native/broadcaster}],
       ["ActiveRecord / PostgreSQL", %r{/activerecord-|/activemodel-|/pg-\d|/arel}],
-      ["stream (native or RubyStream)", %r{assistant_chat_native/(stream|ruby_stream|native|sse)|/net/|/ld-eventsource|/openssl}],
+      # Stream#run is C (no file): its samples are the stream loop taking the GVL back.
+      ["stream (native or RubyStream)",
+        %r{assistant_chat_native/(stream|ruby_stream|native|sse)|/net/|/ld-eventsource|/openssl|\AAssistantChatNative::Stream#}],
       ["our Ruby: worker and hooks", %r{assistant_chat_native/worker}],
       ["our Ruby: turn, requests, heartbeat", %r{lib/assistant_chat_native/}],
       ["bench harness (sibling thread, polling)", %r{bench/worker}]
@@ -32,6 +34,7 @@ module WorkerBench
     # writes the grouped profile to path as JSON.
     def around(mode, path)
       return yield unless mode
+      return perf(path) { yield } if mode == "perf"
 
       require "stackprof"
       interval = (mode == "cpu") ? 500 : 1000
@@ -42,6 +45,47 @@ module WorkerBench
         StackProf.stop
         File.write(path, JSON.generate(summarize(StackProf.results, interval: interval).merge(mode: mode)))
       end
+    end
+
+    # Shared objects perf finds the process's CPU in, grouped: it sees what stackprof
+    # cannot, the work done without the GVL (the native stream, libcurl, the kernel).
+    LIBRARIES = [
+      ["Ruby VM (Ruby code, GC, the GVL)", /libruby/],
+      ["native stream (C core and binding)", /assistant_chat_native/],
+      ["libcurl, TLS, zlib", /libcurl|libssl|libcrypto|libnghttp|libz\b|libbrotli|libssh|librtmp|libidn|libpsl|libgnutls/],
+      ["PostgreSQL client (libpq, pg)", /libpq|pg_ext/],
+      ["JSON, escaping and other Ruby C extensions", /\.so\z/],
+      ["libc (malloc, memcpy, locks)", /libc[.-]|libm[.-]|ld-linux|libpthread/],
+      ["kernel (syscalls, scheduling, network)", /kernel|vdso/]
+    ].freeze
+
+    def perf(path)
+      data = "#{path}.data"
+      recorder = Process.spawn("perf", "record", "-q", "-F", "499", "-o", data, "-p", Process.pid.to_s,
+        out: File::NULL, err: File::NULL)
+      sleep 0.5 # perf attaches
+      begin
+        yield
+      ensure
+        Process.kill("INT", recorder)
+        Process.wait(recorder)
+        report = IO.popen(["perf", "report", "-i", data, "--sort", "dso", "--stdio"], err: File::NULL, &:read)
+        File.write(path, JSON.generate(libraries: libraries(report)))
+        File.delete(data) if File.exist?(data)
+      end
+    end
+
+    # perf report's "  41.20%  libruby.so.3.1" lines => {group => percent}.
+    def libraries(report)
+      shares = Hash.new(0.0)
+      report.each_line do |line|
+        percent, dso = line.strip.split(/\s+/, 2)
+        next unless percent&.end_with?("%") && dso
+
+        group = LIBRARIES.find { |_name, pattern| pattern.match?(dso) }&.first || "other (#{dso})"
+        shares[group] += percent.to_f
+      end
+      shares.sort_by { |_name, share| -share }.to_h
     end
 
     # Samples per concern and the 15 busiest frames (by samples on top of the stack).
@@ -118,6 +162,8 @@ module WorkerBench
           sites = (cpu["sites"][name] || {}).map { |site, count| "#{site.gsub("|", "\\|")} (#{count})" }.join(", ")
           row + " #{sites} |"
         end
+        perf = @kinds["perf"]
+        libraries = perf ? perf_table(perf) : []
         top = cpu["top"].map { |name, count| "#{name.gsub("|", "\\|")} (#{count})" }.join(", ")
         title = (@key == "paced") ? "paced replies" : "replies at full speed"
         [
@@ -126,8 +172,32 @@ module WorkerBench
           "",
           head, rule, *rows, "",
           "Busiest frames (CPU samples on top of the stack): #{top}.",
-          ""
+          "",
+          *libraries
         ].join("\n")
+      end
+
+      def perf_table(perf)
+        before = @before && @before["perf"]
+        cpu_ms = perf["cpu_ms_per_turn"].to_f
+        names = (perf["libraries"].keys + (before ? before["libraries"].keys : [])).uniq
+        rows = names.map do |name|
+          share = perf["libraries"][name].to_f
+          row = "| #{name} | #{format("%.1f%%", share)} | #{format("%.2f", cpu_ms * share / 100)} |"
+          if before
+            was = before["libraries"][name].to_f
+            row += " #{format("%.1f%%", was)} | #{format("%.2f", before["cpu_ms_per_turn"].to_f * was / 100)} |"
+          end
+          row
+        end
+        head = "| library (perf) | CPU share | ms per turn |"
+        rule = "|---|---:|---:|"
+        if before
+          head += " CPU share before | ms per turn before |"
+          rule += "---:|---:|"
+        end
+        ["The whole process's CPU by library (perf, #{format("%.2f", cpu_ms)} ms CPU per turn in that run), " \
+          "the GVL-free work included:", "", head, rule, *rows, ""]
       end
 
       private

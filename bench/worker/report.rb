@@ -27,7 +27,7 @@ module WorkerBench
 
     def markdown
       modes = @raw["modes"]
-      parts = [header, summary]
+      parts = [header, summary, arithmetic]
       modes.each { |mode| parts << section(mode) }
       short = modes.find { |mode| mode["key"] == "paced" }
       long = modes.find { |mode| mode["key"] == "long" }
@@ -85,10 +85,12 @@ module WorkerBench
 
     # The headline: CPU per turn and sibling p99, before and after, per mode.
     def summary
-      rows = @raw["modes"].reject { |mode| mode["key"] == "long" }.flat_map do |mode|
+      rows = @raw["modes"].flat_map do |mode|
         before = baseline_mode(mode["key"])
-        %w[cpu_ms_per_turn delay_p99_ms].map do |key|
-          label = (key == "cpu_ms_per_turn") ? "CPU per turn (ms)" : "sibling p99 (ms)"
+        keys = (mode["key"] == "long") ? %w[cpu_ms_per_turn cpu_us_per_flush] : %w[cpu_ms_per_turn delay_p99_ms]
+        keys.map do |key|
+          label = {"cpu_ms_per_turn" => "CPU per turn (ms)", "delay_p99_ms" => "sibling p99 (ms)",
+                   "cpu_us_per_flush" => "CPU per flush (µs)"}.fetch(key)
           now = cells(mode, key)
           was = before ? cells(before, key) : ["-", "-", "-"]
           "| #{mode_name(mode)} | #{label} | #{now.join(" | ")} | #{was.join(" | ")} |"
@@ -102,6 +104,56 @@ module WorkerBench
         *rows,
         ""
       ].join("\n")
+    end
+
+    # What is reachable: the turn's fixed Ruby cost against the stream's. Both variants
+    # run the same worker, so RubyStream's extra CPU per turn (D) is its stream's cost
+    # over the native one; the native stream's own (S, from perf: the C core, libcurl
+    # and yajl; its socket reads in the kernel are not counted) is small. The rest of a
+    # native turn, F = N - S, is Sidekiq, ActiveRecord, locks and broadcasts, paid by
+    # both. The ratio is (F + S + D) / (F + S): 5x needs F + S <= D / 4.
+    def arithmetic
+      lines = @raw["modes"].reject { |mode| mode["key"] == "long" }.map do |mode|
+        native = self.class.median(mode["runs"]["native"], :cpu_ms_per_turn)
+        ruby = self.class.median(mode["runs"]["ruby"], :cpu_ms_per_turn)
+        extra = ruby - native
+        stream = native * stream_share(mode["key"])
+        fixed = native - stream
+        p99 = self.class.median(mode["runs"]["native"], :delay_p99_ms)
+        bar = mode["rate"].positive? ? 5.0 : 10.0
+        "- #{mode_name(mode)}: native #{format("%.1f", native)} ms, RubyStream #{format("%.1f", ruby)} ms per turn, " \
+          "#{format("%.1fx", ruby / native)}. RubyStream's stream costs D = #{format("%.1f", extra)} ms more; the native " \
+          "stream's own work is S = #{format("%.2f", stream)} ms, so the rest of the turn is F = #{format("%.1f", fixed)} ms. " \
+          "5x needs F <= D / 4 - S = #{format("%.1f", extra / 4 - stream)} ms, " \
+          "#{(fixed <= extra / 4 - stream) ? "met" : "#{format("%.1f", fixed / [extra / 4 - stream, 0.01].max)}x the budget"}. " \
+          "Sibling p99 #{format("%.1f", p99)} ms against a bar of #{bar.round} ms: #{(p99 <= bar) ? "met" : "not met"}."
+      end
+      ["## What is reachable", "", arithmetic_intro, "", *lines, "", *where_the_rest_goes].join("\n")
+    end
+
+    # The profile's three biggest concerns per mode, in one sentence each.
+    def where_the_rest_goes
+      (@raw["profile"] || {}).map do |key, kinds|
+        concerns = kinds.dig("cpu", "concerns") || {}
+        total = concerns.values.sum.to_f
+        next if total.zero?
+
+        top = concerns.first(3).map { |name, count| "#{name} #{format("%.0f%%", 100 * count / total)}" }
+        "Where a native turn's CPU goes (#{key}, stackprof, below): #{top.join(", ")}."
+      end.compact.then { |list| list.empty? ? [] : [*list, ""] }
+    end
+
+    def arithmetic_intro
+      "Both columns run the same worker, so what RubyStream costs beyond native Stream (D) is its stream; " \
+        "the native stream's own CPU (S: the C core, libcurl and yajl, from perf; 0 without a profile) is small; " \
+        "the rest of a native turn, F, is Sidekiq, ActiveRecord and PostgreSQL, locks and broadcasts, paid by both. " \
+        "The ratio is (F + S + D) / (F + S), so 5x needs F + S <= D / 4:"
+    end
+
+    # The native stream's share of a native turn's CPU, from the perf profile.
+    def stream_share(key)
+      libraries = @raw.dig("profile", key, "perf", "libraries") || {}
+      libraries.select { |name, _share| name.match?(/native stream|libcurl|yajl/) }.values.sum / 100.0
     end
 
     def cells(mode, key)

@@ -10,16 +10,16 @@ module WorkerBench
     # [concern, what a frame's file (or name) matches], innermost match wins, in
     # this order when one frame matches several.
     CONCERNS = [
-      ["GC", /\A\((garbage collection|marking|sweeping)\)\z/],
+      ["GC", /^\((garbage collection|marking|sweeping)\)$/],
       ["locks (advisory, column)", %r{with_advisory_lock|assistant_chat_native/processing_lock\.rb}],
       ["Sidekiq (fetch, job, status)", %r{/sidekiq-}],
       # Redis itself is left to its caller: Sidekiq's fetch or Action Cable's publish.
       ["Action Cable publish", %r{/actioncable-|/turbo-rails-}],
       ["rendering (payload, HTML, JSON)", %r{/actionview-|active_support/json|/erb/|assistant_chat_native/broadcaster}],
       ["ActiveRecord / PostgreSQL", %r{/activerecord-|/activemodel-|/pg-\d|/arel}],
-      # Stream#run is C (no file): its samples are the stream loop taking the GVL back.
+      # Stream#run is C: its samples are the stream loop taking the GVL back.
       ["stream (native or RubyStream)",
-        %r{assistant_chat_native/(stream|ruby_stream|native|sse)|/net/|/ld-eventsource|/openssl|\AAssistantChatNative::Stream#}],
+        %r{assistant_chat_native/(stream|ruby_stream|native|sse)|/net/|/ld-eventsource|/openssl|^AssistantChatNative::Stream#}],
       ["our Ruby: worker and hooks", %r{assistant_chat_native/worker}],
       ["our Ruby: turn, requests, heartbeat", %r{lib/assistant_chat_native/}],
       ["bench harness (sibling thread, polling)", %r{bench/worker}]
@@ -119,7 +119,8 @@ module WorkerBench
     def classify(frame)
       return nil unless frame
 
-      text = frame[:file].to_s.empty? ? frame[:name].to_s : frame[:file].to_s
+      # A C method's frame carries its caller's file: its name decides too.
+      text = "#{frame[:file]}\n#{frame[:name]}"
       CONCERNS.find { |_name, pattern| pattern.match?(text) }&.first
     end
 

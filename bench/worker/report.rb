@@ -128,7 +128,34 @@ module WorkerBench
           "#{(fixed <= extra / 4 - stream) ? "met" : "#{format("%.1f", fixed / [extra / 4 - stream, 0.01].max)}x the budget"}. " \
           "Sibling p99 #{format("%.1f", p99)} ms against a bar of #{bar.round} ms: #{(p99 <= bar) ? "met" : "not met"}."
       end
-      ["## What is reachable", "", arithmetic_intro, "", *lines, "", *where_the_rest_goes].join("\n")
+      ["## What is reachable", "", arithmetic_intro, "", *lines, "", *against_before, *where_the_rest_goes].join("\n")
+    end
+
+    # Native CPU per turn against the baseline's, and whether the change stands out of
+    # the runs' spread (their ranges do not overlap) or not.
+    def against_before
+      return [] unless @baseline
+
+      lines = @raw["modes"].filter_map do |mode|
+        before = baseline_mode(mode["key"])
+        next unless before
+
+        now = mode["runs"]["native"].map { |run| run["cpu_ms_per_turn"].to_f }
+        was = before["runs"]["native"].map { |run| run["cpu_ms_per_turn"].to_f }
+        a = self.class.median(mode["runs"]["native"], :cpu_ms_per_turn)
+        b = self.class.median(before["runs"]["native"], :cpu_ms_per_turn)
+        apart = now.max < was.min || now.min > was.max
+        spread = if now.size < 2 && was.size < 2
+          ", one run each"
+        elsif apart
+          ", outside the runs' spread"
+        else
+          ", within the runs' spread"
+        end
+        "- #{mode_name(mode)}: #{format("%.1f", b)} -> #{format("%.1f", a)} ms " \
+          "(#{format("%+.0f%%", 100 * (a - b) / b)}#{spread})"
+      end
+      ["Native CPU per turn, before -> now:", "", *lines, ""]
     end
 
     # The profile's three biggest concerns per mode, in one sentence each.

@@ -11,9 +11,18 @@
 # broadcast: bytes per turn, reply flushes (chunks) per turn, CPU per flush.
 # Then the same, paced, with a long reply (LONG_WORDS, one token a word) against
 # the short one: bytes and CPU per turn must grow with the reply's length, not its
-# square. The tables go to bench/results/worker.md with the machine and the date.
+# square. Each short-reply variant runs REPEAT times (fresh processes, native and
+# RubyStream taking turns) and the tables show the median with the range. The
+# tables go to bench/results/worker.md with the machine and the date, the plot to
+# bench/results/worker.svg, the raw figures to bench/results/worker.json; with
+# BASELINE=<an earlier worker.json> the tables show that run beside this one (with
+# BEFORE_ROOT=<another compiled checkout of the gem> that checkout's worker runs in the
+# same run, taking turns with this one, and only the baseline's profile is kept), and
+# with PROFILE=1 (rake bench:worker_profile) a native turn is profiled with
+# stackprof, in CPU and wall modes, its samples grouped by concern, and with perf
+# (when installed) by library, the work done without the GVL included.
 #
-#   TURNS=200 CONCURRENCY=25 WORDS=300 TOKEN_RATE=200 LONG_WORDS=4000 LONG_TURNS=25 bundle exec rake bench:worker
+#   TURNS=200 CONCURRENCY=25 WORDS=300 TOKEN_RATE=200 LONG_WORDS=4000 LONG_TURNS=25 REPEAT=3 bundle exec rake bench:worker
 #   TOKEN_RATE=0 ...   # replies at full speed (CPU-bound instead of latency-bound)
 
 require "json"
@@ -21,10 +30,22 @@ require "rbconfig"
 require "time"
 require "etc"
 require "fileutils"
+require_relative "worker/report"
+require_relative "worker/profile"
+require_relative "worker/plot"
 
 module WorkerBench
   ROOT = File.expand_path("..", __dir__)
   RESULTS = File.join(__dir__, "results", "worker.md")
+  PLOT = File.join(__dir__, "results", "worker.svg")
+  RAW = ENV.fetch("BENCH_JSON", File.join(__dir__, "results", "worker.json"))
+  BASELINE = ENV["BASELINE"]
+  # Another checkout of the gem (compiled) whose worker runs beside this one, in the same
+  # run, taking turns with it: the fair "before" on a machine whose load moves.
+  BEFORE_ROOT = ENV["BEFORE_ROOT"]
+  REPEAT = Integer(ENV.fetch("REPEAT", "3"))
+  PROFILE = ENV["PROFILE"] == "1"
+  PROFILE_TURNS = Integer(ENV.fetch("PROFILE_TURNS", "100"))
   TURNS = Integer(ENV.fetch("TURNS", "200"))
   CONCURRENCY = Integer(ENV.fetch("CONCURRENCY", "25"))
   WORDS = Integer(ENV.fetch("WORDS", "300"))
@@ -36,41 +57,130 @@ module WorkerBench
   module_function
 
   def run
+    return write_report(JSON.parse(File.read(RAW)), baseline: BASELINE && JSON.parse(File.read(BASELINE))) if ENV["REPORT_ONLY"] == "1"
+
     $LOAD_PATH.unshift(File.join(ROOT, "lib"))
     require "assistant_chat_native"
     require File.join(ROOT, "spec", "support", "services")
     TestServices.start
-    runs = [TOKEN_RATE, 0].uniq.map { |rate| [rate, run_variants(words: WORDS, rate: rate, turns: TURNS)] }
-    sections = runs.map { |rate, results| section(rate, results) }
-    if LONG_WORDS.positive?
-      long = run_variants(words: LONG_WORDS, rate: TOKEN_RATE, turns: LONG_TURNS)
-      sections << section(TOKEN_RATE, long, words: LONG_WORDS)
-      sections << linearity(runs.first.last, long)
+    return profile_again if ENV["PROFILE_ONLY"] == "1"
+
+    modes = []
+    before_modes = []
+    [TOKEN_RATE, 0].uniq.each do |rate|
+      runs, before_runs = run_variants(words: WORDS, rate: rate, turns: TURNS, repeat: REPEAT, before: BEFORE_ROOT)
+      mode = {"key" => rate.positive? ? "paced" : "full", "rate" => rate, "words" => WORDS}
+      modes << mode.merge("runs" => runs)
+      before_modes << mode.merge("runs" => before_runs) if before_runs
     end
-    table = ([header] + sections).join("\n")
-    puts table
-    File.write(RESULTS, table)
-    puts "\nwritten to #{RESULTS.delete_prefix("#{ROOT}/")}"
+    if LONG_WORDS.positive?
+      runs, before_runs = run_variants(words: LONG_WORDS, rate: TOKEN_RATE, turns: LONG_TURNS, repeat: 1, before: BEFORE_ROOT)
+      mode = {"key" => "long", "rate" => TOKEN_RATE, "words" => LONG_WORDS}
+      modes << mode.merge("runs" => runs)
+      before_modes << mode.merge("runs" => before_runs) if before_runs
+    end
+    profiles = PROFILE ? profile_modes(modes) : nil
+    measured_at = Time.now.utc.strftime("%Y-%m-%d %H:%M UTC")
+    raw = {"measured_at" => measured_at, "machine" => machine,
+           "ruby" => RUBY_DESCRIPTION, "modes" => modes, "profile" => profiles}
+    File.write(RAW, JSON.pretty_generate(raw))
+    baseline = BASELINE && JSON.parse(File.read(BASELINE))
+    if BEFORE_ROOT
+      # The runs side by side replace the baseline's figures; its profile stays.
+      revision = ENV.fetch("BEFORE_REVISION", "")
+      baseline = {"measured_at" => "#{measured_at}, in the same run#{", at #{revision}" unless revision.empty?}",
+                  "modes" => before_modes, "profile" => baseline&.fetch("profile", nil)}
+      File.write(RAW.sub(/\.json\z/, "_before.json"), JSON.pretty_generate(baseline))
+    end
+    write_report(raw, baseline: baseline)
   ensure
     TestServices.stop if defined?(TestServices)
   end
 
-  def run_variants(words:, rate:, turns:)
+  # worker.md and worker.svg from raw figures (REPORT_ONLY=1: from worker.json and BASELINE, no run).
+  def write_report(raw, baseline:)
+    table = Report.new(raw, baseline: baseline).markdown
+    puts table
+    File.write(RESULTS, table)
+    File.write(PLOT, Plot.new(raw, baseline: baseline).svg)
+    puts "\nwritten to #{[RESULTS, PLOT, RAW].map { |path| path.delete_prefix("#{ROOT}/") }.join(", ")}"
+  end
+
+  # PROFILE_ONLY=1: the profiles again, into the raw figures of the last run (BENCH_JSON).
+  def profile_again
+    raw = JSON.parse(File.read(RAW))
+    raw["profile"] = profile_modes(raw["modes"])
+    File.write(RAW, JSON.pretty_generate(raw))
+    progress("profiles written to #{RAW}")
+  end
+
+  # => [runs, before_runs]: {"native" => [result, ...], "ruby" => [...]} for this
+  # checkout and (with before:) for the other one, all taking turns.
+  def run_variants(words:, rate:, turns:, repeat:, before: nil)
     provider = AssistantChatNative::LocalProvider.spawn(words: words, token_rate: rate.positive? ? rate : nil)
-    VARIANTS.map { |variant| run_child(variant, provider, turns: turns) }
+    roots = [[ROOT, ""]]
+    roots << [before, " before"] if before
+    runs = roots.to_h { |root, _suffix| [root, VARIANTS.to_h { |variant| [variant, []] }] }
+    repeat.times do |round|
+      roots.each do |root, suffix|
+        VARIANTS.each do |variant|
+          label = "#{words} words #{rate.positive? ? "paced" : "full speed"}, #{variant}#{suffix} #{round + 1}/#{repeat}"
+          result = run_child(variant, provider, turns: turns, label: label, root: root)
+          progress("#{label}: #{result["cpu_ms_per_turn"].round(2)} ms CPU per turn, " \
+            "sibling p99 #{result["delay_p99_ms"].round(2)} ms, #{result["jobs_per_minute"].round} jobs/min")
+          runs[root][variant] << result
+        end
+      end
+    end
+    [runs[ROOT], before && runs[before]]
   ensure
     provider&.stop
   end
 
-  def run_child(variant, provider, turns:)
-    env = {"BENCH_CHILD" => variant, "TURNS" => turns.to_s, "BENCH_REDIS_URL" => TestServices.redis_url,
-           "BENCH_DATABASE_URL" => TestServices.postgres_url, "BENCH_PROVIDER_URL" => provider.base_url_for(:anthropic)}
+  # A native turn under stackprof, paced and at full speed, in CPU and wall modes.
+  def profile_modes(modes)
+    modes.reject { |mode| mode["key"] == "long" }.to_h do |mode|
+      provider = AssistantChatNative::LocalProvider.spawn(words: mode["words"],
+        token_rate: mode["rate"].positive? ? mode["rate"] : nil)
+      kinds = %w[cpu wall]
+      kinds << "perf" if system("perf", "--version", out: File::NULL, err: File::NULL)
+      by_kind = kinds.to_h do |kind|
+        path = File.join(Dir.tmpdir, "acn-bench-profile-#{Process.pid}-#{kind}.json")
+        label = "profile #{mode["key"]} (#{kind})"
+        result = run_child("native", provider, turns: PROFILE_TURNS, label: label,
+          env: {"BENCH_PROFILE" => kind, "BENCH_PROFILE_OUT" => path})
+        progress("#{label}: #{result["cpu_ms_per_turn"].round(2)} ms CPU per turn with the profiler on")
+        next [kind, nil] unless File.exist?(path)
+
+        [kind, JSON.parse(File.read(path)).merge("cpu_ms_per_turn" => result["cpu_ms_per_turn"])]
+      ensure
+        FileUtils.rm_f(path)
+      end
+      provider.stop
+      [mode["key"], by_kind]
+    end
+  end
+
+  def run_child(variant, provider, turns:, label:, env: {}, root: ROOT)
+    env = env.merge("BUNDLE_GEMFILE" => File.join(root, "Gemfile"), "BENCH_CHILD" => variant, "TURNS" => turns.to_s,
+      "BENCH_REDIS_URL" => TestServices.redis_url, "BENCH_DATABASE_URL" => TestServices.postgres_url, "BENCH_PROVIDER_URL" => provider.base_url_for(:anthropic),
+      "BENCH_LABEL" => label)
     env["ASSISTANT_CHAT_NATIVE_PURE"] = "1" if variant == "ruby"
-    output = IO.popen(env, [RbConfig.ruby, __FILE__], err: [:child, :out], &:read)
+    # The child's progress lines go to stderr, straight to the terminal.
+    output = IO.popen(env, [RbConfig.ruby, File.join(root, "bench", "worker.rb")], &:read)
     line = output.lines.reverse.find { |candidate| candidate.start_with?("BENCH_RESULT ") }
     raise "the #{variant} run failed:\n#{output.lines.last(30).join}" unless $?.success? && line
 
-    JSON.parse(line.delete_prefix("BENCH_RESULT "), symbolize_names: true)
+    JSON.parse(line.delete_prefix("BENCH_RESULT "))
+  end
+
+  def progress(text)
+    warn "[bench:worker #{Time.now.utc.strftime("%H:%M:%S")}] #{text}"
+  end
+
+  def machine
+    cpu = File.read("/proc/cpuinfo")[/model name\s*:\s*(.+)/, 1] if File.exist?("/proc/cpuinfo")
+    "#{cpu || RUBY_PLATFORM} (#{Etc.nprocessors} cores)"
   end
 
   # In the child: one variant, start to finish; prints BENCH_RESULT {json}.
@@ -123,12 +233,24 @@ module WorkerBench
       connections.increment(payload[:new_connections].to_i)
     end
     BROADCASTS.reset
+    label = ENV.fetch("BENCH_LABEL", variant)
+    # Counted from the broadcasts (a job's last one unlocks the conversation), so the
+    # wait costs the measured process no queries.
+    finished = -> { BROADCASTS.ends }
     cpu_before = Process.clock_gettime(Process::CLOCK_PROCESS_CPUTIME_ID)
     started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
-    conversations.each { |id| AssistantChatWorker.perform_async(id, "Tell me about the sales numbers", "bench") }
-    wait_for(timeout: 600) do
-      Message.where(conversation_id: conversations, role: "assistant", status: "completed").count +
-        Conversation.where(id: conversations).where("error_count > 0").count >= TURNS
+    Profile.around(ENV["BENCH_PROFILE"], ENV["BENCH_PROFILE_OUT"]) do
+      conversations.each { |id| AssistantChatWorker.perform_async(id, "Tell me about the sales numbers", "bench") }
+      reported = started
+      wait_for(timeout: 600, every: 0.01) do
+        count = finished.call
+        now = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+        if now - reported >= 2
+          reported = now
+          warn "  #{label}: #{count}/#{TURNS} turns"
+        end
+        count >= TURNS
+      end
     end
     wall = Process.clock_gettime(Process::CLOCK_MONOTONIC) - started
     cpu = Process.clock_gettime(Process::CLOCK_PROCESS_CPUTIME_ID) - cpu_before
@@ -141,13 +263,14 @@ module WorkerBench
     reply_bytes = Message.where(conversation_id: conversations, role: "assistant").average("octet_length(content)").to_f
     result = {
       variant: variant, stream_class: stream_class.name, turns: TURNS, concurrency: CONCURRENCY,
-      failed: Conversation.where(id: conversations).where("error_count > 0").count,
+      failed: TURNS - Message.where(conversation_id: conversations, role: "assistant", status: "completed").count,
       wall: wall, jobs_per_minute: TURNS / wall * 60, cpu_ms_per_turn: cpu / TURNS * 1000,
       delay_p50_ms: percentile(sorted, 0.50) * 1000, delay_p99_ms: percentile(sorted, 0.99) * 1000,
       delay_max_ms: sorted.last.to_f * 1000, samples: sorted.size,
       reply_bytes: reply_bytes, bytes_per_turn: bytes.to_f / TURNS, chunks_per_turn: chunks.to_f / TURNS,
       cpu_us_per_flush: chunks.zero? ? 0.0 : cpu / chunks * 1_000_000,
-      connections_per_100_turns: connections.value * 100.0 / TURNS
+      connections_per_100_turns: connections.value * 100.0 / TURNS,
+      delay_cdf: cdf(sorted)
     }
     puts "BENCH_RESULT #{JSON.generate(result)}"
     $stdout.flush
@@ -162,14 +285,21 @@ module WorkerBench
     end
 
     def reset
-      @lock.synchronize { @bytes = @chunks = 0 }
+      @lock.synchronize { @bytes = @chunks = @ends = 0 }
     end
 
-    def add(bytes, chunk)
+    def add(bytes, payload)
+      type = payload.is_a?(Hash) ? payload[:type] : nil
       @lock.synchronize do
         @bytes += bytes
-        @chunks += 1 if chunk
+        @chunks += 1 if type == :chunk
+        @ends += 1 if type == :lock && !payload[:locked]
       end
+    end
+
+    # Jobs that ended: each unlocks its conversation last.
+    def ends
+      @lock.synchronize { @ends }
     end
 
     def totals
@@ -181,113 +311,32 @@ module WorkerBench
   def counting_delivery
     lambda do |stream, payload|
       json = ActiveSupport::JSON.encode(payload)
-      BROADCASTS.add(json.bytesize, payload.is_a?(Hash) && payload[:type] == :chunk)
+      BROADCASTS.add(json.bytesize, payload)
       ActionCable.server.broadcast(stream, json, coder: nil)
     end
   end
 
-  def wait_for(timeout: 60)
+  def wait_for(timeout: 60, every: 0.05)
     deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + timeout
     until yield
       raise "timed out after #{timeout}s" if Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
 
-      sleep 0.05
+      sleep every
     end
+  end
+
+  # The sibling delay's distribution for the plot: [fraction, ms] at each percent,
+  # and at each tenth of a percent above 99.
+  CDF_POINTS = ((1..99).map { |i| i / 100.0 } + (990..1000).map { |i| i / 1000.0 }).uniq.freeze
+
+  def cdf(sorted)
+    CDF_POINTS.map { |fraction| [fraction, (percentile(sorted, fraction) * 1000).round(4)] }
   end
 
   def percentile(sorted, fraction)
     return 0.0 if sorted.empty?
 
     sorted[[(sorted.size * fraction).ceil - 1, 0].max]
-  end
-
-  def header
-    cpu = File.read("/proc/cpuinfo")[/model name\s*:\s*(.+)/, 1] if File.exist?("/proc/cpuinfo")
-    <<~TEXT
-      # rake bench:worker
-
-      A Sidekiq process running #{CONCURRENCY} chat turns at once (#{TURNS} turns, one round of #{WORDS} words
-      each, from LocalProvider in its own process), through AssistantChatWorker with PostgreSQL locks and
-      Action Cable broadcasts; the native Stream against RubyStream, each in a fresh process. Then
-      #{LONG_TURNS} turns of a #{LONG_WORDS}-token reply (one token a word; fewer turns, as each takes
-      #{LONG_WORDS / [TOKEN_RATE, 1].max} s at #{TOKEN_RATE} tokens/s), paced, against the paced #{WORDS}-word run.
-
-      Broadcasts are counted as Action Cable sends them: each payload's JSON, encoded once in a counting
-      delivery (config.worker.delivery) that hands it on encoded. A reply flush is one chunk broadcast;
-      CPU per flush is the process's CPU over the run (Sidekiq, PostgreSQL, streams and broadcasts alike)
-      divided by the chunks sent, so a turn's fixed costs weigh more on short replies.
-
-      Measured #{Time.now.utc.strftime("%Y-%m-%d %H:%M UTC")} on #{cpu || RUBY_PLATFORM} (#{Etc.nprocessors} cores),
-      #{RUBY_DESCRIPTION}.
-
-      Sibling delay: how much longer than 1 ms a Ruby thread's `sleep 0.001` took while the turns ran, that is
-      the wait any other Ruby work in the process sees. Ratio: how many times better native is (above 1: native
-      better; below 1: RubyStream better). Compare within one run: on a machine shared with other work the
-      tail figures (p99, max) move by 2x or more from run to run.
-    TEXT
-  end
-
-  def section(rate, results, words: WORDS)
-    native, ruby = results
-    ratio = ->(key, better: :lower) {
-      a = native[key].to_f
-      b = ruby[key].to_f
-      return "-" if a.zero? || b.zero?
-
-      format("%.2f", (better == :lower) ? b / a : a / b)
-    }
-    row = ->(label, key, digits, better: :lower) {
-      "| #{label} | #{native[key].round(digits)} | #{ruby[key].round(digits)} | #{ratio.call(key, better: better)} |"
-    }
-    pace = rate.positive? ? "replies paced at #{rate} tokens/s per stream (like a provider)" : "replies at full speed (CPU-bound)"
-    [
-      "## #{words} words, #{pace}, #{native[:turns]} turns",
-      "",
-      "| | native Stream | RubyStream | ratio |",
-      "|---|---:|---:|---:|",
-      row.call("jobs per minute", :jobs_per_minute, 1, better: :higher),
-      row.call("CPU per turn (ms)", :cpu_ms_per_turn, 2),
-      row.call("sibling thread delay p50 (ms)", :delay_p50_ms, 3),
-      row.call("sibling thread delay p99 (ms)", :delay_p99_ms, 3),
-      row.call("sibling thread delay max (ms)", :delay_max_ms, 2),
-      "| connections opened per 100 turns | #{native[:connections_per_100_turns]&.round(1)} | " \
-        "#{ruby[:connections_per_100_turns]&.round(1)} | |",
-      "| wall time (s) | #{native[:wall].round(2)} | #{ruby[:wall].round(2)} | |",
-      "| failed turns | #{native[:failed]} | #{ruby[:failed]} | |",
-      "| sibling samples | #{native[:samples]} | #{ruby[:samples]} | |",
-      "| reply (bytes) | #{native[:reply_bytes].round} | #{ruby[:reply_bytes].round} | |",
-      "| bytes broadcast per turn | #{native[:bytes_per_turn].round} | #{ruby[:bytes_per_turn].round} | |",
-      "| reply flushes (chunks) per turn | #{native[:chunks_per_turn].round(1)} | #{ruby[:chunks_per_turn].round(1)} | |",
-      row.call("CPU per flush (µs)", :cpu_us_per_flush, 1),
-      ""
-    ].join("\n")
-  end
-
-  # Long reply against short, both paced: each figure's ratio next to the ratio of
-  # the replies' lengths. Linear: bytes and CPU per turn grow like the length (ratio
-  # near it), CPU per flush stays put (ratio near 1). Quadratic growth would show a
-  # per-turn ratio near the length ratio's square.
-  def linearity(short, long)
-    rows = VARIANTS.each_index.flat_map do |index|
-      a = short[index]
-      b = long[index]
-      length = b[:reply_bytes] / a[:reply_bytes]
-      [[:bytes_per_turn, "bytes broadcast per turn", 0], [:cpu_ms_per_turn, "CPU per turn (ms)", 2],
-        [:chunks_per_turn, "reply flushes per turn", 1], [:cpu_us_per_flush, "CPU per flush (µs)", 1]].map do |key, label, digits|
-        "| #{a[:variant]} | #{label} | #{a[key].round(digits)} | #{b[key].round(digits)} | #{format("%.2f", b[key] / a[key])} | #{format("%.2f", length)} |"
-      end
-    end
-    [
-      "## linear in the reply's length: #{LONG_WORDS}-token reply against the #{WORDS}-word one, paced",
-      "",
-      "Reply bytes per turn: #{short.map { |r| r[:reply_bytes].round }.join("/")} against " \
-        "#{long.map { |r| r[:reply_bytes].round }.join("/")} (native/RubyStream).",
-      "",
-      "| stream | figure | #{WORDS} words | #{LONG_WORDS} tokens | ratio | length ratio |",
-      "|---|---|---:|---:|---:|---:|",
-      *rows,
-      ""
-    ].join("\n")
   end
 end
 

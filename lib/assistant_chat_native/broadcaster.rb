@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require "json"
+require "cgi"
 require_relative "broadcaster/stream_name"
 
 module AssistantChatNative
@@ -50,6 +51,7 @@ module AssistantChatNative
     }.freeze
 
     SUMMARY_LIMIT = 80
+    TURBO_STREAM_CLOSE = "</template></turbo-stream>"
 
     attr_reader :stream, :target, :counts, :offset
 
@@ -223,9 +225,13 @@ module AssistantChatNative
       end
     end
 
+    # Built per flush, so from frozen pieces: the element's opening tag per action and
+    # part once per broadcaster, the text escaped by CGI.escapeHTML (C; the same five
+    # characters as ERB::Util.html_escape, without a SafeBuffer).
     def turbo_stream(action, part, text)
-      require "erb"
-      %(<turbo-stream action="#{action}" target="#{@target}_#{part}"><template>#{ERB::Util.html_escape(text.to_s)}</template></turbo-stream>)
+      opening = (@openings ||= {})[[action, part]] ||=
+        %(<turbo-stream action="#{action}" target="#{@target}_#{part}"><template>).freeze
+      "#{opening}#{CGI.escapeHTML(text.to_s)}#{TURBO_STREAM_CLOSE}"
     end
 
     def action_cable_payload(payload)

@@ -543,9 +543,15 @@ module AssistantChatNative
       @round_count = round.to_i
       return unless respond_to?(:at, true) && defined?(::Sidekiq::Status::Worker)
 
+      # Each store is a Redis round trip: nothing before a round is done (no progress to
+      # show yet), the total once per job, then a round only when it changed.
       rounds = AssistantChatNative.config.max_rounds
-      total(rounds)
-      at([@round_count, rounds].min, "round #{@round_count}")
+      done = [@round_count, rounds].min
+      return if @progress_stored == [done, rounds] || (@progress_stored.nil? && done.zero?)
+
+      total(rounds) unless @progress_stored&.last == rounds
+      at(done, "round #{@round_count}")
+      @progress_stored = [done, rounds]
     rescue => e
       logger_for.debug("[#{self.class.name}] progress not stored: #{Redaction.text(e.message)}")
     end

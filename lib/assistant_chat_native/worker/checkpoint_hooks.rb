@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require "json"
+require_relative "shown_text_statement"
 
 module AssistantChatNative
   class Worker
@@ -15,6 +16,16 @@ module AssistantChatNative
       # Assistant rows of a turn that has not ended: "streaming" (its job is running,
       # or died), "partial" (handed to a continuation job).
       UNFINISHED = %w[streaming partial].freeze
+      STREAMING = "streaming"
+
+      # Whether the pool's with_connection takes prevent_permanent_checkout (Rails 7.2
+      # on): asked once per pool class, not on every flush.
+      def self.prevents_permanent_checkout?(pool)
+        (@prevents_permanent_checkout ||= {}).fetch(pool.class) do
+          @prevents_permanent_checkout[pool.class] = pool.method(:with_connection).parameters
+            .any? { |_type, name| name == :prevent_permanent_checkout }
+        end
+      end
 
       # Saves state and the visible text on this turn's row.
       def save_checkpoint(state, text)
@@ -26,12 +37,15 @@ module AssistantChatNative
         end
       end
 
-      # Saves the text the page is about to be shown (one UPDATE of content).
+      # Saves the text the page is about to be shown (one UPDATE of content, a
+      # statement built once per turn: ShownTextStatement).
       def save_shown_text(text)
-        borrowing_connection do
+        borrowing_connection do |connection|
           row = checkpoint_row(text)
-          row.class.where(row.class.primary_key => row.id).where(column(:status) => "streaming")
-            .update_all(column(:content) => text.to_s)
+          unless @shown_text_statement&.row.equal?(row)
+            @shown_text_statement = ShownTextStatement.new(row: row, content: column(:content), status: column(:status))
+          end
+          @shown_text_statement.call(connection, text.to_s)
         end
       end
 
@@ -69,7 +83,7 @@ module AssistantChatNative
       # Runs the block on a connection borrowed for it (the job's own on its thread).
       def borrowing_connection(&block)
         pool = message_model.connection_pool
-        if pool.method(:with_connection).parameters.any? { |_type, name| name == :prevent_permanent_checkout }
+        if CheckpointHooks.prevents_permanent_checkout?(pool)
           pool.with_connection(prevent_permanent_checkout: true, &block)
         else
           pool.with_connection(&block)

@@ -3,6 +3,7 @@
 require "tempfile"
 require_relative "message_hooks"
 require_relative "checkpoint_hooks"
+require_relative "cancel_poll"
 
 module AssistantChatNative
   class Worker
@@ -77,10 +78,8 @@ module AssistantChatNative
       def cancelled?
         return false unless @conversation.has_attribute?(:cancel_requested_at)
 
-        # Uncached: Sidekiq runs jobs inside the Rails executor, whose query cache
-        # would answer every poll with the first one's result.
-        model = @conversation.class
-        requested = model.uncached { model.where(id: @conversation.id).pick(:cancel_requested_at) }
+        @cancel_poll = CancelPoll.new(@conversation) unless @cancel_poll&.record.equal?(@conversation)
+        requested = @cancel_poll.requested_at
         started = @chain_started_at || @locked_at&.to_f
         !requested.nil? && (started.nil? || requested.to_f >= started)
       end

@@ -29,6 +29,11 @@ module SdkAgreement
       ],
       usage: {input_tokens: 240, output_tokens: 38}
     },
+    # A call alone, without text or arguments: no text block, message item or content.
+    "bare_tool_call" => {
+      tool_calls: [{id: "call_sdk_refresh", name: "refresh_inbox", arguments: {}}],
+      usage: {input_tokens: 90}
+    },
     "thinking" => {
       thinking: "The user greets me. A short, friendly answer will do; no tool is needed.",
       signature: "sig-sdk-agreement",
@@ -98,7 +103,7 @@ module SdkAgreement
     script = SCENARIOS.fetch(scenario)
     usage = script[:usage].slice(:input_tokens, :output_tokens, :cache_read_tokens)
     usage[:cache_write_tokens] = script[:usage][:cache_write_tokens] if DIALECTS.fetch(dialect)[:cache_writes]
-    JSON.parse(JSON.generate({text: script[:text], thinking: script[:thinking].to_s, usage: usage.compact}))
+    JSON.parse(JSON.generate({text: script[:text].to_s, thinking: script[:thinking].to_s, usage: usage.compact}))
   end
 
   # The scripted tool calls' names and arguments (ids are each dialect's to send or not).

@@ -48,11 +48,11 @@ module SdkAgreement
 
   EVERY_SCENARIO = SCENARIOS.keys.freeze
 
-  # One entry per streaming dialect. The key names the SDK's reader
-  # (readers/<key>.mjs); entry: is what ModelRegistry::Entry needs to build the gem's
-  # request for it (its provider also picks LocalProvider's base URL, which the SDK is
-  # given); scenarios: those the dialect can carry; cache_writes: whether its usage
-  # reports tokens written to the cache.
+  # One entry per streaming dialect, each of Providers.names: the key is the dialect's name
+  # (the Stream's provider:, LocalProvider's endpoint, whose base URL the SDK is given) and
+  # names the SDK's reader (readers/<key>.mjs); entry: what ModelRegistry::Entry needs to
+  # build the gem's request in that dialect; scenarios: those the dialect can carry;
+  # cache_writes: whether its usage reports tokens written to the cache.
   DIALECTS = {
     anthropic: {entry: {provider: :anthropic}, scenarios: EVERY_SCENARIO, cache_writes: true},
     # Chat Completions streams no reasoning.
@@ -78,9 +78,8 @@ module SdkAgreement
   end
 
   def entry_for(dialect, scenario, local_provider)
-    options = DIALECTS.fetch(dialect)[:entry]
     AssistantChatNative::ModelRegistry::Entry.new(key: model_for(scenario), model_id: model_for(scenario),
-      base_url: local_provider.base_url_for(options[:provider]), api_key: API_KEY, **options)
+      base_url: local_provider.base_url_for(dialect), api_key: API_KEY, **DIALECTS.fetch(dialect)[:entry])
   end
 
   # The gem's reading of one case, streamed as Turn streams a round: the entry's URL and
@@ -90,7 +89,7 @@ module SdkAgreement
     entry = entry_for(dialect, scenario, local_provider)
     body = AssistantChatNative::Request.build(entry, system: "Answer briefly.",
       messages: [{role: "user", content: "Hello"}])
-    result = stream_class.new(provider: entry.provider, url: entry.url, headers: entry.headers,
+    result = stream_class.new(provider: dialect, url: entry.url, headers: entry.headers,
       body: JSON.generate(body)).run(Object.new)
     return {"error" => "#{result.failure.inspect}: #{result.failure.detail}"} unless result.success?
 
@@ -135,7 +134,7 @@ module SdkAgreement
   def sdk_readings(local_provider)
     input = cases.map do |dialect, scenario|
       {dialect: dialect, scenario: scenario, model: model_for(scenario), api_key: API_KEY,
-       base_url: local_provider.base_url_for(DIALECTS.fetch(dialect)[:entry][:provider])}
+       base_url: local_provider.base_url_for(dialect)}
     end
     output, errors, status = Open3.capture3("node", "read.mjs", stdin_data: JSON.generate(input), chdir: DIR)
     raise "node read.mjs exited with #{status.exitstatus}:\n#{errors}" unless status.success?

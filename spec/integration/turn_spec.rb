@@ -101,14 +101,17 @@ RSpec.describe AssistantChatNative::Turn do
         first, second = bodies
         case provider
         when :anthropic
-          expect(first).to include("model" => models[:high_id], "stream" => true, "system" => "Answer briefly.",
+          # Prompt caching is on by default: the tools, the system prompt and the round's tool results are marked.
+          cached = {"cache_control" => {"type" => "ephemeral"}}
+          expect(first).to include("model" => models[:high_id], "stream" => true,
+            "system" => [{"type" => "text", "text" => "Answer briefly."}.merge(cached)],
             "max_tokens" => 8192, "messages" => [{"role" => "user", "content" => [{"type" => "text", "text" => "Weather in Paris and Rome?"}]}])
           expect(first["tools"]).to eq([{"name" => "get_weather", "description" => "Current weather for a city",
-                                         "input_schema" => {"type" => "object", "properties" => {"city" => {"type" => "string"}}, "required" => ["city"]}}])
+                                         "input_schema" => {"type" => "object", "properties" => {"city" => {"type" => "string"}}, "required" => ["city"]}}.merge(cached)])
           ids = second["messages"][1]["content"].select { |b| b["type"] == "tool_use" }.map { |b| b["id"] }
           expect(second["messages"][2]).to eq("role" => "user", "content" => [
             {"type" => "tool_result", "tool_use_id" => ids[0], "content" => "sunny in Paris"},
-            {"type" => "tool_result", "tool_use_id" => ids[1], "content" => "sunny in Rome"}
+            {"type" => "tool_result", "tool_use_id" => ids[1], "content" => "sunny in Rome"}.merge(cached)
           ])
         when :openai
           expect(first).to include("model" => models[:high_id], "stream" => true, "stream_options" => {"include_usage" => true})

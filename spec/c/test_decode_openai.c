@@ -413,6 +413,8 @@ FIXTURE_TEST(stop_length)
 FIXTURE_TEST(stop_content_filter)
 FIXTURE_TEST(error_mid_stream)
 FIXTURE_TEST(truncated)
+FIXTURE_TEST(text_cached)
+FIXTURE_TEST(no_done)
 
 int main(void)
 {
@@ -441,6 +443,8 @@ int main(void)
         cmocka_unit_test(malformed_chunks_fail),
         cmocka_unit_test(tool_call_index_past_the_bound_is_a_limit),
         cmocka_unit_test(fixture_text),
+        cmocka_unit_test(fixture_text_cached),
+        cmocka_unit_test(fixture_no_done),
         cmocka_unit_test(fixture_text_no_usage_crlf),
         cmocka_unit_test(fixture_tool_calls_parallel),
         cmocka_unit_test(fixture_text_then_tool_call),

@@ -624,6 +624,23 @@ RSpec.describe AssistantChatNative::Turn do
     end
   end
 
+  it "costs an escalated turn what each model charged for its own attempts" do
+    local_provider.enqueue(tool_calls: two_cities.take(1), model: "claude-haiku-5-5", usage: {input_tokens: 100, output_tokens: 10})
+    local_provider.enqueue(text: "", model: "claude-haiku-5-5", usage: {input_tokens: 120, output_tokens: 1})
+    local_provider.enqueue(text: "Paris is sunny.", model: "claude-sonnet-5-5",
+      usage: {input_tokens: 150, output_tokens: 5, cache_read_tokens: 50, cache_write_tokens: 0})
+
+    outcome = turn("claude-haiku").run
+
+    expect(outcome).to have_attributes(status: :completed, model: "claude-sonnet", escalated?: true)
+    # Haiku 5.5 $0.10 in / $0.50 out; Sonnet 5.5 $2 in / $10 out / $0.10 cache read (per million).
+    haiku = (100 * 0.10 + 10 * 0.50) + (120 * 0.10 + 1 * 0.50)
+    sonnet = 150 * 2.0 + 5 * 10.0 + 50 * 0.10
+    expect(outcome.cost).to be_within(1e-12).of((haiku + sonnet) / 1_000_000.0)
+    expect(outcome.round_details.map { |round| round[:cost] }).to eq([0.000015, 0.0003675])
+    expect(outcome.to_h[:cost]).to eq(outcome.cost)
+  end
+
   it "escalates a Gemini body-less 400 to claude-sonnet" do
     local_provider.enqueue(status: 400, body: "", provider: :gemini)
     local_provider.enqueue(text: "Answered by Claude.", provider: :anthropic)

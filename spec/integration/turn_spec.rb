@@ -617,7 +617,7 @@ RSpec.describe AssistantChatNative::Turn do
         turn("claude-sonnet").run
 
         expect(stream_ends.size).to eq(1)
-        expect(stream_ends.first.keys).to contain_exactly(:round, :attempt, :model, :provider, :model_id, :stats, :usage,
+        expect(stream_ends.first.keys).to contain_exactly(:round, :attempt, :model, :provider, :model_id, :stats, :usage, :cost,
           :stop_reason, :tool_calls, :failures, :failure_kind)
         expect(stream_ends.first.inspect).not_to include("test-key")
       end

@@ -19,9 +19,13 @@ module AssistantChatNative
       # per model) is simply not cached: the API neither errs nor charges for it. Thinking
       # blocks cannot carry cache_control, so a message's last other block is marked.
       # ttl: nil sends no ttl (the API's 5 minutes); "1h" writes cost more and last longer.
-      # Sources: docs.anthropic.com/en/docs/build-with-claude/prompt-caching (read
-      # 2026-12-03): "up to 4 cache breakpoints", cache_control {type: "ephemeral", ttl:
-      # "5m" | "1h"}, minimum lengths per model, thinking blocks not cacheable directly.
+      # Source: Anthropic's prompt-caching guide (platform.claude.com/docs/en/build-with-claude/
+      # prompt-caching), as the client libraries and write-ups that quote it give it (read
+      # 2026-12-03; the page itself was not in reach): at most 4 explicit breakpoints,
+      # cache_control {type: "ephemeral", ttl: "5m" | "1h"}, minimum lengths per model,
+      # thinking blocks not cacheable on their own. The guide's other mode, one top-level
+      # cache_control that follows the conversation, is not used: explicit breakpoints also
+      # keep the tools and system prompt cached while the conversation changes.
       class CacheBreakpoints
         MAX = 4
         UNMARKABLE = %w[thinking redacted_thinking].freeze

@@ -56,6 +56,9 @@ module AssistantChatNative
   #   model:, id:    override the echoed model and the message id
   #   pings:         Anthropic ping events after the first block start (default 1)
   #   args_fragment: characters of tool arguments per delta (default 12)
+  #   done:          false: OpenAI's stream ends with no `data: [DONE]` after the
+  #                  finish_reason (and usage) chunks, as some compatible servers
+  #                  do; the body still ends cleanly (default true)
   #   replay:        send a recorded .sse file instead (a path, or a fixture name
   #                  looked up as <fixtures_dir>/<provider>/<name>.sse)
   # Wire:
@@ -74,8 +77,10 @@ module AssistantChatNative
   #   reset_after:   body bytes sent before a TCP reset (SO_LINGER 0)
   #   close_after:   events sent before a close (FIN) mid chunked body
   #   close_without_terminal: true sends all but the terminal event (Anthropic
-  #                  message_stop, OpenAI [DONE], Gemini's finishReason chunk),
-  #                  ends the chunked body and closes
+  #                  message_stop, Gemini's finishReason chunk; OpenAI's
+  #                  finish_reason chunk and all after it, as a close after a
+  #                  finish_reason is a whole reply), ends the chunked body and
+  #                  closes
   #   error_event:   true or {after: events (1), type:, message:, code:, data:}:
   #                  the provider's mid-stream error event, after which the
   #                  stream ends

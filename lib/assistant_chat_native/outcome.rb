@@ -1,5 +1,7 @@
 # frozen_string_literal: true
 
+require_relative "model_registry/prices"
+
 module AssistantChatNative
   # What Turn#run produced. Plain data.
   #
@@ -12,8 +14,10 @@ module AssistantChatNative
   #                    messages of tool_result parts; append them to the history to persist
   #   messages         the whole history after this run (input, possibly compacted, + transcript)
   #   usage            tokens in total for this run: {input_tokens:, output_tokens:, ...}
+  #                    (cache_read_tokens:, cache_write_tokens: when the provider reported them)
+  #   cost             USD for this run (#cost)
   #   round_details    one Hash per round: {round:, model:, provider:, model_id:, attempts:,
-  #                    failures: [kinds of failed attempts], usage:, stop_reason:, tool_calls:, stats:}
+  #                    failures: [kinds of failed attempts], usage:, cost:, stop_reason:, tool_calls:, stats:}
   #   rounds           rounds completed in this run (round_details.size)
   #   retries          attempts retried after a failure, over all rounds
   #   compactions      history compactions (this run and any it resumed from)
@@ -69,7 +73,15 @@ module AssistantChatNative
 
     alias_method :total_usage, :usage
 
-    # One flat Hash per round for instrumentation: round, model, provider, attempts, tokens,
+    # What this run's requests cost in USD (a Float), every attempt priced at its own model's
+    # prices (ModelRegistry::Prices), cache reads at the cache-read price: an escalated turn
+    # costs the sum of both models'. nil when a price it needed is unknown.
+    def cost
+      ModelRegistry::Prices.sum(round_details.map { |round| round.fetch(:cost, nil) })
+    end
+
+    # One flat Hash per round for instrumentation: round, model, provider, attempts, tokens
+    # (cache counts nil when not reported), cost,
     # stop_reason, failure_kind (of the last failed attempt, nil when none) and the last
     # attempt's stream stats (status, time_to_first_byte, time_to_first_token, duration,
     # bytes, events, flushes).
@@ -78,7 +90,8 @@ module AssistantChatNative
         (round[:stats] || {}).to_h.transform_keys(&:to_sym).merge(
           round: round[:round], model: round[:model], provider: round[:provider], attempts: round[:attempts],
           input_tokens: round[:usage][:input_tokens], output_tokens: round[:usage][:output_tokens],
-          stop_reason: round[:stop_reason], failure_kind: round[:failures].last
+          cache_read_tokens: round[:usage][:cache_read_tokens], cache_write_tokens: round[:usage][:cache_write_tokens],
+          cost: round[:cost], stop_reason: round[:stop_reason], failure_kind: round[:failures].last
         )
       end
     end
@@ -86,7 +99,7 @@ module AssistantChatNative
     # Everything but the history, for logs and instrumentation.
     def to_h
       {status: status, text: text, model: model, requested_model: requested_model, escalated: escalated?,
-       rounds: rounds, retries: retries, compactions: compactions, usage: usage,
+       rounds: rounds, retries: retries, compactions: compactions, usage: usage, cost: cost,
        round_details: round_details, stop_reason: stop_reason, failure: failure&.to_h}
     end
 

@@ -35,7 +35,8 @@ module AssistantChatNative
   #                                     escalated model), model: (registry key), provider:,
   #                                     model_id:, stats: (the Result's: status,
   #                                     time_to_first_byte, time_to_first_token, duration, bytes,
-  #                                     events, flushes), usage:, stop_reason:, tool_calls: (count),
+  #                                     events, flushes), usage:, cost: (USD, the attempt's model's
+  #                                     prices, nil when one is unknown), stop_reason:, tool_calls: (count),
   #                                     failures: (kinds of this round's earlier failed attempts),
   #                                     failure_kind: (this attempt's, nil when it succeeded)}
   #   on_checkpoint(state)              what to save so that a job that dies can go on: a
@@ -269,15 +270,20 @@ module AssistantChatNative
       attempts = 0
       failures = []
       usage = empty_usage
+      # Each attempt is priced at its own model's prices, so a round escalated partway costs
+      # what both models charged.
+      @round_cost = 0.0
       notify(:on_round, round_number, @entry.key)
       loop do
         attempts += 1
         result, flushed = stream_once
         add_usage(usage, result.usage)
+        attempt_cost = @entry.cost(result.usage || {})
+        @round_cost = ModelRegistry::Prices.sum([@round_cost, attempt_cost])
         failure = result.failure
         failure = nil if failure&.kind == :refusal && !result.text.empty?
         failure ||= tool_call_failure(result)
-        notify(:on_stream_end, stream_detail(result, attempts, failures, failure))
+        notify(:on_stream_end, stream_detail(result, attempts, failures, failure).merge(cost: attempt_cost))
         if failure.nil?
           if escalate_empty?(result)
             reset_text if flushed
@@ -598,7 +604,7 @@ module AssistantChatNative
     def round_detail(result, attempts, failures, usage)
       add_usage(@usage, usage)
       {round: round_number, model: @entry.key, provider: @entry.provider, model_id: @entry.model_id,
-       attempts: attempts, failures: failures.dup, usage: usage, stop_reason: result.stop_reason,
+       attempts: attempts, failures: failures.dup, usage: usage, cost: @round_cost, stop_reason: result.stop_reason,
        tool_calls: result.tool_calls.size, stats: result.stats}
     end
 

@@ -124,12 +124,13 @@ static void the_choice_with_index_0_is_read_wherever_it_stands(void **state)
         "\"f\"}}]},\"index\":0,\"finish_reason\":\"tool_calls\"},{\"index\":0,\"delta\":{\"content\":"
         "\"C\"}}]}\n\n"
         "data: {\"choices\":[{\"delta\":{\"content\":\"D\"}}]}\n\n",
-        ACN_OK, 0,
+        ACN_OK, 1,
         "text_delta 0 text=A\n"
         "tool_call_start 0 id=c name=f\n"
         "tool_call_end 0\n"
         "stop reason=tool_use text=tool_calls\n"
-        "text_delta 0 text=D\n");
+        "text_delta 0 text=D\n"
+        "done\n");
 }
 
 static void a_negative_choice_index_is_malformed_wherever_it_stands(void **state)
@@ -156,11 +157,12 @@ static void arguments_sent_as_an_object_are_passed_as_json(void **state)
         "data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"call_o\","
         "\"function\":{\"name\":\"f\",\"arguments\":{\"city\": \"Paris\", \"days\": [1, 2]}}}]},"
         "\"finish_reason\":\"tool_calls\"}]}\n\n",
-        ACN_OK, 0,
+        ACN_OK, 1,
         "tool_call_start 0 id=call_o name=f\n"
         "tool_args_delta 0 text={\"city\":\"Paris\",\"days\":[1,2]}\n"
         "tool_call_end 0\n"
-        "stop reason=tool_use text=tool_calls\n");
+        "stop reason=tool_use text=tool_calls\n"
+        "done\n");
 }
 
 static void done_ends_calls_that_never_got_a_finish_reason(void **state)
@@ -184,10 +186,11 @@ static void refusal_text_is_text_and_the_stop_reason_is_refusal(void **state)
                   CHUNK("{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":null,\"refusal\":\"\"}}")
                       CHUNK("{\"index\":0,\"delta\":{\"refusal\":\"I can't help with that.\"}}")
                           CHUNK("{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}"),
-                  ACN_OK, 0,
+                  ACN_OK, 1,
                   "message_start id=chatcmpl-1 name=gpt-4o\n"
                   "text_delta 0 text=I can't help with that.\n"
-                  "stop reason=refusal text=stop\n");
+                  "stop reason=refusal text=stop\n"
+                  "done\n");
 }
 
 static void every_finish_reason_maps(void **state)
@@ -203,8 +206,9 @@ static void every_finish_reason_maps(void **state)
 
         snprintf(input, sizeof input,
                  "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"%s\"}]}\n\n", sent[i]);
-        snprintf(expected, sizeof expected, "stop reason=%s text=%s\n", mapped[i], sent[i]);
-        expect_events(P, input, ACN_OK, 0, expected);
+        /* ended by the close after the finish_reason, as compatible servers end */
+        snprintf(expected, sizeof expected, "stop reason=%s text=%s\ndone\n", mapped[i], sent[i]);
+        expect_events(P, input, ACN_OK, 1, expected);
     }
 }
 
@@ -265,11 +269,12 @@ static void legacy_function_call_is_call_zero(void **state)
         "\"\"}}}]}\n\n"
         "data: {\"choices\":[{\"index\":0,\"delta\":{\"function_call\":{\"arguments\":\"{}\"}}}]}\n\n"
         "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"function_call\"}]}\n\n",
-        ACN_OK, 0,
+        ACN_OK, 1,
         "tool_call_start 0 id=call_0 name=f\n"
         "tool_args_delta 0 text={}\n"
         "tool_call_end 0\n"
-        "stop reason=tool_use text=function_call\n");
+        "stop reason=tool_use text=function_call\n"
+        "done\n");
 }
 
 static void stop_after_tool_calls_is_tool_use(void **state)
@@ -279,11 +284,12 @@ static void stop_after_tool_calls_is_tool_use(void **state)
         P,
         "data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"c\",\"function\":"
         "{\"name\":\"f\",\"arguments\":\"{}\"}}]},\"finish_reason\":\"stop\"}]}\n\n",
-        ACN_OK, 0,
+        ACN_OK, 1,
         "tool_call_start 0 id=c name=f\n"
         "tool_args_delta 0 text={}\n"
         "tool_call_end 0\n"
-        "stop reason=tool_use text=stop\n");
+        "stop reason=tool_use text=stop\n"
+        "done\n");
 }
 
 static void error_object_in_a_data_payload(void **state)
@@ -309,6 +315,45 @@ static void stream_without_done_is_not_done(void **state)
     (void)state;
     expect_events(P, CHUNK("{\"index\":0,\"delta\":{\"content\":\"cut\"}}") "data: {\"choices\":[{\"ind",
                   ACN_OK, 0, "message_start id=chatcmpl-1 name=gpt-4o\ntext_delta 0 text=cut\n");
+}
+
+/* Compatible servers that send no [DONE]: a body that ends after the choice's
+ * finish_reason is whole, with the usage chunk that followed it; one that ends
+ * before any finish_reason is still cut off (stream_without_done_is_not_done). */
+static void a_close_after_the_finish_reason_is_done(void **state)
+{
+    (void)state;
+    expect_events(P,
+                  CHUNK("{\"index\":0,\"delta\":{\"content\":\"whole\"}}")
+                      CHUNK("{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}"),
+                  ACN_OK, 1,
+                  "message_start id=chatcmpl-1 name=gpt-4o\n"
+                  "text_delta 0 text=whole\n"
+                  "stop reason=end_turn text=stop\n"
+                  "done\n");
+}
+
+static void a_close_after_finish_and_usage_keeps_the_usage_and_ends_calls(void **state)
+{
+    (void)state;
+    expect_events(
+        P,
+        CHUNK("{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"call_1\",\"function\":{"
+              "\"name\":\"f\",\"arguments\":\"{}\"}}]}}")
+            CHUNK("{\"index\":0,\"delta\":{},\"finish_reason\":\"tool_calls\"}") "data: "
+                                                                                 "{\"choices\":[],\"usage\":{"
+                                                                                 "\"prompt_tokens\":7,"
+                                                                                 "\"completion_tokens\":3,"
+                                                                                 "\"prompt_tokens_details\":{"
+                                                                                 "\"cached_tokens\":5}}}\n\n",
+        ACN_OK, 1,
+        "message_start id=chatcmpl-1 name=gpt-4o\n"
+        "tool_call_start 0 id=call_1 name=f\n"
+        "tool_args_delta 0 text={}\n"
+        "tool_call_end 0\n"
+        "stop reason=tool_use text=tool_calls\n"
+        "usage usage=7,3,5,-1\n"
+        "done\n");
 }
 
 static void done_payload_must_be_exact(void **state)
@@ -368,6 +413,8 @@ FIXTURE_TEST(stop_length)
 FIXTURE_TEST(stop_content_filter)
 FIXTURE_TEST(error_mid_stream)
 FIXTURE_TEST(truncated)
+FIXTURE_TEST(text_cached)
+FIXTURE_TEST(no_done)
 
 int main(void)
 {
@@ -390,10 +437,14 @@ int main(void)
         cmocka_unit_test(stop_after_tool_calls_is_tool_use),
         cmocka_unit_test(error_object_in_a_data_payload),
         cmocka_unit_test(stream_without_done_is_not_done),
+        cmocka_unit_test(a_close_after_the_finish_reason_is_done),
+        cmocka_unit_test(a_close_after_finish_and_usage_keeps_the_usage_and_ends_calls),
         cmocka_unit_test(done_payload_must_be_exact),
         cmocka_unit_test(malformed_chunks_fail),
         cmocka_unit_test(tool_call_index_past_the_bound_is_a_limit),
         cmocka_unit_test(fixture_text),
+        cmocka_unit_test(fixture_text_cached),
+        cmocka_unit_test(fixture_no_done),
         cmocka_unit_test(fixture_text_no_usage_crlf),
         cmocka_unit_test(fixture_tool_calls_parallel),
         cmocka_unit_test(fixture_text_then_tool_call),

@@ -18,13 +18,14 @@ RSpec.describe "rake assistant_chat_native:models" do
     output
   end
 
-  it "prints the registry from the gem's Rakefile: key, provider, model id, tier, thinking, end of life" do
+  it "prints the registry from the gem's Rakefile: key, provider, model id, tier, thinking, end of life, prices" do
     output = run!(env, "bundle", "exec", "rake", "assistant_chat_native:models", chdir: gem_root)
     lines = output.lines.map(&:rstrip)
-    expect(lines.first.split(/\s{2,}/)).to eq(["key", "provider", "model id", "tier", "thinking", "end of life"])
-    expect(lines).to include(a_string_matching(/\Aclaude-sonnet\s+anthropic\s+claude-sonnet-5-5\s+high\s+off \(adaptive\)\s+none announced\z/))
-    expect(lines).to include(a_string_matching(/\Agpt-mini\s+openai\s+gpt-6\.1-terra\s+low\s+off \(effort\)\s+none announced\z/))
-    expect(lines).to include(a_string_matching(/\Agemini-flash\s+gemini\s+gemini-3\.8-flash\s+low\s+off \(level\)/))
+    expect(lines.first.split(/\s{2,}/)).to eq(["key", "provider", "model id", "tier", "thinking", "end of life",
+      "USD/MTok in/out/cache read/cache write"])
+    expect(lines).to include(a_string_matching(/\Aclaude-sonnet\s+anthropic\s+claude-sonnet-5-5\s+high\s+off \(adaptive\)\s+none announced\s+2\.00\/10\.00\/0\.10\/2\.50\z/))
+    expect(lines).to include(a_string_matching(/\Agpt-mini\s+openai\s+gpt-6\.1-terra\s+low\s+off \(effort\)\s+none announced\s+1\.00\/5\.00\/0\.05\/1\.25, over 272K prompt tokens 2\.00\/7\.50\/0\.10\/-\z/))
+    expect(lines).to include(a_string_matching(/\Agemini-flash\s+gemini\s+gemini-3\.8-flash\s+low\s+off \(level\)\s+none announced\s+unknown\z/))
     expect(lines.size).to eq(7)
   end
 
@@ -49,8 +50,8 @@ RSpec.describe "rake assistant_chat_native:models" do
 
     it "lists the app's registrations with their end of life" do
       output = run!(@env, RbConfig.ruby, "bin/rails", "assistant_chat_native:models", chdir: @root)
-      expect(output).to match(/^legacy-sonnet\s+anthropic\s+claude-sonnet-4-5\s+high\s+budget 2048 tokens\s+retired 2026-11-30, replacement claude-sonnet-5-5$/)
-      expect(output).to match(/^gpt-soon\s+openai\s+gpt-5\s+high\s+off \(effort\)\s+in 12 days \(#{Date.today + 12}\), replacement gpt-6\.1-sol$/)
+      expect(output).to match(/^legacy-sonnet\s+anthropic\s+claude-sonnet-4-5\s+high\s+budget 2048 tokens\s+retired 2026-11-30, replacement claude-sonnet-5-5\s+unknown$/)
+      expect(output).to match(/^gpt-soon\s+openai\s+gpt-5\s+high\s+off \(effort\)\s+in 12 days \(#{Date.today + 12}\), replacement gpt-6\.1-sol\s+unknown$/)
       expect(output).to match(/^claude-sonnet\s+anthropic\s+claude-sonnet-5-5/)
     end
 

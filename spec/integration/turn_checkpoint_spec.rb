@@ -138,8 +138,9 @@ RSpec.describe AssistantChatNative::Turn, "checkpoints" do
     outcome, resumed = resume(handler.checkpoints.last)
 
     expect(outcome).to have_attributes(status: :completed, text: "#{partial} the rest.")
+    # The words kept end the prefix before the newest user message, where the cache breakpoint goes.
     expect(last_request_messages.last(2)).to eq([
-      {"role" => "assistant", "content" => [{"type" => "text", "text" => partial}]},
+      {"role" => "assistant", "content" => [{"type" => "text", "text" => partial, "cache_control" => {"type" => "ephemeral"}}]},
       {"role" => "user", "content" => [{"type" => "text", "text" => described_class::CONTINUE_PROMPT}]}
     ])
     # Every text the resumed turn shows starts with what the user had seen.

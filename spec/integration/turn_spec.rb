@@ -101,14 +101,17 @@ RSpec.describe AssistantChatNative::Turn do
         first, second = bodies
         case provider
         when :anthropic
-          expect(first).to include("model" => models[:high_id], "stream" => true, "system" => "Answer briefly.",
+          # Prompt caching is on by default: the tools, the system prompt and the round's tool results are marked.
+          cached = {"cache_control" => {"type" => "ephemeral"}}
+          expect(first).to include("model" => models[:high_id], "stream" => true,
+            "system" => [{"type" => "text", "text" => "Answer briefly."}.merge(cached)],
             "max_tokens" => 8192, "messages" => [{"role" => "user", "content" => [{"type" => "text", "text" => "Weather in Paris and Rome?"}]}])
           expect(first["tools"]).to eq([{"name" => "get_weather", "description" => "Current weather for a city",
-                                         "input_schema" => {"type" => "object", "properties" => {"city" => {"type" => "string"}}, "required" => ["city"]}}])
+                                         "input_schema" => {"type" => "object", "properties" => {"city" => {"type" => "string"}}, "required" => ["city"]}}.merge(cached)])
           ids = second["messages"][1]["content"].select { |b| b["type"] == "tool_use" }.map { |b| b["id"] }
           expect(second["messages"][2]).to eq("role" => "user", "content" => [
             {"type" => "tool_result", "tool_use_id" => ids[0], "content" => "sunny in Paris"},
-            {"type" => "tool_result", "tool_use_id" => ids[1], "content" => "sunny in Rome"}
+            {"type" => "tool_result", "tool_use_id" => ids[1], "content" => "sunny in Rome"}.merge(cached)
           ])
         when :openai
           expect(first).to include("model" => models[:high_id], "stream" => true, "stream_options" => {"include_usage" => true})
@@ -614,11 +617,28 @@ RSpec.describe AssistantChatNative::Turn do
         turn("claude-sonnet").run
 
         expect(stream_ends.size).to eq(1)
-        expect(stream_ends.first.keys).to contain_exactly(:round, :attempt, :model, :provider, :model_id, :stats, :usage,
+        expect(stream_ends.first.keys).to contain_exactly(:round, :attempt, :model, :provider, :model_id, :stats, :usage, :cost,
           :stop_reason, :tool_calls, :failures, :failure_kind)
         expect(stream_ends.first.inspect).not_to include("test-key")
       end
     end
+  end
+
+  it "costs an escalated turn what each model charged for its own attempts" do
+    local_provider.enqueue(tool_calls: two_cities.take(1), model: "claude-haiku-5-5", usage: {input_tokens: 100, output_tokens: 10})
+    local_provider.enqueue(text: "", model: "claude-haiku-5-5", usage: {input_tokens: 120, output_tokens: 1})
+    local_provider.enqueue(text: "Paris is sunny.", model: "claude-sonnet-5-5",
+      usage: {input_tokens: 150, output_tokens: 5, cache_read_tokens: 50, cache_write_tokens: 0})
+
+    outcome = turn("claude-haiku").run
+
+    expect(outcome).to have_attributes(status: :completed, model: "claude-sonnet", escalated?: true)
+    # Haiku 5.5 $0.10 in / $0.50 out; Sonnet 5.5 $2 in / $10 out / $0.10 cache read (per million).
+    haiku = (100 * 0.10 + 10 * 0.50) + (120 * 0.10 + 1 * 0.50)
+    sonnet = 150 * 2.0 + 5 * 10.0 + 50 * 0.10
+    expect(outcome.cost).to be_within(1e-12).of((haiku + sonnet) / 1_000_000.0)
+    expect(outcome.round_details.map { |round| round[:cost] }).to eq([0.000015, 0.0003675])
+    expect(outcome.to_h[:cost]).to eq(outcome.cost)
   end
 
   it "escalates a Gemini body-less 400 to claude-sonnet" do

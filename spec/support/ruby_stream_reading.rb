@@ -23,6 +23,8 @@ module RubyStreamReading
       problem = :malformed
       break
     end
+    # The body ended cleanly: the normalizer may take that as the reply's end.
+    normalizer.close.each { |event| accumulator.apply(event) } if problem.nil? && normalizer.respond_to?(:close)
     failures = AssistantChatNative::RubyStream::FailureBuilder.new(provider: provider)
     failure = accumulator.finish(failures: failures, decoder_problem: problem, streamed: !accumulator.text.empty?)
     accumulator.result(failure: failure, stats: {})

@@ -88,6 +88,7 @@ typedef struct acn_decoder {
     int done;       /* terminal (or error) event seen */
     int tool_calls; /* function calls seen (Gemini ids; OpenAI and Gemini tool_use) */
     int refusal;    /* OpenAI refusal text seen */
+    int stopped;    /* a STOP event was emitted */
     int failed;
     acn_status status;
     char error[ACN_DECODER_ERROR_MAX];
@@ -103,8 +104,9 @@ acn_status acn_decoder_init(acn_decoder *d, acn_provider provider, size_t max_ev
 acn_status acn_decoder_feed(acn_decoder *d, const char *bytes, size_t len);
 /* One SSE event parsed elsewhere; same results as acn_decoder_feed. */
 acn_status acn_decoder_feed_event(acn_decoder *d, const acn_sse_event *event);
-/* End of the response body: an unterminated SSE event is discarded. Emits nothing
- * else: whether the stream was complete is acn_decoder_done. */
+/* End of the response body, which closed cleanly: an unterminated SSE event is
+ * discarded, and a dialect that takes a close as the end (OpenAI, after a choice
+ * finished) emits DONE. Whether the stream was complete is then acn_decoder_done. */
 acn_status acn_decoder_finish(acn_decoder *d);
 int acn_decoder_done(const acn_decoder *d);
 /* Why the last failing call failed; "" when nothing failed. */

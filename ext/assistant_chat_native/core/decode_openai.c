@@ -7,7 +7,9 @@
  * fragments after, calls possibly interleaved), .reasoning_content / .reasoning
  * (compatible servers' thinking), choices[].finish_reason, a top-level `usage`
  * (the chunk with empty choices when stream_options.include_usage is set), an
- * `error` object in place of a chunk, and the terminal `[DONE]`. Only the choice
+ * `error` object in place of a chunk, and the terminal `[DONE]`. Some compatible
+ * servers send no [DONE]: a body that closes cleanly after the choice's
+ * finish_reason is complete (close), with whatever usage came. Only the choice
  * with index 0 is read, wherever it stands in `choices` (a choice without an
  * index stands for its position); a negative index is malformed.
  *
@@ -405,11 +407,22 @@ static acn_status end(acn_decoder *d, const acn_sse_event *sse)
     return acn_decoder_stop(d, reason, S_FINISH);
 }
 
+/* A clean close after the choice finished ends the reply as [DONE] would; a usage
+ * chunk that [DONE] would have waited for may never come. Before a finish_reason, a
+ * close is a cut-off reply and stays incomplete. */
+static acn_status close_body(acn_decoder *d)
+{
+    if (!d->stopped)
+        return ACN_OK;
+    return acn_decoder_terminal(d);
+}
+
 const acn_dialect acn_dialect_openai = {
     .name = "openai",
     .listener = &listener,
     .begin = begin,
     .end = end,
+    .close = close_body,
     .stop_reason = stop_reason,
     .keeps_thinking_blocks = 0,
 };

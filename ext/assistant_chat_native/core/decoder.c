@@ -124,9 +124,15 @@ acn_status acn_decoder_feed(acn_decoder *d, const char *bytes, size_t len)
 
 acn_status acn_decoder_finish(acn_decoder *d)
 {
+    const acn_dialect *dialect = acn_dialect_of(d->provider);
+    acn_status status;
+
     if (d->failed)
         return d->status;
-    return sse_status(d, acn_sse_finish(&d->sse));
+    status = sse_status(d, acn_sse_finish(&d->sse));
+    if (status != ACN_OK || d->done || dialect->close == NULL)
+        return status;
+    return dialect->close(d);
 }
 
 int acn_decoder_done(const acn_decoder *d)
@@ -357,6 +363,7 @@ acn_status acn_decoder_stop(acn_decoder *d, acn_stop_reason reason, int text_slo
 {
     acn_event event;
 
+    d->stopped = 1;
     acn_decoder_event_init(&event, ACN_EVENT_STOP, -1);
     event.stop_reason = reason;
     acn_decoder_event_text(&event, d, d->str[text_slot]);

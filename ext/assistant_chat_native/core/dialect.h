@@ -28,6 +28,9 @@ typedef struct acn_dialect {
     const acn_json_listener *listener;
     acn_status (*begin)(struct acn_decoder *d, const acn_sse_event *event, int *handled);
     acn_status (*end)(struct acn_decoder *d, const acn_sse_event *event);
+    /* The body ended cleanly with no terminal event: may end the stream from what
+     * came (acn_decoder_terminal), or leave it incomplete. NULL: always incomplete. */
+    acn_status (*close)(struct acn_decoder *d);
 
     /* The provider's own stop reason to the normalized one, from the string
      * alone; `end` adds what the stream itself says (Gemini's STOP after a

@@ -4,8 +4,10 @@ module AssistantChatNative
   class LocalProvider
     # One server-sent event as it goes on the wire: its bytes (the "event:"/"data:"
     # lines and the blank line that ends it), whether it carries a token (so the
-    # token rate paces it), and whether it is the provider's terminal event
-    # (Anthropic message_stop, OpenAI [DONE], Gemini's chunk with finishReason).
+    # token rate paces it), and whether it belongs to the reply's end (Anthropic
+    # message_stop, Gemini's chunk with finishReason; OpenAI's finish_reason chunk,
+    # usage chunk and [DONE], since a clean close after a finish_reason is a whole
+    # reply).
     Event = Struct.new(:data, :paced, :terminal, keyword_init: true) do
       def self.sse(data, event: nil, paced: false, terminal: false, newline: "\n")
         text = +""

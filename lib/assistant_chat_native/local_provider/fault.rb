@@ -15,8 +15,8 @@ module AssistantChatNative
     # reset_after:  after this many body bytes, reset the TCP connection (RST).
     # close_after:  after this many events, close the connection (FIN) without
     #   ending the chunked body.
-    # close_without_terminal:  send every event but the terminal one, end the
-    #   chunked body and close the connection.
+    # close_without_terminal:  send every event but the terminal ones (Event), end
+    #   the chunked body and close the connection.
     # error_event:  a mid-stream error event in the provider's format, sent after
     #   `after` events (default 1); true for the provider's default error
     #   (Anthropic overloaded_error, OpenAI server_error, Gemini 503 UNAVAILABLE), or

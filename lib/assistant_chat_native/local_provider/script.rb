@@ -14,11 +14,11 @@ module AssistantChatNative
       DEFAULT_TEXT = "Hello from LocalProvider. This reply is scripted."
 
       REPLY_KEYS = %i[text tokens thinking signature tool_calls usage stop_reason model id
-        refusal pings args_fragment replay].freeze
+        refusal pings args_fragment replay done].freeze
       WIRE_KEYS = %i[token_rate chunk_size seed].freeze
 
       attr_reader :text, :thinking, :signature, :tool_calls, :usage, :stop_reason, :model, :id,
-        :refusal, :pings, :args_fragment, :replay, :token_rate, :chunk_size, :seed, :fault
+        :refusal, :pings, :args_fragment, :replay, :done, :token_rate, :chunk_size, :seed, :fault
 
       def self.build(value)
         case value
@@ -51,6 +51,7 @@ module AssistantChatNative
         @pings = Integer(options.fetch(:pings, 1))
         @args_fragment = Integer(options.fetch(:args_fragment, 12))
         @replay = options[:replay]&.to_s
+        @done = options.fetch(:done, true) ? true : false
         @token_rate = options[:token_rate]&.then { |rate| Float(rate) }
         @chunk_size = chunk_size_option(options[:chunk_size])
         @seed = Integer(options.fetch(:seed, 1))

@@ -5,6 +5,7 @@ require "uri"
 require_relative "../redaction"
 require_relative "../providers"
 require_relative "lifecycle"
+require_relative "prices"
 require_relative "thinking"
 
 module AssistantChatNative
@@ -28,13 +29,20 @@ module AssistantChatNative
     #               output_config.effort, OpenAI's reasoning_effort, Gemini 3's thinkingLevel.
     #               Setting it turns thinking on where the model has a switch.
     #   retires_on  a Date (or "YYYY-MM-DD") overriding the Lifecycle table's end of life
+    #   prices      {input:, output:, cache_read:, cache_write:} in USD per million tokens
+    #               (and long_prompt:, as in Prices), overriding the Prices table's row: for a
+    #               model the table lacks, such as one on a compatible server
+    #   prompt_caching  Anthropic: true (default) marks the tools, system prompt and
+    #               conversation prefix for caching with the API's 5-minute lifetime; "1h" for
+    #               the one-hour lifetime (writes cost 2x input instead of 1.25x); "5m" as true;
+    #               false sends no cache_control. OpenAI and Gemini cache on their own.
     class Entry
       TIERS = %i[low high].freeze
 
-      attr_reader :key, :provider, :model_id, :tier, :max_tokens, :thinking, :effort
+      attr_reader :key, :provider, :model_id, :tier, :max_tokens, :thinking, :effort, :prompt_caching
 
       def initialize(key:, provider:, model_id:, tier: :high, max_tokens: nil, thinking: nil, effort: nil,
-        retires_on: nil, api_key: nil, base_url: nil)
+        retires_on: nil, api_key: nil, base_url: nil, prompt_caching: true, prices: nil)
         @key = key.to_s
         @model_id = model_id.to_s
         @tier = tier.to_sym
@@ -51,6 +59,12 @@ module AssistantChatNative
         @effort = effort&.to_s
         refuse_budget if thinking.is_a?(Integer) && Thinking.budget_refused?(@provider, @model_id)
         @retires_on = retires_on && Date.parse(retires_on.to_s)
+        @prompt_caching = prompt_caching_setting(prompt_caching)
+        begin
+          @prices = Prices.row(prices)
+        rescue ConfigurationError => e
+          raise ConfigurationError, "model #{@key.inspect}: #{e.message}"
+        end
         @api_key = api_key
         @base_url = base_url
         freeze
@@ -73,6 +87,18 @@ module AssistantChatNative
       # The announced end of life: retires_on: when given, else the Lifecycle table's; nil if none.
       def retires_on
         @retires_on || Lifecycle[model_id]&.retires_on
+      end
+
+      # USD per million tokens (a Prices::Row): prices: when given, else the Prices table's;
+      # nil when neither has the model.
+      def prices
+        @prices || Prices[model_id]
+      end
+
+      # One request's cost in USD from its Result's usage, cache discounts included; nil when
+      # a count it reported has no known price.
+      def cost(usage)
+        Prices.cost(prices, usage, cached_input_included: provider_object.cached_input_included?)
       end
 
       # The provider's named replacement, when the Lifecycle table has one.
@@ -147,6 +173,15 @@ module AssistantChatNative
         raise ConfigurationError, "model #{key.inspect}: its base URL is not a valid URL"
       end
 
+      private def prompt_caching_setting(value)
+        return value if [true, false].include?(value)
+        return "1h" if value.to_s == "1h"
+        return true if value.to_s == "5m"
+
+        raise ConfigurationError, "model #{@key.inspect}: prompt_caching must be true, false, \"5m\" or \"1h\", " \
+          "got #{value.inspect}"
+      end
+
       private def refuse_budget
         raise ConfigurationError, "model #{key.inspect}: #{model_id} takes no thinking token budget " \
           "(#{thinking_style} thinking); register it with thinking: true and effort: \"low\", \"medium\" or \"high\""
@@ -154,7 +189,7 @@ module AssistantChatNative
 
       def to_h
         {key: key, provider: provider, model_id: model_id, tier: tier, max_tokens: max_tokens,
-         thinking: thinking, effort: effort, retires_on: retires_on&.iso8601, base_url: Redaction.url(base_url), api_key: Redaction.key(api_key)}
+         thinking: thinking, effort: effort, prompt_caching: prompt_caching, retires_on: retires_on&.iso8601, base_url: Redaction.url(base_url), api_key: Redaction.key(api_key)}
       end
 
       # What ActiveSupport serializes (without it, its instance variables, the key among them).

@@ -35,6 +35,11 @@ module AssistantChatNative
       # The reply's token limit when the model was registered without one (nil: none is sent).
       def default_max_tokens = nil
 
+      # Whether the input token count the provider reports includes the tokens read from its
+      # cache (OpenAI's prompt_tokens and input_tokens do), so that a turn's cost bills each
+      # token once (ModelRegistry::Prices.cost).
+      def cached_input_included? = true
+
       # The path of one of the provider's parts ("request_builder", "normalizer", "writer").
       def part(file)
         File.join(__dir__, name.to_s, file)

@@ -134,10 +134,17 @@ module AssistantChatNative
         finish_with(http_failure) if bytes.bytesize >= room
       end
 
+      # The body closed cleanly: a normalizer that takes the close as the reply's end
+      # (OpenAI's, after a choice finished, for servers that send no [DONE]) says so.
       def body_end
         return finish_with(http_failure) if @error_body
 
-        finish_with(nil)
+        closing = @normalizer.respond_to?(:close) ? @normalizer.close : []
+        closing.each do |event|
+          apply(event)
+          break if @finished
+        end
+        finish_with(nil) unless @finished
       end
 
       # Parsed SSE events turned into normalized events; stops at the first bad one.

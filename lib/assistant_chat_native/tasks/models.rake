@@ -4,7 +4,7 @@
 # rakelib/models.rake loads it into the gem's own Rakefile.
 
 namespace :assistant_chat_native do
-  desc "List the model registry: key, provider, model id, tier, thinking, end of life"
+  desc "List the model registry: key, provider, model id, tier, thinking, end of life, prices"
   task :models do
     # In an app, :environment runs the initializers that register models; in the gem, the defaults.
     Rake::Task[:environment].invoke if Rake::Task.task_defined?(:environment)

@@ -24,7 +24,12 @@ module AssistantChatNative
     #                                   model (asked for), final_model (after escalation),
     #                                   provider, status, rounds, retries, compactions,
     #                                   time_to_first_token, duration, input_tokens,
-    #                                   output_tokens, flushes, failure_kind
+    #                                   output_tokens, cache_read_tokens, cache_write_tokens
+    #                                   (0 when none were reported), cost (USD, cache discounts
+    #                                   included, every attempt at its own model's prices; nil
+    #                                   when a price is unknown), flushes, failure_kind
+    #
+    # A stream's event also carries cost: its attempt's, in USD (nil when unknown).
     #
     # Times are seconds. Payloads carry no request headers, so no API key reaches a
     # subscriber or the log. When the turn raises, the exception ActiveSupport adds to
@@ -95,6 +100,9 @@ module AssistantChatNative
           duration: duration.round(4),
           input_tokens: usage[:input_tokens].to_i,
           output_tokens: usage[:output_tokens].to_i,
+          cache_read_tokens: usage[:cache_read_tokens].to_i,
+          cache_write_tokens: usage[:cache_write_tokens].to_i,
+          cost: outcome.respond_to?(:cost) ? outcome.cost : nil,
           flushes: handler.flushes,
           failure_kind: outcome.failure&.kind
         }
@@ -105,13 +113,20 @@ module AssistantChatNative
           "#{" (escalated from #{payload[:model]})" if payload[:final_model] && payload[:final_model] != payload[:model]}" \
           " provider=#{payload[:final_provider] || payload[:provider]} status=#{payload[:status]} rounds=#{payload[:rounds]}" \
           " ttft=#{format_seconds(payload[:time_to_first_token])} duration=#{format_seconds(payload[:duration])}" \
-          " tokens=#{payload[:input_tokens]}/#{payload[:output_tokens]} flushes=#{payload[:flushes]}" \
+          " tokens=#{payload[:input_tokens]}/#{payload[:output_tokens]}" \
+          " cache=#{payload[:cache_read_tokens].to_i}/#{payload[:cache_write_tokens].to_i}" \
+          " cost=#{format_cost(payload[:cost])} flushes=#{payload[:flushes]}" \
           " retries=#{payload[:retries]} compactions=#{payload[:compactions]}" \
           "#{" failure=#{payload[:failure_kind]}" if payload[:failure_kind]}"
       end
 
       def format_seconds(value)
         value.nil? ? "-" : format("%.3fs", value)
+      end
+
+      # "$0.012345", or "-" when a price is unknown.
+      def format_cost(value)
+        value.nil? ? "-" : format("$%.6f", value)
       end
 
       # The outcome's total usage: {input_tokens:, output_tokens:, ...}.
@@ -143,7 +158,7 @@ module AssistantChatNative
           output_tokens: usage[:output_tokens].to_i
         }
         %i[cache_read_tokens cache_write_tokens].each { |key| payload[key] = usage[key].to_i if usage.key?(key) }
-        payload.merge(flushes: stats[:flushes], new_connections: stats[:new_connections],
+        payload.merge(cost: detail[:cost], flushes: stats[:flushes], new_connections: stats[:new_connections],
           tool_calls: detail[:tool_calls].to_i,
           stop_reason: detail[:stop_reason], failure_kind: detail[:failure_kind])
       end

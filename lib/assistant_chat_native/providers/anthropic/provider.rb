@@ -23,6 +23,10 @@ module AssistantChatNative
       # The Messages API requires max_tokens.
       def default_max_tokens = 8192
 
+      # usage.input_tokens counts only what was neither read from nor written to the cache
+      # (cache_read_input_tokens and cache_creation_input_tokens come on top).
+      def cached_input_included? = false
+
       def terminal_event = /^event:\s*message_stop|"type"\s*:\s*"message_stop"/
     end
 

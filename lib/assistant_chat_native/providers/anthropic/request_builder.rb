@@ -1,5 +1,7 @@
 # frozen_string_literal: true
 
+require_relative "cache_breakpoints"
+
 module AssistantChatNative
   module Providers
     class Anthropic < Provider
@@ -9,7 +11,9 @@ module AssistantChatNative
       # thinking is on, as the API requires for tool loops. Thinking is what the model takes
       # (ModelRegistry::Thinking): a token budget ({type: "enabled", budget_tokens:}) for Claude
       # before 4.6 and for 4.6 when one was registered; otherwise {type: "adaptive"}, with the
-      # effort, when set, in output_config.effort.
+      # effort, when set, in output_config.effort. Prompt caching (CacheBreakpoints) marks the
+      # tools, the system prompt and the conversation prefix unless the model was registered
+      # with prompt_caching: false.
       class RequestBuilder
         def initialize(entry)
           @entry = entry
@@ -21,10 +25,19 @@ module AssistantChatNative
           body[:messages] = Request::History.normalize(messages).filter_map { |role, parts| message(role, parts) }
           body[:tools] = tools.map { |tool| Request::History.tool_hash(tool) } if tools.any?
           add_thinking(body)
+          cache_breakpoints&.apply(body)
           body
         end
 
         private
+
+        # nil when the model was registered with prompt_caching: false.
+        def cache_breakpoints
+          setting = @entry.prompt_caching
+          return nil unless setting
+
+          CacheBreakpoints.new(ttl: setting.is_a?(String) ? setting : nil)
+        end
 
         # Whether the model's turns carry thinking blocks to send back: thinking was asked for,
         # or the model thinks unless told not to (ModelRegistry::Thinking.on_by_default?).

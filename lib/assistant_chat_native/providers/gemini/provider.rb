@@ -30,6 +30,9 @@ module AssistantChatNative
       def streaming?(path:, **) = path.end_with?(":streamGenerateContent")
 
       def terminal_event = /"finishReason"|"blockReason"/
+
+      # usageMetadata.promptTokenCount includes cachedContentTokenCount.
+      def cached_input_included? = true
     end
 
     register Gemini.new

@@ -10,7 +10,9 @@ module AssistantChatNative
       # refusal and tool_calls (by index: id and function.name on a call's first
       # fragment, function.arguments in fragments after), a finish_reason when the
       # choice ends, and, with stream_options.include_usage, a last chunk with empty
-      # choices and the usage. The stream ends with `data: [DONE]`; an error arrives as
+      # choices and the usage. The stream ends with `data: [DONE]` (some compatible
+      # servers send none: a clean close after the finish_reason ends it too, see
+      # #close); an error arrives as
       # a payload with "error". Only the choice with index 0 is read, wherever it
       # stands in choices. Also read, for OpenAI-compatible servers:
       # reasoning_content / reasoning as thinking, the legacy delta.function_call,
@@ -25,6 +27,7 @@ module AssistantChatNative
           @named = false
           @calls = {} # index => true while the call is open, false once it ended
           @refused = false
+          @finished = false
         end
 
         def call(_name, data)
@@ -42,6 +45,12 @@ module AssistantChatNative
           events << usage(payload["usage"]) if payload["usage"].is_a?(Hash)
           finish(choice["finish_reason"], events) if choice && choice["finish_reason"].is_a?(String)
           events.compact
+        end
+
+        # The body closed cleanly with no [DONE]: complete once the choice finished
+        # (whatever usage came is kept), cut off before that.
+        def close
+          @finished ? [{type: :done}] : []
         end
 
         private
@@ -111,6 +120,7 @@ module AssistantChatNative
         # Refusal text finishes with "stop", and some compatible servers finish tool
         # calls with "stop": both are read from what came before.
         def finish(reason, events)
+          @finished = true
           events.concat(end_calls)
           stop_reason = STOP_REASONS.fetch(reason, :end_turn)
           if stop_reason == :end_turn

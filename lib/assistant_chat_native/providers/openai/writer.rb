@@ -10,8 +10,11 @@ module AssistantChatNative
       # delta.content, delta.refusal, delta.tool_calls by index with the id and name
       # in the first fragment), a chunk with finish_reason, a usage chunk with empty
       # choices when stream_options.include_usage is true, and the terminal
-      # `data: [DONE]`. Scripted thinking is not sent: Chat Completions does not
-      # stream reasoning.
+      # `data: [DONE]` (left out with the script's done: false, as some compatible
+      # servers do). Scripted thinking is not sent: Chat Completions does not
+      # stream reasoning. The reply's end is the finish_reason chunk on (each
+      # Event marked terminal): a clean close after it is a whole reply, so a close
+      # "without the terminal event" stops before it.
       # https://platform.openai.com/docs/api-reference/chat-streaming
       class Writer
         ERRORS = {400 => ["invalid_request_error", nil], 401 => ["invalid_request_error", "invalid_api_key"],
@@ -40,10 +43,10 @@ module AssistantChatNative
           base = {id: script.id || "chatcmpl-local-#{request.id}", object: "chat.completion.chunk",
                   created: request.received_at.to_i, model: script.model || request.model || "gpt-local",
                   system_fingerprint: "fp_local"}
-          chunk = lambda do |delta, finish_reason: nil, paced: false|
+          chunk = lambda do |delta, finish_reason: nil, paced: false, terminal: false|
             payload = base.merge(choices: [{index: 0, delta: delta, logprobs: nil, finish_reason: finish_reason}])
             payload[:usage] = nil if include_usage
-            LocalProvider::Event.sse(JSON.generate(payload), paced: paced)
+            LocalProvider::Event.sse(JSON.generate(payload), paced: paced, terminal: terminal)
           end
           text_tokens = script.text_tokens
           first = {role: "assistant", content: (text_tokens.empty? && !script.tool_calls.empty?) ? nil : "",
@@ -59,9 +62,9 @@ module AssistantChatNative
               events << chunk.call({tool_calls: [{index: call[:index], function: {arguments: fragment}}]}, paced: true)
             end
           end
-          events << chunk.call({}, finish_reason: stop_reason(script))
+          events << chunk.call({}, finish_reason: stop_reason(script), terminal: true)
           events << usage_chunk(base, script, request) if include_usage
-          events << LocalProvider::Event.sse("[DONE]", terminal: true)
+          events << LocalProvider::Event.sse("[DONE]", terminal: true) if script.done
           events
         end
 
@@ -104,7 +107,7 @@ module AssistantChatNative
         private
 
         def usage_chunk(base, script, request)
-          LocalProvider::Event.sse(JSON.generate(base.merge(choices: [], usage: usage(script, request))))
+          LocalProvider::Event.sse(JSON.generate(base.merge(choices: [], usage: usage(script, request))), terminal: true)
         end
 
         def usage(script, request)

@@ -633,11 +633,11 @@ RSpec.describe AssistantChatNative::Turn do
     outcome = turn("claude-haiku").run
 
     expect(outcome).to have_attributes(status: :completed, model: "claude-sonnet", escalated?: true)
-    # Haiku 5.5 $0.10 in / $0.50 out; Sonnet 5.5 $2 in / $10 out / $0.10 cache read (per million).
+    # Haiku 5.5 $0.10 in / $0.50 out; Sonnet 5.5 $2 in / $10 out / $0.20 cache read (per million).
     haiku = (100 * 0.10 + 10 * 0.50) + (120 * 0.10 + 1 * 0.50)
-    sonnet = 150 * 2.0 + 5 * 10.0 + 50 * 0.10
+    sonnet = 150 * 2.0 + 5 * 10.0 + 50 * 0.20
     expect(outcome.cost).to be_within(1e-12).of((haiku + sonnet) / 1_000_000.0)
-    expect(outcome.round_details.map { |round| round[:cost] }).to eq([0.000015, 0.0003675])
+    expect(outcome.round_details.map { |round| round[:cost] }).to eq([0.000015, 0.0003725])
     expect(outcome.to_h[:cost]).to eq(outcome.cost)
   end
 

@@ -212,7 +212,7 @@ RSpec.describe "AssistantChatWorker's instrumentation", :worker_integration do
       input_tokens: 100, output_tokens: 15, cache_read_tokens: 30, cache_write_tokens: 10, failure_kind: nil)
     # claude-sonnet-5-5 at $2 input, $10 output, $0.10 cache read, $2.50 cache write per million:
     # round 1 40 in + 12 out; round 2 60 in + 3 out + 30 read + 10 written.
-    expect(turn[:cost]).to be_within(1e-12).of((40 * 2 + 12 * 10 + 60 * 2 + 3 * 10 + 30 * 0.10 + 10 * 2.50) / 1_000_000.0)
+    expect(turn[:cost]).to be_within(1e-12).of((40 * 2 + 12 * 10 + 60 * 2 + 3 * 10 + 30 * 0.20 + 10 * 2.50) / 1_000_000.0)
     expect(turn[:duration]).to be > 0
     expect(turn[:time_to_first_token]).to be_between(0, turn[:duration])
     expect(turn[:flushes]).to be >= 1
@@ -227,7 +227,7 @@ RSpec.describe "AssistantChatWorker's instrumentation", :worker_integration do
       expect(stream[:time_to_first_token]).to be_between(stream[:time_to_first_byte], stream[:duration])
       expect([stream[:bytes], stream[:events]]).to all(be > 0)
     end
-    expect(streams.map { |stream| stream[:cost] }).to eq([0.0002, 0.000178])
+    expect(streams.map { |stream| stream[:cost] }).to eq([0.0002, 0.000181])
     expect(streams.last).to include(cache_read_tokens: 30, cache_write_tokens: 10)
     expect(streams.first[:flushes]).to eq(0)
     expect(streams.last[:flushes]).to be >= 1
@@ -240,7 +240,7 @@ RSpec.describe "AssistantChatWorker's instrumentation", :worker_integration do
     line = log.lines.grep(/\[AssistantChatNative\] turn conversation=#{conversation.id} /)
     expect(line.size).to eq(1)
     expect(line.first).to include("model=claude-sonnet provider=anthropic status=completed rounds=2", "tokens=100/15",
-      "cache=30/10", "cost=$0.000378")
+      "cache=30/10", "cost=$0.000381")
     expect(log).not_to include(WorkerHarness::API_KEY)
     expect(events.inspect).not_to include(WorkerHarness::API_KEY)
   end

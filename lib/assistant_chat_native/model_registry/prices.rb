@@ -10,11 +10,11 @@ module AssistantChatNative
     # Read 2026-12-03 with the project's search; sources:
     #
     # Anthropic, platform.claude.com/docs/.../models/sonnet-5-5/overview: Sonnet 5.5 $2 input,
-    #   $10 output, $2.50 5m cache write ($4 1h). Its cache read: that page's stored copy says
-    #   $0.20, but Anthropic cut Sonnet 5.5 cache hits to 0.05x ($0.10) on 2026-10-07, as pricing
-    #   trackers that re-read platform.claude.com/docs/en/about-claude/pricing in Oct-Dec 2026
-    #   all record (claude-usage 1.5.7 "checked 2026-12-01", claudit 1.9.2, PromptFuel 1.0.23);
-    #   the newer figure wins. Haiku 5.5 (same trackers, from the pricing page): prompts up to
+    #   $10 output, $2.50 5m cache write ($4 1h), $0.20 cache read (0.1x input). Pricing
+    #   trackers (claude-usage 1.5.7, claudit 1.9.2, PromptFuel 1.0.23) record a cut of cache
+    #   hits to $0.10 on 2026-10-07 that Anthropic's own page, as read here, does not show: the
+    #   provider's page wins until it says so; register(prices:) overrides a row meanwhile.
+    #   Haiku 5.5 (the same trackers, from the pricing page): prompts up to
     #   100,000 tokens (input + cache reads + writes) $0.10 / $0.50, 5m write $0.125, read $0.01;
     #   longer prompts pay 5x on every token of the request.
     # OpenAI, developers.openai.com/api/docs/models/gpt-6.1-sol and gpt-6.1-terra (as quoted by
@@ -46,7 +46,7 @@ module AssistantChatNative
 
       TABLE = {
         # Anthropic
-        "claude-sonnet-5-5" => Row.new(input: 2.0, output: 10.0, cache_read: 0.10, cache_write: 2.50),
+        "claude-sonnet-5-5" => Row.new(input: 2.0, output: 10.0, cache_read: 0.20, cache_write: 2.50),
         "claude-haiku-5-5" => Row.new(input: 0.10, output: 0.50, cache_read: 0.01, cache_write: 0.125,
           long_prompt: {above: 100_000, input: 0.50, output: 2.50, cache_read: 0.05, cache_write: 0.625}),
         # OpenAI

@@ -26,7 +26,7 @@ RSpec.describe AssistantChatNative::ModelRegistry::Prices do
     # input_tokens leaves the cache out: 12 fresh + 2,048 read + 1,054 written, 9 out.
     [:anthropic, "text_crlf_cached", "claude-sonnet-5-5"] =>
       [{input_tokens: 12, output_tokens: 9, cache_read_tokens: 2048, cache_write_tokens: 1054},
-        12 * 2.0 + 9 * 10.0 + 2048 * 0.10 + 1054 * 2.50],
+        12 * 2.0 + 9 * 10.0 + 2048 * 0.20 + 1054 * 2.50],
     # prompt_tokens include the 1,920 cached: 86 fresh, 12 out.
     [:openai, "text_cached", "gpt-6.1-sol"] =>
       [{input_tokens: 2006, output_tokens: 12, cache_read_tokens: 1920}, 86 * 2.0 + 1920 * 0.10 + 12 * 10.0],

@@ -23,7 +23,7 @@ RSpec.describe "rake assistant_chat_native:models" do
     lines = output.lines.map(&:rstrip)
     expect(lines.first.split(/\s{2,}/)).to eq(["key", "provider", "model id", "tier", "thinking", "end of life",
       "USD/MTok in/out/cache read/cache write"])
-    expect(lines).to include(a_string_matching(/\Aclaude-sonnet\s+anthropic\s+claude-sonnet-5-5\s+high\s+off \(adaptive\)\s+none announced\s+2\.00\/10\.00\/0\.10\/2\.50\z/))
+    expect(lines).to include(a_string_matching(/\Aclaude-sonnet\s+anthropic\s+claude-sonnet-5-5\s+high\s+off \(adaptive\)\s+none announced\s+2\.00\/10\.00\/0\.20\/2\.50\z/))
     expect(lines).to include(a_string_matching(/\Agpt-mini\s+openai\s+gpt-6\.1-terra\s+low\s+off \(effort\)\s+none announced\s+1\.00\/5\.00\/0\.05\/1\.25, over 272K prompt tokens 2\.00\/7\.50\/0\.10\/-\z/))
     expect(lines).to include(a_string_matching(/\Agemini-flash\s+gemini\s+gemini-3\.8-flash\s+low\s+off \(level\)\s+none announced\s+unknown\z/))
     expect(lines.size).to eq(7)

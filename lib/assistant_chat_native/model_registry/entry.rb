@@ -28,18 +28,24 @@ module AssistantChatNative
     #               output_config.effort, OpenAI's reasoning_effort, Gemini 3's thinkingLevel.
     #               Setting it turns thinking on where the model has a switch.
     #   retires_on  a Date (or "YYYY-MM-DD") overriding the Lifecycle table's end of life
+    #   api         OpenAI only: :responses (the default on OpenAI's own endpoint) or
+    #               :chat_completions (the default for a model registered with base_url:, an
+    #               OpenAI-compatible server)
+    #   dialect     what goes on the wire, derived: the provider's name, or for OpenAI's
+    #               Responses :openai_responses (Providers::OpenAI#dialect_for)
     class Entry
       TIERS = %i[low high].freeze
 
-      attr_reader :key, :provider, :model_id, :tier, :max_tokens, :thinking, :effort
+      attr_reader :key, :provider, :dialect, :model_id, :tier, :max_tokens, :thinking, :effort
 
       def initialize(key:, provider:, model_id:, tier: :high, max_tokens: nil, thinking: nil, effort: nil,
-        retires_on: nil, api_key: nil, base_url: nil)
+        retires_on: nil, api_key: nil, base_url: nil, api: nil)
         @key = key.to_s
         @model_id = model_id.to_s
         @tier = tier.to_sym
         begin
           @provider = Providers.fetch(provider).name
+          @dialect = Providers.fetch(@provider).dialect_for(api, custom_base_url: !(base_url.nil? || base_url.to_s.empty?))
         rescue ConfigurationError => e
           raise ConfigurationError, "model #{@key.inspect}: #{e.message}"
         end
@@ -128,9 +134,9 @@ module AssistantChatNative
         false
       end
 
-      # The provider object (Providers): its endpoint, environment variables and headers.
+      # The dialect's provider object (Providers): its endpoint, environment variables and headers.
       private def provider_object
-        Providers.fetch(provider)
+        Providers.fetch(dialect)
       end
 
       private def refuse_plain_http(allowed)
@@ -153,7 +159,7 @@ module AssistantChatNative
       end
 
       def to_h
-        {key: key, provider: provider, model_id: model_id, tier: tier, max_tokens: max_tokens,
+        {key: key, provider: provider, dialect: dialect, model_id: model_id, tier: tier, max_tokens: max_tokens,
          thinking: thinking, effort: effort, retires_on: retires_on&.iso8601, base_url: Redaction.url(base_url), api_key: Redaction.key(api_key)}
       end
 

@@ -23,6 +23,8 @@ module AssistantChatNative
       # The Messages API requires max_tokens.
       def default_max_tokens = 8192
 
+      def keeps_thinking_blocks? = true
+
       def terminal_event = /^event:\s*message_stop|"type"\s*:\s*"message_stop"/
     end
 

@@ -48,7 +48,7 @@ module AssistantChatNative
         provider or raise ConfigurationError, "unknown provider #{name.inspect}; use #{choices}"
       end
 
-      # ":anthropic, :openai or :gemini", as the extension's own message lists them.
+      # ":anthropic, :openai, :gemini or :openai_responses", as the extension's own message lists them.
       def choices
         sentence(NAMES.map(&:inspect))
       end

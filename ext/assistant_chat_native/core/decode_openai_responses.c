@@ -29,6 +29,7 @@
  */
 #include "decode_dialect.h"
 
+#include <stdio.h>
 #include <string.h>
 
 enum {
@@ -177,8 +178,10 @@ static int on_open(void *ctx, const acn_json_walk *w, int is_array)
 
 static const acn_json_listener listener = {on_scalar, on_open, NULL, NULL};
 
-/* The event types read; any other is skipped unparsed when the SSE event names it. */
-static const char *const known_events[] = {"response.created",
+/* The event types read; any other is skipped unparsed when the SSE event names it
+ * ("message" is the name of an event that has none: its payload's type says). */
+static const char *const known_events[] = {"message",
+                                           "response.created",
                                            "response.in_progress",
                                            "response.output_item.added",
                                            "response.output_item.done",
@@ -358,6 +361,74 @@ static acn_status terminal(acn_decoder *d, int completed)
     return acn_decoder_terminal(d);
 }
 
+/* Appends `src` (a kept string) to the decoder's strings as the body of a JSON
+ * string, through a small local chunk: appending from the strings to themselves
+ * could move them. */
+static int keep_escaped(acn_decoder *d, acn_decode_str src)
+{
+    char chunk[64];
+    acn_decode_str piece;
+    size_t n = 0;
+    size_t i;
+
+    for (i = 0; i < src.len; i++) {
+        unsigned char c = (unsigned char)d->strings.ptr[src.off + i];
+
+        if (n + 6 > sizeof(chunk)) {
+            if (acn_decoder_keep(d, chunk, n, &piece) != 0)
+                return -1;
+            n = 0;
+        }
+        if (c == '"' || c == '\\') {
+            chunk[n++] = '\\';
+            chunk[n++] = (char)c;
+        } else if (c < 0x20) {
+            n += (size_t)snprintf(chunk + n, 7, "\\u%04x", c);
+        } else {
+            chunk[n++] = (char)c;
+        }
+    }
+    return acn_decoder_keep(d, chunk, n, &piece);
+}
+
+static int keep_literal(acn_decoder *d, const char *text)
+{
+    acn_decode_str piece;
+
+    return acn_decoder_keep(d, text, strlen(text), &piece);
+}
+
+/*
+ * response.failed nests its error in the response: the classifier is handed it
+ * as OpenAI's error body, {"error":{"code":...,"message":...}}, which it reads
+ * as it reads an HTTP error's. The `error` event's own payload needs no such help.
+ */
+static acn_status failed(acn_decoder *d)
+{
+    size_t start = d->strings.len;
+    acn_event event;
+    int bad = keep_literal(d, "{\"error\":{\"code\":") != 0;
+
+    if (!bad && d->str[S_ERROR_CODE].set)
+        bad = keep_literal(d, "\"") != 0 || keep_escaped(d, d->str[S_ERROR_CODE]) != 0 ||
+              keep_literal(d, "\"") != 0;
+    else if (!bad)
+        bad = keep_literal(d, "null") != 0;
+    if (!bad)
+        bad = keep_literal(d, ",\"message\":\"") != 0 || keep_escaped(d, d->str[S_ERROR_MESSAGE]) != 0 ||
+              keep_literal(d, "\"}}") != 0;
+    if (bad)
+        return d->status;
+    acn_decoder_event_init(&event, ACN_EVENT_ERROR, -1);
+    event.name = acn_decoder_str(d, d->str[S_ERROR_CODE]);
+    event.name_len = d->str[S_ERROR_CODE].len;
+    acn_decoder_event_text(&event, d, d->str[S_ERROR_MESSAGE]);
+    event.raw = d->strings.ptr + start;
+    event.raw_len = d->strings.len - start;
+    d->done = 1;
+    return acn_decoder_emit(d, &event);
+}
+
 static acn_status end(acn_decoder *d, const acn_sse_event *sse)
 {
     const char *type = sse->type;
@@ -369,8 +440,10 @@ static acn_status end(acn_decoder *d, const acn_sse_event *sse)
         type = acn_decoder_str(d, d->str[S_TYPE]);
         len = d->str[S_TYPE].len;
     }
-    if (acn_decode_is(type, len, "error") || acn_decode_is(type, len, "response.failed"))
+    if (acn_decode_is(type, len, "error"))
         return acn_decoder_error_event(d, sse, S_ERROR_CODE, S_ERROR_MESSAGE);
+    if (acn_decode_is(type, len, "response.failed"))
+        return failed(d);
     if ((status = acn_decoder_start(d, S_RESPONSE_ID, S_MODEL)) != ACN_OK)
         return status;
     if (acn_decode_is(type, len, "response.output_text.delta"))

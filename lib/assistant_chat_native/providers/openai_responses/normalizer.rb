@@ -1,5 +1,7 @@
 # frozen_string_literal: true
 
+require "json"
+
 module AssistantChatNative
   module Providers
     class OpenAIResponses < Provider
@@ -41,11 +43,17 @@ module AssistantChatNative
 
         private
 
+        # An `error` event is the error; response.failed nests it in the response, and the
+        # classifier is handed it as OpenAI's error body, {"error": {code, message}}.
         def failure(payload, data, type)
-          error = payload
-          error = payload.dig("response", "error") if type == "response.failed" && payload["response"].is_a?(Hash)
-          error = payload["error"] if type == "error" && payload["error"].is_a?(Hash)
-          RubyStream::Normalizer.error_event(error.is_a?(Hash) ? error : {}, data, type_keys: %w[code])
+          return RubyStream::Normalizer.error_event(payload, data, type_keys: %w[code]) if type == "error"
+
+          error = payload["response"].is_a?(Hash) ? payload["response"]["error"] : nil
+          error = {} unless error.is_a?(Hash)
+          code = error["code"].is_a?(String) ? error["code"] : nil
+          message = error["message"].is_a?(String) ? error["message"] : ""
+          RubyStream::Normalizer.error_event(error, JSON.generate({"error" => {"code" => code, "message" => message}}),
+            type_keys: %w[code])
         end
 
         def start(response, events)

@@ -17,7 +17,8 @@ module AssistantChatNative
       # and summaries (reasoning: {summary: "auto"}, with the effort when set), and each reasoning
       # item a round returned (a thinking part with its id) goes back in the next round's input
       # where it came, before that round's function_call items, as the API requires for a tool
-      # loop. A thinking part without an id (an Anthropic block, after an escalation) is dropped.
+      # loop. A thinking part without an id (an Anthropic block, after an escalation) is dropped,
+      # and so are all of them for a model that does not reason.
       class RequestBuilder
         # OpenAI's reasoning models: the o-series and GPT-5 on.
         REASONING_MODELS = /\A(?:o\d|gpt-(?:[5-9]|\d\d))/
@@ -71,8 +72,9 @@ module AssistantChatNative
           items
         end
 
+        # A model that does not reason has no use for another's reasoning items.
         def reasoning_item(part)
-          return nil if part[:id].to_s.empty?
+          return nil if part[:id].to_s.empty? || !reasoning?
 
           summary = part[:thinking].to_s.empty? ? [] : [{type: "summary_text", text: part[:thinking].to_s}]
           item = {type: "reasoning", id: part[:id].to_s, summary: summary}

@@ -204,6 +204,50 @@ static void a_delta_without_an_output_index_is_malformed(void **state)
     decoded_free(&out);
 }
 
+/* The fast path's text delta gives what the general path gives for the same
+ * payload with its keys in another order; near misses take the general path. */
+static void a_text_delta_decodes_the_same_on_the_fast_path(void **state)
+{
+    static const char *const fast[] = {
+        "{\"type\":\"response.output_text.delta\",\"sequence_number\":4,\"item_id\":\"msg_1\",\"output_"
+        "index\":1,\"content_index\":0,\"delta\":\"H\\u00e9\\\"\\n\",\"logprobs\":[],\"obfuscation\":\"x1\"}",
+        "{\"type\":\"response.output_text.delta\",\"item_id\":\"msg_1\",\"output_index\":0,\"content_"
+        "index\":0,\"delta\":\"H\\u00e9\\\"\\n\"}",
+    };
+    static const char general[] =
+        "data: "
+        "{\"delta\":\"H\\u00e9\\\"\\n\",\"type\":\"response.output_text.delta\",\"output_index\":0}\n\n";
+    char input[512];
+    decoded a;
+    decoded b;
+    size_t i;
+
+    (void)state;
+    decode_once(P, 0, general, &b);
+    assert_string_equal(b.transcript, "text_delta 0 text=H\xc3\xa9\"\\n\n");
+    for (i = 0; i < sizeof(fast) / sizeof(fast[0]); i++) {
+        snprintf(input, sizeof input, "data: %s\n\n", fast[i]);
+        decode_once(P, 0, input, &a);
+        assert_string_equal(a.transcript, b.transcript);
+        assert_int_equal(a.status, ACN_OK);
+        decoded_free(&a);
+    }
+    decoded_free(&b);
+    /* a trailing comma, or a byte past the object, is not JSON on either path */
+    decode_once(P, 0,
+                "data: {\"type\":\"response.output_text.delta\",\"item_id\":\"m\",\"output_index\":0,"
+                "\"content_index\":0,\"delta\":\"x\",}\n\n",
+                &a);
+    assert_int_equal(a.status, ACN_ERR_MALFORMED);
+    decoded_free(&a);
+    decode_once(P, 0,
+                "data: {\"type\":\"response.output_text.delta\",\"item_id\":\"m\",\"output_index\":0,"
+                "\"content_index\":0,\"delta\":\"x\"}}\n\n",
+                &a);
+    assert_int_equal(a.status, ACN_ERR_MALFORMED);
+    decoded_free(&a);
+}
+
 FIXTURE_TEST(text)
 FIXTURE_TEST(reasoning_tool_call)
 FIXTURE_TEST(text_then_tool_calls)
@@ -227,6 +271,7 @@ int main(void)
         cmocka_unit_test(events_named_only_by_their_type_are_read),
         cmocka_unit_test(a_stream_without_a_terminal_event_is_not_done),
         cmocka_unit_test(a_delta_without_an_output_index_is_malformed),
+        cmocka_unit_test(a_text_delta_decodes_the_same_on_the_fast_path),
         cmocka_unit_test(fixture_text),
         cmocka_unit_test(fixture_reasoning_tool_call),
         cmocka_unit_test(fixture_text_then_tool_calls),

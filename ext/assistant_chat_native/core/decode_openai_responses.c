@@ -28,6 +28,7 @@
  * they are; output arrays and message content inside a payload are skipped.
  */
 #include "decode_dialect.h"
+#include "json_string.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -196,9 +197,138 @@ static const char *const known_events[] = {"message",
                                            "error",
                                            NULL};
 
+#define FAST_HEAD "{\"type\":\"response.output_text.delta\","
+
+/* A key of the fast path's payload: `"key":` at *p, then *p past it. */
+static int fast_key(const char **p, const char *end, const char *key)
+{
+    size_t n = strlen(key);
+
+    if ((size_t)(end - *p) < n + 3 || (*p)[0] != '"' || memcmp(*p + 1, key, n) != 0 || (*p)[n + 1] != '"' ||
+        (*p)[n + 2] != ':')
+        return 0;
+    *p += n + 3;
+    return 1;
+}
+
+/* A JSON string of printable ASCII without escapes at *p (the ids OpenAI writes);
+ * *p past it. Anything else is the general path's to judge. */
+static int fast_plain_string(const char **p, const char *end)
+{
+    const char *q = *p + 1;
+
+    if (*p >= end || **p != '"')
+        return 0;
+    while (q < end && *q != '"' && *q != '\\' && *q >= 0x20 && *q < 0x7f)
+        q++;
+    if (q >= end || *q != '"')
+        return 0;
+    *p = q + 1;
+    return 1;
+}
+
+/* Up to 9 digits at *p, no leading zero; -1 when there are none. */
+static long fast_digits(const char **p, const char *end)
+{
+    long value = 0;
+    int digits = 0;
+
+    while (*p < end && **p >= '0' && **p <= '9' && digits < 9) {
+        value = value * 10 + (**p - '0');
+        (*p)++;
+        digits++;
+    }
+    if (digits == 0 || (digits > 1 && (*p)[-digits] == '0') || (*p < end && **p >= '0' && **p <= '9'))
+        return -1;
+    return value;
+}
+
+/*
+ * The hot path: a text delta exactly as OpenAI writes it,
+ *   {"type":"response.output_text.delta","sequence_number":N,"item_id":"msg_..",
+ *    "output_index":N,"content_index":N,"delta":"...","logprobs":[],"obfuscation":".."}
+ * (sequence_number, logprobs and obfuscation optional), decoded without the general
+ * JSON walk. Anything else, or anything doubtful in the delta, returns 0 and takes
+ * the general path, which gives the same event.
+ */
+static int fast_text_delta(acn_decoder *d, const acn_sse_event *event, acn_status *status)
+{
+    const char *p = event->data;
+    const char *end = p + event->data_len;
+    const char *text;
+    size_t off;
+    size_t len;
+    int seen_logprobs = 0;
+    int seen_obfuscation = 0;
+    acn_event out;
+
+    if (event->data_len < sizeof(FAST_HEAD) || memcmp(p, FAST_HEAD, sizeof(FAST_HEAD) - 1) != 0)
+        return 0;
+    p += sizeof(FAST_HEAD) - 1;
+    if (fast_key(&p, end, "sequence_number") && (fast_digits(&p, end) < 0 || p >= end || *p++ != ','))
+        return 0;
+    if (!fast_key(&p, end, "item_id") || !fast_plain_string(&p, end) || p >= end || *p++ != ',')
+        return 0;
+    if (!fast_key(&p, end, "output_index") || fast_digits(&p, end) < 0 || p >= end || *p++ != ',')
+        return 0;
+    if (!fast_key(&p, end, "content_index") || fast_digits(&p, end) < 0 || p >= end || *p++ != ',')
+        return 0;
+    if (!fast_key(&p, end, "delta") || p >= end || *p != '"')
+        return 0;
+    text = ++p;
+    while (p < end && *p != '"') /* the delta's end: an unescaped quote */
+        p += (*p == '\\' && p + 1 < end) ? 2 : 1;
+    if (p >= end)
+        return 0;
+    len = (size_t)(p - text);
+    p++;
+    /* then, in this order and each optional, logprobs (empty) and obfuscation */
+    while (p < end && *p == ',') {
+        p++;
+        if (!seen_logprobs && fast_key(&p, end, "logprobs")) {
+            if ((size_t)(end - p) < 2 || p[0] != '[' || p[1] != ']')
+                return 0;
+            p += 2;
+            seen_logprobs = 1;
+        } else if (!seen_obfuscation && fast_key(&p, end, "obfuscation")) {
+            if (!fast_plain_string(&p, end))
+                return 0;
+            seen_logprobs = seen_obfuscation = 1;
+        } else {
+            return 0;
+        }
+    }
+    if (end - p != 1 || *p != '}')
+        return 0;
+    off = d->strings.len;
+    if (acn_buf_append(&d->strings, text, len) != ACN_OK) {
+        d->strings.len = off;
+        return 0;
+    }
+    len = acn_json_string_unescape_in_place(d->strings.ptr + off, len);
+    if (len == (size_t)-1) {
+        d->strings.len = off;
+        return 0;
+    }
+    d->strings.len = off + len;
+    *status = ACN_OK;
+    if (len == 0)
+        return 1;
+    acn_decoder_event_init(&out, ACN_EVENT_TEXT_DELTA, 0);
+    out.text = d->strings.ptr + off;
+    out.text_len = len;
+    *status = acn_decoder_emit(d, &out);
+    return 1;
+}
+
 static acn_status begin(acn_decoder *d, const acn_sse_event *event, int *handled)
 {
-    (void)d;
+    acn_status status = ACN_OK;
+
+    if (fast_text_delta(d, event, &status)) {
+        *handled = 1;
+        return status;
+    }
     *handled = event->type_len > 0 && !acn_decode_one_of(event->type, event->type_len, known_events);
     return ACN_OK;
 }

@@ -232,7 +232,7 @@ module ParseBench
   end
 
   DIALECT_NAMES = {anthropic: "Anthropic Messages (text deltas take the fast path)",
-                   openai: "OpenAI Chat Completions", openai_responses: "OpenAI Responses"}.freeze
+                   openai: "OpenAI Chat Completions", openai_responses: "OpenAI Responses (text deltas take the fast path)"}.freeze
 
   def render_dialects(rows)
     lines = ["## The C decoder, dialect by dialect", ""]

@@ -213,6 +213,8 @@ static void a_text_delta_decodes_the_same_on_the_fast_path(void **state)
         "index\":1,\"content_index\":0,\"delta\":\"H\\u00e9\\\"\\n\",\"logprobs\":[],\"obfuscation\":\"x1\"}",
         "{\"type\":\"response.output_text.delta\",\"item_id\":\"msg_1\",\"output_index\":0,\"content_"
         "index\":0,\"delta\":\"H\\u00e9\\\"\\n\"}",
+        "{\"type\":\"response.output_text.delta\",\"item_id\":\"msg_1\",\"output_index\":0,\"content_"
+        "index\":0,\"delta\":\"H\\u00e9\\\"\\n\",\"sequence_number\":1}",
     };
     static const char general[] =
         "data: "
@@ -233,7 +235,7 @@ static void a_text_delta_decodes_the_same_on_the_fast_path(void **state)
         decoded_free(&a);
     }
     decoded_free(&b);
-    /* a trailing comma, or a byte past the object, is not JSON on either path */
+    /* a trailing comma, a byte past the object, or a key twice is not JSON on either path */
     decode_once(P, 0,
                 "data: {\"type\":\"response.output_text.delta\",\"item_id\":\"m\",\"output_index\":0,"
                 "\"content_index\":0,\"delta\":\"x\",}\n\n",
@@ -245,6 +247,13 @@ static void a_text_delta_decodes_the_same_on_the_fast_path(void **state)
                 "\"content_index\":0,\"delta\":\"x\"}}\n\n",
                 &a);
     assert_int_equal(a.status, ACN_ERR_MALFORMED);
+    decoded_free(&a);
+    decode_once(P, 0,
+                "data: {\"type\":\"response.output_text.delta\",\"sequence_number\":1,\"item_id\":\"m\","
+                "\"output_index\":0,\"content_index\":0,\"delta\":\"x\",\"sequence_number\":2}\n\n",
+                &a);
+    assert_string_equal(a.transcript,
+                        "text_delta 0 text=x\n"); /* JSON allows it; the general path reads it */
     decoded_free(&a);
 }
 

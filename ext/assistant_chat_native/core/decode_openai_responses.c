@@ -247,8 +247,9 @@ static long fast_digits(const char **p, const char *end)
  * The hot path: a text delta exactly as OpenAI writes it,
  *   {"type":"response.output_text.delta","sequence_number":N,"item_id":"msg_..",
  *    "output_index":N,"content_index":N,"delta":"...","logprobs":[],"obfuscation":".."}
- * (sequence_number, logprobs and obfuscation optional), decoded without the general
- * JSON walk. Anything else, or anything doubtful in the delta, returns 0 and takes
+ * sequence_number first or (as the API reference shows it) after the delta,
+ * logprobs and obfuscation after it, each optional and once; decoded without the
+ * general JSON walk. Anything else, or anything doubtful in the delta, returns 0 and takes
  * the general path, which gives the same event.
  */
 static int fast_text_delta(acn_decoder *d, const acn_sse_event *event, acn_status *status)
@@ -258,6 +259,7 @@ static int fast_text_delta(acn_decoder *d, const acn_sse_event *event, acn_statu
     const char *text;
     size_t off;
     size_t len;
+    int seen_sequence = 0;
     int seen_logprobs = 0;
     int seen_obfuscation = 0;
     acn_event out;
@@ -265,8 +267,11 @@ static int fast_text_delta(acn_decoder *d, const acn_sse_event *event, acn_statu
     if (event->data_len < sizeof(FAST_HEAD) || memcmp(p, FAST_HEAD, sizeof(FAST_HEAD) - 1) != 0)
         return 0;
     p += sizeof(FAST_HEAD) - 1;
-    if (fast_key(&p, end, "sequence_number") && (fast_digits(&p, end) < 0 || p >= end || *p++ != ','))
-        return 0;
+    if (fast_key(&p, end, "sequence_number")) {
+        if (fast_digits(&p, end) < 0 || p >= end || *p++ != ',')
+            return 0;
+        seen_sequence = 1;
+    }
     if (!fast_key(&p, end, "item_id") || !fast_plain_string(&p, end) || p >= end || *p++ != ',')
         return 0;
     if (!fast_key(&p, end, "output_index") || fast_digits(&p, end) < 0 || p >= end || *p++ != ',')
@@ -282,10 +287,14 @@ static int fast_text_delta(acn_decoder *d, const acn_sse_event *event, acn_statu
         return 0;
     len = (size_t)(p - text);
     p++;
-    /* then, in this order and each optional, logprobs (empty) and obfuscation */
+    /* then, each optional and once: sequence_number, logprobs (empty), obfuscation */
     while (p < end && *p == ',') {
         p++;
-        if (!seen_logprobs && fast_key(&p, end, "logprobs")) {
+        if (!seen_sequence && fast_key(&p, end, "sequence_number")) {
+            if (fast_digits(&p, end) < 0)
+                return 0;
+            seen_sequence = 1;
+        } else if (!seen_logprobs && fast_key(&p, end, "logprobs")) {
             if ((size_t)(end - p) < 2 || p[0] != '[' || p[1] != ']')
                 return 0;
             p += 2;
@@ -293,7 +302,7 @@ static int fast_text_delta(acn_decoder *d, const acn_sse_event *event, acn_statu
         } else if (!seen_obfuscation && fast_key(&p, end, "obfuscation")) {
             if (!fast_plain_string(&p, end))
                 return 0;
-            seen_logprobs = seen_obfuscation = 1;
+            seen_obfuscation = 1;
         } else {
             return 0;
         }

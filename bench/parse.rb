@@ -3,8 +3,10 @@
 # rake bench:parse: decodes one large Anthropic stream with the C decoder and with
 # the path today's Ruby gems take (the event_stream_parser gem plus JSON.parse),
 # side by side in one run, fed in network-sized chunks, and prints events per
-# CPU-second, MB/s, Ruby allocations per event and the ratios. The table is also
-# written to bench/results/parse.md with the machine and the date.
+# CPU-second, MB/s, Ruby allocations per event and the ratios; then the same reply
+# in each dialect's own framing (Anthropic, OpenAI Chat Completions, OpenAI
+# Responses) through the C decoder, so the dialects' decode speeds compare. The
+# tables are also written to bench/results/parse.md with the machine and the date.
 #
 #   DELTAS=200000 CHUNK=16384 RUNS=3 bundle exec rake bench:parse
 
@@ -61,6 +63,64 @@ module ParseBench
     [out.freeze, events, text.freeze]
   end
 
+  # The same reply as recording's, framed as each dialect frames it: Chat Completions
+  # chunks ending in [DONE], Responses events ending in response.completed. Returns
+  # {dialect => [bytes, sse_events, expected_text, stop string]}.
+  def dialect_recordings(deltas)
+    anthropic, anthropic_events, text = recording(deltas)
+    pieces = text_pieces(deltas)
+    {anthropic: [anthropic, anthropic_events, text, "end_turn"],
+     openai: chat_completions(pieces).push(text, "stop"),
+     openai_responses: responses(pieces).push(text, "completed")}
+  end
+
+  # recording's text deltas, drawn from the same seed.
+  def text_pieces(deltas)
+    random = Random.new(20_261_128)
+    Array.new(deltas) do
+      piece = +""
+      (1 + random.rand(3)).times { piece << " " << WORDS[random.rand(WORDS.size)] }
+      piece << ".\n\n" if random.rand(40).zero?
+      piece
+    end
+  end
+
+  def chat_completions(pieces)
+    out = +""
+    chunk = lambda do |delta, finish = nil|
+      out << "data: " << JSON.generate({id: "chatcmpl-CHq4k2Lm9Nb8Vc7Xz6As5Df4Gh3Jk", object: "chat.completion.chunk",
+                                        created: 1_764_339_000, model: "gpt-4.1-2025-04-14", system_fingerprint: "fp_1",
+                                        choices: [{index: 0, delta: delta, logprobs: nil, finish_reason: finish}]}) << "\n\n"
+    end
+    chunk.call({role: "assistant", content: ""})
+    pieces.each { |piece| chunk.call({content: piece}) }
+    chunk.call({}, "stop")
+    out << "data: [DONE]\n\n"
+    [out.freeze, pieces.size + 3]
+  end
+
+  def responses(pieces)
+    out = +""
+    sequence = 0
+    emit = lambda do |type, fields|
+      out << "event: " << type << "\ndata: " << JSON.generate({type: type, sequence_number: sequence, **fields}) << "\n\n"
+      sequence += 1
+    end
+    response = {id: "resp_68f1c2d3e4b5a6978899aabbccddeeff", object: "response", status: "in_progress",
+                model: "gpt-5.1-2025-11-13", output: [], usage: nil}
+    emit.call("response.created", {response: response})
+    item = {id: "msg_68f1c2d3e4b5a697aa01", type: "message", status: "in_progress", role: "assistant", content: []}
+    emit.call("response.output_item.added", {output_index: 0, item: item})
+    pieces.each do |piece|
+      emit.call("response.output_text.delta", {item_id: item[:id], output_index: 0, content_index: 0, delta: piece,
+                                               logprobs: []})
+    end
+    emit.call("response.completed", {response: response.merge(status: "completed",
+      usage: {input_tokens: 2_113, input_tokens_details: {cached_tokens: 1_800}, output_tokens: pieces.size,
+              output_tokens_details: {reasoning_tokens: 0}, total_tokens: 2_113 + pieces.size})})
+    [out.freeze, sequence]
+  end
+
   # Binary Strings, as Net::HTTP and Faraday hand over a response body.
   def chunks(bytes, size = CHUNK)
     binary = bytes.b
@@ -88,8 +148,8 @@ module ParseBench
   end
 
   # Stream's path: accumulate in C, no Ruby object per event.
-  def c_consume(chunks)
-    decoder = AssistantChatNative::Decoder.new(:anthropic)
+  def c_consume(chunks, provider = :anthropic)
+    decoder = AssistantChatNative::Decoder.new(provider)
     chunks.each { |chunk| decoder.consume(chunk) }
     result = decoder.finish
     [result.text, result.provider_stop_reason]
@@ -104,7 +164,7 @@ module ParseBench
   end
 
   # Best of RUNS: CPU seconds and allocated objects of one pass.
-  def measure(chunks, expected_text)
+  def measure(chunks, expected_text, expected_stop = "end_turn")
     best = nil
     RUNS.times do
       GC.start
@@ -114,7 +174,7 @@ module ParseBench
       cpu = Process.clock_gettime(Process::CLOCK_PROCESS_CPUTIME_ID) - cpu
       allocated = GC.stat(:total_allocated_objects) - allocated
       raise "decoded text differs from the recording's" unless text == expected_text
-      raise "stop reason #{stop_reason.inspect}, expected end_turn" unless stop_reason == "end_turn"
+      raise "stop reason #{stop_reason.inspect}, expected #{expected_stop}" unless stop_reason == expected_stop
       best = {cpu: cpu, allocated: allocated} if best.nil? || cpu < best[:cpu]
     end
     best
@@ -156,9 +216,38 @@ module ParseBench
     baseline = rows.first(2).map { |row| row[:events_per_s] }.max
     rows.each { |row| row[:ratio] = row[:events_per_s] / baseline }
 
-    table = render(rows, events: events, mb: mb, parts: parts.size)
+    table = render(rows, events: events, mb: mb, parts: parts.size) + "\n" + render_dialects(dialect_rows)
     puts table
     write(table)
+  end
+
+  # Decoder#consume on the same reply in each dialect's framing.
+  def dialect_rows
+    dialect_recordings(DELTAS).map do |dialect, (bytes, events, text, stop)|
+      figures = measure(chunks(bytes), text, stop) { |chunk_list| c_consume(chunk_list, dialect) }
+      mb = bytes.bytesize / 1_000_000.0
+      {dialect: dialect, events: events, mb: mb, cpu: figures[:cpu], events_per_s: events / figures[:cpu],
+       deltas_per_s: DELTAS / figures[:cpu], mb_per_s: mb / figures[:cpu], allocations: figures[:allocated].fdiv(events)}
+    end
+  end
+
+  DIALECT_NAMES = {anthropic: "Anthropic Messages (text deltas take the fast path)",
+                   openai: "OpenAI Chat Completions", openai_responses: "OpenAI Responses (text deltas take the fast path)"}.freeze
+
+  def render_dialects(rows)
+    lines = ["## The C decoder, dialect by dialect", ""]
+    lines << format("The same %d text deltas framed as each dialect sends them, fed in chunks of %d bytes to " \
+                    "Decoder#consume; best of %d runs. Responses events carry more bytes per delta (item_id, " \
+                    "output_index, content_index, sequence_number), so text deltas per CPU-second and MB/s are both shown.",
+      DELTAS, CHUNK, RUNS)
+    lines << ""
+    lines << "| dialect | SSE events | MB | CPU s | text deltas / CPU-s | MB/s | Ruby allocations / event |"
+    lines << "|---|---:|---:|---:|---:|---:|---:|"
+    rows.each do |row|
+      lines << format("| %s | %d | %.1f | %.3f | %s | %.1f | %.3f |", DIALECT_NAMES.fetch(row[:dialect]), row[:events],
+        row[:mb], row[:cpu], row[:deltas_per_s].round.to_s.gsub(/(\d)(?=(\d{3})+\z)/, '\1,'), row[:mb_per_s], row[:allocations])
+    end
+    lines.join("\n") + "\n"
   end
 
   def render(rows, events:, mb:, parts:)

@@ -5,6 +5,7 @@
 # at 100 events per second per stream, through three clients:
 #
 #   Stream       this gem's C client (libcurl, off the GVL)
+#   Stream/Responses  the same client on the same reply in OpenAI's Responses dialect
 #   RubyStream   this gem's plain-Ruby client (Net::HTTP, event_stream_parser, JSON.parse)
 #   ruby-openai  ruby-openai 7.4's streaming chat (Faraday), with the handler's text kept
 #
@@ -34,7 +35,8 @@ module StreamsBench
   BROADCAST_INTERVAL = 0.1
   SLEEP = 0.001
   RESULTS = File.expand_path("results/streams.md", __dir__)
-  CLIENTS = %w[Stream RubyStream ruby-openai].freeze
+  RESPONSES = "Stream/Responses"
+  CLIENTS = ["Stream", RESPONSES, "RubyStream", "ruby-openai"].freeze
 
   module_function
 
@@ -95,13 +97,23 @@ module StreamsBench
     end
   end
 
+  def responses_body(tokens)
+    JSON.generate(model: "gpt-local", stream: true, store: false, input: [{role: "user", content: "Write #{tokens} words."}])
+  end
+
+  # The dialect a client speaks: Responses for RESPONSES, Chat Completions for the others.
+  def dialect(client)
+    (client == RESPONSES) ? :openai_responses : :openai
+  end
+
   def run_one(client, url, base_url, tokens, rate)
     handler = Handler.new(rate)
     case client
-    when "Stream", "RubyStream"
-      klass = (client == "Stream") ? AssistantChatNative::Stream : AssistantChatNative::RubyStream
-      result = klass.new(provider: :openai, url: url, headers: {"authorization" => "Bearer sk-local"},
-        body: body(tokens), broadcast_interval: BROADCAST_INTERVAL).run(handler)
+    when "Stream", "RubyStream", RESPONSES
+      klass = (client == "RubyStream") ? AssistantChatNative::RubyStream : AssistantChatNative::Stream
+      request = (client == RESPONSES) ? responses_body(tokens) : body(tokens)
+      result = klass.new(provider: dialect(client), url: url, headers: {"authorization" => "Bearer sk-local"},
+        body: request, broadcast_interval: BROADCAST_INTERVAL).run(handler)
       raise "#{client} failed: #{result.failure.inspect}" if result.failure
       [result.stats[:events], handler]
     else
@@ -124,7 +136,7 @@ module StreamsBench
   def measure(client, count, paced, server)
     require "openai" if client == "ruby-openai"
     tokens = paced ? (RATE * PACED_SECONDS).to_i : TOKENS
-    url = server.endpoint_for(:openai)
+    url = server.endpoint_for(dialect(client))
     base_url = "#{server.url}/"
     run_one(client, url, base_url, 5, nil) # warm up: load code, open nothing that lasts
     GC.start

@@ -48,6 +48,8 @@ static VALUE thinking_block(const acn_accum_block *block)
         rb_hash_aset(hash, ACN_SYM("type"), str_thinking);
         rb_hash_aset(hash, ACN_SYM("thinking"), buf_string(&block->thinking));
         rb_hash_aset(hash, ACN_SYM("signature"), buf_string(&block->signature));
+        if (block->id.len > 0)
+            rb_hash_aset(hash, ACN_SYM("id"), buf_string(&block->id));
     }
     return hash;
 }

@@ -21,6 +21,7 @@ module AssistantChatNative
   #   POST /v1/messages                                          Anthropic Messages
   #   POST /v1/chat/completions                                  OpenAI Chat Completions
   #   POST /v1beta/models/{model}:streamGenerateContent?alt=sse  Gemini
+  #   POST /v1/responses                                         OpenAI Responses
   # Streams are text/event-stream with chunked transfer-encoding; error bodies
   # are Content-Length framed, in the provider's documented error format (for a
   # path no provider answers, a 404 in the format of the provider whose endpoint

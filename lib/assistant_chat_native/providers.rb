@@ -15,7 +15,7 @@ module AssistantChatNative
   module Providers
     # One line per provider, in the C core's order (ACN_PROVIDERS in core/acn.h, the dialect
     # table): the same names, so that what Ruby accepts is what the extension accepts.
-    NAMES = %i[anthropic openai gemini].freeze
+    NAMES = %i[anthropic openai gemini openai_responses].freeze
     # The providers whose parts had names of their own under the class that uses them before
     # the parts moved into providers/<name>/ (see .load_part); a provider added since has none.
     FORMER_NAMES = %w[Anthropic OpenAI Gemini].freeze
@@ -48,7 +48,7 @@ module AssistantChatNative
         provider or raise ConfigurationError, "unknown provider #{name.inspect}; use #{choices}"
       end
 
-      # ":anthropic, :openai or :gemini", as the extension's own message lists them.
+      # ":anthropic, :openai, :gemini or :openai_responses", as the extension's own message lists them.
       def choices
         sentence(NAMES.map(&:inspect))
       end

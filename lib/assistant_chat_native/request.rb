@@ -13,11 +13,12 @@ module AssistantChatNative
   #   {type: "image" | "document", path: | data: (base64), media_type:, name: (optional)}
   #   {type: "tool_call", id:, name:, arguments: Hash, signature: (Gemini thoughtSignature, optional)}
   #   {type: "tool_result", tool_call_id:, content:, is_error:}     (user)
-  #   {type: "thinking", thinking:, signature:}, {type: "redacted_thinking", data:}  (assistant)
+  #   {type: "thinking", thinking:, signature:, id: (a Responses reasoning item's, optional)},
+  #   {type: "redacted_thinking", data:}  (assistant)
   module Request
     # => Hash, the JSON body for entry's provider.
     def self.build(entry, system:, messages:, tools: [])
-      Providers.fetch(entry.provider).request_builder.new(entry).build(system: system, messages: messages, tools: tools)
+      Providers.fetch(entry.dialect).request_builder.new(entry).build(system: system, messages: messages, tools: tools)
     end
   end
 end

@@ -6,6 +6,8 @@ module AssistantChatNative
   #   text                  the reply text
   #   thinking              the reasoning text, when the model streamed any
   #   thinking_blocks       [{type: "thinking", thinking:, signature:} | {type: "redacted_thinking", data:}],
+  #                         a Responses reasoning item as a thinking block with its id: (summary,
+  #                         encrypted_content as the signature),
   #                         kept to send back to providers that require them
   #   tool_calls            [ToolCall]
   #   stop_reason           :end_turn, :tool_use, :max_tokens, :stop_sequence, :refusal, :pause_turn, or nil

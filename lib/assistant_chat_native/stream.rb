@@ -60,7 +60,7 @@ module AssistantChatNative
 
     attr_reader :provider
 
-    # provider:             :anthropic, :openai or :gemini (the stream's dialect)
+    # provider:             :anthropic, :openai, :gemini or :openai_responses (the stream's dialect)
     # url:                  the streaming endpoint (http or https; TLS is always verified)
     # headers:              request headers, e.g. the API key; Content-Type defaults to
     #                       application/json and Accept to text/event-stream

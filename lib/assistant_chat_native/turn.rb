@@ -354,14 +354,14 @@ module AssistantChatNative
     end
 
     def refused_reply(transport_error, detail)
-      RubyStream::FailureBuilder.new(provider: @entry.provider)
+      RubyStream::FailureBuilder.new(provider: @entry.dialect)
         .transport(transport_error, status: 200, streamed: false, detail: detail)
     end
 
     def stream_once
       body = JSON.generate(Request.build(@entry, system: @system, messages: @messages, tools: @tools))
       round_handler = RoundHandler.new(turn: self, handler: @handler, prefix: @text.empty? ? "" : @text + @glue)
-      @stream = @config.stream_class.new(provider: @entry.provider, url: @entry.url,
+      @stream = @config.stream_class.new(provider: @entry.dialect, url: @entry.url,
         headers: @entry.headers(allow_plain_http_hosts: @config.allow_plain_http_hosts),
         body: body, **@config.stream_options)
       @stream.cancel if @cancel_requested

@@ -20,7 +20,7 @@ RSpec.describe "The C binding's errors", if: AssistantChatNative.native? do
       stream = AssistantChatNative::Stream.allocate
 
       expect { stream.send(:configure_native, "cohere", "http://127.0.0.1:1/", [], "{}", 0.1, 30, 0.5, 60, 10, 600, 1024, 1024, 1024) }
-        .to raise_error(configuration_error, /"cohere": use :anthropic, :openai or :gemini/)
+        .to raise_error(configuration_error, /"cohere": use :anthropic, :openai, :gemini or :openai_responses/)
     end
 
     it "is a ConfigurationError from Decoder.new, for a Symbol, a String or neither" do

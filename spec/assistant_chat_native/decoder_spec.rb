@@ -209,9 +209,9 @@ RSpec.describe AssistantChatNative::Decoder do
   end
 
   describe "errors" do
-    it "refuses an unknown provider with a ConfigurationError naming the three" do
+    it "refuses an unknown provider with a ConfigurationError naming the four" do
       expect { described_class.new(:mistral) }
-        .to raise_error(AssistantChatNative::ConfigurationError, /mistral.*:anthropic, :openai or :gemini/)
+        .to raise_error(AssistantChatNative::ConfigurationError, /mistral.*:anthropic, :openai, :gemini or :openai_responses/)
       expect { described_class.new(nil) }.to raise_error(AssistantChatNative::ConfigurationError, /anthropic/)
     end
 

@@ -48,7 +48,7 @@ RSpec.describe AssistantChatNative::ModelRegistry do
         "content-type" => "application/json")
 
       openai = registry.fetch("gpt")
-      expect(openai.url).to eq("https://api.openai.com/v1/chat/completions")
+      expect(openai.url).to eq("https://api.openai.com/v1/responses")
       expect(openai.headers).to include("authorization" => "Bearer sk-openai-secret")
 
       gemini = registry.fetch("gemini-pro")
@@ -56,12 +56,28 @@ RSpec.describe AssistantChatNative::ModelRegistry do
       expect(gemini.headers).to include("x-goog-api-key" => "gemini-secret")
     end
 
+    it "speaks Responses to OpenAI, Chat Completions to a compatible server, and what api: names" do
+      expect(registry.fetch("gpt")).to have_attributes(provider: :openai, dialect: :openai_responses)
+      registry.register("vllm", provider: :openai, model_id: "qwen3", base_url: "http://127.0.0.1:8000/v1")
+      expect(registry.fetch("vllm")).to have_attributes(provider: :openai, dialect: :openai)
+      expect(registry.fetch("vllm").url).to eq("http://127.0.0.1:8000/v1/chat/completions")
+      registry.register("gateway", provider: :openai, api: :responses, model_id: "gpt-6.1-sol", base_url: "http://127.0.0.1:8000/v1")
+      expect(registry.fetch("gateway").url).to eq("http://127.0.0.1:8000/v1/responses")
+      registry.register("legacy", provider: :openai, api: "chat_completions", model_id: "gpt-4.1")
+      expect(registry.fetch("legacy").url).to eq("https://api.openai.com/v1/chat/completions")
+      expect(registry.fetch("legacy").to_h).to include(provider: :openai, dialect: :openai)
+      expect { registry.register("x", provider: :openai, api: :assistants, model_id: "m") }
+        .to raise_error(AssistantChatNative::ConfigurationError, /unknown OpenAI api :assistants; use :responses or :chat_completions/)
+      expect { registry.register("x", provider: :anthropic, api: :responses, model_id: "m") }
+        .to raise_error(AssistantChatNative::ConfigurationError, /has one API/)
+    end
+
     it "follows the base-URL environment variables and needs no key there" do
       ENV["ANTHROPIC_BASE_URL"] = "http://127.0.0.1:9999/"
       ENV["OPENAI_BASE_URL"] = "http://127.0.0.1:9999/v1"
       ENV["GEMINI_BASE_URL"] = "http://127.0.0.1:9999"
       expect(registry.fetch("claude-haiku").url).to eq("http://127.0.0.1:9999/v1/messages")
-      expect(registry.fetch("gpt-mini").url).to eq("http://127.0.0.1:9999/v1/chat/completions")
+      expect(registry.fetch("gpt-mini").url).to eq("http://127.0.0.1:9999/v1/responses")
       expect(registry.fetch("gemini-flash").url).to eq("http://127.0.0.1:9999/v1beta/models/gemini-3.8-flash:streamGenerateContent?alt=sse")
       expect(registry.fetch("claude-haiku").headers).not_to have_key("x-api-key")
     end

@@ -25,7 +25,7 @@ RSpec.describe AssistantChatNative::Providers do
   it "finds a provider by Symbol or String and refuses any other name with a ConfigurationError" do
     expect(described_class.fetch("openai").name).to eq(:openai)
     expect { described_class.fetch(:cohere) }
-      .to raise_error(AssistantChatNative::ConfigurationError, "unknown provider :cohere; use :anthropic, :openai or :gemini")
+      .to raise_error(AssistantChatNative::ConfigurationError, "unknown provider :cohere; use :anthropic, :openai, :gemini or :openai_responses")
     expect { described_class.fetch(nil) }.to raise_error(AssistantChatNative::ConfigurationError, /unknown provider nil/)
   end
 

@@ -33,6 +33,7 @@ static void every_provider_has_a_complete_entry_whose_name_parses_back(void **st
     assert_string_equal(acn_provider_name(ACN_PROVIDER_ANTHROPIC), "anthropic");
     assert_string_equal(acn_provider_name(ACN_PROVIDER_OPENAI), "openai");
     assert_string_equal(acn_provider_name(ACN_PROVIDER_GEMINI), "gemini");
+    assert_string_equal(acn_provider_name(ACN_PROVIDER_OPENAI_RESPONSES), "openai_responses");
 }
 
 static void a_value_that_is_no_provider_has_no_entry(void **state)
@@ -80,6 +81,11 @@ static void each_dialect_maps_its_own_stop_reasons(void **state)
         {ACN_PROVIDER_GEMINI, "MALFORMED_FUNCTION_CALL", ACN_STOP_END_TURN},
         {ACN_PROVIDER_GEMINI, "SAFETY", ACN_STOP_REFUSAL},
         {ACN_PROVIDER_GEMINI, "OTHER", ACN_STOP_REFUSAL},
+        /* Responses: incomplete_details.reason; a completed response's stop is the decoder's */
+        {ACN_PROVIDER_OPENAI_RESPONSES, "max_output_tokens", ACN_STOP_MAX_TOKENS},
+        {ACN_PROVIDER_OPENAI_RESPONSES, "content_filter", ACN_STOP_REFUSAL},
+        {ACN_PROVIDER_OPENAI_RESPONSES, "completed", ACN_STOP_END_TURN},
+        {ACN_PROVIDER_OPENAI_RESPONSES, "length", ACN_STOP_END_TURN}, /* Chat Completions' word */
     };
     size_t i;
 
@@ -96,10 +102,11 @@ static void each_dialect_maps_its_own_stop_reasons(void **state)
     }
 }
 
-static void only_anthropic_takes_its_thinking_blocks_back(void **state)
+static void anthropic_and_responses_take_their_thinking_blocks_back(void **state)
 {
     (void)state;
     assert_true(acn_dialect_of(ACN_PROVIDER_ANTHROPIC)->keeps_thinking_blocks);
+    assert_true(acn_dialect_of(ACN_PROVIDER_OPENAI_RESPONSES)->keeps_thinking_blocks);
     assert_false(acn_dialect_of(ACN_PROVIDER_OPENAI)->keeps_thinking_blocks);
     assert_false(acn_dialect_of(ACN_PROVIDER_GEMINI)->keeps_thinking_blocks);
 }
@@ -110,7 +117,7 @@ int main(void)
         cmocka_unit_test(every_provider_has_a_complete_entry_whose_name_parses_back),
         cmocka_unit_test(a_value_that_is_no_provider_has_no_entry),
         cmocka_unit_test(each_dialect_maps_its_own_stop_reasons),
-        cmocka_unit_test(only_anthropic_takes_its_thinking_blocks_back),
+        cmocka_unit_test(anthropic_and_responses_take_their_thinking_blocks_back),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

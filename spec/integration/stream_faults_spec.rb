@@ -142,9 +142,12 @@ RSpec.describe "Stream under faults", if: AssistantChatNative.native? do
     expect(result.stop_reason).to be_nil
   end
 
-  {anthropic: :overloaded, openai: :server_error, gemini: :overloaded}.each do |provider, kind|
+  # The kind, and how many events in the error comes after some text (Responses opens with four
+  # events before its first text delta: created, in_progress, the item, its content part).
+  {anthropic: [:overloaded, 4], openai: [:server_error, 4], gemini: [:overloaded, 4],
+   openai_responses: [:server_error, 6]}.each do |provider, (kind, after)|
     it "classifies #{provider}'s mid-stream error event as #{kind}, keeping the text before it" do
-      local_provider.enqueue(tokens: %w[Half way there], error_event: {after: 4})
+      local_provider.enqueue(tokens: %w[Half way there], error_event: {after: after})
 
       result = run_bounded(build_stream(provider: provider), within: 2)
 

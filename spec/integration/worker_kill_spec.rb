@@ -67,7 +67,8 @@ RSpec.describe "AssistantChatWorker whose process is killed mid-turn", :worker_i
     rows = Message.where(conversation_id: conversation.id).order(:id)
     expect(rows.map { |row| [row.role, row.content] }).to eq([["user", "Sales by state, at length"], ["assistant", texts.first]])
     expect(tool_runs).to eq(["toolu_1"])
-    # The job lets go of the advisory lock just after the column lock, so wait for that too.
+    # The worker lets the advisory lock go after the column lock, when its block returns: wait for it
+    # too, rather than race the worker process to it.
     WorkerHarness.wait_until(timeout: 10, message: "the advisory lock's release") do
       Conversation.with_advisory_lock_result(conversation.processing_lock_key, timeout_seconds: 0) { true }.lock_was_acquired?
     end

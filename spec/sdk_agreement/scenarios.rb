@@ -57,7 +57,10 @@ module SdkAgreement
     anthropic: {entry: {provider: :anthropic}, scenarios: EVERY_SCENARIO, cache_writes: true},
     # Chat Completions streams no reasoning.
     openai: {entry: {provider: :openai}, scenarios: EVERY_SCENARIO - ["thinking"], cache_writes: false},
-    gemini: {entry: {provider: :gemini}, scenarios: EVERY_SCENARIO, cache_writes: false}
+    gemini: {entry: {provider: :gemini}, scenarios: EVERY_SCENARIO, cache_writes: false},
+    # OpenAI's Responses API; its reasoning summaries are the thinking.
+    openai_responses: {entry: {provider: :openai, api: :responses, effort: "low"}, scenarios: EVERY_SCENARIO,
+                       cache_writes: false}
   }.freeze
 
   module_function

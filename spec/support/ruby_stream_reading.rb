@@ -12,7 +12,7 @@ module RubyStreamReading
     reader = AssistantChatNative::RubyStream::SSEReader.new(max_event_bytes: 16 * 1024 * 1024)
     normalizer = AssistantChatNative::RubyStream::Normalizer.for(provider)
     accumulator = AssistantChatNative::RubyStream::Accumulator.new(max_reply_bytes: max_reply_bytes,
-      thinking_blocks: provider == :anthropic)
+      thinking_blocks: AssistantChatNative::Providers.fetch(provider).keeps_thinking_blocks?)
     problem = nil
     chunks.each do |chunk|
       reader.feed(chunk) { |type, data| normalizer.call(type, data).each { |event| accumulator.apply(event) } }

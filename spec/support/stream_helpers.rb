@@ -56,6 +56,8 @@ module StreamHelpers
         messages: [{role: "user", content: text}])
     when :gemini
       JSON.generate(contents: [{role: "user", parts: [{text: text}]}])
+    when :openai_responses
+      JSON.generate(model: "gpt-local", stream: true, store: false, input: [{role: "user", content: text}])
     end
   end
 

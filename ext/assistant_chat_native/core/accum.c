@@ -50,6 +50,7 @@ void acn_accum_free(acn_accum *accum)
     for (i = 0; i < accum->block_count; i++) {
         acn_buf_free(&accum->blocks[i].thinking);
         acn_buf_free(&accum->blocks[i].signature);
+        acn_buf_free(&accum->blocks[i].id);
     }
     free(accum->blocks);
     accum->blocks = NULL;
@@ -403,7 +404,16 @@ static acn_accum_block *open_block(acn_accum *accum, acn_accum_block_type type, 
     block->index = index;
     acn_buf_init(&block->thinking, accum->max_reply_bytes);
     acn_buf_init(&block->signature, accum->max_reply_bytes);
+    acn_buf_init(&block->id, accum->max_reply_bytes);
     return block;
+}
+
+/* The first id an event names for the block is the block's. */
+static acn_status name_block(acn_accum *accum, acn_accum_block *block, const acn_event *event)
+{
+    if (event->id_len == 0 || block->id.len > 0)
+        return ACN_OK;
+    return append(accum, &block->id, event->id, event->id_len);
 }
 
 static acn_status add_thinking(acn_accum *accum, const acn_event *event)
@@ -416,6 +426,8 @@ static acn_status add_thinking(acn_accum *accum, const acn_event *event)
     status = append_text(accum, &accum->thinking, event->text, event->text_len);
     if (status == ACN_OK)
         status = append(accum, &block->thinking, event->text, event->text_len);
+    if (status == ACN_OK)
+        status = name_block(accum, block, event);
     return status;
 }
 
@@ -424,6 +436,8 @@ static acn_status add_signature(acn_accum *accum, const acn_event *event)
     acn_accum_block *block = open_block(accum, ACN_ACCUM_BLOCK_THINKING, event->index);
 
     if (block == NULL)
+        return accum->status;
+    if (name_block(accum, block, event) != ACN_OK)
         return accum->status;
     return append(accum, &block->signature, event->text, event->text_len);
 }
@@ -645,6 +659,7 @@ static void drop_blocks(acn_accum *accum)
     for (i = 0; i < accum->block_count; i++) {
         acn_buf_free(&accum->blocks[i].thinking);
         acn_buf_free(&accum->blocks[i].signature);
+        acn_buf_free(&accum->blocks[i].id);
     }
     accum->block_count = 0;
 }
@@ -716,6 +731,6 @@ size_t acn_accum_memsize(const acn_accum *accum)
         size += accum->calls[i].id.cap + accum->calls[i].name.cap + accum->calls[i].arguments.cap +
                 accum->calls[i].signature.cap;
     for (i = 0; i < accum->block_count; i++)
-        size += accum->blocks[i].thinking.cap + accum->blocks[i].signature.cap;
+        size += accum->blocks[i].thinking.cap + accum->blocks[i].signature.cap + accum->blocks[i].id.cap;
     return size;
 }

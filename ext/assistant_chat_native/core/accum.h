@@ -69,6 +69,7 @@ typedef struct acn_accum_block {
     int ended;
     acn_buf thinking;  /* thinking text, or a redacted block's data */
     acn_buf signature; /* thinking blocks only */
+    acn_buf id;        /* the block's own id, when the provider names it (a Responses reasoning item) */
 } acn_accum_block;
 
 /* Text or thinking handed out by a flush. */

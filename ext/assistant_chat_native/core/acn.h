@@ -28,7 +28,8 @@ typedef enum acn_status {
 #define ACN_PROVIDERS(X)                                                                                     \
     X(ANTHROPIC, anthropic)                                                                                  \
     X(OPENAI, openai)                                                                                        \
-    X(GEMINI, gemini)
+    X(GEMINI, gemini)                                                                                        \
+    X(OPENAI_RESPONSES, openai_responses)
 
 #define ACN_PROVIDER_ENUM_(ID, name) ACN_PROVIDER_##ID,
 typedef enum acn_provider {

@@ -1,7 +1,7 @@
 /*
  * decode.h: a provider decoder. It ties an SSE parser to one provider's streaming
- * dialect (Anthropic Messages, OpenAI Chat Completions, Gemini streamGenerateContent
- * with alt=sse) and turns each event's JSON payload into normalized acn_events
+ * dialect (Anthropic Messages, OpenAI Chat Completions, OpenAI Responses, Gemini
+ * streamGenerateContent with alt=sse) and turns each event's JSON payload into normalized acn_events
  * (event.h), delivered through an acn_event_fn.
  *
  * Owns: its SSE parser, one JSON walker (one yajl parser and generator reused for
@@ -23,10 +23,14 @@
  *   `delta.refusal` text is a TEXT_DELTA (and the stop reason becomes REFUSAL);
  *   compatible servers' `delta.reasoning_content` / `delta.reasoning` is thinking.
  *   OpenAI: only the choice with index 0 is read, wherever it stands; Gemini:
- *   only the first candidate.
+ *   only the first candidate. Responses: output_text and refusal deltas are text 0;
+ *   a reasoning item's summary is thinking at its output_index, with id = the item's
+ *   id, its summary parts joined by a blank line.
  * - TOOL_CALL_START (index, id, name, server_tool), TOOL_ARGS_DELTA (index, text = a
  *   fragment of the arguments JSON), TOOL_CALL_END (index). index = Anthropic content
  *   block, OpenAI `tool_calls[].index`, Gemini the stream's function-call count.
+ *   Responses: index = the function_call item's output_index, id = its call_id; the
+ *   call ends with its output_item.done (or response.completed).
  *   OpenAI calls end when finish_reason (or [DONE]) arrives, in index order; Gemini
  *   calls arrive whole (start, the args as compact JSON, end) with id "call_<n>"
  *   unless the part carries its own `id`; the start's text is the part's
@@ -34,19 +38,24 @@
  * - USAGE: every count is -1 when this payload did not carry it; a consumer keeps
  *   its previous value for those. Anthropic counts are as sent (output cumulative);
  *   OpenAI prompt/completion/cached tokens; Gemini promptTokenCount, candidates +
- *   thoughts tokens, cachedContentTokenCount.
+ *   thoughts tokens, cachedContentTokenCount; Responses input_tokens, output_tokens,
+ *   input_tokens_details.cached_tokens from the terminal response.
  * - STOP: stop_reason normalized, text = the provider's own string. Emitted before
  *   DONE. A normalized reason of NONE never appears. A finish of "stop" (OpenAI) or
  *   STOP (Gemini) after tool calls is TOOL_USE. OpenAI's legacy `delta.function_call`
  *   is tool call 0.
  * - DONE: the terminal event (message_stop, [DONE], a Gemini chunk with finishReason
- *   or promptFeedback.blockReason). acn_decoder_done is then true.
+ *   or promptFeedback.blockReason, response.completed or response.incomplete). acn_decoder_done is then true.
  * - ERROR: a provider error after HTTP 200; name = error type (Gemini `status`),
  *   text = message, raw = the whole data payload for the classifier. An Anthropic
  *   `error` event whose payload is not a JSON object is still an ERROR (name empty,
  *   text = raw = the payload), and so is OpenAI-compatible {"error": "message"}.
  *   acn_decoder_done is true after it as well: the stream ended, with a failure.
- * - BLOCK_END (Anthropic text, thinking and redacted_thinking blocks), SIGNATURE_DELTA,
+ *   Responses: the `error` event, and response.failed, whose raw is its
+ *   response.error as OpenAI's error body, {"error":{"code":...,"message":...}}.
+ * - BLOCK_END (Anthropic text, thinking and redacted_thinking blocks; a Responses
+ *   reasoning item), SIGNATURE_DELTA (a Responses reasoning item's encrypted_content,
+ *   with id = the item's id),
  *   REDACTED_THINKING (text = the data), CITATION (text = the citation as JSON), PING.
  */
 #ifndef ACN_DECODE_H

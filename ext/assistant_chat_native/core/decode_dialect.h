@@ -1,7 +1,8 @@
 /*
  * decode_dialect.h: the helpers the decoder (decoder.c) lends the dialects
- * (decode_anthropic.c, decode_openai.c, decode_gemini.c), which plug into it
- * through their acn_dialect entries (dialect.h). Internal to the decoders:
+ * (decode_anthropic.c, decode_openai.c, decode_openai_responses.c,
+ * decode_gemini.c), which plug into it through their acn_dialect entries
+ * (dialect.h). Internal to the decoders:
  * nothing outside them includes this.
  */
 #ifndef ACN_DECODE_DIALECT_H

@@ -65,15 +65,12 @@ module AssistantChatNative
       end
 
       def base_url_for(provider)
-        (provider.to_sym == :openai) ? "#{@url}/v1" : @url
+        "#{@url}#{Providers.fetch(provider).local_prefix}"
       end
 
       def endpoint_for(provider, model: nil)
-        case provider.to_sym
-        when :anthropic then "#{@url}/v1/messages"
-        when :openai then "#{@url}/v1/chat/completions"
-        else "#{@url}/v1beta/models/#{model || "gemini-local"}:streamGenerateContent?alt=sse"
-        end
+        provider = Providers.fetch(provider)
+        "#{base_url_for(provider.name)}#{provider.path(model || "#{provider.name}-local")}"
       end
 
       # Queues a script in the child. Filters: model: (a String), provider:, times:.

@@ -36,18 +36,24 @@ module AssistantChatNative
     #               conversation prefix for caching with the API's 5-minute lifetime; "1h" for
     #               the one-hour lifetime (writes cost 2x input instead of 1.25x); "5m" as true;
     #               false sends no cache_control. OpenAI and Gemini cache on their own.
+    #   api         OpenAI only: :responses (the default on OpenAI's own endpoint) or
+    #               :chat_completions (the default for a model registered with base_url:, an
+    #               OpenAI-compatible server)
+    #   dialect     what goes on the wire, derived: the provider's name, or for OpenAI's
+    #               Responses :openai_responses (Providers::OpenAI#dialect_for)
     class Entry
       TIERS = %i[low high].freeze
 
-      attr_reader :key, :provider, :model_id, :tier, :max_tokens, :thinking, :effort, :prompt_caching
+      attr_reader :key, :provider, :dialect, :model_id, :tier, :max_tokens, :thinking, :effort, :prompt_caching
 
       def initialize(key:, provider:, model_id:, tier: :high, max_tokens: nil, thinking: nil, effort: nil,
-        retires_on: nil, api_key: nil, base_url: nil, prompt_caching: true, prices: nil)
+        retires_on: nil, api_key: nil, base_url: nil, api: nil, prompt_caching: true, prices: nil)
         @key = key.to_s
         @model_id = model_id.to_s
         @tier = tier.to_sym
         begin
           @provider = Providers.fetch(provider).name
+          @dialect = Providers.fetch(@provider).dialect_for(api, custom_base_url: !(base_url.nil? || base_url.to_s.empty?))
         rescue ConfigurationError => e
           raise ConfigurationError, "model #{@key.inspect}: #{e.message}"
         end
@@ -154,9 +160,9 @@ module AssistantChatNative
         false
       end
 
-      # The provider object (Providers): its endpoint, environment variables and headers.
+      # The dialect's provider object (Providers): its endpoint, environment variables and headers.
       private def provider_object
-        Providers.fetch(provider)
+        Providers.fetch(dialect)
       end
 
       private def refuse_plain_http(allowed)
@@ -188,8 +194,9 @@ module AssistantChatNative
       end
 
       def to_h
-        {key: key, provider: provider, model_id: model_id, tier: tier, max_tokens: max_tokens,
-         thinking: thinking, effort: effort, prompt_caching: prompt_caching, retires_on: retires_on&.iso8601, base_url: Redaction.url(base_url), api_key: Redaction.key(api_key)}
+        {key: key, provider: provider, dialect: dialect, model_id: model_id, tier: tier, max_tokens: max_tokens,
+         thinking: thinking, effort: effort, prompt_caching: prompt_caching, retires_on: retires_on&.iso8601,
+         base_url: Redaction.url(base_url), api_key: Redaction.key(api_key)}
       end
 
       # What ActiveSupport serializes (without it, its instance variables, the key among them).

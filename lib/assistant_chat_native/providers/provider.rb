@@ -40,6 +40,20 @@ module AssistantChatNative
       # token once (ModelRegistry::Prices.cost).
       def cached_input_included? = true
 
+      # The dialect a model registered with this provider speaks: a registered provider's name.
+      # api: is the registration's api: option (nil: the provider's default); custom_base_url:
+      # whether the model was registered with a base_url: of its own. A provider with one API
+      # takes no api: option.
+      def dialect_for(api, custom_base_url: false)
+        return name if api.nil?
+
+        raise ConfigurationError, "provider #{name.inspect} has one API; leave out api: #{api.inspect}"
+      end
+
+      # Whether the provider wants its thinking blocks (with their signatures, or a reasoning
+      # item's encrypted content) sent back in the next request, so a Result keeps them.
+      def keeps_thinking_blocks? = false
+
       # The path of one of the provider's parts ("request_builder", "normalizer", "writer").
       def part(file)
         File.join(__dir__, name.to_s, file)

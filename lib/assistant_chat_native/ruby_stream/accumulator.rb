@@ -10,8 +10,8 @@ module AssistantChatNative
     #
     # - text and thinking are joined (NUL bytes left out: PostgreSQL text refuses
     #   them). With thinking_blocks (Anthropic wants them sent back, exactly as
-    #   given) each thinking block keeps its text and signature, each redacted block
-    #   its data;
+    #   given; Responses its reasoning items) each thinking block keeps its text,
+    #   signature and the id an event names for it, each redacted block its data;
     # - a tool call gathers its argument fragments until it ends, and must then be
     #   one JSON object (blank means {}); a call whose end never came is not part of
     #   the reply, as its arguments may be cut;
@@ -60,7 +60,7 @@ module AssistantChatNative
         when :message_start then @name.update(event.slice(:id, :model).select { |_, value| take(value) })
         when :text_delta then @text << without_nul(event[:text]) if take(event[:text])
         when :thinking_delta then add_thinking(event)
-        when :signature_delta then block(:thinking, event[:index])&.fetch(:signature)&.<<(event[:text]) if take(event[:text])
+        when :signature_delta then add_signature(event)
         when :redacted_thinking then redacted_thinking(event)
         when :block_end then block_end(event[:index])
         when :tool_call_start then tool_call_start(event)
@@ -123,7 +123,22 @@ module AssistantChatNative
         return unless take(event[:text])
 
         @thinking << without_nul(event[:text])
-        block(:thinking, event[:index])&.fetch(:thinking)&.<<(event[:text])
+        block = block(:thinking, event[:index])
+        block&.fetch(:thinking)&.<<(event[:text])
+        name_block(block, event[:id])
+      end
+
+      def add_signature(event)
+        return unless take(event[:text])
+
+        block = block(:thinking, event[:index])
+        name_block(block, event[:id])
+        block&.fetch(:signature)&.<<(event[:text])
+      end
+
+      # The first id an event names for the block (a Responses reasoning item's) is the block's.
+      def name_block(block, id)
+        block[:id] = id.dup if block && !block.key?(:id) && take(id)
       end
 
       def without_nul(text)
@@ -218,7 +233,8 @@ module AssistantChatNative
       def thinking_blocks
         @blocks.map do |block|
           if block[:kind] == :thinking
-            {type: "thinking", thinking: block[:thinking].dup, signature: block[:signature].dup}
+            thinking = {type: "thinking", thinking: block[:thinking].dup, signature: block[:signature].dup}
+            block.key?(:id) ? thinking.merge(id: block[:id].dup) : thinking
           else
             {type: "redacted_thinking", data: block[:data].dup}
           end

@@ -20,7 +20,7 @@ module AssistantChatNative
         @reader = SSEReader.new(max_event_bytes: options[:max_event_bytes])
         @normalizer = Normalizer.for(options[:provider])
         @accumulator = Accumulator.new(max_reply_bytes: options[:max_reply_bytes],
-          thinking_blocks: options[:provider] == :anthropic)
+          thinking_blocks: Providers.fetch(options[:provider]).keeps_thinking_blocks?)
         @throttle = Throttle.new(options[:broadcast_interval])
         @failures = FailureBuilder.new(provider: options[:provider])
         @flushed_text = 0

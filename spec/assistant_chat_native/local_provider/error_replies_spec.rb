@@ -10,24 +10,26 @@ require "assistant_chat_native/ruby_stream"
 # the words as the failure's detail.
 RSpec.describe "LocalProvider's error replies" do
   endpoints = {anthropic: "/v1/messages", openai: "/v1/chat/completions",
-               gemini: "/v1beta/models/gemini-local:streamGenerateContent?alt=sse"}
+               gemini: "/v1beta/models/gemini-local:streamGenerateContent?alt=sse", openai_responses: "/v1/responses"}
 
   # Each provider's documented error body: the keys it has, in its order.
   shapes = {
     anthropic: ->(json) { [json.keys.first(2), json["type"], json["error"].keys] == [%w[type error], "error", %w[type message]] },
     openai: ->(json) { [json.keys, json["error"].keys] == [%w[error], %w[message type param code]] },
-    gemini: ->(json) { [json.keys, json["error"].keys, json["error"]["code"].class] == [%w[error], %w[code message status], Integer] }
+    gemini: ->(json) { [json.keys, json["error"].keys, json["error"]["code"].class] == [%w[error], %w[code message status], Integer] },
+    # Responses answers HTTP errors with OpenAI's usual error object.
+    openai_responses: ->(json) { [json.keys, json["error"].keys] == [%w[error], %w[message type param code]] }
   }
 
   # What a scripted status reads as, provider by provider (Anthropic's not_found_error and
   # Gemini's NOT_FOUND name no model, OpenAI's model_not_found does).
   scripted = {
-    401 => {anthropic: :authentication, openai: :authentication, gemini: :authentication},
-    403 => {anthropic: :permission, openai: :permission, gemini: :permission},
-    404 => {anthropic: :bad_request, openai: :invalid_model, gemini: :bad_request},
-    429 => {anthropic: :rate_limited, openai: :rate_limited, gemini: :rate_limited},
-    500 => {anthropic: :server_error, openai: :server_error, gemini: :server_error},
-    503 => {anthropic: :overloaded, openai: :overloaded, gemini: :overloaded}
+    401 => {anthropic: :authentication, openai: :authentication, gemini: :authentication, openai_responses: :authentication},
+    403 => {anthropic: :permission, openai: :permission, gemini: :permission, openai_responses: :permission},
+    404 => {anthropic: :bad_request, openai: :invalid_model, gemini: :bad_request, openai_responses: :invalid_model},
+    429 => {anthropic: :rate_limited, openai: :rate_limited, gemini: :rate_limited, openai_responses: :rate_limited},
+    500 => {anthropic: :server_error, openai: :server_error, gemini: :server_error, openai_responses: :server_error},
+    503 => {anthropic: :overloaded, openai: :overloaded, gemini: :overloaded, openai_responses: :overloaded}
   }
 
   def request(path, method: :post)
@@ -91,7 +93,7 @@ RSpec.describe "LocalProvider's error replies" do
     end
   end
 
-  {"/v1/messages/count_tokens" => :anthropic, "/v1/chat/completion" => :openai,
+  {"/v1/messages/count_tokens" => :anthropic, "/v1/chat/completion" => :openai, "/v1/responses/compact" => :openai_responses,
    "/v1beta/models/gemini-local:countTokens" => :gemini, "/unknown" => :anthropic}.each do |path, provider|
     it "answers POST #{path} in the error body of the provider whose endpoint is nearest, #{provider}" do
       response = request(path)

@@ -27,6 +27,8 @@ module AssistantChatNative
       # (cache_read_input_tokens and cache_creation_input_tokens come on top).
       def cached_input_included? = false
 
+      def keeps_thinking_blocks? = true
+
       def terminal_event = /^event:\s*message_stop|"type"\s*:\s*"message_stop"/
     end
 

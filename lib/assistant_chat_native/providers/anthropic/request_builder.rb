@@ -97,7 +97,9 @@ module AssistantChatNative
             block[:is_error] = true if part[:is_error]
             block
           when "thinking"
-            return nil unless thinks? && part[:signature]
+            # A part with an id is an OpenAI Responses reasoning item (after an escalation from
+            # it): its encrypted content is no signature Claude would accept.
+            return nil unless thinks? && part[:signature] && part[:id].nil?
 
             {type: "thinking", thinking: part[:thinking].to_s, signature: part[:signature].to_s}
           when "redacted_thinking"

@@ -17,6 +17,18 @@ module AssistantChatNative
 
       def local_prefix = "/v1"
 
+      # The dialect of each api: option; Responses (OpenAIResponses) for OpenAI's own endpoint,
+      # Chat Completions for a model registered with a base_url: of its own, which is taken for
+      # an OpenAI-compatible server (vLLM, Ollama, gateways) that speaks only Chat Completions.
+      APIS = {responses: :openai_responses, chat_completions: :openai}.freeze
+
+      def dialect_for(api, custom_base_url: false)
+        api ||= custom_base_url ? :chat_completions : :responses
+        APIS.fetch(api.to_sym) do
+          raise ConfigurationError, "unknown OpenAI api #{api.inspect}; use :responses or :chat_completions"
+        end
+      end
+
       def terminal_event = /^data:\s*\[DONE\]/
     end
 

@@ -71,13 +71,15 @@ RSpec.describe AssistantChatNative::Stream, if: AssistantChatNative.native? do
     end
 
     it "reports a connection it opened as 1 and one it reused as 0" do
-      # Connections are kept per thread: a fresh thread has none to reuse.
-      first, second = Thread.new {
+      # Connections are kept per native thread, and Ruby may run a new Thread on a native
+      # thread it keeps from an earlier one: a provider on a port of its own is what makes
+      # sure no open connection can be reused for the first stream.
+      first, second = with_local_provider(log: nil) do |server|
         Array.new(2) do
-          local_provider.enqueue(text: "ok")
-          build_stream.run(Object.new)
+          server.enqueue(text: "ok")
+          build_stream(server: server).run(Object.new)
         end
-      }.value
+      end
 
       expect([first.stats[:new_connections], second.stats[:new_connections]]).to eq([1, 0])
       expect([first.failure, second.failure]).to eq([nil, nil])

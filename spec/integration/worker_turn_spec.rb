@@ -210,7 +210,7 @@ RSpec.describe "AssistantChatWorker's instrumentation", :worker_integration do
     expect(turn).to include(worker: "AssistantChatWorker", conversation_id: conversation.id, model: "claude-sonnet",
       final_model: "claude-sonnet", provider: :anthropic, status: :completed, rounds: 2, retries: 0, compactions: 0,
       input_tokens: 100, output_tokens: 15, cache_read_tokens: 30, cache_write_tokens: 10, failure_kind: nil)
-    # claude-sonnet-5-5 at $2 input, $10 output, $0.10 cache read, $2.50 cache write per million:
+    # claude-sonnet-5-5 at $2 input, $10 output, $0.20 cache read, $2.50 cache write per million:
     # round 1 40 in + 12 out; round 2 60 in + 3 out + 30 read + 10 written.
     expect(turn[:cost]).to be_within(1e-12).of((40 * 2 + 12 * 10 + 60 * 2 + 3 * 10 + 30 * 0.20 + 10 * 2.50) / 1_000_000.0)
     expect(turn[:duration]).to be > 0

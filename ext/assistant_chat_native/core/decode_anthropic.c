@@ -8,7 +8,6 @@
  * the SSE event name; the name is used when the payload has none.
  */
 #include "decode_dialect.h"
-#include "json_string.h"
 
 #include <string.h>
 
@@ -218,9 +217,6 @@ static int fast_text_delta(acn_decoder *d, const acn_sse_event *event, acn_statu
     size_t tail = sizeof(FAST_TAIL) - 1;
     int index = 0;
     int digits = 0;
-    size_t off;
-    size_t len;
-    acn_event out;
 
     if (event->data_len < head + 1 + mid + tail || memcmp(p, FAST_HEAD, head) != 0 ||
         memcmp(end - tail, FAST_TAIL, tail) != 0)
@@ -236,25 +232,7 @@ static int fast_text_delta(acn_decoder *d, const acn_sse_event *event, acn_statu
     if ((size_t)(end - p) < mid + tail || memcmp(p, FAST_MID, mid) != 0)
         return 0;
     p += mid;
-    off = d->strings.len;
-    if (acn_buf_append(&d->strings, p, (size_t)(end - tail - p)) != ACN_OK) {
-        d->strings.len = off;
-        return 0;
-    }
-    len = acn_json_string_unescape_in_place(d->strings.ptr + off, d->strings.len - off);
-    if (len == (size_t)-1) {
-        d->strings.len = off;
-        return 0;
-    }
-    d->strings.len = off + len;
-    *status = ACN_OK;
-    if (len == 0)
-        return 1;
-    acn_decoder_event_init(&out, ACN_EVENT_TEXT_DELTA, index);
-    out.text = d->strings.ptr + off;
-    out.text_len = len;
-    *status = acn_decoder_emit(d, &out);
-    return 1;
+    return acn_decoder_emit_raw_text(d, p, (size_t)(end - tail - p), index, status);
 }
 
 static acn_status end(acn_decoder *d, const acn_sse_event *sse);

@@ -66,6 +66,12 @@ acn_status acn_decoder_emit_pending_with(acn_decoder *d, acn_decode_emit_fn emit
 size_t acn_decoder_pending_count(const acn_decoder *d);
 void acn_decoder_pending_drop(acn_decoder *d, size_t count);
 
+/* A fast path's text delta: the JSON string body raw[0, raw_len) (escapes and all, without
+ * its quotes), unescaped into d->strings and emitted as a text delta of block `index`. Returns
+ * 0, keeping nothing, when the body is doubtful (the caller then takes the general path, which
+ * gives the same event), else 1 with the emit's status in *status (an empty delta emits none). */
+int acn_decoder_emit_raw_text(acn_decoder *d, const char *raw, size_t raw_len, int index, acn_status *status);
+
 void acn_decoder_event_init(acn_event *event, acn_event_type type, int index);
 void acn_decoder_event_text(acn_event *event, const acn_decoder *d, acn_decode_str text);
 acn_status acn_decoder_emit(acn_decoder *d, const acn_event *event);

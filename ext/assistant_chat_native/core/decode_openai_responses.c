@@ -28,7 +28,6 @@
  * they are; output arrays and message content inside a payload are skipped.
  */
 #include "decode_dialect.h"
-#include "json_string.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -257,12 +256,10 @@ static int fast_text_delta(acn_decoder *d, const acn_sse_event *event, acn_statu
     const char *p = event->data;
     const char *end = p + event->data_len;
     const char *text;
-    size_t off;
     size_t len;
     int seen_sequence = 0;
     int seen_logprobs = 0;
     int seen_obfuscation = 0;
-    acn_event out;
 
     if (event->data_len < sizeof(FAST_HEAD) || memcmp(p, FAST_HEAD, sizeof(FAST_HEAD) - 1) != 0)
         return 0;
@@ -309,25 +306,7 @@ static int fast_text_delta(acn_decoder *d, const acn_sse_event *event, acn_statu
     }
     if (end - p != 1 || *p != '}')
         return 0;
-    off = d->strings.len;
-    if (acn_buf_append(&d->strings, text, len) != ACN_OK) {
-        d->strings.len = off;
-        return 0;
-    }
-    len = acn_json_string_unescape_in_place(d->strings.ptr + off, len);
-    if (len == (size_t)-1) {
-        d->strings.len = off;
-        return 0;
-    }
-    d->strings.len = off + len;
-    *status = ACN_OK;
-    if (len == 0)
-        return 1;
-    acn_decoder_event_init(&out, ACN_EVENT_TEXT_DELTA, 0);
-    out.text = d->strings.ptr + off;
-    out.text_len = len;
-    *status = acn_decoder_emit(d, &out);
-    return 1;
+    return acn_decoder_emit_raw_text(d, text, len, 0, status);
 }
 
 static acn_status begin(acn_decoder *d, const acn_sse_event *event, int *handled)

@@ -1,6 +1,7 @@
 /* decoder.c: the decoder object: SSE framing, payload parsing, and the helpers the
  * dialects share. What differs by provider is in its dialect entry (dialect.h). */
 #include "decode_dialect.h"
+#include "json_string.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -170,6 +171,32 @@ int acn_decoder_keep(acn_decoder *d, const char *text, size_t len, acn_decode_st
     out->len = len;
     out->set = 1;
     return 0;
+}
+
+int acn_decoder_emit_raw_text(acn_decoder *d, const char *raw, size_t raw_len, int index, acn_status *status)
+{
+    size_t off = d->strings.len;
+    size_t len;
+    acn_event out;
+
+    if (acn_buf_append(&d->strings, raw, raw_len) != ACN_OK) {
+        d->strings.len = off;
+        return 0;
+    }
+    len = acn_json_string_unescape_in_place(d->strings.ptr + off, raw_len);
+    if (len == (size_t)-1) {
+        d->strings.len = off;
+        return 0;
+    }
+    d->strings.len = off + len;
+    *status = ACN_OK;
+    if (len == 0)
+        return 1;
+    acn_decoder_event_init(&out, ACN_EVENT_TEXT_DELTA, index);
+    out.text = d->strings.ptr + off;
+    out.text_len = len;
+    *status = acn_decoder_emit(d, &out);
+    return 1;
 }
 
 const char *acn_decoder_str(const acn_decoder *d, acn_decode_str str)

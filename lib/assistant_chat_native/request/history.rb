@@ -67,6 +67,13 @@ module AssistantChatNative
         end
       end
 
+      # A tool result's text for an API with no error flag on results (OpenAI's): a failed
+      # tool's text says so at its start.
+      def flagged_result_text(part)
+        text = result_text(part[:content])
+        (part[:is_error] && !text.start_with?("Error")) ? "Error: #{text}" : text
+      end
+
       def arguments(value)
         case value
         when Hash then value

@@ -63,8 +63,7 @@ module AssistantChatNative
 
         def user(parts)
           results = parts.select { |part| part[:type] == "tool_result" }.map do |part|
-            content = Request::History.result_text(part[:content])
-            content = "Error: #{content}" if part[:is_error] && !content.start_with?("Error")
+            content = Request::History.flagged_result_text(part)
             {role: "tool", tool_call_id: part[:tool_call_id].to_s, content: content}
           end
           content = parts.filter_map { |part| content_part(part) }

@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require "json"
+require_relative "http_replies"
 
 module AssistantChatNative
   module Providers
@@ -17,24 +18,13 @@ module AssistantChatNative
       # "without the terminal event" stops before it.
       # https://platform.openai.com/docs/api-reference/chat-streaming
       class Writer
-        ERRORS = {400 => ["invalid_request_error", nil], 401 => ["invalid_request_error", "invalid_api_key"],
-                  403 => ["invalid_request_error", "unsupported_country_region_territory"],
-                  404 => ["invalid_request_error", "model_not_found"],
-                  429 => ["requests", "rate_limit_exceeded"], 500 => ["server_error", nil],
-                  503 => ["server_error", nil]}.freeze
+        include HTTPReplies
+
         STOP_REASONS = {end_turn: "stop", tool_use: "tool_calls", max_tokens: "length",
                         stop_sequence: "stop", refusal: "content_filter"}.freeze
 
         def provider
           :openai
-        end
-
-        def content_type
-          "text/event-stream; charset=utf-8"
-        end
-
-        def response_headers(request)
-          {"x-request-id" => "req_local_#{request.id}", "openai-processing-ms" => "1"}
         end
 
         def events(script, request)
@@ -92,16 +82,6 @@ module AssistantChatNative
           LocalProvider::Event.sse(JSON.generate({error: {message: option[:message] || "The server had an error while processing your request.",
                                                           type: option[:type] || "server_error", param: nil,
                                                           code: option[:code]}}))
-        end
-
-        # The documented error object for an HTTP status; message: LocalProvider's own words (an
-        # unknown path, a script it cannot serve), which name no error code, as OpenAI's reply to
-        # an invalid URL names none.
-        def error_body(status, message: nil)
-          type, code = ERRORS.fetch(status) { (status >= 500) ? ["server_error", nil] : ["invalid_request_error", nil] }
-          code = nil if message
-          JSON.generate({error: {message: message || "LocalProvider scripted HTTP #{status} (#{type})", type: type,
-                                 param: nil, code: code}})
         end
 
         private

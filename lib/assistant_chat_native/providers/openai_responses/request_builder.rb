@@ -84,8 +84,7 @@ module AssistantChatNative
 
         def user(parts)
           items = parts.select { |part| part[:type] == "tool_result" }.map do |part|
-            output = Request::History.result_text(part[:content])
-            output = "Error: #{output}" if part[:is_error] && !output.start_with?("Error")
+            output = Request::History.flagged_result_text(part)
             {type: "function_call_output", call_id: part[:tool_call_id].to_s, output: output}
           end
           content = parts.filter_map { |part| content_part(part) }

@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require "json"
+require_relative "../openai/http_replies"
 
 module AssistantChatNative
   module Providers
@@ -18,18 +19,12 @@ module AssistantChatNative
       # output_tokens_details.reasoning_tokens). There is no [DONE].
       # https://platform.openai.com/docs/api-reference/responses-streaming
       class Writer
+        include OpenAI::HTTPReplies
+
         INCOMPLETE = {max_tokens: "max_output_tokens", refusal: "content_filter"}.freeze
 
         def provider
           :openai_responses
-        end
-
-        def content_type
-          "text/event-stream; charset=utf-8"
-        end
-
-        def response_headers(request)
-          {"x-request-id" => "req_local_#{request.id}", "openai-processing-ms" => "1"}
         end
 
         def events(script, request)
@@ -73,10 +68,6 @@ module AssistantChatNative
         end
 
         # HTTP errors carry OpenAI's usual error object, as Chat Completions' do.
-        def error_body(status, message: nil)
-          OpenAI::Writer.new.error_body(status, message: message)
-        end
-
         private
 
         def sse(type, paced: false, terminal: false, **fields)

@@ -24,6 +24,8 @@
 #
 #   TURNS=200 CONCURRENCY=25 WORDS=300 TOKEN_RATE=200 LONG_WORDS=4000 LONG_TURNS=25 REPEAT=3 bundle exec rake bench:worker
 #   TOKEN_RATE=0 ...   # replies at full speed (CPU-bound instead of latency-bound)
+#   COUNT=1 TURNS=50 ... # per flush: SQL, Redis, broadcasts, calls into Ruby, allocations,
+#                        # context switches, syscalls, paced against full speed (worker_flush.md)
 
 require "json"
 require "rbconfig"
@@ -33,6 +35,7 @@ require "fileutils"
 require_relative "worker/report"
 require_relative "worker/profile"
 require_relative "worker/plot"
+require_relative "worker/counts"
 
 module WorkerBench
   ROOT = File.expand_path("..", __dir__)
@@ -45,6 +48,8 @@ module WorkerBench
   BEFORE_ROOT = ENV["BEFORE_ROOT"]
   REPEAT = Integer(ENV.fetch("REPEAT", "3"))
   PROFILE = ENV["PROFILE"] == "1"
+  # COUNT=1: no tables; paced against full speed, what a turn does counted (Counts).
+  COUNT = ENV["COUNT"] == "1"
   PROFILE_TURNS = Integer(ENV.fetch("PROFILE_TURNS", "100"))
   TURNS = Integer(ENV.fetch("TURNS", "200"))
   CONCURRENCY = Integer(ENV.fetch("CONCURRENCY", "25"))
@@ -64,6 +69,7 @@ module WorkerBench
     require File.join(ROOT, "spec", "support", "services")
     TestServices.start
     return profile_again if ENV["PROFILE_ONLY"] == "1"
+    return count_modes if COUNT
 
     modes = []
     before_modes = []
@@ -161,13 +167,59 @@ module WorkerBench
     end
   end
 
+  # COUNT=1: native turns paced and at full speed, REPEAT times each (taking turns),
+  # without counting (the CPU) and with it (the counts); prints per turn each count,
+  # paced against full speed, and what each extra paced flush adds.
+  def count_modes
+    rows = {}
+    [["paced", TOKEN_RATE], ["full", nil]].each do |key, rate|
+      rows[key] = {"cpu" => [], "counts" => nil}
+      provider = AssistantChatNative::LocalProvider.spawn(words: WORDS, token_rate: rate)
+      REPEAT.times do |round|
+        plain = run_child("native", provider, turns: TURNS, label: "#{key} #{round + 1}/#{REPEAT}")
+        rows[key]["cpu"] << plain["cpu_ms_per_turn"]
+        rows[key]["chunks"] = plain["chunks_per_turn"]
+      end
+      strace = File.join(Dir.tmpdir, "acn-bench-strace-#{Process.pid}-#{key}.txt")
+      env = {"BENCH_COUNT" => "1"}
+      env["STRACE"] = strace if system("strace", "-V", out: File::NULL, err: File::NULL)
+      counted = run_child("native", provider, turns: TURNS, label: "#{key} counted", env: env)
+      rows[key]["syscalls"] = Counts.strace_totals(strace) if File.exist?(strace)
+      rows[key]["counts"] = counted["counts"].transform_values { |value| value.to_f / TURNS }
+      rows[key]["idle"] = counted["idle"]
+      rows[key]["pieces"] = counted["pieces"]
+      rows[key]["wall"] = counted["wall"]
+    ensure
+      provider&.stop
+    end
+    table = <<~TEXT
+      # rake bench:worker with COUNT=1: what a paced flush costs
+
+      Native turns through the worker as in worker.md (Sidekiq, PostgreSQL, Action Cable on the
+      async adapter, LocalProvider in its own process), #{TURNS} turns of #{WORDS} words, #{CONCURRENCY} at once,
+      paced at #{TOKEN_RATE} tokens/s against full speed. CPU per turn: the median over #{REPEAT} runs without
+      counting, with the range (the whole process's CPU time, the trustworthy figure on a shared,
+      noisy machine). Counts: one more run each with counting on and the process under strace -c -f.
+      "Per extra paced flush": (paced - full speed) / (paced flushes - full-speed flushes).
+
+      Measured #{Time.now.utc.strftime("%Y-%m-%d %H:%M UTC")} on #{machine}, #{RUBY_DESCRIPTION}.
+
+      #{Counts.table(rows)}
+    TEXT
+    puts table
+    File.write(File.join(__dir__, "results", "worker_flush.md"), table)
+  end
+
   def run_child(variant, provider, turns:, label:, env: {}, root: ROOT)
     env = env.merge("BUNDLE_GEMFILE" => File.join(root, "Gemfile"), "BENCH_CHILD" => variant, "TURNS" => turns.to_s,
       "BENCH_REDIS_URL" => TestServices.redis_url, "BENCH_DATABASE_URL" => TestServices.postgres_url, "BENCH_PROVIDER_URL" => provider.base_url_for(:anthropic),
       "BENCH_LABEL" => label)
     env["ASSISTANT_CHAT_NATIVE_PURE"] = "1" if variant == "ruby"
     # The child's progress lines go to stderr, straight to the terminal.
-    output = IO.popen(env, [RbConfig.ruby, File.join(root, "bench", "worker.rb")], &:read)
+    command = [RbConfig.ruby, File.join(root, "bench", "worker.rb")]
+    # STRACE=<path>: the child's syscalls, counted by strace (slows the child; counts only).
+    command = ["strace", "-c", "-f", "-o", env.delete("STRACE"), *command] if env["STRACE"]
+    output = IO.popen(env, command, &:read)
     line = output.lines.reverse.find { |candidate| candidate.start_with?("BENCH_RESULT ") }
     raise "the #{variant} run failed:\n#{output.lines.last(30).join}" unless $?.success? && line
 
@@ -217,6 +269,10 @@ module WorkerBench
     AssistantChatWorker.perform_async(warm, "warm up", "bench")
     wait_for { Message.where(conversation_id: warm, role: "assistant").exists? }
 
+    if ENV["BENCH_COUNT"] == "1"
+      pieces = Counts.flush_pieces(Message.where(conversation_id: warm, role: "assistant").last, counting_delivery)
+      idle = Counts.idle_cpu_per_second
+    end
     delays = []
     done = false
     sibling = Thread.new do
@@ -232,11 +288,13 @@ module WorkerBench
     ActiveSupport::Notifications.subscribe("stream.assistant_chat_native") do |*, payload|
       connections.increment(payload[:new_connections].to_i)
     end
+    Counts.install if ENV["BENCH_COUNT"] == "1"
     BROADCASTS.reset
     label = ENV.fetch("BENCH_LABEL", variant)
     # Counted from the broadcasts (a job's last one unlocks the conversation), so the
     # wait costs the measured process no queries.
     finished = -> { BROADCASTS.ends }
+    Counts.reset if ENV["BENCH_COUNT"] == "1"
     cpu_before = Process.clock_gettime(Process::CLOCK_PROCESS_CPUTIME_ID)
     started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
     Profile.around(ENV["BENCH_PROFILE"], ENV["BENCH_PROFILE_OUT"]) do
@@ -272,6 +330,11 @@ module WorkerBench
       connections_per_100_turns: connections.value * 100.0 / TURNS,
       delay_cdf: cdf(sorted)
     }
+    if ENV["BENCH_COUNT"] == "1"
+      result[:counts] = Counts.snapshot
+      result[:idle] = idle
+      result[:pieces] = pieces
+    end
     puts "BENCH_RESULT #{JSON.generate(result)}"
     $stdout.flush
   end
@@ -312,6 +375,7 @@ module WorkerBench
     lambda do |stream, payload|
       json = ActiveSupport::JSON.encode(payload)
       BROADCASTS.add(json.bytesize, payload)
+      Counts.add("broadcast: #{payload[:type]}") if payload.is_a?(Hash)
       ActionCable.server.broadcast(stream, json, coder: nil)
     end
   end

@@ -34,8 +34,17 @@ module WorkerBench
       long = modes.find { |mode| mode["key"] == "long" }
       parts << linearity(short, long) if short && long
       parts << profile_section if @raw["profile"]
+      parts << FLUSH_NOTE
       parts.join("\n")
     end
+
+    # The per-flush counts are a run of their own (COUNT=1), kept in their own file.
+    FLUSH_NOTE = <<~TEXT
+      ## What a paced flush costs
+
+      Counted per flush (SQL, Redis, calls into Ruby, objects, context switches, syscalls) and
+      explained in [worker_flush.md](worker_flush.md), written by `COUNT=1 bundle exec rake bench:worker`.
+    TEXT
 
     # The median of a figure over a variant's runs.
     def self.median(runs, key)

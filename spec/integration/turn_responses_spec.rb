@@ -9,14 +9,7 @@ require "logger"
 # into Responses and out of it.
 RSpec.describe AssistantChatNative::Turn do
   let(:config) do
-    AssistantChatNative::Configuration.new.tap do |config|
-      config.retry_base_delay = 0.01
-      config.retry_max_delay = 0.05
-      config.stall_timeout = 0.5
-      config.cancel_poll_interval = 0.05
-      config.broadcast_interval = 0.01
-      config.heartbeat_interval = 30
-      config.logger = Logger.new(nil)
+    QuickTurnConfig.build do |config|
       {"gpt" => [:high, "gpt-6.1-sol"], "gpt-mini" => [:low, "gpt-6.1-terra"]}.each do |key, (tier, id)|
         config.models.register(key, provider: :openai, api: :responses, model_id: id, tier: tier,
           base_url: local_provider.base_url_for(:openai_responses), api_key: "test-key")

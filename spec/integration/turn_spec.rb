@@ -9,14 +9,7 @@ require "logger"
 # provider's documented format.
 RSpec.describe AssistantChatNative::Turn do
   let(:config) do
-    AssistantChatNative::Configuration.new.tap do |config|
-      config.retry_base_delay = 0.01
-      config.retry_max_delay = 0.05
-      config.stall_timeout = 0.5
-      config.cancel_poll_interval = 0.05
-      config.broadcast_interval = 0.01
-      config.heartbeat_interval = 30
-      config.logger = Logger.new(nil)
+    QuickTurnConfig.build do |config|
       TurnProviders::MODELS.each do |provider, models|
         %i[high low].each do |tier|
           config.models.register(models[tier], provider: provider, model_id: models[:"#{tier}_id"], tier: tier,

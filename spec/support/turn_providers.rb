@@ -1,5 +1,7 @@
 # frozen_string_literal: true
 
+require "logger"
+
 # Records every handler call, in order; cancels on demand.
 class RecordingTurnHandler
   attr_reader :calls
@@ -47,4 +49,20 @@ module TurnProviders
     gemini: {"error" => {"code" => 400, "message" => "The input token count (1200000) exceeds the maximum number " \
       "of tokens allowed (1048576).", "status" => "INVALID_ARGUMENT"}}
   }.freeze
+end
+
+# The Configuration the Turn specs run on: retries, stalls, cancel polls and flushes short
+# enough that a fault costs a fraction of a second, no heartbeat in the way, no log. The
+# block registers the spec's models.
+module QuickTurnConfig
+  TIMES = {retry_base_delay: 0.01, retry_max_delay: 0.05, stall_timeout: 0.5, cancel_poll_interval: 0.05,
+           broadcast_interval: 0.01, heartbeat_interval: 30}.freeze
+
+  def self.build
+    AssistantChatNative::Configuration.new.tap do |config|
+      TIMES.each { |name, value| config.public_send(:"#{name}=", value) }
+      config.logger = Logger.new(nil)
+      yield config
+    end
+  end
 end

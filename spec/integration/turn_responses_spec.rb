@@ -20,30 +20,11 @@ RSpec.describe AssistantChatNative::Turn do
       end
     end
   end
-  let(:handler) { RecordingTurnHandler.new }
-  let(:weather_calls) { [] }
-  let(:weather) do
-    calls = weather_calls
-    AssistantChatNative::Tool.new(name: "get_weather", description: "Current weather for a city",
-      input_schema: {type: "object", properties: {city: {type: "string"}}, required: ["city"]}) do |arguments|
-      calls << arguments
-      "sunny in #{arguments["city"]}"
-    end
-  end
-  let(:question) { [{role: "user", content: "Weather in Paris and Rome?"}] }
-  let(:two_cities) { [{name: "get_weather", arguments: {city: "Paris"}}, {name: "get_weather", arguments: {city: "Rome"}}] }
+  include_context "a weather turn"
+
   let(:context_overflow) do
     {"error" => {"message" => "Your input exceeds the context window of this model. Please adjust your input and try again.",
                  "type" => "invalid_request_error", "param" => "input", "code" => "context_length_exceeded"}}
-  end
-
-  def turn(model, messages: question, tools: [weather], **options)
-    described_class.new(model: model, system: "Answer briefly.", messages: messages, tools: tools,
-      handler: handler, config: config, **options)
-  end
-
-  def bodies
-    local_provider.requests.map(&:json)
   end
 
   it "runs a two-round tool loop, sending each round's reasoning item back, encrypted, before its calls" do

@@ -18,27 +18,7 @@ RSpec.describe AssistantChatNative::Turn do
       end
     end
   end
-  let(:handler) { RecordingTurnHandler.new }
-  let(:weather_calls) { [] }
-  let(:weather) do
-    calls = weather_calls
-    AssistantChatNative::Tool.new(name: "get_weather", description: "Current weather for a city",
-      input_schema: {type: "object", properties: {city: {type: "string"}}, required: ["city"]}) do |arguments|
-      calls << arguments
-      "sunny in #{arguments["city"]}"
-    end
-  end
-  let(:question) { [{role: "user", content: "Weather in Paris and Rome?"}] }
-  let(:two_cities) { [{name: "get_weather", arguments: {city: "Paris"}}, {name: "get_weather", arguments: {city: "Rome"}}] }
-
-  def turn(model, messages: question, tools: [weather], **options)
-    described_class.new(model: model, system: "Answer briefly.", messages: messages, tools: tools,
-      handler: handler, config: config, **options)
-  end
-
-  def bodies
-    local_provider.requests.map(&:json)
-  end
+  include_context "a weather turn"
 
   # The tool-related messages of a recorded body, in the provider's own shape.
   def assistant_calls(provider, body)

@@ -66,3 +66,30 @@ module QuickTurnConfig
     end
   end
 end
+
+# What the Turn specs ask: "Weather in Paris and Rome?" with a get_weather tool that records
+# its calls, a RecordingTurnHandler, #turn(model) on the spec's `config`, and #bodies, the
+# request bodies LocalProvider recorded.
+RSpec.shared_context "a weather turn" do
+  let(:handler) { RecordingTurnHandler.new }
+  let(:weather_calls) { [] }
+  let(:weather) do
+    calls = weather_calls
+    AssistantChatNative::Tool.new(name: "get_weather", description: "Current weather for a city",
+      input_schema: {type: "object", properties: {city: {type: "string"}}, required: ["city"]}) do |arguments|
+      calls << arguments
+      "sunny in #{arguments["city"]}"
+    end
+  end
+  let(:question) { [{role: "user", content: "Weather in Paris and Rome?"}] }
+  let(:two_cities) { [{name: "get_weather", arguments: {city: "Paris"}}, {name: "get_weather", arguments: {city: "Rome"}}] }
+
+  def turn(model, messages: question, tools: [weather], **options)
+    described_class.new(model: model, system: "Answer briefly.", messages: messages, tools: tools,
+      handler: handler, config: config, **options)
+  end
+
+  def bodies
+    local_provider.requests.map(&:json)
+  end
+end

@@ -151,19 +151,17 @@ module WorkerBench
         end
       end
       lines << ""
-      lines << "| idle process, CPU ms per s of wall time | paced run | full-speed run |"
-      lines << "|---|---:|---:|"
-      paced["idle"].each_key do |key|
-        lines << "| #{key} | #{format("%.2f", paced["idle"][key])} | #{format("%.2f", full["idle"][key])} |"
-      end
+      lines.concat(side_by_side("idle process, CPU ms per s of wall time", paced["idle"], full["idle"], "%.2f"))
       lines << "| wall time of the counted run (s) | #{format("%.2f", paced["wall"])} | #{format("%.2f", full["wall"])} |"
       lines << ""
-      lines << "| one flush's pieces alone, CPU µs per call | paced run | full-speed run |"
-      lines << "|---|---:|---:|"
-      paced["pieces"].each_key do |key|
-        lines << "| #{key} | #{format("%.0f", paced["pieces"][key])} | #{format("%.0f", full["pieces"][key])} |"
-      end
+      lines.concat(side_by_side("one flush's pieces alone, CPU µs per call", paced["pieces"], full["pieces"], "%.0f"))
       lines.join("\n")
+    end
+
+    # A table of one figure per key, the paced run's beside the full-speed run's.
+    def side_by_side(title, paced, full, digits)
+      ["| #{title} | paced run | full-speed run |", "|---|---:|---:|",
+        *paced.each_key.map { |key| "| #{key} | #{format(digits, paced[key])} | #{format(digits, full[key])} |" }]
     end
 
     # Counts each command a redis-client connection sends (pipelines command by command).

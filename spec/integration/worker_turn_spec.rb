@@ -170,6 +170,32 @@ RSpec.describe "AssistantChatWorker running a turn in Sidekiq", :worker_integrat
     WorkerHarness.wait_for_job(jid)
     expect(Dir.glob(File.join(Dir.tmpdir, "acn-upload-*")) - before).to be_empty
   end
+
+  it "writes the reply's row once per write: one INSERT for the first flush, never read back by its job id" do
+    provider.enqueue(text: (1..40).map { |index| "word#{index}" }.join(" "), token_rate: 200)
+    statements = []
+    subscriber = ActiveSupport::Notifications.subscribe("sql.active_record") do |*, payload|
+      statements << [payload[:name].to_s, payload[:sql]] if payload[:sql].include?(%("messages"))
+    end
+    begin
+      AssistantChatWorker.perform_async(conversation.id, "Count to forty", "claude-sonnet", [], {"user_id" => user.id})
+      broadcasts.wait_for_end
+    ensure
+      ActiveSupport::Notifications.unsubscribe(subscriber)
+    end
+
+    row = Message.where(conversation_id: conversation.id, role: "assistant").sole
+    expect(row.content).to eq((1..40).map { |index| "word#{index}" }.join(" "))
+    inserts = statements.each_index.select { |index| statements[index][1].start_with?("INSERT") }
+    expect(inserts.size).to eq(2), "expected the user's and the reply's INSERT, got #{statements.inspect}"
+    after_insert = statements.drop(inserts.last + 1)
+    expect(after_insert.select { |_name, sql| sql.start_with?("SELECT") && sql.include?(%("job_id")) })
+      .to be_empty, "the reply's row was read again: #{after_insert.inspect}"
+    # The first chunk's text went in with the INSERT; each later chunk is one UPDATE.
+    shown = statements.count { |name, _sql| name == "AssistantChatNative shown text" }
+    expect(broadcasts.of(:chunk).size).to be > 1
+    expect(shown).to eq(broadcasts.of(:chunk).size - 1)
+  end
 end
 
 RSpec.describe "AssistantChatWorker's instrumentation", :worker_integration do

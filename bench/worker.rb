@@ -36,6 +36,7 @@ require_relative "worker/report"
 require_relative "worker/profile"
 require_relative "worker/plot"
 require_relative "worker/counts"
+require_relative "worker/statements"
 
 module WorkerBench
   ROOT = File.expand_path("..", __dir__)
@@ -211,15 +212,18 @@ module WorkerBench
   end
 
   def run_child(variant, provider, turns:, label:, env: {}, root: ROOT)
-    env = env.merge("BUNDLE_GEMFILE" => File.join(root, "Gemfile"), "BENCH_CHILD" => variant, "TURNS" => turns.to_s,
+    env = env.merge("BUNDLE_GEMFILE" => File.join(root, "Gemfile"), "BENCH_GEM_ROOT" => root,
+      "BENCH_CHILD" => variant, "TURNS" => turns.to_s,
       "BENCH_REDIS_URL" => TestServices.redis_url, "BENCH_DATABASE_URL" => TestServices.postgres_url, "BENCH_PROVIDER_URL" => provider.base_url_for(:anthropic),
       "BENCH_LABEL" => label)
     env["ASSISTANT_CHAT_NATIVE_PURE"] = "1" if variant == "ruby"
-    # The child's progress lines go to stderr, straight to the terminal.
-    command = [RbConfig.ruby, File.join(root, "bench", "worker.rb")]
+    # The child's progress lines go to stderr, straight to the terminal. The harness is
+    # this checkout's for every root (the same measurement); the gem, its spec app and
+    # its generator are root's.
+    command = [RbConfig.ruby, File.join(ROOT, "bench", "worker.rb")]
     # STRACE=<path>: the child's syscalls, counted by strace (slows the child; counts only).
     command = ["strace", "-c", "-f", "-o", env.delete("STRACE"), *command] if env["STRACE"]
-    output = IO.popen(env, command, &:read)
+    output = IO.popen(env, command, chdir: root, &:read)
     line = output.lines.reverse.find { |candidate| candidate.start_with?("BENCH_RESULT ") }
     raise "the #{variant} run failed:\n#{output.lines.last(30).join}" unless $?.success? && line
 
@@ -237,7 +241,7 @@ module WorkerBench
 
   # In the child: one variant, start to finish; prints BENCH_RESULT {json}.
   def child(variant)
-    require File.join(ROOT, "spec", "support", "rails_app")
+    require File.join(ENV.fetch("BENCH_GEM_ROOT", ROOT), "spec", "support", "rails_app")
     ENV["ACN_CABLE_ADAPTER"] = "async"
     SpecRailsApp.boot!(database_url: ENV.fetch("BENCH_DATABASE_URL"))
     require "sidekiq/api"
@@ -262,26 +266,29 @@ module WorkerBench
       config.concurrency = CONCURRENCY
       config.queues = %w[default]
       config.logger = Sidekiq::Logger.new(File.join(SpecRailsApp.root, "log", "sidekiq.log"))
+      config.server_middleware { |chain| chain.add(JobsDone) }
     end
     Sidekiq::Queue.new("default").clear
     sidekiq.run
     warm = Conversation.create!.id
     AssistantChatWorker.perform_async(warm, "warm up", "bench")
-    wait_for { Message.where(conversation_id: warm, role: "assistant").exists? }
+    wait_for { JobsDone.count >= 1 }
+
+    # One turn alone, its SQL recorded (not under a profiler: its turns are the profile's).
+    unless ENV["BENCH_PROFILE"]
+      probe = Conversation.create!.id
+      statements = Statements.of_one_turn do
+        AssistantChatWorker.perform_async(probe, "Tell me about the sales numbers", "bench")
+        wait_for(timeout: 120) { JobsDone.count >= 2 }
+      end
+    end
 
     if ENV["BENCH_COUNT"] == "1"
       pieces = Counts.flush_pieces(Message.where(conversation_id: warm, role: "assistant").last, counting_delivery)
       idle = Counts.idle_cpu_per_second
     end
     delays = []
-    done = false
-    sibling = Thread.new do
-      until done
-        asked = Process.clock_gettime(Process::CLOCK_MONOTONIC)
-        sleep 0.001
-        delays << (Process.clock_gettime(Process::CLOCK_MONOTONIC) - asked - 0.001)
-      end
-    end
+    sibling = Sampler.new(delays)
 
     # Connections the streams opened (stats' new_connections; 0 when one was reused).
     connections = Concurrent::AtomicFixnum.new(0)
@@ -312,8 +319,10 @@ module WorkerBench
     end
     wall = Process.clock_gettime(Process::CLOCK_MONOTONIC) - started
     cpu = Process.clock_gettime(Process::CLOCK_PROCESS_CPUTIME_ID) - cpu_before
-    done = true
-    sibling.join
+    sibling.stop
+    # The idle cost: the same process (Sidekiq waiting on Redis, a fresh sampler, the
+    # same polling wait) with no turn to run, for the same wall time.
+    idle_cpu = idle_cpu(wall, finished) unless ENV["BENCH_PROFILE"] || ENV["BENCH_COUNT"] == "1"
     sidekiq.stop
 
     sorted = delays.sort
@@ -321,6 +330,7 @@ module WorkerBench
     reply_bytes = Message.where(conversation_id: conversations, role: "assistant").average("octet_length(content)").to_f
     result = {
       variant: variant, stream_class: stream_class.name, turns: TURNS, concurrency: CONCURRENCY,
+      gem: $LOADED_FEATURES.find { |path| path.end_with?("/assistant_chat_native/worker.rb") },
       failed: TURNS - Message.where(conversation_id: conversations, role: "assistant", status: "completed").count,
       wall: wall, jobs_per_minute: TURNS / wall * 60, cpu_ms_per_turn: cpu / TURNS * 1000,
       delay_p50_ms: percentile(sorted, 0.50) * 1000, delay_p99_ms: percentile(sorted, 0.99) * 1000,
@@ -330,6 +340,14 @@ module WorkerBench
       connections_per_100_turns: connections.value * 100.0 / TURNS,
       delay_cdf: cdf(sorted)
     }
+    if idle_cpu
+      result[:idle_cpu_ms_per_turn] = idle_cpu / TURNS * 1000
+      result[:cpu_ms_per_turn_net] = (cpu - idle_cpu) / TURNS * 1000
+    end
+    if statements
+      result[:statements] = statements
+      result[:statements_per_turn] = statements.size
+    end
     if ENV["BENCH_COUNT"] == "1"
       result[:counts] = Counts.snapshot
       result[:idle] = idle
@@ -337,6 +355,61 @@ module WorkerBench
     end
     puts "BENCH_RESULT #{JSON.generate(result)}"
     $stdout.flush
+  end
+
+  # Counts the jobs whose perform returned (a Sidekiq server middleware): a job's
+  # statements are all issued by then, its advisory unlock included.
+  class JobsDone
+    @lock = Mutex.new
+    @count = 0
+
+    def self.count
+      @lock.synchronize { @count }
+    end
+
+    def self.add
+      @lock.synchronize { @count += 1 }
+    end
+
+    def call(_job_instance, _job, _queue)
+      yield
+    ensure
+      self.class.add
+    end
+  end
+
+  # The sibling thread: asks to sleep 1 ms over and over, and notes how much longer it took.
+  class Sampler
+    def initialize(delays)
+      @done = false
+      @thread = Thread.new do
+        until @done
+          asked = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+          sleep 0.001
+          delays << (Process.clock_gettime(Process::CLOCK_MONOTONIC) - asked - 0.001)
+        end
+      end
+    end
+
+    def stop
+      @done = true
+      @thread.join
+    end
+  end
+
+  # The process's CPU seconds over wall seconds with no turn running: a sampler as
+  # during the turns, and the main thread polling as it waits for them.
+  def idle_cpu(wall, finished)
+    sampler = Sampler.new([])
+    before = Process.clock_gettime(Process::CLOCK_PROCESS_CPUTIME_ID)
+    deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + wall
+    wait_for(timeout: wall + 60, every: 0.01) do
+      finished.call
+      Process.clock_gettime(Process::CLOCK_MONOTONIC) >= deadline
+    end
+    Process.clock_gettime(Process::CLOCK_PROCESS_CPUTIME_ID) - before
+  ensure
+    sampler&.stop
   end
 
   # What the turns broadcast, counted as Action Cable sends it: the JSON is encoded

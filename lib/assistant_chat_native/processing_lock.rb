@@ -34,38 +34,41 @@ module AssistantChatNative
     # Takes the column lock unless another job holds it. Atomic (one UPDATE with
     # the condition in its WHERE), so two processes cannot both win. The same job
     # id may take it again: a job Sidekiq requeued after a hard stop re-enters its
-    # own lock. Returns true when taken.
+    # own lock. Returns true when taken. The record's columns then hold what the
+    # UPDATE wrote (nothing is read back: the values are ours).
     def acquire_processing_lock!(sender, job_id:)
-      now = current_time_from_proper_timezone
+      columns = processing_columns(sender, job_id)
       taken = self.class.where(id: id)
         .where("processing_by_id IS NULL OR processing_job_id = ?", job_id.to_s)
-        .update_all(processing_by_id: sender_id_for(sender), processing_since: now,
-          processing_job_id: job_id.to_s)
+        .update_all(columns)
       return false unless taken == 1
 
-      reload_processing_columns
+      write_processing_columns(columns)
       true
     end
 
     # Takes the column lock whoever holds it. Only for a caller that holds the
     # advisory lock, which proves the recorded holder is gone.
     def force_processing_lock!(sender, job_id:)
-      self.class.where(id: id).update_all(processing_by_id: sender_id_for(sender),
-        processing_since: current_time_from_proper_timezone, processing_job_id: job_id.to_s)
-      reload_processing_columns
+      columns = processing_columns(sender, job_id)
+      self.class.where(id: id).update_all(columns)
+      write_processing_columns(columns)
       true
     end
 
     # Clears the column lock. Safe to call when it is not held. With job_id, only when
     # that job holds it (or nobody does), so a job that fails after another took the
     # conversation over cannot clear the other's lock; returns whether it was cleared.
+    # The record's columns then show the lock as it is: cleared, or (read back) the
+    # other job's.
     def release_processing_lock!(job_id: nil)
       return false unless persisted?
 
       scope = self.class.where(id: id)
       scope = scope.where("processing_job_id IS NULL OR processing_job_id = ?", job_id.to_s) if job_id
-      released = scope.update_all(processing_by_id: nil, processing_since: nil, processing_job_id: nil) == 1
-      reload_processing_columns
+      cleared = {processing_by_id: nil, processing_since: nil, processing_job_id: nil}
+      released = scope.update_all(cleared) == 1
+      released ? write_processing_columns(cleared) : reload_processing_columns
       released
     end
 
@@ -109,6 +112,20 @@ module AssistantChatNative
 
     def sender_id_for(sender)
       (sender.respond_to?(:id) ? sender.id : sender).to_i
+    end
+
+    # What taking the lock writes. The time is cut to microseconds, as the database
+    # keeps it, so the record holds what a read would return.
+    def processing_columns(sender, job_id)
+      now = current_time_from_proper_timezone
+      {processing_by_id: sender_id_for(sender), processing_since: now.change(usec: now.usec),
+       processing_job_id: job_id.to_s}
+    end
+
+    # The record's columns as an UPDATE just wrote them, not marked as changes to save.
+    def write_processing_columns(columns)
+      columns.each { |name, value| self[name] = value }
+      clear_attribute_changes(columns.keys)
     end
 
     def reload_processing_columns

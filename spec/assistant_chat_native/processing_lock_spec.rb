@@ -59,6 +59,41 @@ RSpec.describe AssistantChatNative::ProcessingLock do
     expect(LockSpecConversation.find(conversation.id).processing_job_id).to eq("jid-1")
   end
 
+  # The statements a block runs on the conversations table.
+  def statements_during
+    statements = []
+    subscriber = ActiveSupport::Notifications.subscribe("sql.active_record") do |*, payload|
+      statements << payload[:sql] if payload[:sql].include?("lock_spec_conversations")
+    end
+    yield
+    statements
+  ensure
+    ActiveSupport::Notifications.unsubscribe(subscriber)
+  end
+
+  it "takes and releases the lock with one UPDATE each, and the record holds what the database does" do
+    conversation
+    taking = statements_during { conversation.acquire_processing_lock!(sender, job_id: "jid-1") }
+    expect(taking).to match([a_string_starting_with("UPDATE")])
+    row = LockSpecConversation.find(conversation.id)
+    expect(%i[processing_by_id processing_since processing_job_id].map { |name| conversation.public_send(name) })
+      .to eq(%i[processing_by_id processing_since processing_job_id].map { |name| row.public_send(name) })
+    expect(conversation.changed?).to be(false)
+
+    releasing = statements_during { conversation.release_processing_lock!(job_id: "jid-1") }
+    expect(releasing).to match([a_string_starting_with("UPDATE")])
+    expect([conversation.processing_by_id, conversation.processing_since, conversation.processing_job_id]).to eq([nil, nil, nil])
+  end
+
+  it "shows the holder's lock after a release that another job's lock refused" do
+    conversation.acquire_processing_lock!(sender, job_id: "jid-holder")
+    stale_copy = LockSpecConversation.find(conversation.id)
+    stale_copy.processing_job_id = nil
+    stale_copy.clear_attribute_changes(%i[processing_job_id])
+    expect(stale_copy.release_processing_lock!(job_id: "jid-other")).to be(false)
+    expect(stale_copy.processing_job_id).to eq("jid-holder")
+  end
+
   it "force-takes a held lock and releases it" do
     conversation.acquire_processing_lock!(sender, job_id: "crashed")
     conversation.force_processing_lock!(Struct.new(:id).new(0), job_id: "jid-2")

@@ -170,6 +170,63 @@ RSpec.describe "AssistantChatWorker running a turn in Sidekiq", :worker_integrat
     WorkerHarness.wait_for_job(jid)
     expect(Dir.glob(File.join(Dir.tmpdir, "acn-upload-*")) - before).to be_empty
   end
+
+  it "writes the reply's row once per write: one INSERT for the first flush, never read back by its job id" do
+    provider.enqueue(text: (1..40).map { |index| "word#{index}" }.join(" "), token_rate: 200)
+    statements = []
+    subscriber = ActiveSupport::Notifications.subscribe("sql.active_record") do |*, payload|
+      statements << [payload[:name].to_s, payload[:sql]] if payload[:sql].include?(%("messages"))
+    end
+    begin
+      AssistantChatWorker.perform_async(conversation.id, "Count to forty", "claude-sonnet", [], {"user_id" => user.id})
+      broadcasts.wait_for_end
+    ensure
+      ActiveSupport::Notifications.unsubscribe(subscriber)
+    end
+
+    row = Message.where(conversation_id: conversation.id, role: "assistant").sole
+    expect(row.content).to eq((1..40).map { |index| "word#{index}" }.join(" "))
+    inserts = statements.each_index.select { |index| statements[index][1].start_with?("INSERT") }
+    expect(inserts.size).to eq(2), "expected the user's and the reply's INSERT, got #{statements.inspect}"
+    after_insert = statements.drop(inserts.last + 1)
+    expect(after_insert.select { |_name, sql| sql.start_with?("SELECT") && sql.include?(%("job_id")) })
+      .to be_empty, "the reply's row was read again: #{after_insert.inspect}"
+    # The first chunk's text went in with the INSERT; each later chunk is one UPDATE.
+    shown = statements.count { |name, _sql| name == "AssistantChatNative shown text" }
+    expect(broadcasts.of(:chunk).size).to be > 1
+    expect(shown).to eq(broadcasts.of(:chunk).size - 1)
+  end
+
+  it "looks for the reply's row before inserting it where the messages table lacks the once-per-job index" do
+    connection = ActiveRecord::Base.connection
+    index = connection.indexes(:messages).find { |candidate| candidate.unique && candidate.columns.include?("job_id") }
+    expect(index).not_to be_nil
+    connection.remove_index(:messages, name: index.name)
+    connection.schema_cache.clear_data_source_cache!("messages")
+    provider.enqueue(text: "Hello without the index.")
+    statements = []
+    subscriber = ActiveSupport::Notifications.subscribe("sql.active_record") do |*, payload|
+      statements << payload[:sql] if payload[:sql].include?(%("messages"))
+    end
+    begin
+      AssistantChatWorker.perform_async(conversation.id, "Hi", "claude-sonnet", [], {"user_id" => user.id})
+      broadcasts.wait_for_end
+    ensure
+      ActiveSupport::Notifications.unsubscribe(subscriber)
+    end
+
+    expect(Message.where(conversation_id: conversation.id, role: "assistant").pluck(:content, :status))
+      .to eq([["Hello without the index.", "completed"]])
+    insert = statements.rindex { |sql| sql.start_with?("INSERT") }
+    lookup = statements[0...insert].rindex { |sql| sql.start_with?("SELECT") }
+    expect(statements[lookup]).to include(%("job_id")).and(include(%("role")))
+    expect(statements[(lookup + 1)...insert]).to all(match(/\A(BEGIN|SAVEPOINT)/))
+  ensure
+    if index
+      connection.add_index(:messages, index.columns, unique: true, name: index.name)
+      connection.schema_cache.clear_data_source_cache!("messages")
+    end
+  end
 end
 
 RSpec.describe "AssistantChatWorker's instrumentation", :worker_integration do

@@ -38,10 +38,14 @@ module AssistantChatNative
       end
 
       # Saves the text the page is about to be shown (one UPDATE of content, a
-      # statement built once per turn: ShownTextStatement).
+      # statement built once per turn: ShownTextStatement; none when this flush
+      # inserted the row, which holds the text already).
       def save_shown_text(text)
         borrowing_connection do |connection|
+          inserting = @checkpoint_row.nil?
           row = checkpoint_row(text)
+          next 1 if inserting && row.previously_new_record?
+
           unless @shown_text_statement&.row.equal?(row)
             @shown_text_statement = ShownTextStatement.new(row: row, content: column(:content), status: column(:status))
           end
@@ -69,9 +73,27 @@ module AssistantChatNative
       private
 
       # The row this turn's checkpoints and reply go to (inserted by the first checkpoint).
+      # A new turn's row is inserted at once where the once-per-job unique index
+      # makes that safe (one INSERT; the row a resumed turn began is found when the
+      # insert collides with it), else found first.
       def checkpoint_row(text)
-        @checkpoint_row ||= message_rows.create_with(column(:content) => text.to_s, column(:status) => "streaming")
-          .find_or_create_by!(column(:job_id) => reply_job_id, column(:role) => "assistant")
+        @checkpoint_row ||= begin
+          rows = message_rows.create_with(column(:content) => text.to_s, column(:status) => STREAMING)
+          key = {column(:job_id) => reply_job_id, column(:role) => "assistant"}
+          once_per_job_index? ? rows.create_or_find_by!(key) : rows.find_or_create_by!(key)
+        end
+      end
+
+      # Whether the messages table has the generator's unique index on the
+      # conversation key, job id and role (from the connection's schema cache, read
+      # from the database once per process).
+      def once_per_job_index?
+        model = message_model
+        key = [message_key.to_s, column(:job_id), column(:role)].sort
+        model.connection_pool.with_connection do |connection|
+          connection.schema_cache.indexes(model.table_name)
+            .any? { |index| index.unique && Array(index.columns).map(&:to_s).sort == key }
+        end
       end
 
       # The job id the turn's assistant row is keyed by: this job's, or the dead job's

@@ -113,15 +113,31 @@ module AssistantChatNative
       # The turn's row: its transcript is what the chain's earlier jobs saved there
       # (checkpoints do not write it), then this job's part.
       def save_assistant_row(outcome, status:, continuation_state: nil, text: outcome.text)
-        row = message_rows.find_or_initialize_by(column(:job_id) => reply_job_id, column(:role) => "assistant")
+        row = checkpointed_row || message_rows.find_or_initialize_by(column(:job_id) => reply_job_id, column(:role) => "assistant")
         earlier = row[column(:transcript)].present? ? JSON.parse(row[column(:transcript)]) : []
-        row[column(:content)] = text.to_s
+        write_column(row, :content, text.to_s)
         row[column(:transcript)] = JSON.generate(earlier + outcome.transcript)
-        row[column(:status)] = status
+        write_column(row, :status, status)
         row[column(:model)] = outcome.model.to_s if row.has_attribute?(column(:model))
-        row[column(:continuation_state)] = continuation_state if continuation_state
+        write_column(row, :continuation_state, continuation_state) if continuation_state
         row.save!
         row
+      end
+
+      # The row this job's checkpoints wrote, when they wrote the turn's row: it needs no
+      # second read. Its transcript is as read (only the final save writes it); content,
+      # status and continuation_state were written around the record (write_column).
+      def checkpointed_row
+        row = @checkpoint_row
+        row if row&.persisted? && row[column(:job_id)].to_s == reply_job_id.to_s && row[column(:role)].to_s == "assistant"
+      end
+
+      # Sets a column the checkpoints may have written with an UPDATE of their own:
+      # marked as changed whatever the record last read, so the save writes it.
+      def write_column(row, name, value)
+        attribute = column(name)
+        row.public_send(:"#{attribute}_will_change!") if row.persisted?
+        row[attribute] = value
       end
 
       def attachment_refs(attachments)

@@ -32,9 +32,14 @@ module AssistantChatNative
   # - a job that dies with its process (Solid Queue marks it failed, the async adapter
   #   loses it) leaves a stale lock: the Reaper resumes the turn with perform_later;
   # - no progress store (sidekiq-status is Sidekiq's); rounds are in the turn's log line
-  #   and its "turn.assistant_chat_native" event.
+  #   and its "turn.assistant_chat_native" event;
+  # - ActiveJob's log lines leave the arguments out (log_arguments = false).
   class Job < ActiveJob::Base
     include TurnJob
+
+    # ActiveJob logs each job's arguments unless told not to: the user's message and
+    # user_context stay out of the log, as Sidekiq's log leaves them out.
+    self.log_arguments = false
 
     class << self
       # TurnJob's continuations (and the Reaper's resume jobs): now, or after wait seconds.

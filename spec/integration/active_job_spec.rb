@@ -10,6 +10,9 @@ class ProcessKilledMidTurn < Exception; end # rubocop:disable Lint/InheritExcept
 # AssistantChatJob (the app's AssistantChatNative::Job) on a real Solid Queue in the
 # suite's PostgreSQL (SolidQueueHarness), with LocalProvider as the model.
 RSpec.describe "AssistantChatJob on Solid Queue", :worker_integration, :solid_queue do
+  before(:context) { SolidQueueHarness.start! }
+  after(:context) { SolidQueueHarness.stop! }
+
   let(:job_class) { AssistantChatJob }
 
   def enqueue_on(klass, *arguments)

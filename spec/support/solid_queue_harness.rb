@@ -5,14 +5,16 @@
 # database (its schema loaded beside the app's tables), and a Solid Queue supervisor in
 # async mode (its worker and dispatcher as threads of this process, the way its Puma
 # plugin runs it), so the jobs broadcast to the specs' Action Cable and use the suite's
-# LocalProvider. Started in before(:suite) only when such a spec is part of the run, on
-# top of WorkerHarness (the app, PostgreSQL, LocalProvider).
+# LocalProvider. Set up in before(:suite) only when such a spec is part of the run, on
+# top of WorkerHarness (the app, PostgreSQL, LocalProvider); the supervisor runs only
+# while the examples that need it do (start!, stop!).
 module SolidQueueHarness
   SCHEMA = "lib/generators/solid_queue/install/templates/db/queue_schema.rb"
 
   class << self
+    # The app, its Solid Queue tables and Solid Queue's logging; once per process.
     def setup!
-      return if @supervisor
+      return if @set_up
 
       WorkerHarness.setup!
       quiet_rails_logger!
@@ -21,6 +23,15 @@ module SolidQueueHarness
       SolidQueue.shutdown_timeout = 5
       # A job that dies on purpose (the Reaper's spec) is logged, not reported to Rails.error.
       SolidQueue.on_thread_error = ->(error) { SolidQueue.logger.error("#{error.class}: #{error.message}") }
+      @set_up = true
+    end
+
+    # Starts the supervisor, for the examples that run jobs on Solid Queue only: its
+    # threads poll the database, which the other specs' measurements would count.
+    def start!
+      setup!
+      return if @supervisor
+
       # A worker with threads to spare (a turn and its continuation, a busy job beside a
       # running one) and a dispatcher that moves a scheduled job (a busy continuation's
       # rerun) to the queue within a tenth of a second.
@@ -32,9 +43,9 @@ module SolidQueueHarness
       end
     end
 
-    # Stops Solid Queue once its running jobs ended: a stop that outwaits
+    # Stops the supervisor once its running jobs ended: a stop that outwaits
     # shutdown_timeout ends this process with exit!.
-    def teardown!
+    def stop!
       return unless @supervisor
 
       WorkerHarness.wait_until(timeout: 30, message: "Solid Queue's running jobs to end") do
@@ -92,7 +103,7 @@ RSpec.configure do |config|
     SolidQueueHarness.setup! if files.any? { |file| file.include?("spec/integration/active_job") }
   end
 
-  config.after(:suite) { SolidQueueHarness.teardown! }
+  config.after(:suite) { SolidQueueHarness.stop! }
 
   config.before(:each, :solid_queue) { SolidQueueHarness.clean! }
 end

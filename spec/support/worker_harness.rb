@@ -91,8 +91,8 @@ module WorkerHarness
     end
 
     # The stream `turbo_stream_from record` subscribes to, by turbo-rails' rule
-    # (Turbo::Streams::StreamName): the record's GlobalID param, else its to_param
-    # (this app loads no GlobalID).
+    # (Turbo::Streams::StreamName): the record's GlobalID param (the app loads GlobalID
+    # with ActiveJob), else its to_param.
     def stream_for(record)
       record.try(:to_gid_param) || record.to_param
     end

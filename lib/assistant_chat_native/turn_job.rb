@@ -138,10 +138,10 @@ module AssistantChatNative
       broadcaster.lock_state(locked: locked)
     end
 
-    # Broadcasts the friendly copy for an error message: copy the worker chose already
-    # (Worker::ErrorCopy::Chosen) as it is, a raw message through Worker::ErrorCopy (redacted, or generic
-    # when settings.error_messages is :generic). A host module that defines its own
-    # broadcast_error receives the same copy, a String.
+    # Broadcasts the friendly copy for an error message: copy the job chose already
+    # (Worker::ErrorCopy::Chosen) as it is, a raw message through Worker::ErrorCopy
+    # (redacted, or generic when settings.error_messages is :generic). A host module
+    # that defines its own broadcast_error receives the same copy, a String.
     def broadcast_error(message)
       broadcaster.error(Worker::ErrorCopy.for_message(message, unknown: settings.error_messages))
     end
@@ -217,7 +217,7 @@ module AssistantChatNative
 
         state = nil
       elsif state
-        # This job's own turn (Sidekiq ran it again) or a chain's next link: go on in the
+        # This job's own turn (its queue ran it again) or a chain's next link: go on in the
         # turn's row, so that a turn is one row whatever the jobs it took.
         @reply_job_id = row[column(:job_id)].to_s
       elsif continuation && state.nil?
@@ -269,7 +269,7 @@ module AssistantChatNative
       handler = Worker::TurnHandler.new(worker: self, broadcaster: broadcaster,
         cancel_poll_interval: config.cancel_poll_interval)
       turn = build_turn(model, user_context, tool_services, attachments, handler, state, config)
-      # A job stopped mid-turn (Sidekiq's shutdown) needs nothing saved here: each chunk
+      # A job stopped mid-turn (its queue's shutdown) needs nothing saved here: each chunk
       # was saved before the page got it, so the next job goes on from what the page shows.
       outcome = Worker::Instrumentation.turn(worker: self.class.name, conversation_id: @conversation.id,
         model: model, handler: handler, logger: logger_for) { turn.run }
@@ -471,7 +471,7 @@ module AssistantChatNative
     # Keeps the column lock fresh. Beats during tools and waits come from a thread of
     # their own: it borrows a connection for the one UPDATE and gives it back, even when
     # the model's method leases one (`connection`), so it never keeps a second one from a
-    # pool sized to Sidekiq's concurrency. (On the job's own thread, with_connection
+    # pool sized to the queue's concurrency. (On the job's own thread, with_connection
     # reuses the connection the job holds.)
     def heartbeat(_elapsed)
       return unless @conversation.respond_to?(:touch_processing_lock!)

@@ -1,7 +1,5 @@
 # frozen_string_literal: true
 
-require "json"
-require "securerandom"
 require "active_support"
 require "active_support/core_ext/object/blank"
 require "active_support/core_ext/object/try"
@@ -23,7 +21,8 @@ module AssistantChatNative
   #   report_progress(round)              rounds done, where the queue can show progress
   #
   # The app's own steps are Worker::Hooks, included here; the helpers this module uses
-  # (ErrorCopy, TurnHandler, Instrumentation, Reporter, Settings) live under Worker.
+  # (ErrorCopy, TurnHandler, Instrumentation, Reporter, Settings) live under Worker, and
+  # worker.rb, which requires them, requires this file after them.
   module TurnJob
     # Seconds between heartbeats while a turn runs (streams and tools alike).
     HEARTBEAT_INTERVAL = AssistantChatNative::HEARTBEAT_INTERVAL

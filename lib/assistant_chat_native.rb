@@ -32,6 +32,8 @@ module AssistantChatNative
   autoload :Compactor, "assistant_chat_native/compactor"
   autoload :Heartbeat, "assistant_chat_native/heartbeat"
   autoload :Worker, "assistant_chat_native/worker"
+  # The ActiveJob class: loads ActiveJob (and Worker, whose helpers it shares) on first use.
+  autoload :Job, "assistant_chat_native/job"
   autoload :Broadcaster, "assistant_chat_native/broadcaster"
   autoload :ProcessingLock, "assistant_chat_native/processing_lock"
   autoload :Reaper, "assistant_chat_native/reaper"

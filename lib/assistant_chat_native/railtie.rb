@@ -3,15 +3,20 @@
 require "rails/railtie"
 
 module AssistantChatNative
-  # Loads the worker, the broadcaster and the processing-lock concern into a Rails
-  # app, and the benchmark rake tasks (`rake bench:worker` and the gem's other
-  # `bench:*` tasks) so the app can measure on its own machine.
+  # Loads the worker (and, when the app loads ActiveJob, the Job), the broadcaster
+  # and the processing-lock concern into a Rails app, and the benchmark rake tasks
+  # (`rake bench:worker` and the gem's other `bench:*` tasks) so the app can measure
+  # on its own machine.
   class Railtie < ::Rails::Railtie
     config.assistant_chat_native = AssistantChatNative.config
 
     initializer "assistant_chat_native.load" do
       ActiveSupport.on_load(:active_record) do
         require "assistant_chat_native/processing_lock"
+      end
+      # Only in an app that loads ActiveJob: the gem itself does not depend on it.
+      ActiveSupport.on_load(:active_job) do
+        require "assistant_chat_native/job"
       end
       require "assistant_chat_native/broadcaster"
       require "assistant_chat_native/worker"

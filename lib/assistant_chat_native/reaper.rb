@@ -11,16 +11,18 @@ module AssistantChatNative
   # so a slow but running turn is skipped). Then:
   #
   # - a turn with an unfinished checkpoint gets a resume job (the worker class the
-  #   checkpoint names, with the arguments it saved), which takes the lock over and
-  #   goes on from what the page shows;
+  #   checkpoint names, with the arguments it saved, enqueued the way that class's queue
+  #   takes it: perform_async for a Worker, perform_later for a Job), which takes the
+  #   lock over and goes on from what the page shows;
   # - else the user is told, through the worker's broadcast_error, and the lock is cleared.
   #
   #   AssistantChatNative::Reaper.new.call        # => {42 => :resumed, 43 => :failed, 44 => :live}
   #
   # Run it from cron (`rake assistant_chat_native:reap`) or sidekiq-cron (ReaperJob).
   class Reaper
-    # worker:      the app's worker class (or its name): its settings find the
-    #              conversation model, its broadcast_error tells the user.
+    # worker:      the app's worker or job class (or its name): its settings find the
+    #              conversation model, its broadcast_error tells the user. Default:
+    #              AssistantChatWorker, else AssistantChatJob, else Worker.
     # stale_after: seconds without a heartbeat after which a lock is a candidate.
     def initialize(worker: nil, stale_after: nil)
       @worker = worker
@@ -50,7 +52,7 @@ module AssistantChatNative
       return :failed unless resume
 
       worker, arguments = resume
-      worker.perform_async(arguments)
+      worker.enqueue_turn(arguments)
       :resumed
     end
 
@@ -67,7 +69,9 @@ module AssistantChatNative
 
     def worker_class
       @worker_class ||= case @worker
-      when nil then Object.const_defined?("AssistantChatWorker") ? Object.const_get("AssistantChatWorker") : Worker
+      when nil
+        name = %w[AssistantChatWorker AssistantChatJob].find { |candidate| Object.const_defined?(candidate) }
+        name ? Object.const_get(name) : Worker
       when String then Object.const_get(@worker)
       else @worker
       end

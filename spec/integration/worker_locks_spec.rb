@@ -99,17 +99,22 @@ RSpec.describe "AssistantChatWorker's processing locks", :worker_integration do
     end
     provider.enqueue(tool_calls: [{name: "slow_report", id: "toolu_slow", arguments: {}}])
     provider.enqueue(text: "Report ready.")
+    # The job broadcasts to the record it found, a LeasingConversation: with GlobalID loaded
+    # (ActiveJob loads it), that record's stream is its own.
+    page = WorkerHarness::BroadcastLog.new(WorkerHarness.stream_for(LeasingConversation.find(conversation.id)))
     QuickHeartbeatWorker.perform_async(conversation.id, "Run the report", "claude-sonnet", ["slow"])
     taken = WorkerHarness.wait_until(message: "the lock") { Conversation.find(conversation.id).processing_since }
     WorkerHarness.wait_until(message: "a heartbeat during the tool") do
       since = Conversation.find(conversation.id).processing_since
       since && since > taken
     end
-    broadcasts.wait_for_end
-    expect(broadcasts.of(:complete).map { |event| event["text"] }).to eq(["Report ready."])
+    page.wait_for_end
+    expect(page.of(:complete).map { |event| event["text"] }).to eq(["Report ready."])
     # The heartbeat thread has ended; a connection it kept would still be checked out.
     held = ActiveRecord::Base.connection_pool.connections.select(&:in_use?).map { |connection| connection.owner&.name }
     expect(held).not_to include("acn-heartbeat")
+  ensure
+    page&.close
   end
 
   it "leaves another job's column lock alone when it fails" do

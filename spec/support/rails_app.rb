@@ -15,6 +15,9 @@ module SpecRailsApp
   GEM_ROOT = File.expand_path("../..", __dir__)
   # Rails' own tables, which clean! leaves alone.
   INTERNAL_TABLES = %w[schema_migrations ar_internal_metadata].freeze
+  # Solid Queue's tables, also left alone: a running Solid Queue process stops when its
+  # row goes; SolidQueueHarness.clean! empties its queues itself.
+  QUEUE_TABLES = /\Asolid_queue_/
 
   class << self
     attr_reader :root, :source, :generator_output
@@ -64,6 +67,7 @@ module SpecRailsApp
     def clean!
       connection = ActiveRecord::Base.connection
       tables = connection.tables - INTERNAL_TABLES
+      tables = tables.grep_v(QUEUE_TABLES)
       quoted = tables.map { |table| connection.quote_table_name(table) }
       # One statement for all: foreign keys between them (the seed app has one) hold.
       connection.execute("TRUNCATE #{quoted.join(", ")} CASCADE")

@@ -2,7 +2,8 @@
 
 require "json"
 
-# What the worker integration specs (spec/integration/worker_*_spec.rb, and the
+# What the worker integration specs (spec/integration/worker_*_spec.rb, the ActiveJob
+# ones on top of it, spec/integration/active_job_spec.rb, and the
 # seed app's scenarios, spec/seed_app/scenarios) run on: their own Redis and
 # PostgreSQL (TestServices), a spec Rails app installed by the generator
 # (SpecRailsApp: spec/rails_app, or spec/seed_app in a process of its own),
@@ -90,8 +91,8 @@ module WorkerHarness
     end
 
     # The stream `turbo_stream_from record` subscribes to, by turbo-rails' rule
-    # (Turbo::Streams::StreamName): the record's GlobalID param, else its to_param
-    # (this app loads no GlobalID).
+    # (Turbo::Streams::StreamName): the record's GlobalID param (the app loads GlobalID
+    # with ActiveJob), else its to_param.
     def stream_for(record)
       record.try(:to_gid_param) || record.to_param
     end
@@ -204,7 +205,7 @@ end
 RSpec.configure do |config|
   config.before(:suite) do
     files = RSpec.world.example_groups.map { |group| group.metadata[:file_path].to_s }
-    worker_specs = files.any? { |file| file.include?("spec/integration/worker_") }
+    worker_specs = files.any? { |file| file.match?(%r{spec/integration/(worker_|active_job)}) }
     seed_app_specs = files.any? { |file| file.include?("spec/seed_app/") }
     if worker_specs && seed_app_specs
       raise "spec/seed_app boots a Rails app of its own: run it alone (rake spec:seed_app)"

@@ -122,12 +122,13 @@ module AssistantChatNative
         names.find { |name| Object.const_defined?(name) } || names.last
       end
 
-      # The Configuration's logger when one was set; else Rails.logger, else Sidekiq's.
-      def resolved_logger
+      # The Configuration's logger when one was set; else Rails.logger, else the queue's
+      # (queue_logger: the job class's; Sidekiq's when none is given).
+      def resolved_logger(queue_logger: nil)
         return configuration.configured_logger if configuration.configured_logger
         return ::Rails.logger if defined?(::Rails) && ::Rails.respond_to?(:logger) && ::Rails.logger
 
-        ::Sidekiq.logger
+        queue_logger || ::Sidekiq.logger
       end
     end
   end

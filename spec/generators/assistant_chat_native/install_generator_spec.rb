@@ -57,6 +57,47 @@ RSpec.describe AssistantChatNative::Generators::InstallGenerator do
       "t.references :chat, null: false", "%i[chat_id job_id role]")
   end
 
+  describe "--queue=active_job" do
+    it "writes an AssistantChatNative::Job subclass in app/jobs instead of the Sidekiq worker, and the same rest" do
+      generate("--queue=active_job")
+      job = read("app/jobs/assistant_chat_job.rb")
+      expect(job).to include("class AssistantChatJob < AssistantChatNative::Job",
+        "AssistantChatJob.perform_later(conversation.id")
+      expect(job).not_to include("Sidekiq", "perform_async")
+      expect(File.exist?(File.join(@root, "app/workers"))).to be(false)
+      expect(read("config/initializers/assistant_chat_native.rb")).to include('config.worker.conversation_class = "Conversation"')
+      expect(Dir[File.join(@root, "db/migrate/*_assistant_chat_native_install.rb")].size).to eq(1)
+      expect(read("app/models/conversation.rb")).to include("include AssistantChatNative::ProcessingLock")
+    end
+
+    it "takes the job's name from --worker and leaves a job the app already has alone" do
+      generate("--queue=active_job", "--worker=ChatTurnJob")
+      expect(read("app/jobs/chat_turn_job.rb")).to include("class ChatTurnJob < AssistantChatNative::Job")
+      write("app/jobs/assistant_chat_job.rb", "class AssistantChatJob < ApplicationJob
+end
+")
+      output = generate("--queue=active_job")
+      expect(read("app/jobs/assistant_chat_job.rb")).to eq("class AssistantChatJob < ApplicationJob
+end
+")
+      expect(output).to include("make it inherit from AssistantChatNative::Job")
+    end
+
+    it "writes a job whose class loads and is an ActiveJob running the gem's turn" do
+      generate("--queue=active_job", "--worker=GeneratedTurnJob")
+      load File.join(@root, "app/jobs/generated_turn_job.rb")
+      expect(GeneratedTurnJob.ancestors).to include(ActiveJob::Base, AssistantChatNative::TurnJob)
+    ensure
+      Object.send(:remove_const, :GeneratedTurnJob) if Object.const_defined?(:GeneratedTurnJob)
+    end
+
+    it "keeps the Sidekiq worker as the default" do
+      generate
+      expect(read("app/workers/assistant_chat_worker.rb")).to include("class AssistantChatWorker < AssistantChatNative::Worker")
+      expect(File.exist?(File.join(@root, "app/jobs"))).to be(false)
+    end
+  end
+
   def write(path, text)
     FileUtils.mkdir_p(File.dirname(File.join(@root, path)))
     File.write(File.join(@root, path), text)

@@ -6,6 +6,10 @@ require "logger"
 require "rails"
 require "active_record/railtie"
 require "action_cable/engine"
+# AssistantChatNative::Job's specs run it on Solid Queue, in this database (its tables
+# loaded by SolidQueueHarness); the worker's specs never enqueue through ActiveJob.
+require "active_job/railtie"
+require "solid_queue"
 require "sidekiq"
 require "sidekiq-status"
 require "turbo-rails" if ENV["ACN_TURBO"] == "1"
@@ -27,5 +31,6 @@ module RailsApp
     # order the worker sent them, as a production Redis adapter does per channel; the
     # async adapter hands them to a thread pool, which may reorder them.
     config.action_cable.cable = {"adapter" => ENV.fetch("ACN_CABLE_ADAPTER", "inline")}
+    config.active_job.queue_adapter = :solid_queue
   end
 end

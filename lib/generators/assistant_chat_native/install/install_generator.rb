@@ -7,7 +7,7 @@ require_relative "worker_advice"
 
 module AssistantChatNative
   module Generators
-    # rails generate assistant_chat_native:install
+    # rails generate assistant_chat_native:install [--queue=active_job]
     #
     # Fits the gem to the app it runs in (HostApp finds its names) and writes
     # down what it found in config/initializers/assistant_chat_native.rb: the
@@ -17,7 +17,8 @@ module AssistantChatNative
     # the processing-lock columns on the conversations table, and on an existing
     # messages table the columns the worker's hooks need and it lacks (a column
     # the app names otherwise, body for content, is mapped instead); it creates
-    # the tables only when absent. The worker file is written when the app has
+    # the tables only when absent. The worker file (app/workers; with
+    # --queue=active_job the ActiveJob class, app/jobs) is written when the app has
     # none, else left alone with what to change printed. The conversation model
     # gets AssistantChatNative::ProcessingLock only when it lacks the seed's lock
     # methods.
@@ -32,8 +33,11 @@ module AssistantChatNative
         desc: "The model whose rows are chat messages (default: the conversation model's has_many for messages, else Message)"
       class_option :sender_model, type: :string,
         desc: "The model of who sends a message (default: Party when the app has it, else User)"
-      class_option :worker, type: :string, default: "AssistantChatWorker",
-        desc: "The name of the worker class"
+      class_option :worker, type: :string,
+        desc: "The name of the worker class (default: AssistantChatWorker, or AssistantChatJob with --queue=active_job)"
+      class_option :queue, type: :string, default: "sidekiq", enum: %w[sidekiq active_job],
+        desc: "What runs the turns: sidekiq (a Sidekiq worker in app/workers) or active_job " \
+          "(an ActiveJob class in app/jobs, for Solid Queue, GoodJob or another adapter)"
 
       def self.next_migration_number(dirname)
         ActiveRecord::Generators::Base.next_migration_number(dirname)
@@ -48,6 +52,8 @@ module AssistantChatNative
       end
 
       def create_or_advise_worker
+        return create_job if active_job?
+
         path = "app/workers/#{worker_class.underscore}.rb"
         full_path = File.join(destination_root, path)
         return template("worker.rb.tt", path) unless File.exist?(full_path)
@@ -91,7 +97,20 @@ module AssistantChatNative
       def conversation_foreign_key = host.message_foreign_key
 
       def worker_class
-        options[:worker].camelize
+        (options[:worker] || (active_job? ? "AssistantChatJob" : "AssistantChatWorker")).camelize
+      end
+
+      def active_job?
+        options[:queue] == "active_job"
+      end
+
+      # The ActiveJob class, unless the app has one by that name (then left alone).
+      def create_job
+        path = "app/jobs/#{worker_class.underscore}.rb"
+        return template("job.rb.tt", path) unless File.exist?(File.join(destination_root, path))
+
+        say_status :exist, path, :blue
+        say "#{path} exists and was left as it is. To make it the gem's job, make it inherit from AssistantChatNative::Job."
       end
 
       def migration_version

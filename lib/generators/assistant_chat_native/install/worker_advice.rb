@@ -58,10 +58,12 @@ module AssistantChatNative
         @source.scan(/^\s*def\s+(?:self\.)?([a-z_]\w*[!?=]?)/).flatten.uniq
       end
 
-      # The worker's own methods and the hooks' private helpers.
+      # The worker's own methods (its turn's, TurnJob's, included) and the hooks' private helpers.
       def worker_methods
         worker = AssistantChatNative::Worker
+        turn = AssistantChatNative::TurnJob
         names = worker.instance_methods(false) + worker.private_instance_methods(false) +
+          turn.instance_methods(false) + turn.private_instance_methods(false) +
           worker::Hooks.private_instance_methods
         names.map(&:to_s) - hook_methods
       end

@@ -45,6 +45,8 @@ module AssistantChatNative
     BUSY_MESSAGE = Worker::ErrorCopy::BUSY
     # Bytes of the provider's words a log line and an error report carry (the seed's 500).
     RESPONSE_BODY_BYTES = 500
+    # Seconds a rerun of a job waits for its earlier run, still exiting, to let the locks go.
+    EARLIER_RUN_WAIT = 30
     NULL_SENDER = Struct.new(:id).new(0).freeze
     ARGUMENT_NAMES = %w[conversation_id user_message model tool_services user_context upload_ids].freeze
 
@@ -92,26 +94,16 @@ module AssistantChatNative
       @sending_user = find_sender(user_context)
 
       # Non-blocking: when another job holds the advisory lock, this one gives way.
-      result = @conversation.class.with_advisory_lock_result(@conversation.processing_lock_key, timeout_seconds: 0) do
-        # The advisory lock is won, so a column lock still held belongs to a job
-        # that crashed without cleanup: take it over.
-        sender = @sending_user || null_sender
-        unless @conversation.acquire_processing_lock!(sender, job_id: @job_id)
-          logger_for.warn("[#{self.class.name}] Stale processing lock on conversation #{@conversation.id} " \
-            "(by_id=#{@conversation.processing_by_id}, since=#{@conversation.processing_since}, " \
-            "job=#{@conversation.try(:processing_job_id)}). Force-acquiring: the advisory lock proves no other worker is active.")
-          @conversation.force_processing_lock!(sender, job_id: @job_id)
-        end
-        @locked_at = @conversation.processing_since
-        @chain_started_at ||= @locked_at&.to_f || Time.now.to_f
-
-        begin
-          broadcast_lock_state(locked: true)
-          process_query(arguments["user_message"], model, tool_services, user_context, upload_ids, continuation)
-        ensure
-          release_lock
-          broadcast_lock_state(locked: false)
-        end
+      locked = ->(wait) { run_locked(arguments, model, tool_services, user_context, upload_ids, continuation, wait: wait) }
+      result = locked.call(0)
+      if !result&.lock_was_acquired? && earlier_run_holds_lock?
+        # This very job ran before and that run still holds the locks: Sidekiq's hard
+        # shutdown pushed the job back (Solid Queue released its claim) while the process
+        # running it was still exiting. That run lets go within moments; waiting for it
+        # beats telling the user their own message is busy, and dropping it.
+        logger_for.info("[#{self.class.name}] conversation #{@conversation_id}: an earlier run of job " \
+          "#{@job_id} still holds the lock; waiting up to #{EARLIER_RUN_WAIT}s for it")
+        result = locked.call(EARLIER_RUN_WAIT)
       end
 
       unless result&.lock_was_acquired?
@@ -177,6 +169,41 @@ module AssistantChatNative
 
     def settings
       self.class.settings
+    end
+
+    # Takes the advisory lock (waiting at most wait seconds for it), then the column lock,
+    # and runs the turn between the two lock-state broadcasts; every lock is released
+    # after. Returns with_advisory_lock's result.
+    def run_locked(arguments, model, tool_services, user_context, upload_ids, continuation, wait:)
+      @conversation.class.with_advisory_lock_result(@conversation.processing_lock_key, timeout_seconds: wait) do
+        # The advisory lock is won, so a column lock still held belongs to a job
+        # that crashed without cleanup: take it over.
+        sender = @sending_user || null_sender
+        unless @conversation.acquire_processing_lock!(sender, job_id: @job_id)
+          logger_for.warn("[#{self.class.name}] Stale processing lock on conversation #{@conversation.id} " \
+            "(by_id=#{@conversation.processing_by_id}, since=#{@conversation.processing_since}, " \
+            "job=#{@conversation.try(:processing_job_id)}). Force-acquiring: the advisory lock proves no other worker is active.")
+          @conversation.force_processing_lock!(sender, job_id: @job_id)
+        end
+        @locked_at = @conversation.processing_since
+        @chain_started_at ||= @locked_at&.to_f || Time.now.to_f
+
+        begin
+          broadcast_lock_state(locked: true)
+          process_query(arguments["user_message"], model, tool_services, user_context, upload_ids, continuation)
+        ensure
+          release_lock
+          broadcast_lock_state(locked: false)
+        end
+      end
+    end
+
+    # Whether the column lock names this job: the holder is an earlier run of it.
+    def earlier_run_holds_lock?
+      return false unless @conversation.has_attribute?(:processing_job_id)
+
+      model = @conversation.class
+      model.uncached { model.where(id: @conversation.id).pick(:processing_job_id) }.to_s == @job_id.to_s
     end
 
     def parse_arguments(args)

@@ -84,6 +84,33 @@ RSpec.describe "AssistantChatWorker's processing locks", :worker_integration do
     holder&.join(5)
   end
 
+  it "waits for an earlier run of the same job to let go, rather than calling its own message busy" do
+    # The earlier run: Sidekiq's hard shutdown pushed the job back while the process
+    # running it still held both locks and had saved the user's message.
+    holder = AdvisoryLockHolder.new(Conversation, conversation.processing_lock_key)
+    conversation.update_columns(processing_by_id: user.id, processing_since: Time.current, processing_job_id: "rerun-jid")
+    Message.create!(conversation_id: conversation.id, role: "user", content: "Still there?", job_id: "rerun-jid")
+    provider.enqueue(text: "Yes, still here.")
+
+    Sidekiq::Client.push("class" => AssistantChatWorker, "jid" => "rerun-jid",
+      "args" => [conversation.id, "Still there?", "claude-sonnet", [], {"user_id" => user.id}])
+    log_path = File.join(SpecRailsApp.root, "log", "test.log")
+    WorkerHarness.wait_until(message: "the rerun to wait for its earlier run") do
+      File.read(log_path).include?("an earlier run of job rerun-jid still holds the lock")
+    end
+    # The earlier run's process exits: its ensure clears the column lock, its session the advisory lock.
+    conversation.update_columns(processing_by_id: nil, processing_since: nil, processing_job_id: nil)
+    holder.release
+
+    broadcasts.wait_for_end(timeout: 30)
+    expect(broadcasts.of(:error)).to be_empty
+    expect(broadcasts.of(:complete).map { |event| event["text"] }).to eq(["Yes, still here."])
+    expect(Message.where(conversation_id: conversation.id, role: "user").pluck(:content)).to eq(["Still there?"])
+    expect(Conversation.find(conversation.id).processing_job_id).to be_nil
+  ensure
+    holder&.release
+  end
+
   it "keeps the lock fresh during a slow tool without keeping a connection for the heartbeat" do
     # Its lock refresh leases the thread a connection (`connection`, as models written
     # before Rails 7.2 do), which the thread keeps unless it is given back.

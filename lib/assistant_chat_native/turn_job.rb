@@ -198,6 +198,11 @@ module AssistantChatNative
       end
     end
 
+    # Whether row is one this run created (a host hook may return something else).
+    def just_inserted?(row)
+      row.respond_to?(:previously_new_record?) && row.previously_new_record?
+    end
+
     # Whether the column lock names this job: the holder is an earlier run of it.
     def earlier_run_holds_lock?
       return false unless @conversation.has_attribute?(:processing_job_id)
@@ -224,9 +229,10 @@ module AssistantChatNative
 
     def process_query(user_message, model, tool_services, user_context, upload_ids, continuation)
       attachments = attachments_for(upload_ids)
-      persist_user_message(user_message.to_s, attachments) unless continuation
+      user_row = persist_user_message(user_message.to_s, attachments) unless continuation
 
-      if (saved = persisted_reply)
+      # A user row this run inserted means no run of this job got further: no reply to look for.
+      if !just_inserted?(user_row) && (saved = persisted_reply)
         # A rerun of a job that finished its turn before it was stopped.
         broadcaster.complete(message_text(saved), model: model, message: saved)
         return

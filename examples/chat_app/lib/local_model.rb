@@ -22,13 +22,15 @@ module LocalModel
   # Words per second of the paced replies.
   TOKEN_RATE = 20
   LONG_TOKEN_RATE = 12
+  # Slower after a tool, so its status line stays on the page long enough to read.
+  TOOL_ANSWER_RATE = 8
 
   PLAIN_REPLY = "Here is a reply streamed by the local model, a word at a time, the way a real provider " \
     "streams one. Each piece travels from the Sidekiq process through Redis and Action Cable into this " \
     "page, where it is appended to what is already shown. When the turn completes, the streamed text " \
     "is replaced by the saved message, rendered by the same partial a page load uses."
 
-  LONG_REPLY = ("This is a long answer that takes its time. " * 40).strip
+  LONG_REPLY = ("This is a long answer that takes its time. " * 14).strip
 
   module_function
 
@@ -73,7 +75,7 @@ module LocalModel
     else
       "The tool said: #{result}"
     end
-    {text: text, token_rate: TOKEN_RATE}
+    {text: text, token_rate: TOOL_ANSWER_RATE}
   end
 
   def tool_result(message)

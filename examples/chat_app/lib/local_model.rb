@@ -69,13 +69,17 @@ module LocalModel
       {}
     end
     text = if data.key?("conversations")
-      "You have #{data["conversations"]} conversations with #{data["messages"]} messages in them."
+      "You have #{count(data["conversations"], "conversation")} with #{count(data["messages"], "message")} in them."
     elsif data.key?("forecast")
       "In #{data["city"]} it is #{data["forecast"]} and #{data["celsius"]} °C."
     else
       "The tool said: #{result}"
     end
     {text: text, token_rate: TOOL_ANSWER_RATE}
+  end
+
+  def count(number, noun)
+    "#{number} #{noun}#{"s" unless number == 1}"
   end
 
   def tool_result(message)

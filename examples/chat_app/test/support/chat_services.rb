@@ -43,11 +43,12 @@ module ChatServices
       @provider = nil
     end
 
-    # Waits until no turn is queued or running, so the next test starts on empty tables
-    # that no job still writes to.
+    # Waits until no turn is queued or holds a conversation's lock, so the next test
+    # starts on tables no job still writes to. (Sidekiq's own list of running jobs is
+    # refreshed only by its heartbeat, so it can miss a short turn: the lock cannot.)
     def wait_until_idle(timeout: 60)
       Timeout.timeout(timeout) do
-        sleep 0.05 until Sidekiq::Queue.new.size.zero? && Sidekiq::WorkSet.new.size.zero?
+        sleep 0.05 until Sidekiq::Queue.new.size.zero? && !Conversation.where.not(processing_by_id: nil).exists?
       end
     end
 

@@ -6,7 +6,7 @@ Rails.application.routes.draw do
     resource :cancellation, only: :create
   end
 
-  get "up" => "rails/health#show", as: :rails_health_check
+  get "up", to: "rails/health#show", as: :rails_health_check
 
   root "conversations#index"
 end

@@ -6,7 +6,7 @@ require "capybara/cuprite"
 Capybara.register_driver(:chat_cuprite) do |app|
   Capybara::Cuprite::Driver.new(app,
     browser_path: ENV.fetch("CHROMIUM_PATH", "/usr/bin/chromium"),
-    window_size: [1000, 760],
+    window_size: [1000, 560],
     headless: true,
     # Headroom for a machine busy with other work: a slow page is not a failed test.
     timeout: 30, process_timeout: 30,

@@ -25,6 +25,12 @@ $stdout.sync = true
 check = ARGV.include?("--check")
 port = Integer(ENV.fetch("PORT") { check ? TestServices.free_port : 3000 })
 url = "http://127.0.0.1:#{port}"
+begin
+  TCPSocket.new("127.0.0.1", port).close
+  abort "demo: something already listens on 127.0.0.1:#{port}; set PORT= to another port"
+rescue Errno::ECONNREFUSED
+  nil
+end
 children = {}
 provider = nil
 

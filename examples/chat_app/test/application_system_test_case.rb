@@ -2,7 +2,8 @@ require "test_helper"
 require "capybara/cuprite"
 
 # Headless Chromium (Debian's package) through Cuprite. The flags keep it off the
-# network (this is a loopback-only test) and let it run as root.
+# network (this is a loopback-only test) and let it run as root; Ferrum gives each
+# browser a fresh user-data-dir of its own.
 Capybara.register_driver(:chat_cuprite) do |app|
   Capybara::Cuprite::Driver.new(app,
     browser_path: ENV.fetch("CHROMIUM_PATH", "/usr/bin/chromium"),

@@ -212,7 +212,8 @@ module AssistantChatNative
     def deliver(payload)
       flush_status(force: false) unless payload[:type] == :status
       @counts[payload[:type]] += 1
-      @status_showing = !payload[:text].to_s.empty? if payload[:type] == :status
+      # Thinking text shows in the status target too (default_render).
+      @status_showing = !payload[:text].to_s.empty? if payload[:type] == :status || payload[:type] == :thinking
       @delivery.call(@stream, @renderer&.call(payload) || default_render(payload))
       payload
     end

@@ -107,6 +107,12 @@ RSpec.describe AssistantChatNative::Broadcaster do
       ])
     end
 
+    it "empties thinking text, which shows where the status line does, with the final reply" do
+      broadcaster.thinking("Weighing the options")
+      broadcaster.complete("Done")
+      expect(sent.last.last).to eq(element("update", "reply", "Done") + element("update", "status", ""))
+    end
+
     it "gives a renderer that draws its own final reply the element that empties the status line, once" do
       broadcaster.status("Counting your conversations")
       expect(broadcaster.clear_status_html).to eq(element("update", "status", ""))

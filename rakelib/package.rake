@@ -5,6 +5,9 @@ require "tmpdir"
 namespace :package do
   desc "Build the gem, install it into a scratch GEM_HOME, and load it there"
   task :check do
+    # The example app and the README's images stay in the repository.
+    shipped = GEMSPEC.files.grep(%r{\A(examples|doc)/})
+    abort "package: the gem would ship #{shipped.first(3).join(", ")}; keep examples/ and doc/ out of the gemspec's files" if shipped.any?
     Dir.mktmpdir("acn-package") do |dir|
       sh "gem build assistant_chat_native.gemspec --output #{dir}/assistant_chat_native.gem"
       home = File.join(dir, "gems")

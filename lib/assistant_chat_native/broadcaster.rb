@@ -74,6 +74,7 @@ module AssistantChatNative
       @clock = clock
       @last_status_at = nil
       @held_status = nil
+      @status_showing = false
       @counts = Hash.new(0)
     end
 
@@ -133,6 +134,18 @@ module AssistantChatNative
     def complete(text, **extra)
       @held_status = nil
       deliver(type: :complete, text: text, **extra)
+    end
+
+    # With turbo-rails, the element that empties the status target when a tool status
+    # line is showing, else "": the final reply and an error end the turn, and a status
+    # line left on the page would say a tool still runs. The default rendering of
+    # :complete and :error ends with it; a renderer that draws its own final reply
+    # (Worker::Hooks#render_broadcast) appends it.
+    def clear_status_html
+      return "" unless @status_showing && defined?(::Turbo::StreamsChannel)
+
+      @status_showing = false
+      turbo_stream("update", "status", "")
     end
 
     # A String's length as JavaScript counts it: UTF-16 code units, two for each
@@ -199,13 +212,16 @@ module AssistantChatNative
     def deliver(payload)
       flush_status(force: false) unless payload[:type] == :status
       @counts[payload[:type]] += 1
+      # Thinking text shows in the status target too (default_render).
+      @status_showing = !payload[:text].to_s.empty? if payload[:type] == :status || payload[:type] == :thinking
       @delivery.call(@stream, @renderer&.call(payload) || default_render(payload))
       payload
     end
 
     # Without turbo-rails: the Hash itself (Action Cable sends it as JSON), the
     # message row as its id. With it: a <turbo-stream> element; a chunk appends to the
-    # reply (or updates it, at offset 0), the final reply updates it whole.
+    # reply (or updates it, at offset 0), the final reply updates it whole, and it
+    # and an error empty the status line (clear_status_html).
     def default_render(payload)
       return action_cable_payload(payload) unless defined?(::Turbo::StreamsChannel)
 
@@ -213,11 +229,11 @@ module AssistantChatNative
       when :chunk
         turbo_stream(payload[:offset].zero? ? "update" : "append", "reply", payload[:delta])
       when :complete
-        turbo_stream("update", "reply", payload[:text])
+        turbo_stream("update", "reply", payload[:text]) + clear_status_html
       when :status, :thinking
         turbo_stream("update", "status", payload[:text])
       when :error
-        turbo_stream("update", "error", payload[:text])
+        turbo_stream("update", "error", payload[:text]) + clear_status_html
       when :lock
         turbo_stream("update", "lock", payload[:locked] ? "processing" : "")
       else

@@ -73,6 +73,53 @@ RSpec.describe AssistantChatNative::Broadcaster do
     expect(sent.map { |_stream, payload| payload[:type] }).to eq(%i[status complete])
   end
 
+  context "with turbo-rails loaded" do
+    # The constant alone chooses the Turbo Stream rendering; delivery stays the spec's.
+    before { stub_const("Turbo::StreamsChannel", Class.new) }
+
+    let(:broadcaster) do
+      described_class.new(stream: "assistant_conversation_1", target: "conversation_1",
+        delivery: ->(stream, payload) { sent << [stream, payload] }, status_interval: 1.0, clock: -> { now.first })
+    end
+
+    def element(action, part, html)
+      %(<turbo-stream action="#{action}" target="conversation_1_#{part}"><template>#{html}</template></turbo-stream>)
+    end
+
+    it "empties the tool status line with the final reply, so no tool seems to run after the turn" do
+      broadcaster.status("Looking up the weather")
+      broadcaster.chunk("Sunny")
+      broadcaster.complete("Sunny")
+      expect(sent.map(&:last)).to eq([
+        element("update", "status", "Looking up the weather"),
+        element("update", "reply", "Sunny"),
+        element("update", "reply", "Sunny") + element("update", "status", "")
+      ])
+    end
+
+    it "empties the tool status line with an error, and leaves the final reply alone when no line was shown" do
+      broadcaster.status("Counting your conversations")
+      broadcaster.error("The assistant's AI service is very busy right now.")
+      broadcaster.complete("Done")
+      expect(sent.map(&:last).last(2)).to eq([
+        element("update", "error", "The assistant&#39;s AI service is very busy right now.") + element("update", "status", ""),
+        element("update", "reply", "Done")
+      ])
+    end
+
+    it "empties thinking text, which shows where the status line does, with the final reply" do
+      broadcaster.thinking("Weighing the options")
+      broadcaster.complete("Done")
+      expect(sent.last.last).to eq(element("update", "reply", "Done") + element("update", "status", ""))
+    end
+
+    it "gives a renderer that draws its own final reply the element that empties the status line, once" do
+      broadcaster.status("Counting your conversations")
+      expect(broadcaster.clear_status_html).to eq(element("update", "status", ""))
+      expect(broadcaster.clear_status_html).to eq("")
+    end
+  end
+
   describe ".status_line" do
     it "names known tools and summarizes the arguments of tools with summaries, prefix stripped" do
       expect(described_class.status_line("app_db_query_database", {"sql" => "SELECT  state,\n count(*) FROM sales"}))

@@ -60,4 +60,15 @@ RSpec.describe "AssistantChatWorker in an app with turbo-rails" do
     expect(final).to eq(stream_element("replace", target,
       %(<div id="message_#{result["message_id"]}" class="message">#{reply_html}</div><div id="#{target}"></div>)))
   end
+
+  it "empties the tool status line when the message partial replaces the reply" do
+    result = run_turn("ACN_MESSAGE_PARTIAL" => "1", "ACN_TOOL_FIRST" => "1")
+    status = "#{result["target"]}_status"
+    statuses = result["messages"].select { |message| message.include?(%(target="#{status}")) }
+    expect(statuses.first).to eq(stream_element("update", status, "Querying the database: SELECT 1"))
+
+    final = result["messages"].find { |message| message.start_with?(%(<turbo-stream action="replace")) }
+    expect(final).to end_with(%(<div id="#{result["target"]}_reply"></div></template></turbo-stream>) +
+      stream_element("update", status, ""))
+  end
 end

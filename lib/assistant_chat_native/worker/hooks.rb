@@ -106,7 +106,7 @@ module AssistantChatNative
       # Broadcaster (Turbo Stream HTML when turbo-rails is loaded, else the Hash). The
       # final reply, with turbo-rails, replaces the reply target with the message row's
       # partial when the app has one (app/views/messages/_message.html.erb), followed by
-      # an empty reply target for the next turn. A partial that fails to render is
+      # an empty reply target for the next turn, and empties the status line. A partial that fails to render is
       # logged and the text shown instead: the reply is saved already.
       def render_broadcast(payload)
         message = payload[:message]
@@ -114,7 +114,7 @@ module AssistantChatNative
 
         target = "#{broadcaster.target}_reply"
         html = ::ApplicationController.render(partial: message)
-        %(<turbo-stream action="replace" target="#{target}"><template>#{html}<div id="#{target}"></div></template></turbo-stream>)
+        %(<turbo-stream action="replace" target="#{target}"><template>#{html}<div id="#{target}"></div></template></turbo-stream>#{broadcaster.clear_status_html})
       rescue => e
         logger_for.warn("[#{self.class.name}] the message partial did not render (#{e.class}: " \
           "#{Redaction.text(e.message)}); broadcasting the reply's text")

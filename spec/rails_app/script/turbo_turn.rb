@@ -4,7 +4,8 @@
 # every broadcast the stream received as JSON (one line, prefixed TURBO_BROADCASTS).
 # It listens where `<%= turbo_stream_from conversation %>` does: the stream name
 # Turbo::StreamsChannel verifies from the signed name the helper renders. With
-# ACN_MESSAGE_PARTIAL=1 the app has a messages/_message partial for the final reply.
+# ACN_MESSAGE_PARTIAL=1 the app has a messages/_message partial for the final reply;
+# with ACN_TOOL_FIRST=1 the model calls a tool before it answers.
 # Used by spec/integration/worker_turbo_spec.rb; needs ACN_REDIS_URL.
 require "json"
 require "timeout"
@@ -30,6 +31,8 @@ begin
       %(<div id="<%= dom_id(message) %>" class="message"><%= message.content %></div>))
     Object.const_set(:ApplicationController, Class.new(ActionController::Base) { prepend_view_path(views) })
   end
+  # ACN_TOOL_FIRST=1: a round that calls a tool (its status line) before the reply.
+  provider.enqueue(tool_calls: [{name: "query_database", arguments: {"sql" => "SELECT 1"}}]) if ENV["ACN_TOOL_FIRST"] == "1"
   provider.enqueue(text: "Sales <b>rose</b> & fell, then rose again by a third in the spring.", token_rate: 50)
   conversation = Conversation.create!
   stream = Turbo::StreamsChannel.verified_stream_name(Turbo::StreamsChannel.signed_stream_name(conversation))

@@ -206,10 +206,7 @@ RSpec.describe "A planted API key, through the worker", :worker_integration do
     end
   end
 
-  let(:provider) { WorkerHarness.provider }
-  let(:user) { User.create!(name: "Dana") }
-  let(:conversation) { Conversation.create!(user_id: user.id) }
-  let!(:broadcasts) { WorkerHarness::BroadcastLog.new(WorkerHarness.stream_for(conversation)) }
+  include_context "a user's conversation the page watches"
   let(:events) { [] }
   let!(:subscription) do
     ActiveSupport::Notifications.subscribe(/\.assistant_chat_native\z/) do |name, _start, _finish, _id, payload|
@@ -226,7 +223,6 @@ RSpec.describe "A planted API key, through the worker", :worker_integration do
 
   after do
     ActiveSupport::Notifications.unsubscribe(subscription)
-    broadcasts.close
   end
 
   def plant_key_in_models!

@@ -34,13 +34,9 @@ RSpec.describe "AssistantChatJob on Solid Queue", :worker_integration, :solid_qu
   it_behaves_like "a queue that runs chat turns"
 
   describe "what the queue decides" do
-    let(:provider) { WorkerHarness.provider }
-    let(:user) { User.create!(name: "Dana") }
-    let(:conversation) { Conversation.create!(user_id: user.id) }
-    let!(:broadcasts) { WorkerHarness::BroadcastLog.new(WorkerHarness.stream_for(conversation)) }
+    include_context "a user's conversation the page watches"
 
     after do
-      broadcasts.close
       AssistantChatNative.config.max_rounds = 10
     end
 
@@ -147,11 +143,7 @@ RSpec.describe "AssistantChatJob on Solid Queue", :worker_integration, :solid_qu
 end
 
 RSpec.describe "AssistantChatJob on ActiveJob's async adapter", :worker_integration do
-  let(:provider) { WorkerHarness.provider }
-  let(:conversation) { Conversation.create! }
-  let!(:broadcasts) { WorkerHarness::BroadcastLog.new(WorkerHarness.stream_for(conversation)) }
-
-  after { broadcasts.close }
+  include_context "a conversation the page watches"
 
   it "runs a tool-calling turn in this process, with the same locks and broadcasts" do
     stub_const("AsyncAssistantChatJob", Class.new(AssistantChatJob) { self.queue_adapter = :async })

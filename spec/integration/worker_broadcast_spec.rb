@@ -6,11 +6,7 @@ require "spec_helper"
 # offset it starts at (UTF-16 code units, as a browser counts), on the stream
 # `turbo_stream_from @conversation` subscribes to.
 RSpec.describe "AssistantChatWorker's reply broadcasts", :worker_integration do
-  let(:provider) { WorkerHarness.provider }
-  let(:conversation) { Conversation.create! }
-  let!(:broadcasts) { WorkerHarness::BroadcastLog.new(WorkerHarness.stream_for(conversation)) }
-
-  after { broadcasts.close }
+  include_context "a conversation the page watches"
 
   def utf16_length(text)
     text.encode("UTF-16LE").bytesize / 2

@@ -20,11 +20,7 @@ class TunedChatWorker < AssistantChatNative::Worker
 end
 
 RSpec.describe "A worker subclass that sets the seed's constants", :worker_integration do
-  let(:provider) { WorkerHarness.provider }
-  let(:conversation) { Conversation.create! }
-  let!(:broadcasts) { WorkerHarness::BroadcastLog.new(WorkerHarness.stream_for(conversation)) }
-
-  after { broadcasts.close }
+  include_context "a conversation the page watches"
 
   it "escalates to its own ESCALATION_MODEL" do
     provider.enqueue(status: 400, body: "", provider: :gemini)

@@ -9,14 +9,10 @@ require "sidekiq/api"
 class SimulatedDeath < Exception; end # rubocop:disable Lint/InheritException
 
 RSpec.describe "AssistantChatWorker's durable turns", :worker_integration do
-  let(:provider) { WorkerHarness.provider }
-  let(:user) { User.create!(name: "Dana") }
-  let(:conversation) { Conversation.create!(user_id: user.id) }
-  let!(:broadcasts) { WorkerHarness::BroadcastLog.new(WorkerHarness.stream_for(conversation)) }
+  include_context "a user's conversation the page watches"
   let(:runs) { Hash.new(0) }
 
   after do
-    broadcasts.close
     AssistantChatNative.config.max_rounds = 10
     AssistantChatWorker.settings.max_continuations = 5
     AssistantChatWorker.settings.continuation_retry_delay = 1.0

@@ -5,12 +5,7 @@ require "spec_helper"
 # What both groups below start from: a user, her conversation, the broadcasts a page
 # would see, and the Anthropic error body the scripted failures send.
 RSpec.shared_context "a conversation and what its page sees" do
-  let(:provider) { WorkerHarness.provider }
-  let(:user) { User.create!(name: "Dana") }
-  let(:conversation) { Conversation.create!(user_id: user.id) }
-  let!(:broadcasts) { WorkerHarness::BroadcastLog.new(WorkerHarness.stream_for(conversation)) }
-
-  after { broadcasts.close }
+  include_context "a user's conversation the page watches"
 
   def anthropic_error(type, message)
     JSON.generate({"type" => "error", "error" => {"type" => type, "message" => message}})
@@ -141,15 +136,11 @@ RSpec.describe "AssistantChatWorker when a turn fails", :worker_integration do
 end
 
 RSpec.describe "AssistantChatWorker when the conversation outgrows the model", :worker_integration do
-  let(:provider) { WorkerHarness.provider }
-  let(:conversation) { Conversation.create! }
-  let!(:broadcasts) { WorkerHarness::BroadcastLog.new(WorkerHarness.stream_for(conversation)) }
+  include_context "a conversation the page watches"
   let(:overflow) do
     JSON.generate({"type" => "error", "error" => {"type" => "invalid_request_error",
                                                   "message" => "prompt is too long: 215000 tokens > 200000 maximum"}})
   end
-
-  after { broadcasts.close }
 
   def seed_history(exchanges)
     exchanges.times do |index|
@@ -187,11 +178,7 @@ RSpec.describe "AssistantChatWorker when the conversation outgrows the model", :
 end
 
 RSpec.describe "AssistantChatWorker when the user cancels", :worker_integration do
-  let(:provider) { WorkerHarness.provider }
-  let(:conversation) { Conversation.create! }
-  let!(:broadcasts) { WorkerHarness::BroadcastLog.new(WorkerHarness.stream_for(conversation)) }
-
-  after { broadcasts.close }
+  include_context "a conversation the page watches"
 
   it "stops streaming soon after cancel_requested_at is set, keeps what was shown and releases the lock" do
     provider.enqueue(text: (1..300).map { |index| "w#{index}" }.join(" "), token_rate: 30)

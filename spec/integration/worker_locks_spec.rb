@@ -20,12 +20,7 @@ class QuickHeartbeatWorker < AssistantChatNative::Worker
 end
 
 RSpec.describe "AssistantChatWorker's processing locks", :worker_integration do
-  let(:provider) { WorkerHarness.provider }
-  let(:user) { User.create!(name: "Dana") }
-  let(:conversation) { Conversation.create!(user_id: user.id) }
-  let!(:broadcasts) { WorkerHarness::BroadcastLog.new(WorkerHarness.stream_for(conversation)) }
-
-  after { broadcasts.close }
+  include_context "a user's conversation the page watches"
 
   it "lets one of two jobs for the same conversation stream while the other broadcasts the busy message" do
     provider.enqueue(text: (1..60).map { |index| "token#{index}" }.join(" "), token_rate: 60)

@@ -4,13 +4,9 @@ require "spec_helper"
 require "sidekiq/api"
 
 RSpec.describe "AssistantChatWorker stopped by Sidekiq's shutdown mid-turn", :worker_integration do
-  let(:provider) { WorkerHarness.provider }
-  let(:user) { User.create!(name: "Dana") }
-  let(:conversation) { Conversation.create!(user_id: user.id) }
-  let!(:broadcasts) { WorkerHarness::BroadcastLog.new(WorkerHarness.stream_for(conversation)) }
+  include_context "a user's conversation the page watches"
 
   after do
-    broadcasts.close
     WorkerHarness.start_sidekiq! if WorkerHarness.sidekiq_stopped?
   end
 
@@ -60,11 +56,7 @@ RSpec.describe "AssistantChatWorker stopped by Sidekiq's shutdown mid-turn", :wo
 end
 
 RSpec.describe "AssistantChatWorker delivered again after its turn finished", :worker_integration do
-  let(:provider) { WorkerHarness.provider }
-  let(:conversation) { Conversation.create! }
-  let!(:broadcasts) { WorkerHarness::BroadcastLog.new(WorkerHarness.stream_for(conversation)) }
-
-  after { broadcasts.close }
+  include_context "a conversation the page watches"
 
   it "shows the saved reply without asking the model again or saving anything twice" do
     provider.enqueue(text: "Answered once.")

@@ -3,12 +3,7 @@
 require "spec_helper"
 
 RSpec.describe "AssistantChatWorker running a turn in Sidekiq", :worker_integration do
-  let(:provider) { WorkerHarness.provider }
-  let(:user) { User.create!(name: "Dana") }
-  let(:conversation) { Conversation.create!(user_id: user.id) }
-  let!(:broadcasts) { WorkerHarness::BroadcastLog.new(WorkerHarness.stream_for(conversation)) }
-
-  after { broadcasts.close }
+  include_context "a user's conversation the page watches"
 
   def script_tool_then_reply(reply: "California leads with 120 sales, then New York with 80.", token_rate: nil)
     provider.enqueue(tool_calls: [{name: "query_database", id: "toolu_1",
@@ -230,11 +225,7 @@ RSpec.describe "AssistantChatWorker running a turn in Sidekiq", :worker_integrat
 end
 
 RSpec.describe "AssistantChatWorker's instrumentation", :worker_integration do
-  let(:provider) { WorkerHarness.provider }
-  let(:conversation) { Conversation.create! }
-  let!(:broadcasts) { WorkerHarness::BroadcastLog.new(WorkerHarness.stream_for(conversation)) }
-
-  after { broadcasts.close }
+  include_context "a conversation the page watches"
 
   # Runs the block and returns every event of both names, in the order subscribers
   # received them, once the turn's event came.
@@ -351,11 +342,7 @@ RSpec.describe "AssistantChatWorker's instrumentation", :worker_integration do
 end
 
 RSpec.describe "AssistantChatWorker with sidekiq-status loaded", :worker_integration do
-  let(:provider) { WorkerHarness.provider }
-  let(:conversation) { Conversation.create! }
-  let!(:broadcasts) { WorkerHarness::BroadcastLog.new(WorkerHarness.stream_for(conversation)) }
-
-  after { broadcasts.close }
+  include_context "a conversation the page watches"
 
   it "reports the rounds done as the job's progress" do
     expect(AssistantChatWorker.ancestors).to include(Sidekiq::Status::Worker)
@@ -369,11 +356,7 @@ RSpec.describe "AssistantChatWorker with sidekiq-status loaded", :worker_integra
 end
 
 RSpec.describe "AssistantChatWorker on each provider", :worker_integration do
-  let(:provider) { WorkerHarness.provider }
-  let(:conversation) { Conversation.create! }
-  let!(:broadcasts) { WorkerHarness::BroadcastLog.new(WorkerHarness.stream_for(conversation)) }
-
-  after { broadcasts.close }
+  include_context "a conversation the page watches"
 
   {"claude-sonnet" => "/v1/messages", "gpt" => "/v1/chat/completions",
    "gemini-pro" => "/v1beta/models/gemini-3.1-pro-preview:streamGenerateContent"}.each do |model, path|

@@ -11,13 +11,9 @@
 #   busy_rerun_enqueued?  whether a continuation that found the conversation busy is
 #                       waiting on the queue to run again
 RSpec.shared_examples "a queue that runs chat turns" do
-  let(:provider) { WorkerHarness.provider }
-  let(:user) { User.create!(name: "Dana") }
-  let(:conversation) { Conversation.create!(user_id: user.id) }
-  let!(:broadcasts) { WorkerHarness::BroadcastLog.new(WorkerHarness.stream_for(conversation)) }
+  include_context "a user's conversation the page watches"
 
   after do
-    broadcasts.close
     AssistantChatNative.config.max_rounds = 10
     job_class.settings.continuation_retry_delay = 1.0
   end

@@ -224,3 +224,20 @@ RSpec.configure do |config|
     WorkerHarness.clean!
   end
 end
+
+# A job's conversation and what its page receives: the broadcasts on the stream the job
+# sends to, recorded from before the job runs, and LocalProvider playing the model.
+RSpec.shared_context "a conversation the page watches" do
+  let(:provider) { WorkerHarness.provider }
+  let(:conversation) { Conversation.create! }
+  let!(:broadcasts) { WorkerHarness::BroadcastLog.new(WorkerHarness.stream_for(conversation)) }
+
+  after { broadcasts.close }
+end
+
+# The same, for a conversation that belongs to a user (the job's sender).
+RSpec.shared_context "a user's conversation the page watches" do
+  include_context "a conversation the page watches"
+  let(:user) { User.create!(name: "Dana") }
+  let(:conversation) { Conversation.create!(user_id: user.id) }
+end

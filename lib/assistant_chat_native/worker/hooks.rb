@@ -106,8 +106,8 @@ module AssistantChatNative
       # Broadcaster (Turbo Stream HTML when turbo-rails is loaded, else the Hash). The
       # final reply, with turbo-rails, replaces the reply target with the message row's
       # partial when the app has one (app/views/messages/_message.html.erb), followed by
-      # an empty reply target for the next turn, and empties the status line. A partial that fails to render is
-      # logged and the text shown instead: the reply is saved already.
+      # an empty reply target for the next turn, and empties the status line. A partial
+      # that fails to render is logged and the text shown instead: the reply is saved already.
       def render_broadcast(payload)
         message = payload[:message]
         return nil unless payload[:type] == :complete && defined?(::Turbo::StreamsChannel) && message_partial?(message)

@@ -290,38 +290,6 @@ RSpec.describe "AssistantChatWorker's durable turns", :worker_integration do
       expect(rows.map { |row| [row.role, row.status] }).to eq([["user", nil], ["assistant", "cancelled"]])
     end
 
-    it "re-enqueues a continuation that finds the conversation busy, and it runs once the lock is free" do
-      AssistantChatNative.config.max_rounds = 1
-      AssistantChatWorker.settings.continuation_retry_delay = 0.5
-      provider.enqueue(tool_calls: [{name: "query_database", id: "toolu_0", arguments: {"sql" => "SELECT 1"}}])
-      provider.enqueue(text: "One query was enough.")
-      # The first job hands its turn over without enqueueing the continuation: the spec
-      # enqueues it once the conversation is busy.
-      stub_const("HandOverWorker", Class.new(AssistantChatWorker) { private def schedule_continuation(**) = nil })
-      jid = HandOverWorker.perform_async(conversation.id, "Run a query", "claude-haiku", ["app_db"], {"user_id" => user.id})
-      WorkerHarness.wait_for_job(jid)
-      state = assistant_state
-      expect(rows.last.status).to eq("partial")
-
-      holder = AdvisoryLockHolder.new(Conversation, conversation.processing_lock_key)
-      AssistantChatWorker.perform_async("conversation_id" => conversation.id, "user_message" => nil,
-        "model" => "claude-haiku", "tool_services" => ["app_db"], "user_context" => {"user_id" => user.id},
-        "continuation" => {"chain_started_at" => state["job"]["chain_started_at"]})
-      retried = WorkerHarness.wait_until(message: "the busy continuation in the schedule") do
-        Sidekiq::ScheduledSet.new.find { |job| job.args.first.is_a?(Hash) && job.args.first.dig("continuation", "busy_attempts") }
-      end
-      expect(retried.args.first["continuation"]).to include("busy_attempts" => 1)
-      expect(broadcasts.of(:error)).to be_empty
-      holder.release
-      broadcasts.wait_for_end(count: 2)
-
-      expect(broadcasts.of(:complete).map { |event| event["text"] }).to eq(["One query was enough."])
-      expect(broadcasts.of(:error)).to be_empty
-      expect(rows.map { |row| [row.role, row.status] }).to eq([["user", nil], ["assistant", "completed"]])
-    ensure
-      holder&.release
-    end
-
     it "rebuilds a continuation's attachments from their upload ids" do
       AssistantChatNative.config.max_rounds = 1
       upload = Upload.create!(filename: "notes.txt", content_type: "text/plain", data: "quarterly notes")

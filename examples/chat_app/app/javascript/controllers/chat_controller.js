@@ -65,6 +65,10 @@ export default class extends Controller {
       if (overlap >= span.textContent.length) span.remove()
       else span.textContent = span.textContent.slice(overlap)
     } else {
+      // A gap: chunks went out before this page subscribed. The piece waits off the
+      // page (so the reply never shows with a hole) until the saved text arrives.
+      this.pending = (this.pending || []).concat([{ offset, piece: span.textContent }])
+      span.remove()
       this.resync(reply)
     }
   }
@@ -84,10 +88,13 @@ export default class extends Controller {
       const response = await fetch(this.resyncUrlValue, { headers: { Accept: "application/json" } })
       if (!response.ok) return
       let text = (await response.json()).reply
-      // Chunks that arrived during the fetch go on from the saved text.
-      for (const span of reply.querySelectorAll("[data-offset]")) {
-        const offset = Number(span.dataset.offset)
-        const piece = span.textContent
+      // Chunks held back by the gap, or that arrived during the fetch, go on from the saved text.
+      const shown = Array.from(reply.querySelectorAll("[data-offset]"), (span) => ({
+        offset: Number(span.dataset.offset), piece: span.textContent
+      }))
+      const pieces = (this.pending || []).concat(shown).sort((a, b) => a.offset - b.offset)
+      this.pending = []
+      for (const { offset, piece } of pieces) {
         if (offset <= text.length && offset + piece.length > text.length) text += piece.slice(text.length - offset)
       }
       if (reply.isConnected && text.length >= reply.textContent.length) reply.textContent = text

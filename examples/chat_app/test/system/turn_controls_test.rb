@@ -26,6 +26,9 @@ class TurnControlsTest < ApplicationSystemTestCase
       assert_selector "##{dom_id_of(conversation)}_error", text: BUSY
     end
 
+    # The busy copy goes to every window on the conversation, and moves this page's
+    # layout: Stop is clicked (at its coordinates) once it has arrived here too.
+    assert_selector "##{dom_id_of(conversation)}_error", text: BUSY
     click_on "Stop"
     assert_no_selector "#message_content[disabled]", wait: 5
   end
